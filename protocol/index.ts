@@ -1,0 +1,7 @@
+/** The contract every part imports: topics, payload schemas and types, fever policy, pseudonyms. */
+export * from "./body-estimate.ts";
+export * from "./policy.ts";
+export * from "./pseudonym.ts";
+export * from "./schemas.ts";
+export * from "./topics.ts";
+export * from "./validate.ts";

@@ -1,0 +1,147 @@
+/**
+ * Payload schemas of the MQTT contract v1 (DESIGN.md), as TypeBox schemas (JSON Schema + TS types).
+ * Field names are the wire names (snake_case), so wire and domain types are one and the same.
+ */
+import { type Static, Type } from "@sinclair/typebox";
+import { VERDICTS } from "./policy.ts";
+import { PSEUDONYM_PATTERN } from "./pseudonym.ts";
+import { NODE_ID_PATTERN } from "./topics.ts";
+import { compileValidator } from "./validate.ts";
+
+export const ULID_PATTERN = "^[0-9A-HJKMNP-TV-Z]{26}$";
+/** ISO-8601 UTC with millisecond or finer precision, e.g. 2026-11-29T09:30:00.123Z. */
+export const UTC_TIMESTAMP_PATTERN = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$";
+
+const NodeId = Type.String({ pattern: NODE_ID_PATTERN });
+const Ulid = Type.String({ pattern: ULID_PATTERN });
+const UtcTimestamp = Type.String({ pattern: UTC_TIMESTAMP_PATTERN, maxLength: 40 });
+const Version = Type.String({ minLength: 1, maxLength: 32 });
+/** A temperature a sensor can physically report: MLX90614 object range −70…380 °C. */
+const SensorC = Type.Number({ minimum: -70, maximum: 380 });
+
+export const ScreeningEventSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    id: Ulid,
+    ts: UtcTimestamp,
+    station: NodeId,
+    device: NodeId,
+    subject: Type.String({ pattern: PSEUDONYM_PATTERN }),
+    attempt: Type.Union([Type.Literal(1), Type.Literal(2)]),
+    object_c: SensorC,
+    ambient_c: Type.Number({ minimum: -40, maximum: 125 }),
+    body_c: Type.Number({ minimum: -100, maximum: 500 }),
+    verdict: Type.Union(VERDICTS.map((v) => Type.Literal(v))),
+    policy: Version,
+    fw: Version,
+  },
+  { additionalProperties: false },
+);
+export type ScreeningEvent = Static<typeof ScreeningEventSchema>;
+
+export const StatusSchema = Type.Object(
+  {
+    state: Type.Union([Type.Literal("online"), Type.Literal("offline")]),
+    ts: Type.Optional(UtcTimestamp),
+    fw: Type.Optional(Version),
+    /** Why a device went offline on purpose ("shutdown"); absent in the last will (unexpected loss). */
+    reason: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type Status = Static<typeof StatusSchema>;
+
+export const TelemetrySchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    ts: UtcTimestamp,
+    ambient_c: Type.Union([Type.Number({ minimum: -40, maximum: 125 }), Type.Null()]),
+    sensor_ok: Type.Boolean(),
+    outbox: Type.Integer({ minimum: 0 }),
+    uptime_s: Type.Number({ minimum: 0 }),
+    fw: Version,
+    config_version: Version,
+  },
+  { additionalProperties: false },
+);
+export type Telemetry = Static<typeof TelemetrySchema>;
+
+export const FeverPolicySchema = Type.Object(
+  {
+    version: Version,
+    fever_line_c: Type.Number({ minimum: 35, maximum: 40 }),
+    plausible_min_c: Type.Number({ minimum: 25, maximum: 37 }),
+    plausible_max_c: Type.Number({ minimum: 38, maximum: 45 }),
+    retest_window_s: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }),
+  },
+  { additionalProperties: false },
+);
+
+export const CalibrationSchema = Type.Object(
+  {
+    offset_c: Type.Number({ minimum: -5, maximum: 5 }),
+    k: Type.Number({ minimum: 0, maximum: 0.5 }),
+  },
+  { additionalProperties: false },
+);
+
+/** Retained, gateway → device. */
+export const DeviceConfigSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    version: Version,
+    policy: FeverPolicySchema,
+    calibration: CalibrationSchema,
+    /** Base64 HMAC key for pseudonyms; shared by every device of a deployment. */
+    pseudonym_key: Type.String({ minLength: 16, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+);
+export type DeviceConfig = Static<typeof DeviceConfigSchema>;
+
+export const ALERT_KINDS = ["fever", "missed-retest", "watchlist", "device-offline"] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export const AlertSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    id: Ulid,
+    kind: Type.Union(ALERT_KINDS.map((k) => Type.Literal(k))),
+    station: NodeId,
+    device: NodeId,
+    /** When what the alert is about happened (the screening's ts, the moment a device dropped). */
+    ts: UtcTimestamp,
+    raised_at: UtcTimestamp,
+    subject: Type.Optional(Type.String({ pattern: PSEUDONYM_PATTERN })),
+    event_id: Type.Optional(Ulid),
+    body_c: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+export type Alert = Static<typeof AlertSchema>;
+
+export const REJECT_REASONS = ["too-large", "json", "schema", "version", "topic", "mismatch"] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** Dead letter: what was rejected and why. Never carries the payload itself, only its hash and size. */
+export const RejectSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    ts: UtcTimestamp,
+    topic: Type.String(),
+    client: Type.String(),
+    reason: Type.Union(REJECT_REASONS.map((r) => Type.Literal(r))),
+    errors: Type.Array(Type.String()),
+    bytes: Type.Integer({ minimum: 0 }),
+    sha256: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type Reject = Static<typeof RejectSchema>;
+
+export const validateScreening = compileValidator(ScreeningEventSchema);
+export const validateStatus = compileValidator(StatusSchema);
+export const validateTelemetry = compileValidator(TelemetrySchema);
+export const validateDeviceConfig = compileValidator(DeviceConfigSchema);
+export const validateAlert = compileValidator(AlertSchema);
+export const validateReject = compileValidator(RejectSchema);

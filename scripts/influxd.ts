@@ -1,0 +1,116 @@
+/**
+ * Starts a private InfluxDB 1.x server (Debian's `influxd`) for tests and `npm start`:
+ * every directory under one folder, HTTP and RPC bound to 127.0.0.1 on free ports, usage reporting
+ * off (`reporting-enabled = false` is Debian 1.6's key; `reporting-disabled` is silently ignored).
+ * It answers /ping within about 0.2 s; stop() sends SIGTERM (about 2 s) and SIGKILL after 10 s.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+
+export const INFLUXD_PATH = "/usr/bin/influxd";
+
+export interface InfluxdHandle {
+  url: string;
+  port: number;
+  dir: string;
+  /** Stops the server; its data stays in `dir`, and start() on the same dir and port resumes it. */
+  stop(): Promise<void>;
+  /** Starts it again after stop(), on the same folder and port. */
+  restart(): Promise<void>;
+}
+
+export function influxdInstalled(): boolean {
+  return existsSync(INFLUXD_PATH);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function configText(dir: string, httpPort: number, rpcPort: number): string {
+  return `reporting-enabled = false
+bind-address = "127.0.0.1:${rpcPort}"
+
+[meta]
+  dir = "${join(dir, "meta")}"
+
+[data]
+  dir = "${join(dir, "data")}"
+  wal-dir = "${join(dir, "wal")}"
+  query-log-enabled = false
+  wal-fsync-delay = "0s"
+
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${httpPort}"
+  log-enabled = false
+  max-body-size = 0
+
+[monitor]
+  store-enabled = false
+
+[continuous_queries]
+  enabled = true
+  log-enabled = false
+  run-interval = "1s"
+
+[logging]
+  level = "warn"
+`;
+}
+
+async function waitForPing(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`influxd exited with code ${child.exitCode} during start`);
+    try {
+      const res = await fetch(`${url}/ping`);
+      if (res.status === 204) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`influxd did not answer ${url}/ping within ${timeoutMs} ms`);
+}
+
+export async function startInfluxd(dir: string, options: { port?: number } = {}): Promise<InfluxdHandle> {
+  if (!influxdInstalled()) {
+    throw new Error(`${INFLUXD_PATH} is missing: install it with "apt-get install -y influxdb" (as root)`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const port = options.port ?? (await freePort());
+  const rpcPort = await freePort();
+  const configPath = join(dir, "influxdb.conf");
+  writeFileSync(configPath, configText(dir, port, rpcPort));
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+
+  const launch = async () => {
+    const logFd = openSync(join(dir, "influxd.log"), "a");
+    child = spawn(INFLUXD_PATH, ["run", "-config", configPath], { stdio: ["ignore", logFd, logFd] });
+    await waitForPing(url, child, 15_000);
+  };
+  const stop = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise<void>((r) => running.once("exit", () => r()));
+    running.kill("SIGTERM");
+    const timer = setTimeout(() => running.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  await launch();
+  return { url, port, dir, stop, restart: launch };
+}
