@@ -1,0 +1,137 @@
+/**
+ * Gateway configuration: environment variables, optionally on top of a JSON file named by
+ * GATEWAY_CONFIG (same keys as the variables). Validated at start; every problem is reported at
+ * once as "KEY: what is wrong".
+ */
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { DEFAULT_POLICY, type FeverPolicy, policyProblems } from "../protocol/index.ts";
+
+export interface GatewayConfig {
+  mqttHost: string;
+  mqttPort: number;
+  httpHost: string;
+  httpPort: number;
+  /** Unset: spool-only mode (everything is kept on disk until an InfluxDB is configured). */
+  influxUrl: string | undefined;
+  influxDb: string;
+  influxRetention: string;
+  influxUser: string | undefined;
+  influxPassword: string | undefined;
+  influxTimeoutMs: number;
+  dataDir: string;
+  spoolMaxBytes: number;
+  batchMax: number;
+  batchLingerMs: number;
+  dedupeCapacity: number;
+  instance: string;
+  statsIntervalMs: number;
+  policy: FeverPolicy;
+  logLevel: string;
+}
+
+interface Key {
+  name: string;
+  doc: string;
+  default?: string;
+}
+
+/** Every setting, its meaning and default: the README's configuration table is made from this. */
+export const CONFIG_KEYS: Key[] = [
+  { name: "MQTT_HOST", doc: "address the MQTT broker listens on (0.0.0.0 for lanes on the network)", default: "127.0.0.1" },
+  { name: "MQTT_PORT", doc: "MQTT port", default: "1883" },
+  { name: "HTTP_HOST", doc: "address of the health endpoint", default: "127.0.0.1" },
+  { name: "HTTP_PORT", doc: "port of the health endpoint (GET /health)", default: "8080" },
+  { name: "INFLUX_URL", doc: "InfluxDB v1 API URL; unset = spool-only mode" },
+  { name: "INFLUX_DB", doc: "database name", default: "checkpoint" },
+  { name: "INFLUX_RETENTION", doc: "how long raw points are kept (InfluxQL duration)", default: "400d" },
+  { name: "INFLUX_USER", doc: "InfluxDB user, if auth is on" },
+  { name: "INFLUX_PASSWORD", doc: "InfluxDB password, if auth is on" },
+  { name: "INFLUX_TIMEOUT_MS", doc: "a write slower than this goes to the spool", default: "5000" },
+  { name: "DATA_DIR", doc: "folder for the spool and the SQLite registry", default: "var/gateway" },
+  { name: "SPOOL_MAX_BYTES", doc: "spool size limit; past it devices keep events in their outbox", default: "1073741824" },
+  { name: "BATCH_MAX", doc: "most points in one commit", default: "5000" },
+  { name: "BATCH_LINGER_MS", doc: "how long a commit waits to gather more events", default: "5" },
+  { name: "DEDUPE_CAPACITY", doc: "event ids remembered for deduplication", default: "200000" },
+  { name: "GATEWAY_INSTANCE", doc: "name of this gateway in the `gateway` measurement", default: "(hostname)" },
+  { name: "STATS_INTERVAL_MS", doc: "how often the gateway's counters are stored", default: "10000" },
+  { name: "FEVER_LINE_C", doc: "fever line, °C", default: String(DEFAULT_POLICY.fever_line_c) },
+  { name: "RETEST_WINDOW_S", doc: "missed-retest window, seconds", default: String(DEFAULT_POLICY.retest_window_s) },
+  { name: "POLICY_VERSION", doc: "policy version sent to devices", default: DEFAULT_POLICY.version },
+  { name: "LOG_LEVEL", doc: "pino log level", default: "info" },
+  { name: "GATEWAY_CONFIG", doc: "optional JSON file with any of these keys (environment wins)" },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`gateway configuration is invalid:\n  ${problems.join("\n  ")}\nFix these and start again.`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const problems: string[] = [];
+  let file: Record<string, unknown> = {};
+  if (env.GATEWAY_CONFIG) {
+    try {
+      file = JSON.parse(readFileSync(env.GATEWAY_CONFIG, "utf8")) as Record<string, unknown>;
+    } catch (error) {
+      problems.push(`GATEWAY_CONFIG: cannot read ${env.GATEWAY_CONFIG}: ${(error as Error).message}`);
+    }
+  }
+  const known = new Set(CONFIG_KEYS.map((k) => k.name));
+  for (const key of Object.keys(file)) if (!known.has(key)) problems.push(`${key}: unknown setting in the config file`);
+
+  const raw = (name: string): string | undefined => {
+    const value = env[name] ?? (file[name] === undefined ? undefined : String(file[name]));
+    return value === "" ? undefined : value;
+  };
+  const text = (name: string): string => raw(name) ?? CONFIG_KEYS.find((k) => k.name === name)?.default ?? "";
+  const number = (name: string, min: number, max: number, integer = true): number => {
+    const value = Number(text(name));
+    if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+      problems.push(`${name}: "${text(name)}" must be ${integer ? "an integer" : "a number"} from ${min} to ${max}`);
+    }
+    return value;
+  };
+
+  const influxUrl = raw("INFLUX_URL");
+  if (influxUrl !== undefined && !/^https?:\/\/[^/]+/.test(influxUrl)) {
+    problems.push(`INFLUX_URL: "${influxUrl}" must be an http(s) URL such as http://127.0.0.1:8086`);
+  }
+  const policy: FeverPolicy = {
+    version: text("POLICY_VERSION"),
+    fever_line_c: number("FEVER_LINE_C", 35, 40, false),
+    plausible_min_c: DEFAULT_POLICY.plausible_min_c,
+    plausible_max_c: DEFAULT_POLICY.plausible_max_c,
+    retest_window_s: number("RETEST_WINDOW_S", 1, 86_400),
+  };
+  problems.push(...policyProblems(policy).map((p) => `policy: ${p}`));
+  const logLevel = text("LOG_LEVEL");
+  if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(logLevel)) {
+    problems.push(`LOG_LEVEL: "${logLevel}" must be one of trace, debug, info, warn, error, fatal, silent`);
+  }
+  const config: GatewayConfig = {
+    mqttHost: text("MQTT_HOST"),
+    mqttPort: number("MQTT_PORT", 0, 65_535),
+    httpHost: text("HTTP_HOST"),
+    httpPort: number("HTTP_PORT", 0, 65_535),
+    influxUrl,
+    influxDb: text("INFLUX_DB"),
+    influxRetention: text("INFLUX_RETENTION"),
+    influxUser: raw("INFLUX_USER"),
+    influxPassword: raw("INFLUX_PASSWORD"),
+    influxTimeoutMs: number("INFLUX_TIMEOUT_MS", 100, 600_000),
+    dataDir: text("DATA_DIR"),
+    spoolMaxBytes: number("SPOOL_MAX_BYTES", 1_048_576, Number.MAX_SAFE_INTEGER),
+    batchMax: number("BATCH_MAX", 1, 100_000),
+    batchLingerMs: number("BATCH_LINGER_MS", 0, 10_000),
+    dedupeCapacity: number("DEDUPE_CAPACITY", 1, 100_000_000),
+    instance: raw("GATEWAY_INSTANCE") ?? hostname().toLowerCase(),
+    statsIntervalMs: number("STATS_INTERVAL_MS", 100, 3_600_000),
+    policy,
+    logLevel,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,218 @@
+/**
+ * The gateway as one object: registry, store (InfluxDB + spool behind a group commit), ingest,
+ * broker and health endpoint, started and stopped in order. `gateway/main.ts` runs it as a
+ * program; tests start it in-process.
+ */
+import type { Server } from "node:http";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { monotonicFactory } from "ulid";
+import {
+  DEFAULT_CALIBRATION,
+  type DeviceConfig,
+  type FeverPolicy,
+  deviceTopic,
+} from "../protocol/index.ts";
+import { type RunningBroker, startBroker } from "./broker/broker.ts";
+import type { GatewayConfig } from "./config.ts";
+import { startHealthServer } from "./http/health.ts";
+import { Counters } from "./ingest/counters.ts";
+import { Ingest } from "./ingest/ingest.ts";
+import { RecentIds } from "./ingest/recent-ids.ts";
+import { RetestTracker } from "./ingest/retest-tracker.ts";
+import { Registry } from "./registry/registry.ts";
+import { GroupCommit } from "./store/group-commit.ts";
+import { InfluxSink } from "./store/influx-sink.ts";
+import { OfflineSink } from "./store/offline-sink.ts";
+import { gatewayPoint } from "./store/points.ts";
+import type { PointSink } from "./store/sink.ts";
+import { Spool } from "./store/spool.ts";
+
+const RETEST_CAPACITY = 100_000;
+const SPOOL_SEGMENT_BYTES = 16 * 1024 * 1024;
+
+export class Gateway {
+  readonly counters = new Counters();
+  registry!: Registry;
+  broker!: RunningBroker;
+  ingest!: Ingest;
+  store!: GroupCommit;
+  private spool!: Spool;
+  private http: Server | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private policy: FeverPolicy;
+  private readonly newId = monotonicFactory();
+  private startedMs = Date.now();
+
+  constructor(
+    readonly config: GatewayConfig,
+    private readonly log: Logger,
+  ) {
+    this.policy = config.policy;
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this;
+    this.startedMs = Date.now();
+    this.registry = new Registry(join(config.dataDir, "gateway.db"));
+    const sink = await this.makeSink();
+    this.spool = await Spool.open(
+      join(config.dataDir, "spool"),
+      { maxBytes: config.spoolMaxBytes, segmentBytes: SPOOL_SEGMENT_BYTES },
+      log.child({ ns: "gateway:spool" }),
+    );
+    this.store = new GroupCommit(
+      sink,
+      this.spool,
+      {
+        maxBatch: config.batchMax,
+        lingerMs: config.batchLingerMs,
+        retryMinMs: 250,
+        retryMaxMs: 10_000,
+        dir: join(config.dataDir, "spool"),
+      },
+      log.child({ ns: "gateway:store" }),
+    );
+    this.store.start();
+    this.ingest = new Ingest({
+      policy: () => this.policy,
+      store: this.store,
+      publish: (topic, payload, qos) => this.broker.publish(topic, payload, qos),
+      now: Date.now,
+      newId: () => this.newId(),
+      counters: this.counters,
+      recent: new RecentIds(config.dedupeCapacity),
+      retests: new RetestTracker(() => this.policy.retest_window_s * 1000, RETEST_CAPACITY),
+      log: log.child({ ns: "gateway:ingest" }),
+    });
+    this.broker = await startBroker(config.mqttHost, config.mqttPort, {
+      authenticate: (username, secret) => this.registry.authenticate(username, secret),
+      ingest: (identity, clientId, topic, payload) => this.ingest.handle(identity, clientId, topic, payload),
+      onAuthFailure: () => this.counters.authFailures++,
+      log: log.child({ ns: "gateway:broker" }),
+    });
+    this.publishConfigs();
+    this.timers.push(
+      setInterval(() => {
+        this.ingest.sweepRetests().catch((error: Error) => {
+          log.warn({ err: error.message }, "gateway: storing missed-retest alerts failed; they were published");
+        });
+      }, 1000),
+      setInterval(() => this.storeCounters(), config.statsIntervalMs),
+    );
+    this.http = await startHealthServer(config.httpHost, config.httpPort, () => this.snapshot());
+    log.info(
+      {
+        mqtt: `${config.mqttHost}:${this.broker.port}`,
+        http: `${config.httpHost}:${this.httpPort}`,
+        influx: config.influxUrl ?? "(none: spool-only)",
+        devices: this.registry.devices().length,
+      },
+      "gateway: ready",
+    );
+  }
+
+  private async makeSink(): Promise<PointSink> {
+    const { config, log } = this;
+    if (!config.influxUrl) {
+      log.warn(
+        { spool: join(config.dataDir, "spool") },
+        "gateway: INFLUX_URL is unset; running spool-only. Every event is kept on disk and written to InfluxDB once INFLUX_URL is set and the gateway restarted.",
+      );
+      return new OfflineSink();
+    }
+    const sink = new InfluxSink({
+      url: config.influxUrl,
+      database: config.influxDb,
+      retention: config.influxRetention,
+      username: config.influxUser,
+      password: config.influxPassword,
+      timeoutMs: config.influxTimeoutMs,
+    });
+    try {
+      await sink.prepare();
+    } catch (error) {
+      log.warn(
+        { url: config.influxUrl, err: (error as Error).message },
+        "gateway: InfluxDB is not reachable at start; spooling until it is. Check INFLUX_URL and that influxd runs.",
+      );
+    }
+    return sink;
+  }
+
+  get httpPort(): number {
+    const address = this.http?.address();
+    return typeof address === "object" && address ? address.port : this.config.httpPort;
+  }
+
+  /** The retained config of every registered device: policy, calibration defaults, pseudonym key. */
+  publishConfigs(): void {
+    const key = this.registry.pseudonymKey();
+    for (const { station, device } of this.registry.devices()) {
+      const config: DeviceConfig = {
+        v: 1,
+        version: `${this.policy.version}+k${key.slice(0, 4)}`,
+        policy: this.policy,
+        calibration: { ...DEFAULT_CALIBRATION },
+        pseudonym_key: key,
+      };
+      this.broker.publish(deviceTopic(station, device, "config"), config, 1, true);
+    }
+  }
+
+  devicesOnline(): number {
+    let online = 0;
+    for (const state of this.ingest.devices.values()) if (state.online) online++;
+    return online;
+  }
+
+  snapshot(): Record<string, number | string> {
+    const c = this.counters;
+    return {
+      instance: this.config.instance,
+      mode: this.store.mode,
+      uptime_s: Math.round((Date.now() - this.startedMs) / 1000),
+      received: c.received,
+      screenings: c.screenings,
+      stored: this.store.stats.stored,
+      spooled: this.store.stats.spooled,
+      replayed: this.store.stats.replayed,
+      rejected: c.rejected,
+      duplicates: c.duplicates,
+      disagreements: c.disagreements,
+      alerts: c.alerts,
+      fevers: c.fevers,
+      missed_retests: c.missedRetests,
+      refused_publish: c.refusedPublish,
+      auth_failures: c.authFailures,
+      devices_online: this.devicesOnline(),
+      clients: this.broker.aedes.connectedClients,
+      spool_bytes: this.store.spoolBytes,
+      pending: this.store.pendingCount,
+      write_ms: Math.round(this.store.stats.writeMs * 10) / 10,
+      ...Object.fromEntries(Object.entries(c.rejectsByReason).map(([k, v]) => [`rejected_${k}`, v])),
+    };
+  }
+
+  private storeCounters(): void {
+    const numbers: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.snapshot())) if (typeof v === "number") numbers[k] = v;
+    this.store.submit([gatewayPoint(this.config.instance, numbers, Date.now())]).catch((error: Error) => {
+      this.log.warn({ err: error.message }, "gateway: could not store its own counters");
+    });
+  }
+
+  /** Stops accepting, lets pending publishes commit, flushes the store and closes everything. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    this.http?.closeAllConnections();
+    await this.broker?.close();
+    await this.ingest?.sweepRetests().catch(() => undefined);
+    await this.store?.stop();
+    await this.spool?.close();
+    this.registry?.close();
+    this.log.info({}, "gateway: stopped");
+  }
+}

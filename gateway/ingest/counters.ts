@@ -1,0 +1,21 @@
+/** The gateway's own counters, written every 10 s to the `gateway` measurement and served on /health. */
+import type { RejectReason } from "../../protocol/index.ts";
+
+export class Counters {
+  received = 0;
+  screenings = 0;
+  rejected = 0;
+  duplicates = 0;
+  disagreements = 0;
+  alerts = 0;
+  fevers = 0;
+  missedRetests = 0;
+  refusedPublish = 0;
+  authFailures = 0;
+  readonly rejectsByReason: Partial<Record<RejectReason, number>> = {};
+
+  reject(reason: RejectReason): void {
+    this.rejected++;
+    this.rejectsByReason[reason] = (this.rejectsByReason[reason] ?? 0) + 1;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The gateway program: `npm run gateway` (environment variables: see gateway/config.ts or README).
+ * Graceful shutdown on SIGINT/SIGTERM: stop accepting, commit what is pending, close.
+ */
+import { ConfigError, loadConfig } from "./config.ts";
+import { Gateway } from "./gateway.ts";
+import { createLogger } from "./log.ts";
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger("gateway", config.logLevel);
+  const gateway = new Gateway(config, log);
+  await gateway.start();
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "gateway: shutting down");
+    gateway.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        log.error({ err: error.message }, "gateway: shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+main().catch((error: Error) => {
+  console.error(`gateway failed to start: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,112 @@
+/**
+ * The gateway's operational state in SQLite (better-sqlite3): the principals allowed on the
+ * broker (devices and read-only operators, with scrypt-hashed secrets) and gateway settings
+ * such as the deployment's pseudonym key. WAL mode, so a crash loses nothing committed.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { isNodeId } from "../../protocol/index.ts";
+import type { Identity } from "../broker/acl.ts";
+import { hashSecret, verifySecret } from "./secrets.ts";
+
+interface PrincipalRow {
+  username: string;
+  role: "device" | "operator";
+  station: string | null;
+  device: string | null;
+  secret_hash: string;
+}
+
+export function deviceUsername(station: string, device: string): string {
+  return `${station}/${device}`;
+}
+
+export class Registry {
+  private readonly db: Database.Database;
+  /** username → sha256(secret) of the last successful scrypt check, so reconnects stay cheap. */
+  private readonly verified = new Map<string, string>();
+
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS principals (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('device', 'operator')),
+        station TEXT,
+        device TEXT,
+        secret_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+  }
+
+  async addDevice(station: string, device: string, secret: string): Promise<void> {
+    if (!isNodeId(station) || !isNodeId(device)) {
+      throw new Error(`device ${station}/${device}: ids must be 1-32 characters of a-z, 0-9 and "-"`);
+    }
+    const username = deviceUsername(station, device);
+    this.upsert({ username, role: "device", station, device, secret_hash: await hashSecret(secret) });
+  }
+
+  async addOperator(username: string, secret: string): Promise<void> {
+    this.upsert({ username, role: "operator", station: null, device: null, secret_hash: await hashSecret(secret) });
+  }
+
+  private upsert(row: PrincipalRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO principals (username, role, station, device, secret_hash)
+         VALUES (@username, @role, @station, @device, @secret_hash)
+         ON CONFLICT(username) DO UPDATE SET role = excluded.role, station = excluded.station,
+           device = excluded.device, secret_hash = excluded.secret_hash`,
+      )
+      .run(row);
+    this.verified.delete(row.username);
+  }
+
+  devices(): { station: string; device: string }[] {
+    return this.db
+      .prepare("SELECT station, device FROM principals WHERE role = 'device' ORDER BY station, device")
+      .all() as { station: string; device: string }[];
+  }
+
+  /** The identity for a username and secret, or null when either is wrong. */
+  async authenticate(username: string, secret: string): Promise<Identity | null> {
+    const row = this.db.prepare("SELECT * FROM principals WHERE username = ?").get(username) as
+      | PrincipalRow
+      | undefined;
+    if (!row) return null;
+    const digest = createHash("sha256").update(secret).digest("hex");
+    if (this.verified.get(username) !== digest) {
+      if (!(await verifySecret(secret, row.secret_hash))) return null;
+      this.verified.set(username, digest);
+    }
+    if (row.role === "device" && row.station && row.device) {
+      return { role: "device", username, station: row.station, device: row.device };
+    }
+    return { role: "operator", username };
+  }
+
+  /** A setting, created with `make()` the first time it is asked for. */
+  setting(key: string, make: () => string): string {
+    const row = this.db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as { value: string } | undefined;
+    if (row) return row.value;
+    const value = make();
+    this.db.prepare("INSERT INTO settings (key, value) VALUES (?, ?)").run(key, value);
+    return value;
+  }
+
+  pseudonymKey(): string {
+    return this.setting("pseudonym_key", () => randomBytes(32).toString("base64"));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

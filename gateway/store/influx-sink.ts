@@ -1,0 +1,77 @@
+/**
+ * InfluxDB adapter (v1 HTTP API through the `influx` package; served by InfluxDB 1.x and, for
+ * compatibility, 2.x and 3.x). Creates the database and its retention policy at start.
+ * No retries inside the client: the group commit decides what a failure means (spool and replay).
+ */
+import { InfluxDB } from "influx";
+import type { StoredPoint } from "./points.ts";
+import { type PointSink, StoreError } from "./sink.ts";
+
+export interface InfluxSinkOptions {
+  url: string;
+  database: string;
+  /** Retention of raw points, InfluxQL duration ("90d", "INF"). */
+  retention: string;
+  username?: string;
+  password?: string;
+  timeoutMs: number;
+}
+
+export const RAW_RETENTION_POLICY = "raw";
+
+export class InfluxSink implements PointSink {
+  readonly client: InfluxDB;
+  private prepared = false;
+
+  constructor(private readonly options: InfluxSinkOptions) {
+    const url = new URL(options.url);
+    this.client = new InfluxDB({
+      host: url.hostname,
+      port: Number(url.port || 8086),
+      protocol: url.protocol === "https:" ? "https" : "http",
+      database: options.database,
+      username: options.username ?? "",
+      password: options.password ?? "",
+      pool: { maxRetries: 0, requestTimeout: options.timeoutMs },
+    });
+  }
+
+  /** Creates the database and makes the raw retention policy its default. Idempotent. */
+  async prepare(): Promise<void> {
+    const { database, retention } = this.options;
+    await this.client.createDatabase(database);
+    const existing = await this.client.showRetentionPolicies(database);
+    const spec = { database, duration: retention, replication: 1, isDefault: true };
+    if (existing.some((rp) => rp.name === RAW_RETENTION_POLICY)) {
+      await this.client.alterRetentionPolicy(RAW_RETENTION_POLICY, spec);
+    } else {
+      await this.client.createRetentionPolicy(RAW_RETENTION_POLICY, spec);
+    }
+  }
+
+  async write(points: StoredPoint[]): Promise<void> {
+    try {
+      // The database may not exist yet when InfluxDB was down at start (or was wiped): make it first.
+      if (!this.prepared) {
+        await this.prepare();
+        this.prepared = true;
+      }
+      await this.client.writePoints(points, { precision: "n" });
+    } catch (error) {
+      const message = (error as Error).message;
+      // node-influx puts the HTTP status in the message: a 400 is the data's fault, not the server's.
+      if (/database not found/i.test(message)) this.prepared = false;
+      const refused = /\b400\b|partial write|field type conflict|unable to parse/i.test(message);
+      throw new StoreError(`InfluxDB write failed: ${message}`, !refused);
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const hosts = await this.client.ping(Math.min(this.options.timeoutMs, 2000));
+      return hosts.some((h) => h.online);
+    } catch {
+      return false;
+    }
+  }
+}

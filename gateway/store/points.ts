@@ -1,0 +1,104 @@
+/**
+ * Turning contract payloads into InfluxDB points (DESIGN.md "Storage").
+ *
+ * Idempotent writes: a point's identity is measurement + tag set + timestamp, so the nanosecond
+ * timestamp is derived from the event's `ts` (milliseconds) plus a stable hash of its `id` in the
+ * sub-millisecond digits. A replayed event overwrites itself; two events in the same millisecond
+ * almost never collide (1 in a million per pair).
+ * Tags are low-cardinality only; pseudonyms and ids are fields.
+ */
+import type { Alert, Reject, ScreeningEvent, Telemetry, Verdict } from "../../protocol/index.ts";
+
+/** A point as the spool keeps it and the `influx` package writes it (timestamp: ns digits). */
+export interface StoredPoint {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, number | string | boolean>;
+  timestamp: string;
+}
+
+/** FNV-1a, 32 bit: small, fast and stable across processes and versions. */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** Nanosecond timestamp: milliseconds of `iso` followed by six digits from the hash of `id`. */
+export function idempotentTimestamp(iso: string, id: string): string {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) throw new Error(`not a timestamp: ${iso}`);
+  const sub = (fnv1a32(id) % 1_000_000).toString().padStart(6, "0");
+  return `${ms}${sub}`;
+}
+
+export function nsFromMs(ms: number): string {
+  return `${Math.trunc(ms)}000000`;
+}
+
+export function screeningPoint(event: ScreeningEvent, verdict: Verdict): StoredPoint {
+  return {
+    measurement: "screening",
+    tags: { station: event.station, device: event.device, verdict, attempt: String(event.attempt) },
+    fields: {
+      body_c: event.body_c,
+      object_c: event.object_c,
+      ambient_c: event.ambient_c,
+      subject: event.subject,
+      id: event.id,
+      device_verdict: event.verdict,
+      policy: event.policy,
+    },
+    timestamp: idempotentTimestamp(event.ts, event.id),
+  };
+}
+
+export function telemetryPoint(station: string, device: string, t: Telemetry): StoredPoint {
+  const fields: StoredPoint["fields"] = {
+    outbox: t.outbox,
+    uptime_s: t.uptime_s,
+    sensor_ok: t.sensor_ok ? 1 : 0,
+    fw: t.fw,
+    config_version: t.config_version,
+  };
+  if (t.ambient_c !== null) fields.ambient_c = t.ambient_c;
+  return { measurement: "telemetry", tags: { station, device }, fields, timestamp: nsFromMs(Date.parse(t.ts)) };
+}
+
+export function statusPoint(station: string, device: string, online: boolean, atMs: number): StoredPoint {
+  return {
+    measurement: "device_status",
+    tags: { station, device },
+    fields: { online: online ? 1 : 0 },
+    timestamp: nsFromMs(atMs),
+  };
+}
+
+export function alertPoint(alert: Alert, state: string): StoredPoint {
+  const fields: StoredPoint["fields"] = { id: alert.id, state, device: alert.device };
+  if (alert.subject !== undefined) fields.subject = alert.subject;
+  if (alert.body_c !== undefined) fields.body_c = alert.body_c;
+  if (alert.event_id !== undefined) fields.event_id = alert.event_id;
+  return {
+    measurement: "alert",
+    tags: { station: alert.station, kind: alert.kind },
+    fields,
+    timestamp: idempotentTimestamp(alert.raised_at, alert.id),
+  };
+}
+
+export function rejectPoint(reject: Reject): StoredPoint {
+  return {
+    measurement: "reject",
+    tags: { reason: reject.reason },
+    fields: { topic: reject.topic, client: reject.client, errors: reject.errors.join("; "), bytes: reject.bytes },
+    timestamp: idempotentTimestamp(reject.ts, reject.sha256),
+  };
+}
+
+export function gatewayPoint(instance: string, counters: Record<string, number>, atMs: number): StoredPoint {
+  return { measurement: "gateway", tags: { instance }, fields: { ...counters }, timestamp: nsFromMs(atMs) };
+}
