@@ -44,22 +44,26 @@ export class Gateway {
   private readonly newId = monotonicFactory();
   private startedMs = Date.now();
 
+  private readonly log: Logger;
+
+  /** `root` is the program's logger; every part logs through a child of it with its own `ns`. */
   constructor(
     readonly config: GatewayConfig,
-    private readonly log: Logger,
+    private readonly root: Logger,
   ) {
     this.policy = config.policy;
+    this.log = root.child({ ns: "gateway" });
   }
 
   async start(): Promise<void> {
-    const { config, log } = this;
+    const { config, log, root } = this;
     this.startedMs = Date.now();
     this.registry = new Registry(join(config.dataDir, "gateway.db"));
     const sink = await this.makeSink();
     this.spool = await Spool.open(
       join(config.dataDir, "spool"),
       { maxBytes: config.spoolMaxBytes, segmentBytes: SPOOL_SEGMENT_BYTES },
-      log.child({ ns: "gateway:spool" }),
+      root.child({ ns: "gateway:spool" }),
     );
     this.store = new GroupCommit(
       sink,
@@ -71,7 +75,7 @@ export class Gateway {
         retryMaxMs: 10_000,
         dir: join(config.dataDir, "spool"),
       },
-      log.child({ ns: "gateway:store" }),
+      root.child({ ns: "gateway:store" }),
     );
     this.store.start();
     this.ingest = new Ingest({
@@ -83,13 +87,13 @@ export class Gateway {
       counters: this.counters,
       recent: new RecentIds(config.dedupeCapacity),
       retests: new RetestTracker(() => this.policy.retest_window_s * 1000, RETEST_CAPACITY),
-      log: log.child({ ns: "gateway:ingest" }),
+      log: root.child({ ns: "gateway:ingest" }),
     });
     this.broker = await startBroker(config.mqttHost, config.mqttPort, {
       authenticate: (username, secret) => this.registry.authenticate(username, secret),
       ingest: (identity, clientId, topic, payload) => this.ingest.handle(identity, clientId, topic, payload),
       onAuthFailure: () => this.counters.authFailures++,
-      log: log.child({ ns: "gateway:broker" }),
+      log: root.child({ ns: "gateway:broker" }),
     });
     this.publishConfigs();
     this.timers.push(

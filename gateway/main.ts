@@ -17,8 +17,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger("gateway", config.logLevel);
-  const gateway = new Gateway(config, log);
+  const root = createLogger(config.logLevel);
+  const log = root.child({ ns: "gateway:main" });
+  const gateway = new Gateway(config, root);
   await gateway.start();
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -1,0 +1,121 @@
+/**
+ * Fleet mode: many simulated lanes straight on MQTT, for demos and load. It also listens to the
+ * alerts topic as a read-only operator, so a run reports what a duty officer would have seen.
+ */
+import mqtt, { type MqttClient } from "mqtt";
+import { ALERTS_WILDCARD, type ScreeningEvent, validateAlert } from "../../protocol/index.ts";
+import { SimClock } from "../clock.ts";
+import { Rng } from "../random.ts";
+import { FleetLane } from "./lane.ts";
+import type { LaneSpec } from "./layout.ts";
+import { Ledger } from "./ledger.ts";
+
+export interface FleetDevice extends LaneSpec {
+  secret: string;
+}
+
+export interface FleetOptions {
+  brokerUrl: string;
+  devices: FleetDevice[];
+  operator?: { username: string; secret: string };
+  speed: number;
+  seed: number;
+  feverShare: number;
+  walkOffShare: number;
+  telemetryMs: number;
+}
+
+export interface FleetStats {
+  lanes: number;
+  connected: number;
+  screenings: number;
+  acked: number;
+  unacked: number;
+  verdicts: Record<string, number>;
+  alerts: number;
+  alertsByKind: Record<string, number>;
+}
+
+export class Fleet {
+  readonly ledger = new Ledger();
+  readonly clock: SimClock;
+  private readonly lanes: FleetLane[];
+  private operator: MqttClient | null = null;
+  private readonly verdicts: Record<string, number> = {};
+  private readonly alertsByKind: Record<string, number> = {};
+  private alerts = 0;
+
+  constructor(private readonly options: FleetOptions) {
+    this.clock = new SimClock(options.speed);
+    const rng = new Rng(options.seed);
+    this.lanes = options.devices.map(
+      (d) =>
+        new FleetLane(d, {
+          brokerUrl: options.brokerUrl,
+          secret: d.secret,
+          clock: this.clock,
+          rng: rng.fork(),
+          ledger: this.ledger,
+          feverShare: options.feverShare,
+          walkOffShare: options.walkOffShare,
+          telemetryMs: options.telemetryMs,
+          onEvent: (e: ScreeningEvent) => {
+            this.verdicts[e.verdict] = (this.verdicts[e.verdict] ?? 0) + 1;
+          },
+        }),
+    );
+  }
+
+  /** Connects every lane and waits until each has its config (or the timeout passes). */
+  async start(configTimeoutMs = 30_000): Promise<void> {
+    if (this.options.operator) {
+      const op = await mqtt.connectAsync(this.options.brokerUrl, {
+        username: this.options.operator.username,
+        password: this.options.operator.secret,
+        clientId: `fleet-operator-${process.pid}`,
+      });
+      op.on("message", (_topic, payload) => {
+        try {
+          const alert = validateAlert(JSON.parse(payload.toString("utf8")));
+          if (!alert.ok) return;
+          this.alerts++;
+          this.alertsByKind[alert.value.kind] = (this.alertsByKind[alert.value.kind] ?? 0) + 1;
+        } catch {
+          // not an alert
+        }
+      });
+      await op.subscribeAsync(ALERTS_WILDCARD, { qos: 1 });
+      this.operator = op;
+    }
+    for (const lane of this.lanes) lane.start();
+    const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), configTimeoutMs).unref());
+    const all = Promise.all(this.lanes.map((l) => l.configured));
+    if ((await Promise.race([all, timeout])) === "timeout") {
+      const missing = this.lanes.filter((l) => !l.connected).map((l) => `${l.spec.station}/${l.spec.device}`);
+      throw new Error(
+        `fleet: not every lane got its config within ${configTimeoutMs} ms (not connected: ${missing.slice(0, 5).join(", ") || "none"}); check the broker URL and the device credentials`,
+      );
+    }
+  }
+
+  stats(): FleetStats {
+    return {
+      lanes: this.lanes.length,
+      connected: this.lanes.filter((l) => l.connected).length,
+      screenings: this.ledger.size,
+      acked: this.ledger.acked,
+      unacked: this.ledger.unacked,
+      verdicts: { ...this.verdicts },
+      alerts: this.alerts,
+      alertsByKind: { ...this.alertsByKind },
+    };
+  }
+
+  /** Stops every lane after its sent events are acknowledged (up to `drainTimeoutMs`). */
+  async stop(drainTimeoutMs = 30_000): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.stop(drainTimeoutMs)));
+    // Give alerts raised by the last events a moment to arrive before the operator leaves.
+    await new Promise((r) => setTimeout(r, 200));
+    await this.operator?.endAsync();
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * One simulated lane in fleet mode: a real MQTT client, with the last will and retained status of
+ * a real device, that receives its retained config (policy, calibration, pseudonym key) and then
+ * screens the people who arrive: attempt 1, a retest after a rest when it crosses the line (or a
+ * walk-off), telemetry every 30 s. It computes its verdict with the shared protocol code, exactly
+ * as the firmware does, and remembers every event id it sent in the ledger.
+ */
+import mqtt, { type MqttClient } from "mqtt";
+import { monotonicFactory } from "ulid";
+import {
+  type DeviceConfig,
+  type ScreeningEvent,
+  type Telemetry,
+  classify,
+  deviceTopic,
+  estimateBody,
+  pseudonym,
+  roundCentidegree,
+  validateDeviceConfig,
+} from "../../protocol/index.ts";
+import type { SimClock } from "../clock.ts";
+import { arrivalsPerMinute } from "../people/arrivals.ts";
+import { type Person, foreheadC, makePerson, sensorReadingC } from "../people/physiology.ts";
+import { WINTER, laneAmbientC, outdoorC } from "../people/weather.ts";
+import type { Rng } from "../random.ts";
+import type { Ledger } from "./ledger.ts";
+import type { LaneSpec } from "./layout.ts";
+
+export const FLEET_FW = "sim-fleet-0.1.0";
+
+export interface LaneOptions {
+  brokerUrl: string;
+  secret: string;
+  clock: SimClock;
+  rng: Rng;
+  ledger: Ledger;
+  feverShare: number;
+  walkOffShare: number;
+  telemetryMs: number;
+  onEvent(event: ScreeningEvent): void;
+}
+
+export class FleetLane {
+  private client: MqttClient | null = null;
+  private config: DeviceConfig | null = null;
+  private timers = new Set<NodeJS.Timeout>();
+  private readonly newId = monotonicFactory();
+  private stopped = false;
+  private inflight = 0;
+  private readonly startedMs = Date.now();
+  private readonly siteOffsetC: number;
+  private readonly sensorBiasC: number;
+  private configReady!: () => void;
+  readonly configured = new Promise<void>((resolve) => {
+    this.configReady = resolve;
+  });
+
+  constructor(
+    readonly spec: LaneSpec,
+    private readonly options: LaneOptions,
+  ) {
+    this.siteOffsetC = options.rng.normal(0, 1.5);
+    this.sensorBiasC = options.rng.normal(0, 0.1);
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  start(): void {
+    const { station, device } = this.spec;
+    const statusTopic = deviceTopic(station, device, "status");
+    const client = mqtt.connect(this.options.brokerUrl, {
+      clientId: `${station}-${device}`,
+      username: `${station}/${device}`,
+      password: this.options.secret,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      will: { topic: statusTopic, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+    });
+    this.client = client;
+    client.on("connect", () => {
+      client.publish(statusTopic, JSON.stringify({ state: "online", fw: FLEET_FW }), { qos: 1, retain: true });
+      client.subscribe(deviceTopic(station, device, "config"), { qos: 1 });
+    });
+    client.on("message", (_topic, payload) => this.applyConfig(payload));
+    client.on("error", () => undefined); // reconnects by itself; the fleet reports connectivity
+    this.after(this.options.telemetryMs, () => this.telemetry(), true);
+    void this.configured.then(() => this.scheduleArrival());
+  }
+
+  private applyConfig(payload: Buffer): void {
+    let data: unknown;
+    try {
+      data = JSON.parse(payload.toString("utf8"));
+    } catch {
+      return;
+    }
+    const result = validateDeviceConfig(data);
+    if (!result.ok) return;
+    this.config = result.value;
+    this.configReady();
+  }
+
+  private after(wallMs: number, fn: () => void, repeat = false): void {
+    if (this.stopped) return;
+    const timer = (repeat ? setInterval : setTimeout)(() => {
+      if (!repeat) this.timers.delete(timer);
+      fn();
+    }, wallMs);
+    this.timers.add(timer);
+  }
+
+  private scheduleArrival(): void {
+    const { clock, rng } = this.options;
+    // Thinning would be exact; sampling the gap at the current rate is close enough at these rates.
+    const rate = Math.max(arrivalsPerMinute(this.spec.kind, clock.now()), 0.005);
+    const gapMs = rng.exponential(60_000 / rate);
+    this.after(clock.toWallMs(gapMs), () => {
+      this.screenNewPerson();
+      this.scheduleArrival();
+    });
+  }
+
+  private ambientNow(): { ambient: number; outdoor: number } {
+    const outdoor = outdoorC(WINTER, this.options.clock.now(), this.siteOffsetC);
+    return { ambient: laneAmbientC(this.spec.kind, outdoor), outdoor };
+  }
+
+  private screenNewPerson(): void {
+    const { rng, clock } = this.options;
+    const { ambient, outdoor } = this.ambientNow();
+    const person = makePerson(rng, outdoor, { feverShare: this.options.feverShare });
+    const code = `HC${rng.text(16)}`;
+    const minutesIn = this.spec.kind === "community" ? 10 : rng.uniform(0.5, 3);
+    const verdict = this.measure(person, code, 1, ambient, minutesIn);
+    if (verdict !== "retest" || rng.chance(this.options.walkOffShare)) return;
+    const restMin = rng.uniform(2, 6);
+    this.after(clock.toWallMs(restMin * 60_000), () => {
+      this.measure(person, code, 2, this.ambientNow().ambient, minutesIn + restMin);
+    });
+  }
+
+  private measure(person: Person, code: string, attempt: 1 | 2, ambientC: number, minutesIn: number): string {
+    const config = this.config;
+    if (!config) return "invalid";
+    const { rng, clock } = this.options;
+    const objectC = roundCentidegree(sensorReadingC(foreheadC(person, ambientC, minutesIn), this.sensorBiasC, rng));
+    const sensedAmbient = roundCentidegree(sensorReadingC(ambientC, 0, rng, 0.05));
+    const bodyC = estimateBody(objectC, sensedAmbient, config.calibration);
+    const nowMs = clock.now();
+    const event: ScreeningEvent = {
+      v: 1,
+      id: this.newId(nowMs),
+      ts: new Date(nowMs).toISOString(),
+      station: this.spec.station,
+      device: this.spec.device,
+      subject: pseudonym(Buffer.from(config.pseudonym_key, "base64"), code),
+      attempt,
+      object_c: objectC,
+      ambient_c: sensedAmbient,
+      body_c: bodyC,
+      verdict: classify(bodyC, attempt, config.policy),
+      policy: config.policy.version,
+      fw: FLEET_FW,
+    };
+    this.publish(event);
+    return event.verdict;
+  }
+
+  private publish(event: ScreeningEvent): void {
+    const client = this.client;
+    if (!client) return;
+    this.options.ledger.sent(event.id, event.station);
+    this.options.onEvent(event);
+    this.inflight++;
+    client.publish(
+      deviceTopic(event.station, event.device, "screening"),
+      JSON.stringify(event),
+      { qos: 1 },
+      (error) => {
+        this.inflight--;
+        if (!error) this.options.ledger.ack(event.id);
+      },
+    );
+  }
+
+  private telemetry(): void {
+    if (!this.client?.connected) return;
+    const telemetry: Telemetry = {
+      v: 1,
+      ts: new Date(this.options.clock.now()).toISOString(),
+      ambient_c: roundCentidegree(this.ambientNow().ambient),
+      sensor_ok: true,
+      outbox: this.inflight,
+      uptime_s: Math.round((Date.now() - this.startedMs) / 1000),
+      fw: FLEET_FW,
+      config_version: this.config?.version ?? "none",
+    };
+    this.client.publish(deviceTopic(this.spec.station, this.spec.device, "telemetry"), JSON.stringify(telemetry), {
+      qos: 0,
+    });
+  }
+
+  /** Stops screening, waits for every sent event to be acknowledged, says goodbye and disconnects. */
+  async stop(drainTimeoutMs: number): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) {
+      clearTimeout(t);
+      clearInterval(t);
+    }
+    this.timers.clear();
+    const client = this.client;
+    if (!client) return;
+    const deadline = Date.now() + drainTimeoutMs;
+    while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (client.connected) {
+      await client
+        .publishAsync(
+          deviceTopic(this.spec.station, this.spec.device, "status"),
+          JSON.stringify({ state: "offline", reason: "shutdown" }),
+          { qos: 1, retain: true },
+        )
+        .catch(() => undefined);
+    }
+    await client.endAsync(this.inflight > 0);
+  }
+}
