@@ -38,7 +38,11 @@ interface Key {
 
 /** Every setting, its meaning and default: the README's configuration table is made from this. */
 export const CONFIG_KEYS: Key[] = [
-  { name: "MQTT_HOST", doc: "address the MQTT broker listens on (0.0.0.0 for lanes on the network)", default: "127.0.0.1" },
+  {
+    name: "MQTT_HOST",
+    doc: "address the MQTT broker listens on (0.0.0.0 for lanes on the network)",
+    default: "127.0.0.1",
+  },
   { name: "MQTT_PORT", doc: "MQTT port", default: "1883" },
   { name: "HTTP_HOST", doc: "address of the health endpoint", default: "127.0.0.1" },
   { name: "HTTP_PORT", doc: "port of the health endpoint (GET /health)", default: "8080" },
@@ -49,14 +53,26 @@ export const CONFIG_KEYS: Key[] = [
   { name: "INFLUX_PASSWORD", doc: "InfluxDB password, if auth is on" },
   { name: "INFLUX_TIMEOUT_MS", doc: "a write slower than this goes to the spool", default: "5000" },
   { name: "DATA_DIR", doc: "folder for the spool and the SQLite registry", default: "var/gateway" },
-  { name: "SPOOL_MAX_BYTES", doc: "spool size limit; past it devices keep events in their outbox", default: "1073741824" },
+  {
+    name: "SPOOL_MAX_BYTES",
+    doc: "spool size limit; past it devices keep events in their outbox",
+    default: "1073741824",
+  },
   { name: "BATCH_MAX", doc: "most points in one commit", default: "5000" },
   { name: "BATCH_LINGER_MS", doc: "how long a commit waits to gather more events", default: "5" },
   { name: "DEDUPE_CAPACITY", doc: "event ids remembered for deduplication", default: "200000" },
-  { name: "GATEWAY_INSTANCE", doc: "name of this gateway in the `gateway` measurement", default: "(hostname)" },
+  {
+    name: "GATEWAY_INSTANCE",
+    doc: "name of this gateway in the `gateway` measurement",
+    default: "(hostname)",
+  },
   { name: "STATS_INTERVAL_MS", doc: "how often the gateway's counters are stored", default: "10000" },
   { name: "FEVER_LINE_C", doc: "fever line, °C", default: String(DEFAULT_POLICY.fever_line_c) },
-  { name: "RETEST_WINDOW_S", doc: "missed-retest window, seconds", default: String(DEFAULT_POLICY.retest_window_s) },
+  {
+    name: "RETEST_WINDOW_S",
+    doc: "missed-retest window, seconds",
+    default: String(DEFAULT_POLICY.retest_window_s),
+  },
   { name: "POLICY_VERSION", doc: "policy version sent to devices", default: DEFAULT_POLICY.version },
   { name: "LOG_LEVEL", doc: "pino log level", default: "info" },
   { name: "GATEWAY_CONFIG", doc: "optional JSON file with any of these keys (environment wins)" },
@@ -80,7 +96,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     }
   }
   const known = new Set(CONFIG_KEYS.map((k) => k.name));
-  for (const key of Object.keys(file)) if (!known.has(key)) problems.push(`${key}: unknown setting in the config file`);
+  for (const key of Object.keys(file))
+    if (!known.has(key)) problems.push(`${key}: unknown setting in the config file`);
 
   const raw = (name: string): string | undefined => {
     const value = env[name] ?? (file[name] === undefined ? undefined : String(file[name]));
@@ -90,7 +107,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const number = (name: string, min: number, max: number, integer = true): number => {
     const value = Number(text(name));
     if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-      problems.push(`${name}: "${text(name)}" must be ${integer ? "an integer" : "a number"} from ${min} to ${max}`);
+      problems.push(
+        `${name}: "${text(name)}" must be ${integer ? "an integer" : "a number"} from ${min} to ${max}`,
+      );
     }
     return value;
   };

@@ -7,12 +7,7 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { monotonicFactory } from "ulid";
-import {
-  DEFAULT_CALIBRATION,
-  type DeviceConfig,
-  type FeverPolicy,
-  deviceTopic,
-} from "../protocol/index.ts";
+import { DEFAULT_CALIBRATION, type DeviceConfig, deviceTopic, type FeverPolicy } from "../protocol/index.ts";
 import { type RunningBroker, startBroker } from "./broker/broker.ts";
 import type { GatewayConfig } from "./config.ts";
 import { startHealthServer } from "./http/health.ts";
@@ -49,7 +44,7 @@ export class Gateway {
   /** `root` is the program's logger; every part logs through a child of it with its own `ns`. */
   constructor(
     readonly config: GatewayConfig,
-    private readonly root: Logger,
+    readonly root: Logger,
   ) {
     this.policy = config.policy;
     this.log = root.child({ ns: "gateway" });
@@ -99,7 +94,10 @@ export class Gateway {
     this.timers.push(
       setInterval(() => {
         this.ingest.sweepRetests().catch((error: Error) => {
-          log.warn({ err: error.message }, "gateway: storing missed-retest alerts failed; they were published");
+          log.warn(
+            { err: error.message },
+            "gateway: storing missed-retest alerts failed; they were published",
+          );
         });
       }, 1000),
       setInterval(() => this.storeCounters(), config.statsIntervalMs),

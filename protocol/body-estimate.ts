@@ -21,7 +21,11 @@ export interface Calibration {
 
 export const DEFAULT_CALIBRATION: Readonly<Calibration> = Object.freeze({ offset_c: 0, k: 0.11 });
 
-export function estimateBody(objectC: number, ambientC: number, cal: Calibration = DEFAULT_CALIBRATION): number {
+export function estimateBody(
+  objectC: number,
+  ambientC: number,
+  cal: Calibration = DEFAULT_CALIBRATION,
+): number {
   const skin = objectC + cal.offset_c;
   return roundCentidegree(skin + cal.k * (skin - ambientC));
 }

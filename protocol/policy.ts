@@ -49,9 +49,12 @@ export function classify(bodyC: number, attempt: Attempt, policy: FeverPolicy = 
 export function policyProblems(policy: FeverPolicy): string[] {
   const problems: string[] = [];
   if (!(policy.plausible_min_c < policy.fever_line_c && policy.fever_line_c < policy.plausible_max_c)) {
-    problems.push("fever_line_c must lie strictly inside the plausible range (plausible_min_c, plausible_max_c)");
+    problems.push(
+      "fever_line_c must lie strictly inside the plausible range (plausible_min_c, plausible_max_c)",
+    );
   }
   if (!(policy.retest_window_s > 0)) problems.push("retest_window_s must be positive");
-  if (policy.version.length === 0 || policy.version.length > 32) problems.push("version must be 1-32 characters");
+  if (policy.version.length === 0 || policy.version.length > 32)
+    problems.push("version must be 1-32 characters");
   return problems;
 }

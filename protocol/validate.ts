@@ -18,7 +18,8 @@ function describe(error: ErrorObject): string {
   if (error.keyword === "additionalProperties") {
     return `${path}: unknown property "${String(error.params.additionalProperty)}"`;
   }
-  if (error.keyword === "required") return `${path}: missing property "${String(error.params.missingProperty)}"`;
+  if (error.keyword === "required")
+    return `${path}: missing property "${String(error.params.missingProperty)}"`;
   return `${path}: ${error.message ?? error.keyword}`;
 }
 

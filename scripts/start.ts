@@ -16,8 +16,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import { newSecret } from "../gateway/registry/secrets.ts";
 import { Registry } from "../gateway/registry/registry.ts";
+import { newSecret } from "../gateway/registry/secrets.ts";
 import { Args } from "../simulator/args.ts";
 import { type FleetCredentials, writeCredentials } from "../simulator/fleet/credentials.ts";
 import { Fleet } from "../simulator/fleet/fleet.ts";
@@ -95,7 +95,8 @@ async function provision(args: Args): Promise<FleetCredentials> {
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the gateway exited (code ${child.exitCode}); see var/log/gateway.log`);
+    if (child.exitCode !== null)
+      throw new Error(`the gateway exited (code ${child.exitCode}); see var/log/gateway.log`);
     try {
       if ((await fetch(url)).ok) return;
     } catch {

@@ -26,7 +26,12 @@ export class Args {
     return this.values.get(name);
   }
 
-  number(name: string, fallback: number, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): number {
+  number(
+    name: string,
+    fallback: number,
+    min = Number.NEGATIVE_INFINITY,
+    max = Number.POSITIVE_INFINITY,
+  ): number {
     const raw = this.values.get(name);
     if (raw === undefined) return fallback;
     const value = Number(raw);

@@ -8,9 +8,9 @@
  * Publishes made by the gateway itself (alerts, rejects, configs) go through broker.publish and
  * skip these hooks.
  */
-import { type Server, createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from "aedes";
-import { type Identity, canSubscribe } from "./acl.ts";
+import { canSubscribe, type Identity } from "./acl.ts";
 
 export interface BrokerLogger {
   info(obj: object, msg: string): void;
@@ -46,7 +46,10 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
         .then((identity) => {
           if (!identity) {
             deps.onAuthFailure();
-            deps.log.warn({ client: client.id, username }, "broker: refused a connection with wrong credentials");
+            deps.log.warn(
+              { client: client.id, username },
+              "broker: refused a connection with wrong credentials",
+            );
             const error = new Error("bad username or password") as AuthenticateError;
             error.returnCode = BAD_USERNAME_OR_PASSWORD;
             return done(error, false);

@@ -1,5 +1,5 @@
 /** GET /health: the gateway's counters as JSON, for the launcher, probes and tests. Loopback by default. */
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 
 export async function startHealthServer(host: string, port: number, snapshot: () => object): Promise<Server> {
   const server = createServer((req, res) => {

@@ -40,7 +40,10 @@ function parse<T>(
     return fail("json", `(root): not valid JSON (${(error as Error).message.split("\n")[0]})`);
   }
   if (versioned && typeof data === "object" && data !== null && "v" in data && data.v !== 1) {
-    return fail("version", `v: contract version ${JSON.stringify(data.v)} is not supported; this gateway speaks v1`);
+    return fail(
+      "version",
+      `v: contract version ${JSON.stringify(data.v)} is not supported; this gateway speaks v1`,
+    );
   }
   const result = validate(data);
   return result.ok ? result : fail("schema", ...result.errors);

@@ -11,21 +11,21 @@ import { createHash } from "node:crypto";
 import {
   type Alert,
   type AlertKind,
+  alertsTopic,
+  classify,
   type FeverPolicy,
+  parseTopic,
   REJECTS_TOPIC,
   type Reject,
   type RejectReason,
   type ScreeningEvent,
   type Status,
-  alertsTopic,
-  classify,
-  parseTopic,
 } from "../../protocol/index.ts";
-import { type Identity, canPublish } from "../broker/acl.ts";
+import { canPublish, type Identity } from "../broker/acl.ts";
 import {
-  type StoredPoint,
   alertPoint,
   rejectPoint,
+  type StoredPoint,
   screeningPoint,
   statusPoint,
   telemetryPoint,
@@ -83,7 +83,9 @@ export class Ingest {
     }
     const parsed = parseTopic(topic);
     if (parsed === null || parsed.kind !== "device" || parsed.channel === "config") {
-      return this.reject(topic, clientId, payload, "topic", [`topic: "${topic}" is not a device topic of contract v1`]);
+      return this.reject(topic, clientId, payload, "topic", [
+        `topic: "${topic}" is not a device topic of contract v1`,
+      ]);
     }
     const decoded = decodeDeviceMessage(parsed.channel, parsed.station, parsed.device, payload);
     if (!decoded.ok) return this.reject(topic, clientId, payload, decoded.reason, decoded.errors);

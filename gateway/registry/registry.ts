@@ -55,7 +55,13 @@ export class Registry {
   }
 
   async addOperator(username: string, secret: string): Promise<void> {
-    this.upsert({ username, role: "operator", station: null, device: null, secret_hash: await hashSecret(secret) });
+    this.upsert({
+      username,
+      role: "operator",
+      station: null,
+      device: null,
+      secret_hash: await hashSecret(secret),
+    });
   }
 
   private upsert(row: PrincipalRow): void {
@@ -95,7 +101,9 @@ export class Registry {
 
   /** A setting, created with `make()` the first time it is asked for. */
   setting(key: string, make: () => string): string {
-    const row = this.db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as { value: string } | undefined;
+    const row = this.db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as
+      | { value: string }
+      | undefined;
     if (row) return row.value;
     const value = make();
     this.db.prepare("INSERT INTO settings (key, value) VALUES (?, ?)").run(key, value);

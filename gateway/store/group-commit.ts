@@ -107,7 +107,10 @@ export class GroupCommit {
     this.flushing = true;
     const batch: Waiter[] = [];
     let count = 0;
-    while (this.pending.length > 0 && (count === 0 || count + (this.pending[0]?.points.length ?? 0) <= this.options.maxBatch)) {
+    while (
+      this.pending.length > 0 &&
+      (count === 0 || count + (this.pending[0]?.points.length ?? 0) <= this.options.maxBatch)
+    ) {
       const w = this.pending.shift() as Waiter;
       batch.push(w);
       count += w.points.length;
@@ -209,7 +212,10 @@ export class GroupCommit {
         } else {
           backoff = this.options.retryMinMs;
           if (done === "drained") {
-            this.log.info({ replayed: this.stats.replayed }, "store: spool drained; writing to InfluxDB directly");
+            this.log.info(
+              { replayed: this.stats.replayed },
+              "store: spool drained; writing to InfluxDB directly",
+            );
           }
         }
       }

@@ -3,7 +3,10 @@ import { type PointSink, StoreError } from "./sink.ts";
 
 export class OfflineSink implements PointSink {
   async write(): Promise<void> {
-    throw new StoreError("no InfluxDB configured (INFLUX_URL is unset): keeping everything in the spool", true);
+    throw new StoreError(
+      "no InfluxDB configured (INFLUX_URL is unset): keeping everything in the spool",
+      true,
+    );
   }
 
   async ping(): Promise<boolean> {

@@ -65,7 +65,12 @@ export function telemetryPoint(station: string, device: string, t: Telemetry): S
     config_version: t.config_version,
   };
   if (t.ambient_c !== null) fields.ambient_c = t.ambient_c;
-  return { measurement: "telemetry", tags: { station, device }, fields, timestamp: nsFromMs(Date.parse(t.ts)) };
+  return {
+    measurement: "telemetry",
+    tags: { station, device },
+    fields,
+    timestamp: nsFromMs(Date.parse(t.ts)),
+  };
 }
 
 export function statusPoint(station: string, device: string, online: boolean, atMs: number): StoredPoint {
@@ -94,7 +99,12 @@ export function rejectPoint(reject: Reject): StoredPoint {
   return {
     measurement: "reject",
     tags: { reason: reject.reason },
-    fields: { topic: reject.topic, client: reject.client, errors: reject.errors.join("; "), bytes: reject.bytes },
+    fields: {
+      topic: reject.topic,
+      client: reject.client,
+      errors: reject.errors.join("; "),
+      bytes: reject.bytes,
+    },
     timestamp: idempotentTimestamp(reject.ts, reject.sha256),
   };
 }

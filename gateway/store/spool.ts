@@ -83,7 +83,10 @@ export class Spool {
     if (last) {
       const valid = await this.validLength(last.seq);
       if (valid < last.size) {
-        this.log.warn({ segment: last.seq, cut: last.size - valid }, "spool: cut a torn record left by a crash");
+        this.log.warn(
+          { segment: last.seq, cut: last.size - valid },
+          "spool: cut a torn record left by a crash",
+        );
         const fh = await open(this.path(last.seq), "r+");
         await fh.truncate(valid);
         await fh.datasync();
@@ -173,7 +176,10 @@ export class Spool {
       const payload = Buffer.alloc(length);
       await fh.read(payload, 0, length, this.headOffset + HEADER_BYTES);
       if (crc32(payload) !== header.readUInt32LE(4)) {
-        this.log.warn({ segment: head.seq, offset: this.headOffset }, "spool: corrupt record, skipping rest of segment");
+        this.log.warn(
+          { segment: head.seq, offset: this.headOffset },
+          "spool: corrupt record, skipping rest of segment",
+        );
         this.headOffset = head.size;
         continue;
       }

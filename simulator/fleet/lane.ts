@@ -8,23 +8,23 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { monotonicFactory } from "ulid";
 import {
-  type DeviceConfig,
-  type ScreeningEvent,
-  type Telemetry,
   classify,
+  type DeviceConfig,
   deviceTopic,
   estimateBody,
   pseudonym,
   roundCentidegree,
+  type ScreeningEvent,
+  type Telemetry,
   validateDeviceConfig,
 } from "../../protocol/index.ts";
 import type { SimClock } from "../clock.ts";
 import { arrivalsPerMinute } from "../people/arrivals.ts";
-import { type Person, foreheadC, makePerson, sensorReadingC } from "../people/physiology.ts";
-import { WINTER, laneAmbientC, outdoorC } from "../people/weather.ts";
+import { foreheadC, makePerson, type Person, sensorReadingC } from "../people/physiology.ts";
+import { laneAmbientC, outdoorC, WINTER } from "../people/weather.ts";
 import type { Rng } from "../random.ts";
-import type { Ledger } from "./ledger.ts";
 import type { LaneSpec } from "./layout.ts";
+import type { Ledger } from "./ledger.ts";
 
 export const FLEET_FW = "sim-fleet-0.1.0";
 
@@ -81,7 +81,10 @@ export class FleetLane {
     });
     this.client = client;
     client.on("connect", () => {
-      client.publish(statusTopic, JSON.stringify({ state: "online", fw: FLEET_FW }), { qos: 1, retain: true });
+      client.publish(statusTopic, JSON.stringify({ state: "online", fw: FLEET_FW }), {
+        qos: 1,
+        retain: true,
+      });
       client.subscribe(deviceTopic(station, device, "config"), { qos: 1 });
     });
     client.on("message", (_topic, payload) => this.applyConfig(payload));
@@ -146,7 +149,9 @@ export class FleetLane {
     const config = this.config;
     if (!config) return "invalid";
     const { rng, clock } = this.options;
-    const objectC = roundCentidegree(sensorReadingC(foreheadC(person, ambientC, minutesIn), this.sensorBiasC, rng));
+    const objectC = roundCentidegree(
+      sensorReadingC(foreheadC(person, ambientC, minutesIn), this.sensorBiasC, rng),
+    );
     const sensedAmbient = roundCentidegree(sensorReadingC(ambientC, 0, rng, 0.05));
     const bodyC = estimateBody(objectC, sensedAmbient, config.calibration);
     const nowMs = clock.now();
@@ -198,9 +203,13 @@ export class FleetLane {
       fw: FLEET_FW,
       config_version: this.config?.version ?? "none",
     };
-    this.client.publish(deviceTopic(this.spec.station, this.spec.device, "telemetry"), JSON.stringify(telemetry), {
-      qos: 0,
-    });
+    this.client.publish(
+      deviceTopic(this.spec.station, this.spec.device, "telemetry"),
+      JSON.stringify(telemetry),
+      {
+        qos: 0,
+      },
+    );
   }
 
   /** Stops screening, waits for every sent event to be acknowledged, says goodbye and disconnects. */

@@ -1,0 +1,36 @@
+/** Builders for valid contract payloads, for tests. */
+import { monotonicFactory } from "ulid";
+import {
+  classify,
+  DEFAULT_POLICY,
+  estimateBody,
+  pseudonym,
+  type ScreeningEvent,
+} from "../../protocol/index.ts";
+
+const nextId = monotonicFactory();
+export const TEST_KEY = "test-pseudonym-key-0123456789";
+
+export function screening(overrides: Partial<ScreeningEvent> = {}): ScreeningEvent {
+  const objectC = overrides.object_c ?? 35.6;
+  const ambientC = overrides.ambient_c ?? 20;
+  const attempt = overrides.attempt ?? 1;
+  const bodyC = overrides.body_c ?? estimateBody(objectC, ambientC);
+  const ts = overrides.ts ?? new Date().toISOString();
+  return {
+    v: 1,
+    id: nextId(Date.parse(ts)),
+    ts,
+    station: "hw-01",
+    device: "lane-1",
+    subject: pseudonym(TEST_KEY, `CODE-${Math.random()}`),
+    attempt,
+    object_c: objectC,
+    ambient_c: ambientC,
+    body_c: bodyC,
+    verdict: classify(bodyC, attempt),
+    policy: DEFAULT_POLICY.version,
+    fw: "test-1.0.0",
+    ...overrides,
+  };
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { idempotentTimestamp, screeningPoint } from "../../../gateway/store/points.ts";
+import { screening } from "../../support/events.ts";
+
+describe("InfluxDB points", () => {
+  it("derives the same nanosecond timestamp for a replay of the same event", () => {
+    const e = screening();
+    expect(screeningPoint(e, e.verdict)).toEqual(screeningPoint({ ...e }, e.verdict));
+  });
+
+  it("keeps the event's millisecond and puts the id's hash in the sub-millisecond digits", () => {
+    const ts = "2026-11-29T10:00:00.123Z";
+    const a = idempotentTimestamp(ts, "01JDA0000000000000000000AA");
+    const b = idempotentTimestamp(ts, "01JDA0000000000000000000AB");
+    expect(a.slice(0, -6)).toBe(String(Date.parse(ts)));
+    expect(a).toHaveLength(19);
+    expect(a).not.toBe(b);
+  });
+
+  it("tags only low-cardinality values; the pseudonym and id are fields", () => {
+    const p = screeningPoint(screening(), "pass");
+    expect(Object.keys(p.tags).sort()).toEqual(["attempt", "device", "station", "verdict"]);
+    expect(p.fields.subject).toMatch(/^h1:/);
+    expect(typeof p.fields.id).toBe("string");
+  });
+
+  it("stores the gateway's verdict as the tag and the device's as a field", () => {
+    const e = screening({ body_c: 37.6, attempt: 2, verdict: "pass" });
+    const p = screeningPoint(e, "fever");
+    expect(p.tags.verdict).toBe("fever");
+    expect(p.fields.device_verdict).toBe("pass");
+  });
+});

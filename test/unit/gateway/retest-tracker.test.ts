@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { type PendingRetest, RetestTracker } from "../../../gateway/ingest/retest-tracker.ts";
+
+const WINDOW = 600_000;
+const T0 = Date.parse("2026-11-29T08:00:00Z");
+
+function retest(subject: string, tsMs: number, receivedMs: number, station = "hw-01"): PendingRetest {
+  return { station, device: "lane-1", subject, eventId: `E${subject}`, bodyC: 37.6, tsMs, receivedMs };
+}
+
+describe("missed-retest tracking", () => {
+  it("reports a retest as missed once the station's own clock passes the window", () => {
+    const t = new RetestTracker(() => WINDOW, 100);
+    t.addRetest(retest("s1", T0, 1000));
+    t.observe("hw-01", T0 + WINDOW - 1);
+    expect(t.takeExpired(1000)).toEqual([]);
+    t.observe("hw-01", T0 + WINDOW + 1);
+    expect(t.takeExpired(1000).map((p) => p.subject)).toEqual(["s1"]);
+    expect(t.size).toBe(0);
+  });
+
+  it("reports it on the gateway's wall clock when the station goes quiet", () => {
+    const t = new RetestTracker(() => WINDOW, 100);
+    t.addRetest(retest("s1", T0, 5000));
+    expect(t.takeExpired(5000 + WINDOW)).toEqual([]);
+    expect(t.takeExpired(5001 + WINDOW)).toHaveLength(1);
+  });
+
+  it("clears a retest when attempt 2 comes, at that station only", () => {
+    const t = new RetestTracker(() => WINDOW, 100);
+    t.addRetest(retest("s1", T0, 0));
+    t.addRetest(retest("s1", T0, 0, "cm-01"));
+    expect(t.resolve("hw-01", "s1")).toBe(true);
+    expect(t.resolve("hw-01", "s1")).toBe(false);
+    expect(t.size).toBe(1);
+  });
+
+  it("does not let another station's clock expire a retest", () => {
+    const t = new RetestTracker(() => WINDOW, 100);
+    t.addRetest(retest("s1", T0, 0));
+    t.observe("cm-01", T0 + 10 * WINDOW);
+    expect(t.takeExpired(0)).toEqual([]);
+  });
+
+  it("stays bounded: past capacity the oldest is handed back as missed and counted", () => {
+    const t = new RetestTracker(() => WINDOW, 2);
+    t.addRetest(retest("a", T0, 0));
+    t.addRetest(retest("b", T0, 0));
+    const evicted = t.addRetest(retest("c", T0, 0));
+    expect(evicted.map((p) => p.subject)).toEqual(["a"]);
+    expect(t.size).toBe(2);
+    expect(t.overflows).toBe(1);
+  });
+});

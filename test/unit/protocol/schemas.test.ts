@@ -1,0 +1,83 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { validateScreening, validateTelemetry } from "../../../protocol/index.ts";
+import { screening } from "../../support/events.ts";
+
+describe("screening event schema", () => {
+  it("accepts a well-formed event", () => {
+    expect(validateScreening(screening()).ok).toBe(true);
+  });
+
+  it("names the path and the rule of what is wrong, never the value", () => {
+    const r = validateScreening({ ...screening(), body_c: "37.1" });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.errors[0]).toBe("body_c: must be number");
+    }
+    const unknown = validateScreening({ ...screening(), code: "RAW-CODE-123" });
+    expect(unknown.ok).toBe(false);
+    if (!unknown.ok) expect(unknown.errors.join()).not.toContain("RAW-CODE-123");
+  });
+
+  it("refuses a subject that is not a pseudonym (a raw code must never pass)", () => {
+    expect(validateScreening({ ...screening(), subject: "HC-1234567890" }).ok).toBe(false);
+  });
+
+  it("refuses a wrong contract version, attempt, verdict or timestamp", () => {
+    expect(validateScreening({ ...screening(), v: 2 }).ok).toBe(false);
+    expect(validateScreening({ ...screening(), attempt: 3 }).ok).toBe(false);
+    expect(validateScreening({ ...screening(), verdict: "ok" }).ok).toBe(false);
+    expect(validateScreening({ ...screening(), ts: "2026-11-29 10:00:00" }).ok).toBe(false);
+  });
+
+  it("accepts every event the device can produce (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -70, max: 380, noNaN: true }),
+        fc.double({ min: -40, max: 125, noNaN: true }),
+        fc.constantFrom(1 as const, 2 as const),
+        (object_c, ambient_c, attempt) => {
+          expect(validateScreening(screening({ object_c, ambient_c, attempt, body_c: 36.5 })).ok).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it("refuses an event with any required field removed (property)", () => {
+    const keys = Object.keys(screening());
+    fc.assert(
+      fc.property(fc.constantFrom(...keys), (key) => {
+        const event: Record<string, unknown> = { ...screening() };
+        delete event[key];
+        const r = validateScreening(event);
+        expect(r.ok).toBe(false);
+        if (!r.ok) expect(r.errors[0]).toContain(key);
+      }),
+    );
+  });
+
+  it("refuses arbitrary JSON values (property)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(validateScreening(value).ok).toBe(false);
+      }),
+    );
+  });
+});
+
+describe("telemetry schema", () => {
+  it("accepts a null ambient when the sensor is faulty", () => {
+    const t = {
+      v: 1,
+      ts: new Date().toISOString(),
+      ambient_c: null,
+      sensor_ok: false,
+      outbox: 3,
+      uptime_s: 12,
+      fw: "1.0.0",
+      config_version: "c1",
+    };
+    expect(validateTelemetry(t).ok).toBe(true);
+    expect(validateTelemetry({ ...t, outbox: -1 }).ok).toBe(false);
+  });
+});
