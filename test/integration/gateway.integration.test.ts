@@ -1,0 +1,187 @@
+/**
+ * The gateway against a real influxd and real MQTT clients: storage, alerts, rejects, ACL, wills.
+ * Each test uses its own station so the tests do not see each other's data.
+ */
+import type { MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deviceTopic, type ScreeningEvent } from "../../protocol/index.ts";
+import { screening } from "../support/events.ts";
+import { collect, eventually, startTestGateway, type TestGateway } from "../support/gateway.ts";
+import { startTestInflux, type TestInflux } from "../support/influx.ts";
+
+let influx: TestInflux;
+let gw: TestGateway;
+
+beforeAll(async () => {
+  influx = await startTestInflux();
+  gw = await startTestGateway(influx.url);
+});
+afterAll(async () => {
+  await gw?.stop();
+  await influx?.dispose();
+});
+
+async function publish(client: MqttClient, e: ScreeningEvent): Promise<void> {
+  await client.publishAsync(deviceTopic(e.station, e.device, "screening"), JSON.stringify(e), { qos: 1 });
+}
+
+describe("gateway with InfluxDB", () => {
+  it("stores valid screenings where InfluxQL finds them, with the pseudonym as a field", async () => {
+    const device = await gw.connectDevice("it-store", "lane-1");
+    const events = Array.from({ length: 20 }, (_, i) =>
+      screening({ station: "it-store", device: "lane-1", body_c: 36 + i / 20 }),
+    );
+    for (const e of events) await publish(device, e);
+    // PUBACK means durable: the rows are there as soon as the last publish resolved.
+    const rows = await influx.query<{ id: string; subject: string; verdict: string }>(
+      `SELECT "id", "subject", "verdict" FROM "screening" WHERE "station" = 'it-store'`,
+    );
+    expect(rows.map((r) => r.id).sort()).toEqual(events.map((e) => e.id).sort());
+    expect(rows.every((r) => /^h1:[A-Z2-7]{26}$/.test(r.subject))).toBe(true);
+    expect(new Set(rows.map((r) => r.verdict))).toEqual(new Set(["pass"]));
+    await device.endAsync();
+  });
+
+  it("raises a fever alert to duty officers and stores it", async () => {
+    const officer = await gw.connectOperator();
+    const alerts = await collect(officer, "checkpoint/v1/alerts/it-fever");
+    const device = await gw.connectDevice("it-fever", "lane-1");
+    const e = screening({ station: "it-fever", device: "lane-1", body_c: 38.4, attempt: 2 });
+    await publish(device, e);
+    const alert = await eventually(() => alerts.find((a) => a.kind === "fever"));
+    expect(alert).toMatchObject({
+      station: "it-fever",
+      device: "lane-1",
+      event_id: e.id,
+      subject: e.subject,
+    });
+    const stored = await eventually(async () => {
+      const rows = await influx.query<{ id: string }>(
+        `SELECT "id" FROM "alert" WHERE "station" = 'it-fever'`,
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(stored[0]?.id).toBe(alert.id);
+    await Promise.all([device.endAsync(), officer.endAsync()]);
+  });
+
+  it("raises a missed-retest alert when the person walks off without attempt 2", async () => {
+    const officer = await gw.connectOperator();
+    const alerts = await collect(officer, "checkpoint/v1/alerts/it-walkoff");
+    const device = await gw.connectDevice("it-walkoff", "lane-1");
+    const t0 = Date.now() - 3_600_000;
+    const retest = screening({
+      station: "it-walkoff",
+      device: "lane-1",
+      body_c: 37.7,
+      attempt: 1,
+      ts: new Date(t0).toISOString(),
+    });
+    await publish(device, retest);
+    // The lane keeps screening others; 11 minutes later on its clock the window has passed.
+    await publish(
+      device,
+      screening({ station: "it-walkoff", device: "lane-1", ts: new Date(t0 + 660_000).toISOString() }),
+    );
+    const missed = await eventually(() => alerts.find((a) => a.kind === "missed-retest"));
+    expect(missed).toMatchObject({ subject: retest.subject, event_id: retest.id, body_c: 37.7 });
+    await Promise.all([device.endAsync(), officer.endAsync()]);
+  });
+
+  it("rejects malformed payloads with a reason, keeps counting, and keeps serving", async () => {
+    const officer = await gw.connectOperator();
+    const rejects = await collect(officer, "checkpoint/v1/rejects");
+    const device = await gw.connectDevice("it-bad", "lane-1");
+    const topic = deviceTopic("it-bad", "lane-1", "screening");
+    const good = screening({ station: "it-bad", device: "lane-1" });
+    const before = gw.gateway.counters.rejected;
+    const bad: [string, string | Buffer][] = [
+      [topic, "{not json"],
+      [topic, JSON.stringify({ ...good, body_c: "hot" })],
+      [topic, JSON.stringify(good).replace(/"body_c":[0-9.]+/, '"body_c":NaN')],
+      [topic, Buffer.alloc(64 * 1024, 0x41)],
+      [topic, JSON.stringify({ ...good, v: 2 })],
+      [deviceTopic("it-bad", "lane-1", "config"), JSON.stringify(good)],
+      ["checkpoint/v1/it-bad/lane-1/screening/extra", JSON.stringify(good)],
+    ];
+    // Every one is acknowledged: a device must not resend a bad message forever.
+    for (const [t, payload] of bad) await device.publishAsync(t, payload, { qos: 1 });
+    const reasons = await eventually(() =>
+      rejects.length === bad.length ? rejects.map((r) => r.reason) : undefined,
+    );
+    expect(reasons).toEqual(["json", "schema", "json", "too-large", "version", "topic", "topic"]);
+    expect(rejects.every((r) => r.client === "it-bad-lane-1" && typeof r.sha256 === "string")).toBe(true);
+    expect(gw.gateway.counters.rejected - before).toBe(bad.length);
+    // Still serving, on the same connection.
+    await publish(device, good);
+    const rows = await influx.query<{ id: string }>(
+      `SELECT "id" FROM "screening" WHERE "station" = 'it-bad'`,
+    );
+    expect(rows.map((r) => r.id)).toEqual([good.id]);
+    const stored = await influx.query<{ reason: string }>(
+      `SELECT "bytes", "reason" FROM "reject" WHERE "client" = 'it-bad-lane-1'`,
+    );
+    expect(stored).toHaveLength(bad.length);
+    await Promise.all([device.endAsync(), officer.endAsync()]);
+  });
+
+  it("closes the connection of a device publishing on another device's topic, storing nothing", async () => {
+    await gw.addDevice("it-acl", "lane-2");
+    const intruder = await gw.connectDevice("it-acl", "lane-1");
+    const closed = new Promise<void>((r) => intruder.once("close", () => r()));
+    const forged = screening({ station: "it-acl", device: "lane-2" });
+    intruder.publish(deviceTopic("it-acl", "lane-2", "screening"), JSON.stringify(forged), { qos: 1 });
+    await closed;
+    const rows = await influx.query(`SELECT "id" FROM "screening" WHERE "station" = 'it-acl'`);
+    expect(rows).toEqual([]);
+    expect(gw.gateway.counters.refusedPublish).toBeGreaterThanOrEqual(1);
+    intruder.end(true);
+  });
+
+  it("refuses a device with a wrong secret", async () => {
+    await gw.addDevice("it-auth", "lane-1");
+    await expect(gw.connectDevice("it-auth", "lane-1", { password: "not-the-secret" })).rejects.toThrow(
+      /Bad username or password/i,
+    );
+    expect(gw.gateway.counters.authFailures).toBeGreaterThanOrEqual(1);
+  });
+
+  it("refuses an operator's subscription to config topics, which carry the pseudonym key", async () => {
+    const officer = await gw.connectOperator();
+    // The SUBACK grants 0x80 (failure); mqtt.js turns that into an error.
+    await expect(officer.subscribeAsync("checkpoint/v1/+/+/config", { qos: 1 })).rejects.toThrow(
+      /Subscribe error/,
+    );
+    const granted = await officer.subscribeAsync("checkpoint/v1/+/+/status", { qos: 1 });
+    expect(granted[0]?.qos).toBe(1);
+    await officer.endAsync();
+  });
+
+  it("gives a device its retained config with the policy and pseudonym key", async () => {
+    const device = await gw.connectDevice("it-config", "lane-1");
+    const configs = await collect(device, deviceTopic("it-config", "lane-1", "config"));
+    const config = await eventually(() => configs[0]);
+    expect(config).toMatchObject({ v: 1, policy: { fever_line_c: 37.3 } });
+    expect(String(config.pseudonym_key).length).toBeGreaterThanOrEqual(16);
+    await device.endAsync();
+  });
+
+  it("marks a device offline from its last will and alerts the officers", async () => {
+    const officer = await gw.connectOperator();
+    const alerts = await collect(officer, "checkpoint/v1/alerts/it-will");
+    const status = deviceTopic("it-will", "lane-1", "status");
+    const device = await gw.connectDevice("it-will", "lane-1", {
+      will: { topic: status, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+    });
+    await device.publishAsync(status, '{"state":"online"}', { qos: 1, retain: true });
+    device.stream.destroy(); // the lane loses power
+    const alert = await eventually(() => alerts.find((a) => a.kind === "device-offline"));
+    expect(alert).toMatchObject({ station: "it-will", device: "lane-1" });
+    const rows = await influx.query<{ online: number }>(
+      `SELECT "online" FROM "device_status" WHERE "station" = 'it-will'`,
+    );
+    expect(rows.map((r) => r.online)).toEqual([1, 0]);
+    device.end(true);
+    await officer.endAsync();
+  });
+});
