@@ -1,0 +1,67 @@
+/** The gateway as a separate process (`gateway/main.ts`), so a test can SIGKILL it and start it again. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { openSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { freePort } from "../../scripts/influxd.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+export class GatewayProcess {
+  private child: ChildProcess | null = null;
+  readonly env: Record<string, string>;
+
+  constructor(
+    readonly dataDir: string,
+    readonly mqttPort: number,
+    readonly httpPort: number,
+    influxUrl: string,
+  ) {
+    this.env = {
+      INFLUX_URL: influxUrl,
+      MQTT_PORT: String(mqttPort),
+      HTTP_PORT: String(httpPort),
+      DATA_DIR: dataDir,
+      INFLUX_TIMEOUT_MS: "2000",
+      LOG_LEVEL: "info",
+    };
+  }
+
+  static async create(dataDir: string, influxUrl: string): Promise<GatewayProcess> {
+    return new GatewayProcess(dataDir, await freePort(), await freePort(), influxUrl);
+  }
+
+  async start(): Promise<void> {
+    const log = openSync(join(this.dataDir, "..", "gateway-process.log"), "a");
+    this.child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "gateway", "main.ts")], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env },
+      stdio: ["ignore", log, log],
+    });
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`gateway exited with ${this.child.exitCode}`);
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.httpPort}/health`)).ok) return;
+      } catch {
+        // starting
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("gateway process did not become healthy in 20 s");
+  }
+
+  async health(): Promise<Record<string, number | string>> {
+    return (await (await fetch(`http://127.0.0.1:${this.httpPort}/health`)).json()) as Record<
+      string,
+      number | string
+    >;
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill(signal);
+    await exited;
+  }
+}
