@@ -27,7 +27,8 @@ import { type InfluxdHandle, startInfluxd } from "./influxd.ts";
 import { ensureSystemPackages, installCommand } from "./system-deps.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const VAR = join(ROOT, "var");
+/** Where the demo keeps its data; CHECKPOINT_VAR moves it (tests use a temporary folder). */
+const VAR = process.env.CHECKPOINT_VAR ? resolve(process.env.CHECKPOINT_VAR) : join(ROOT, "var");
 const DATABASE = process.env.INFLUX_DB ?? "checkpoint";
 
 const say = (line: string) => process.stderr.write(`${line}\n`);

@@ -23,6 +23,7 @@ export interface FleetOptions {
   feverShare: number;
   walkOffShare: number;
   telemetryMs: number;
+  onScan?(code: string): void;
 }
 
 export interface FleetStats {
@@ -59,6 +60,7 @@ export class Fleet {
           feverShare: options.feverShare,
           walkOffShare: options.walkOffShare,
           telemetryMs: options.telemetryMs,
+          onScan: options.onScan,
           onEvent: (e: ScreeningEvent) => {
             this.verdicts[e.verdict] = (this.verdicts[e.verdict] ?? 0) + 1;
           },

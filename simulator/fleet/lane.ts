@@ -38,6 +38,8 @@ export interface LaneOptions {
   walkOffShare: number;
   telemetryMs: number;
   onEvent(event: ScreeningEvent): void;
+  /** Sees each raw code as it is scanned; in-process only (tests prove it never leaves the device). */
+  onScan?(code: string): void;
 }
 
 export class FleetLane {
@@ -136,6 +138,7 @@ export class FleetLane {
     const { ambient, outdoor } = this.ambientNow();
     const person = makePerson(rng, outdoor, { feverShare: this.options.feverShare });
     const code = `HC${rng.text(16)}`;
+    this.options.onScan?.(code);
     const minutesIn = this.spec.kind === "community" ? 10 : rng.uniform(0.5, 3);
     const verdict = this.measure(person, code, 1, ambient, minutesIn);
     if (verdict !== "retest" || rng.chance(this.options.walkOffShare)) return;
