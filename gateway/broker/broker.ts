@@ -80,7 +80,9 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     deps.log.info({ client: client.id, err: error.message }, "broker: client connection ended with an error");
   });
 
-  const server = createServer(aedes.handle);
+  // Small MQTT packets (PUBACKs, alerts) must not wait for Nagle's algorithm: on a socket with
+  // unacknowledged data it holds them until the peer's delayed ACK, up to 40 ms.
+  const server = createServer({ noDelay: true }, aedes.handle);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve());

@@ -1,0 +1,181 @@
+/**
+ * `npm run bench:ingest` — in one run, on this machine, with one load generator (a child process):
+ *   (a) raw aedes relay at QoS 1: publishers → bare aedes → one subscriber (the baseline);
+ *   (b) the gateway end to end: QoS 1 publish → validated → classified → stored in a real influxd,
+ *       acknowledged only once durable; then every acknowledged id is looked up in InfluxDB;
+ *   (c) alert latency from a device's publish to an alerts subscriber at a steady 1k events/s.
+ * Each throughput figure is the median of several rounds; the ratio compares medians measured in
+ * the same run, since this machine is shared and noisy.
+ * Writes test/bench/results/ingest.json: raw_relay_eps, e2e_eps, ratio, alert_p50_ms, alert_p99_ms, lost.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { Aedes } from "aedes";
+import { destination, pino } from "pino";
+import { loadConfig } from "../../gateway/config.ts";
+import { Gateway } from "../../gateway/gateway.ts";
+import { newSecret } from "../../gateway/registry/secrets.ts";
+import { startInfluxd } from "../../scripts/influxd.ts";
+import { Args } from "../../simulator/args.ts";
+import { tempDir } from "../support/tmp.ts";
+import type { BenchDevice, BurstResult, LoadCommand, SteadyResult } from "./loadgen.ts";
+
+const HERE = import.meta.dirname;
+const args = new Args(process.argv.slice(2));
+const EVENTS = args.number("events", 100_000, 1000);
+const ROUNDS = args.number("rounds", 3, 1, 20);
+const CLIENTS = args.number("clients", 8, 1, 100);
+const WINDOW = args.number("window", 500, 1, 10_000);
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
+}
+
+function loadgen(): ChildProcess {
+  return fork(join(HERE, "loadgen.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+}
+
+function run<T>(child: ChildProcess, command: LoadCommand): Promise<T> {
+  return new Promise((resolvePromise, reject) => {
+    child.once("message", (m: { ok: boolean; result?: T; error?: string }) =>
+      m.ok ? resolvePromise(m.result as T) : reject(new Error(m.error)),
+    );
+    child.send(command);
+  });
+}
+
+function devices(station: string, n: number, secret = "x"): BenchDevice[] {
+  return Array.from({ length: n }, (_, i) => ({ station, device: `lane-${i + 1}`, username: `${station}/lane-${i + 1}`, password: secret }));
+}
+
+async function rawRelay(child: ChildProcess): Promise<number[]> {
+  const broker = await Aedes.createBroker({ maxClientsIdLength: 64 });
+  const server = createServer({ noDelay: true }, broker.handle);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  const rates: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const r = await run<BurstResult>(child, {
+      cmd: "burst",
+      url: `mqtt://127.0.0.1:${port}`,
+      devices: devices(`raw-${round}`, CLIENTS),
+      total: EVENTS,
+      window: WINDOW,
+      subscriber: "anonymous",
+    });
+    const eps = (r.received / r.elapsedMs) * 1000;
+    rates.push(eps);
+    say(`  raw relay round ${round}: ${r.received} relayed in ${Math.round(r.elapsedMs)} ms = ${Math.round(eps)}/s`);
+  }
+  await new Promise<void>((r) => {
+    server.close();
+    broker.close(() => r());
+  });
+  return rates;
+}
+
+async function main(): Promise<void> {
+  say(`ingest benchmark: ${EVENTS} events × ${ROUNDS} rounds, ${CLIENTS} publishers, window ${WINDOW}`);
+  const child = loadgen();
+  say("(a) raw aedes relay at QoS 1 (baseline)");
+  const raw = await rawRelay(child);
+
+  say("(b) gateway end to end into a real influxd (acknowledged when durable)");
+  const dir = tempDir("bench");
+  const influx = await startInfluxd(join(dir.path, "influx"));
+  const config = loadConfig({
+    INFLUX_URL: influx.url,
+    MQTT_PORT: "0",
+    HTTP_PORT: "0",
+    DATA_DIR: join(dir.path, "gateway"),
+    LOG_LEVEL: "warn",
+  });
+  const gateway = new Gateway(config, pino({ level: "warn" }, destination({ dest: join(dir.path, "gateway.log"), sync: false })));
+  await gateway.start();
+  const url = `mqtt://127.0.0.1:${gateway.broker.port}`;
+  const secret = newSecret();
+  const e2e: number[] = [];
+  const acked: string[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const fleet = devices(`e2e-${round}`, CLIENTS, secret);
+    for (const d of fleet) await gateway.registry.addDevice(d.station, d.device, secret);
+    const r = await run<BurstResult>(child, { cmd: "burst", url, devices: fleet, total: EVENTS, window: WINDOW });
+    const eps = (r.acked / r.elapsedMs) * 1000;
+    e2e.push(eps);
+    acked.push(...r.ackedIds);
+    say(`  e2e round ${round}: ${r.acked} stored and acknowledged in ${Math.round(r.elapsedMs)} ms = ${Math.round(eps)}/s`);
+  }
+
+  say("(c) alert latency at a steady 1000 events/s (5% fevers)");
+  const opSecret = newSecret();
+  await gateway.registry.addOperator("bench-officer", opSecret);
+  const steadyFleet = devices("steady", 10, secret);
+  for (const d of steadyFleet) await gateway.registry.addDevice(d.station, d.device, secret);
+  const steady = await run<SteadyResult>(child, {
+    cmd: "steady",
+    url,
+    devices: steadyFleet,
+    rate: 1000,
+    seconds: args.number("steady-seconds", 20, 1),
+    feverShare: 0.05,
+    operator: { username: "bench-officer", password: opSecret },
+  });
+  say(`  ${steady.sent} events sent, ${steady.latenciesMs.length} fever alerts timed`);
+  child.kill();
+
+  say("checking every acknowledged id in InfluxDB…");
+  const found = new Set<string>();
+  for (let round = 1; round <= ROUNDS; round++) {
+    const q = `SELECT "id" FROM "screening" WHERE "station" = 'e2e-${round}'`;
+    const res = await fetch(`${influx.url}/query?db=checkpoint&q=${encodeURIComponent(q)}`);
+    const body = (await res.json()) as { results: { series?: { values: [string, string][] }[] }[] };
+    for (const row of body.results[0]?.series?.[0]?.values ?? []) found.add(row[1]);
+  }
+  const lost = acked.filter((id) => !found.has(id)).length;
+  await gateway.stop();
+  await influx.stop();
+  dir.remove();
+
+  const rawEps = median(raw);
+  const e2eEps = median(e2e);
+  const result = {
+    raw_relay_eps: Math.round(rawEps),
+    e2e_eps: Math.round(e2eEps),
+    ratio: Math.round((e2eEps / rawEps) * 1000) / 1000,
+    alert_p50_ms: Math.round(percentile(steady.latenciesMs, 50) * 100) / 100,
+    alert_p99_ms: Math.round(percentile(steady.latenciesMs, 99) * 100) / 100,
+    alerts_timed: steady.latenciesMs.length,
+    lost,
+    acked: acked.length,
+    events_per_round: EVENTS,
+    rounds: ROUNDS,
+    publishers: CLIENTS,
+    window: WINDOW,
+    raw_rounds_eps: raw.map(Math.round),
+    e2e_rounds_eps: e2e.map(Math.round),
+    measured_at: new Date().toISOString(),
+  };
+  const out = resolve(HERE, "results");
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "ingest.json"), `${JSON.stringify(result, null, 2)}\n`);
+  say(
+    `raw relay ${result.raw_relay_eps}/s, end to end ${result.e2e_eps}/s, ratio ${result.ratio}; ` +
+      `alert p50 ${result.alert_p50_ms} ms, p99 ${result.alert_p99_ms} ms; lost ${lost} of ${acked.length}`,
+  );
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((error: Error) => {
+  say(`bench:ingest failed: ${error.stack ?? error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,162 @@
+/**
+ * Load generator for the ingest benchmark, run as a child process so that it does not share a
+ * core's event loop with the broker it measures. Commands arrive over IPC:
+ *   burst:  N devices publish `total` screenings at QoS 1, at most `window` unacknowledged each;
+ *           optionally a subscriber receives them (raw relay). Reports the rate.
+ *   steady: devices publish at a fixed rate with a share of fevers; an operator subscribed to the
+ *           alerts measures publish → alert latency per event id.
+ */
+import mqtt, { type MqttClient } from "mqtt";
+import { DEFAULT_POLICY, type ScreeningEvent, deviceTopic, pseudonym } from "../../protocol/index.ts";
+import { monotonicFactory } from "ulid";
+
+export interface Login {
+  username: string;
+  password: string;
+}
+
+export interface BenchDevice extends Login {
+  station: string;
+  device: string;
+}
+
+export type LoadCommand =
+  | { cmd: "burst"; url: string; devices: BenchDevice[]; total: number; window: number; subscriber?: Login | "anonymous" }
+  | { cmd: "steady"; url: string; devices: BenchDevice[]; rate: number; seconds: number; feverShare: number; operator: Login };
+
+export interface BurstResult {
+  acked: number;
+  received: number;
+  elapsedMs: number;
+  ackedIds: string[];
+}
+
+export interface SteadyResult {
+  sent: number;
+  latenciesMs: number[];
+}
+
+const newId = monotonicFactory();
+
+function event(d: BenchDevice, i: number, fever: boolean): ScreeningEvent {
+  const body = fever ? 38.2 : 36.4 + (i % 50) / 100;
+  return {
+    v: 1,
+    id: newId(),
+    ts: new Date().toISOString(),
+    station: d.station,
+    device: d.device,
+    subject: pseudonym("bench-key-0123456789", `P${i}`),
+    attempt: fever ? 2 : 1,
+    object_c: 34.1,
+    ambient_c: 18.5,
+    body_c: body,
+    verdict: fever ? "fever" : "pass",
+    policy: DEFAULT_POLICY.version,
+    fw: "bench-1.0.0",
+  };
+}
+
+async function connect(url: string, login: Login | "anonymous", clientId: string): Promise<MqttClient> {
+  const auth = login === "anonymous" ? {} : { username: login.username, password: login.password };
+  const client = await mqtt.connectAsync(url, { ...auth, clientId, reconnectPeriod: 0, keepalive: 120 });
+  // As a device should: no Nagle delay on small QoS 1 packets.
+  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+  return client;
+}
+
+async function burst(c: Extract<LoadCommand, { cmd: "burst" }>): Promise<BurstResult> {
+  const clients = await Promise.all(c.devices.map((d) => connect(c.url, d, `${d.station}-${d.device}`)));
+  let received = 0;
+  let sub: MqttClient | null = null;
+  if (c.subscriber) {
+    sub = await connect(c.url, c.subscriber, `bench-sub-${process.pid}`);
+    sub.on("message", () => {
+      received++;
+    });
+    await sub.subscribeAsync("checkpoint/v1/+/+/screening", { qos: 1 });
+  }
+  const per = Math.ceil(c.total / clients.length);
+  // Payloads are made before the clock starts: the generator should measure the broker, not JSON.
+  const payloads = c.devices.map((d) =>
+    Array.from({ length: per }, (_, i) => {
+      const e = event(d, i, false);
+      return { id: e.id, topic: deviceTopic(d.station, d.device, "screening"), body: JSON.stringify(e) };
+    }),
+  );
+  const ackedIds: string[] = [];
+  const started = performance.now();
+  await Promise.all(
+    clients.map(
+      (client, k) =>
+        new Promise<void>((resolve) => {
+          const list = payloads[k] ?? [];
+          let next = 0;
+          let done = 0;
+          const pump = () => {
+            while (next < list.length && next - done < c.window) {
+              const p = list[next++];
+              if (!p) break;
+              client.publish(p.topic, p.body, { qos: 1 }, (err) => {
+                done++;
+                if (!err) ackedIds.push(p.id);
+                if (done === list.length) resolve();
+                else pump();
+              });
+            }
+          };
+          pump();
+        }),
+    ),
+  );
+  if (sub) {
+    const total = per * clients.length;
+    const deadline = Date.now() + 60_000;
+    while (received < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+  }
+  const elapsedMs = performance.now() - started;
+  await Promise.all([...clients, ...(sub ? [sub] : [])].map((cl) => cl.endAsync()));
+  return { acked: ackedIds.length, received, elapsedMs, ackedIds };
+}
+
+async function steady(c: Extract<LoadCommand, { cmd: "steady" }>): Promise<SteadyResult> {
+  const clients = await Promise.all(c.devices.map((d) => connect(c.url, d, `${d.station}-${d.device}`)));
+  const op = await connect(c.url, c.operator, `bench-op-${process.pid}`);
+  const sentAt = new Map<string, number>();
+  const latenciesMs: number[] = [];
+  op.on("message", (_t, payload) => {
+    const alert = JSON.parse(payload.toString()) as { event_id?: string };
+    const t0 = alert.event_id ? sentAt.get(alert.event_id) : undefined;
+    if (t0 !== undefined) latenciesMs.push(performance.now() - t0);
+  });
+  await op.subscribeAsync("checkpoint/v1/alerts/+", { qos: 1 });
+  const total = c.rate * c.seconds;
+  const started = performance.now();
+  let sent = 0;
+  // Publish in 10 ms ticks, each carrying its share of the rate.
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * c.rate));
+    while (sent < due) {
+      const d = c.devices[sent % c.devices.length] as BenchDevice;
+      const fever = sent % Math.round(1 / c.feverShare) === 0;
+      const e = event(d, sent, fever);
+      if (fever) sentAt.set(e.id, performance.now());
+      clients[sent % clients.length]?.publish(deviceTopic(d.station, d.device, "screening"), JSON.stringify(e), {
+        qos: 1,
+      });
+      sent++;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  await Promise.all([...clients, op].map((cl) => cl.endAsync()));
+  return { sent, latenciesMs };
+}
+
+process.on("message", (command: LoadCommand) => {
+  const run = command.cmd === "burst" ? burst(command) : steady(command);
+  run.then(
+    (result) => process.send?.({ ok: true, result }),
+    (error: Error) => process.send?.({ ok: false, error: error.message }),
+  );
+});
