@@ -5,6 +5,7 @@
  */
 import type { Server } from "node:http";
 import { join } from "node:path";
+import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { monotonicFactory } from "ulid";
 import { DEFAULT_CALIBRATION, type DeviceConfig, deviceTopic, type FeverPolicy } from "../protocol/index.ts";
@@ -33,11 +34,14 @@ export class Gateway {
   ingest!: Ingest;
   store!: GroupCommit;
   private spool!: Spool;
+  private sink: PointSink | null = null;
   private http: Server | null = null;
   private timers: NodeJS.Timeout[] = [];
   private policy: FeverPolicy;
   private readonly newId = monotonicFactory();
   private startedMs = Date.now();
+  /** Event-loop delay since the counters were last stored: a stalled loop delays alerts. */
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 5 });
 
   private readonly log: Logger;
 
@@ -53,8 +57,10 @@ export class Gateway {
   async start(): Promise<void> {
     const { config, log, root } = this;
     this.startedMs = Date.now();
+    this.loopDelay.enable();
     this.registry = new Registry(join(config.dataDir, "gateway.db"));
     const sink = await this.makeSink();
+    this.sink = sink;
     this.spool = await Spool.open(
       join(config.dataDir, "spool"),
       { maxBytes: config.spoolMaxBytes, segmentBytes: SPOOL_SEGMENT_BYTES },
@@ -66,6 +72,7 @@ export class Gateway {
       {
         maxBatch: config.batchMax,
         lingerMs: config.batchLingerMs,
+        maxInFlight: 4,
         retryMinMs: 250,
         retryMaxMs: 10_000,
         dir: join(config.dataDir, "spool"),
@@ -88,6 +95,7 @@ export class Gateway {
       authenticate: (username, secret) => this.registry.authenticate(username, secret),
       ingest: (identity, clientId, topic, payload) => this.ingest.handle(identity, clientId, topic, payload),
       onAuthFailure: () => this.counters.authFailures++,
+      onDeviceLogin: (station, device) => this.publishConfig(station, device),
       log: root.child({ ns: "gateway:broker" }),
     });
     this.publishConfigs();
@@ -149,17 +157,19 @@ export class Gateway {
 
   /** The retained config of every registered device: policy, calibration defaults, pseudonym key. */
   publishConfigs(): void {
+    for (const { station, device } of this.registry.devices()) this.publishConfig(station, device);
+  }
+
+  publishConfig(station: string, device: string): void {
     const key = this.registry.pseudonymKey();
-    for (const { station, device } of this.registry.devices()) {
-      const config: DeviceConfig = {
-        v: 1,
-        version: `${this.policy.version}+k${key.slice(0, 4)}`,
-        policy: this.policy,
-        calibration: { ...DEFAULT_CALIBRATION },
-        pseudonym_key: key,
-      };
-      this.broker.publish(deviceTopic(station, device, "config"), config, 1, true);
-    }
+    const config: DeviceConfig = {
+      v: 1,
+      version: `${this.policy.version}+k${key.slice(0, 4)}`,
+      policy: this.policy,
+      calibration: { ...DEFAULT_CALIBRATION },
+      pseudonym_key: key,
+    };
+    this.broker.publish(deviceTopic(station, device, "config"), config, 1, true);
   }
 
   devicesOnline(): number {
@@ -192,6 +202,8 @@ export class Gateway {
       spool_bytes: this.store.spoolBytes,
       pending: this.store.pendingCount,
       write_ms: Math.round(this.store.stats.writeMs * 10) / 10,
+      loop_p99_ms: Math.round(this.loopDelay.percentile(99) / 1e5) / 10,
+      loop_max_ms: Math.round(this.loopDelay.max / 1e5) / 10,
       ...Object.fromEntries(Object.entries(c.rejectsByReason).map(([k, v]) => [`rejected_${k}`, v])),
     };
   }
@@ -199,6 +211,7 @@ export class Gateway {
   private storeCounters(): void {
     const numbers: Record<string, number> = {};
     for (const [k, v] of Object.entries(this.snapshot())) if (typeof v === "number") numbers[k] = v;
+    this.loopDelay.reset();
     this.store.submit([gatewayPoint(this.config.instance, numbers, Date.now())]).catch((error: Error) => {
       this.log.warn({ err: error.message }, "gateway: could not store its own counters");
     });
@@ -208,12 +221,14 @@ export class Gateway {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.loopDelay.disable();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
     this.http?.closeAllConnections();
     await this.broker?.close();
     await this.ingest?.sweepRetests().catch(() => undefined);
     await this.store?.stop();
     await this.spool?.close();
+    this.sink?.close?.();
     this.registry?.close();
     this.log.info({}, "gateway: stopped");
   }

@@ -1,7 +1,9 @@
 /**
- * The gateway program: `npm run gateway` (environment variables: see gateway/config.ts or README).
+ * The gateway program: `npm run gateway` (environment variables: see gateway/config.ts or README),
+ * or `npm run gateway -- add-device|add-operator|list` to manage the registry (gateway/admin.ts).
  * Graceful shutdown on SIGINT/SIGTERM: stop accepting, commit what is pending, close.
  */
+import { ADMIN_COMMANDS, runAdmin } from "./admin.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { Gateway } from "./gateway.ts";
 import { createLogger } from "./log.ts";
@@ -17,6 +19,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const argv = process.argv.slice(2);
+  if (argv[0] && ADMIN_COMMANDS.includes(argv[0])) process.exit(await runAdmin(config, argv));
   const root = createLogger(config.logLevel);
   const log = root.child({ ns: "gateway:main" });
   const gateway = new Gateway(config, root);

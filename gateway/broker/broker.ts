@@ -22,6 +22,8 @@ export interface BrokerDeps {
   /** Resolves when the publish may be acknowledged; rejects to close the connection. */
   ingest(identity: Identity | null, clientId: string, topic: string, payload: Buffer): Promise<void>;
   onAuthFailure(): void;
+  /** A device logged in: the gateway (re)publishes its retained config before it subscribes. */
+  onDeviceLogin(station: string, device: string): void;
   log: BrokerLogger;
 }
 
@@ -55,6 +57,7 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
             return done(error, false);
           }
           identities.set(client, identity);
+          if (identity.role === "device") deps.onDeviceLogin(identity.station, identity.device);
           done(null, true);
         })
         .catch((error: Error) => done(Object.assign(error, { returnCode: 3 }) as AuthenticateError, false));

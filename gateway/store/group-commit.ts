@@ -22,6 +22,8 @@ import type { Spool } from "./spool.ts";
 export interface GroupCommitOptions {
   maxBatch: number;
   lingerMs: number;
+  /** Direct writes to InfluxDB under way at once. */
+  maxInFlight: number;
   retryMinMs: number;
   retryMaxMs: number;
   /** Folder for refused.jsonl (the spool's folder). */
@@ -46,7 +48,7 @@ export class GroupCommit {
   private pending: Waiter[] = [];
   private pendingPoints = 0;
   private timer: NodeJS.Timeout | null = null;
-  private flushing = false;
+  private inFlight = 0;
   private lock: Promise<void> = Promise.resolve();
   private replaying = false;
   private stopped = false;
@@ -89,7 +91,7 @@ export class GroupCommit {
   }
 
   private schedule(): void {
-    if (this.flushing) return;
+    if (this.inFlight >= this.options.maxInFlight) return;
     if (this.pendingPoints >= this.options.maxBatch) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
@@ -103,8 +105,8 @@ export class GroupCommit {
   }
 
   private async flush(): Promise<void> {
-    if (this.flushing || this.pending.length === 0) return;
-    this.flushing = true;
+    if (this.inFlight >= this.options.maxInFlight || this.pending.length === 0) return;
+    this.inFlight++;
     const batch: Waiter[] = [];
     let count = 0;
     while (
@@ -118,13 +120,13 @@ export class GroupCommit {
     this.pendingPoints -= count;
     const points = batch.flatMap((w) => w.points);
     try {
-      await this.exclusive(() => this.commit(points));
+      await this.commit(points);
       for (const w of batch) w.resolve();
     } catch (error) {
       this.stats.failed += count;
       for (const w of batch) w.reject(error as Error);
     } finally {
-      this.flushing = false;
+      this.inFlight--;
       if (this.pending.length > 0) this.schedule();
     }
   }
@@ -138,29 +140,43 @@ export class GroupCommit {
     return run;
   }
 
+  /**
+   * Direct writes run concurrently (up to maxInFlight): points are idempotent, so their order in
+   * InfluxDB does not matter, and an event waits for its own write only. Everything that touches
+   * the spool (appends, replay) runs one at a time under the lock, which keeps the spool in order.
+   */
   private async commit(points: StoredPoint[]): Promise<void> {
     this.stats.commits++;
-    if (this.mode === "direct") {
-      const started = performance.now();
-      try {
-        await this.sink.write(points);
-        this.stats.writeMs = performance.now() - started;
-        this.stats.stored += points.length;
-        return;
-      } catch (error) {
-        if (error instanceof StoreError && !error.retryable) {
-          await this.setAside(points, error);
-          return;
-        }
+    if (this.mode === "direct" && (await this.writeDirect(points))) return;
+    await this.exclusive(async () => {
+      if (this.mode === "direct" && (await this.writeDirect(points))) return;
+      await this.spool.append(points);
+      this.stats.spooled += points.length;
+    });
+  }
+
+  /** True when the points are stored (or set aside as refused); false when InfluxDB is unreachable. */
+  private async writeDirect(points: StoredPoint[]): Promise<boolean> {
+    const started = performance.now();
+    try {
+      await this.sink.write(points);
+      this.stats.writeMs = performance.now() - started;
+      this.stats.stored += points.length;
+      return true;
+    } catch (error) {
+      if (error instanceof StoreError && !error.retryable) {
+        await this.setAside(points, error);
+        return true;
+      }
+      if (this.mode === "direct") {
         this.log.warn(
           { err: (error as Error).message },
           "store: InfluxDB unreachable; spooling to disk until it is back",
         );
-        this.enterSpooling();
       }
+      this.enterSpooling();
+      return false;
     }
-    await this.spool.append(points);
-    this.stats.spooled += points.length;
   }
 
   private async setAside(points: StoredPoint[], error: Error): Promise<void> {
@@ -248,10 +264,10 @@ export class GroupCommit {
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    while (this.pending.length > 0 || this.flushing) {
+    while (this.pending.length > 0 || this.inFlight > 0) {
       await this.flush();
       await this.lock;
-      if (this.flushing) await new Promise((r) => setTimeout(r, 5));
+      if (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
     }
     this.stopped = true;
     this.wake?.();

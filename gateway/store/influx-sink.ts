@@ -3,6 +3,8 @@
  * compatibility, 2.x and 3.x). Creates the database and its retention policy at start.
  * No retries inside the client: the group commit decides what a failure means (spool and replay).
  */
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { InfluxDB } from "influx";
 import type { StoredPoint } from "./points.ts";
 import { type PointSink, StoreError } from "./sink.ts";
@@ -22,13 +24,19 @@ export const RAW_RETENTION_POLICY = "raw";
 export class InfluxSink implements PointSink {
   readonly client: InfluxDB;
   private prepared = false;
+  private readonly agent: HttpAgent;
 
   constructor(private readonly options: InfluxSinkOptions) {
     const url = new URL(options.url);
+    const https = url.protocol === "https:";
+    // Keep connections open: hundreds of small commits a second should not each open a socket.
+    const agentOptions = { keepAlive: true, maxSockets: 8 };
+    this.agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
     this.client = new InfluxDB({
       host: url.hostname,
       port: Number(url.port || 8086),
-      protocol: url.protocol === "https:" ? "https" : "http",
+      protocol: https ? "https" : "http",
+      options: { agent: this.agent },
       database: options.database,
       username: options.username ?? "",
       password: options.password ?? "",
@@ -64,6 +72,11 @@ export class InfluxSink implements PointSink {
       const refused = /\b400\b|partial write|field type conflict|unable to parse/i.test(message);
       throw new StoreError(`InfluxDB write failed: ${message}`, !refused);
     }
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agent.destroy();
   }
 
   async ping(): Promise<boolean> {

@@ -6,6 +6,8 @@ export interface PointSink {
   write(points: StoredPoint[]): Promise<void>;
   /** True when the store answers. */
   ping(): Promise<boolean>;
+  /** Releases connections; optional. */
+  close?(): void;
 }
 
 /**

@@ -13,12 +13,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { Aedes } from "aedes";
-import { destination, pino } from "pino";
-import { loadConfig } from "../../gateway/config.ts";
-import { Gateway } from "../../gateway/gateway.ts";
+import { Registry } from "../../gateway/registry/registry.ts";
 import { newSecret } from "../../gateway/registry/secrets.ts";
 import { startInfluxd } from "../../scripts/influxd.ts";
 import { Args } from "../../simulator/args.ts";
+import { GatewayProcess } from "../support/gateway-process.ts";
 import { tempDir } from "../support/tmp.ts";
 import type { BenchDevice, BurstResult, LoadCommand, SteadyResult } from "./loadgen.ts";
 
@@ -42,7 +41,10 @@ function percentile(values: number[], p: number): number {
 }
 
 function loadgen(): ChildProcess {
-  return fork(join(HERE, "loadgen.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  return fork(join(HERE, "loadgen.ts"), [], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
 }
 
 function run<T>(child: ChildProcess, command: LoadCommand): Promise<T> {
@@ -55,7 +57,12 @@ function run<T>(child: ChildProcess, command: LoadCommand): Promise<T> {
 }
 
 function devices(station: string, n: number, secret = "x"): BenchDevice[] {
-  return Array.from({ length: n }, (_, i) => ({ station, device: `lane-${i + 1}`, username: `${station}/lane-${i + 1}`, password: secret }));
+  return Array.from({ length: n }, (_, i) => ({
+    station,
+    device: `lane-${i + 1}`,
+    username: `${station}/lane-${i + 1}`,
+    password: secret,
+  }));
 }
 
 async function rawRelay(child: ChildProcess): Promise<number[]> {
@@ -75,7 +82,9 @@ async function rawRelay(child: ChildProcess): Promise<number[]> {
     });
     const eps = (r.received / r.elapsedMs) * 1000;
     rates.push(eps);
-    say(`  raw relay round ${round}: ${r.received} relayed in ${Math.round(r.elapsedMs)} ms = ${Math.round(eps)}/s`);
+    say(
+      `  raw relay round ${round}: ${r.received} relayed in ${Math.round(r.elapsedMs)} ms = ${Math.round(eps)}/s`,
+    );
   }
   await new Promise<void>((r) => {
     server.close();
@@ -93,35 +102,46 @@ async function main(): Promise<void> {
   say("(b) gateway end to end into a real influxd (acknowledged when durable)");
   const dir = tempDir("bench");
   const influx = await startInfluxd(join(dir.path, "influx"));
-  const config = loadConfig({
-    INFLUX_URL: influx.url,
-    MQTT_PORT: "0",
-    HTTP_PORT: "0",
-    DATA_DIR: join(dir.path, "gateway"),
-    LOG_LEVEL: "warn",
-  });
-  const gateway = new Gateway(config, pino({ level: "warn" }, destination({ dest: join(dir.path, "gateway.log"), sync: false })));
-  await gateway.start();
-  const url = `mqtt://127.0.0.1:${gateway.broker.port}`;
+  // The gateway runs as its own process, as in production; every login is registered first.
+  const dataDir = join(dir.path, "gateway");
+  const registry = new Registry(join(dataDir, "gateway.db"));
   const secret = newSecret();
+  const opSecret = newSecret();
+  const rounds = Array.from({ length: ROUNDS }, (_, i) => devices(`e2e-${i + 1}`, CLIENTS, secret));
+  // As many lanes as the default city (18 × 4 + 40): each publishes about 9 events/s.
+  const steadyFleet = devices("steady", 112, secret);
+  await Promise.all(
+    [...rounds.flat(), ...steadyFleet].map((d) => registry.addDevice(d.station, d.device, secret)),
+  );
+  await registry.addOperator("bench-officer", opSecret);
+  registry.close();
+  // Tuning knobs (BATCH_MAX, BATCH_LINGER_MS, ...) set in the environment reach the gateway.
+  const gateway = await GatewayProcess.create(dataDir, influx.url);
+  await gateway.start();
+  const url = `mqtt://127.0.0.1:${gateway.mqttPort}`;
   const e2e: number[] = [];
   const acked: string[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    const fleet = devices(`e2e-${round}`, CLIENTS, secret);
-    for (const d of fleet) await gateway.registry.addDevice(d.station, d.device, secret);
-    const r = await run<BurstResult>(child, { cmd: "burst", url, devices: fleet, total: EVENTS, window: WINDOW });
+  for (const [i, fleet] of rounds.entries()) {
+    const r = await run<BurstResult>(child, {
+      cmd: "burst",
+      url,
+      devices: fleet,
+      total: EVENTS,
+      window: WINDOW,
+    });
     const eps = (r.acked / r.elapsedMs) * 1000;
     e2e.push(eps);
     acked.push(...r.ackedIds);
-    say(`  e2e round ${round}: ${r.acked} stored and acknowledged in ${Math.round(r.elapsedMs)} ms = ${Math.round(eps)}/s`);
+    say(
+      `  e2e round ${i + 1}: ${r.acked} stored and acknowledged in ${Math.round(r.elapsedMs)} ms = ${Math.round(eps)}/s`,
+    );
   }
 
-  say("(c) alert latency at a steady 1000 events/s (5% fevers)");
-  const opSecret = newSecret();
-  await gateway.registry.addOperator("bench-officer", opSecret);
-  const steadyFleet = devices("steady", 10, secret);
-  for (const d of steadyFleet) await gateway.registry.addDevice(d.station, d.device, secret);
-  const steady = await run<SteadyResult>(child, {
+  say("(c) alert latency at a steady 1000 events/s from 112 lanes (5% fevers)");
+  // A fresh generator, so that the garbage of the bursts above is not collected during this phase.
+  child.kill();
+  const steadyChild = loadgen();
+  const steady = await run<SteadyResult>(steadyChild, {
     cmd: "steady",
     url,
     devices: steadyFleet,
@@ -130,8 +150,14 @@ async function main(): Promise<void> {
     feverShare: 0.05,
     operator: { username: "bench-officer", password: opSecret },
   });
+  const after = await gateway.health();
+  steadyChild.kill();
   say(`  ${steady.sent} events sent, ${steady.latenciesMs.length} fever alerts timed`);
-  child.kill();
+  say(
+    `  event-loop delay at the end of (c): gateway p99 ${after.loop_p99_ms} ms, max ${after.loop_max_ms} ms (its last 10 s); ` +
+      `load generator p99 ${steady.loopP99Ms.toFixed(1)} ms, max ${steady.loopMaxMs.toFixed(1)} ms`,
+  );
+  if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, JSON.stringify(steady.latenciesMs));
 
   say("checking every acknowledged id in InfluxDB…");
   const found = new Set<string>();
@@ -142,7 +168,7 @@ async function main(): Promise<void> {
     for (const row of body.results[0]?.series?.[0]?.values ?? []) found.add(row[1]);
   }
   const lost = acked.filter((id) => !found.has(id)).length;
-  await gateway.stop();
+  await gateway.kill("SIGTERM");
   await influx.stop();
   dir.remove();
 

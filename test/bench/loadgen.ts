@@ -6,9 +6,10 @@
  *   steady: devices publish at a fixed rate with a share of fevers; an operator subscribed to the
  *           alerts measures publish → alert latency per event id.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import mqtt, { type MqttClient } from "mqtt";
-import { DEFAULT_POLICY, type ScreeningEvent, deviceTopic, pseudonym } from "../../protocol/index.ts";
 import { monotonicFactory } from "ulid";
+import { DEFAULT_POLICY, deviceTopic, pseudonym, type ScreeningEvent } from "../../protocol/index.ts";
 
 export interface Login {
   username: string;
@@ -21,8 +22,23 @@ export interface BenchDevice extends Login {
 }
 
 export type LoadCommand =
-  | { cmd: "burst"; url: string; devices: BenchDevice[]; total: number; window: number; subscriber?: Login | "anonymous" }
-  | { cmd: "steady"; url: string; devices: BenchDevice[]; rate: number; seconds: number; feverShare: number; operator: Login };
+  | {
+      cmd: "burst";
+      url: string;
+      devices: BenchDevice[];
+      total: number;
+      window: number;
+      subscriber?: Login | "anonymous";
+    }
+  | {
+      cmd: "steady";
+      url: string;
+      devices: BenchDevice[];
+      rate: number;
+      seconds: number;
+      feverShare: number;
+      operator: Login;
+    };
 
 export interface BurstResult {
   acked: number;
@@ -34,6 +50,9 @@ export interface BurstResult {
 export interface SteadyResult {
   sent: number;
   latenciesMs: number[];
+  /** The generator's own event-loop delay, to tell its stalls from the gateway's. */
+  loopP99Ms: number;
+  loopMaxMs: number;
 }
 
 const newId = monotonicFactory();
@@ -131,26 +150,37 @@ async function steady(c: Extract<LoadCommand, { cmd: "steady" }>): Promise<Stead
   });
   await op.subscribeAsync("checkpoint/v1/alerts/+", { qos: 1 });
   const total = c.rate * c.seconds;
+  // Payloads are made before the clock starts, as in the burst: the generator's own CPU use
+  // (HMAC, JSON) would otherwise compete with the gateway on this 2-core machine.
+  const planned = Array.from({ length: total }, (_, i) => {
+    const d = c.devices[i % c.devices.length] as BenchDevice;
+    const e = event(d, i, i % Math.round(1 / c.feverShare) === 0);
+    return {
+      id: e.id,
+      fever: e.verdict === "fever",
+      topic: deviceTopic(d.station, d.device, "screening"),
+      body: JSON.stringify(e),
+    };
+  });
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const started = performance.now();
   let sent = 0;
   // Publish in 10 ms ticks, each carrying its share of the rate.
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * c.rate));
     while (sent < due) {
-      const d = c.devices[sent % c.devices.length] as BenchDevice;
-      const fever = sent % Math.round(1 / c.feverShare) === 0;
-      const e = event(d, sent, fever);
-      if (fever) sentAt.set(e.id, performance.now());
-      clients[sent % clients.length]?.publish(deviceTopic(d.station, d.device, "screening"), JSON.stringify(e), {
-        qos: 1,
-      });
+      const p = planned[sent] as (typeof planned)[number];
+      if (p.fever) sentAt.set(p.id, performance.now());
+      clients[sent % clients.length]?.publish(p.topic, p.body, { qos: 1 });
       sent++;
     }
     await new Promise((r) => setTimeout(r, 10));
   }
   await new Promise((r) => setTimeout(r, 1000));
+  loop.disable();
   await Promise.all([...clients, op].map((cl) => cl.endAsync()));
-  return { sent, latenciesMs };
+  return { sent, latenciesMs, loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6 };
 }
 
 process.on("message", (command: LoadCommand) => {

@@ -48,7 +48,7 @@ describe("group commit", () => {
     commit = new GroupCommit(
       sink,
       spool,
-      { maxBatch: 100, lingerMs: 5, retryMinMs: 10, retryMaxMs: 50, dir: dir.path },
+      { maxBatch: 100, lingerMs: 5, maxInFlight: 4, retryMinMs: 10, retryMaxMs: 50, dir: dir.path },
       quietLog,
     );
     commit.start();
@@ -97,7 +97,7 @@ describe("group commit", () => {
     const c = new GroupCommit(
       refusing,
       spool,
-      { maxBatch: 10, lingerMs: 1, retryMinMs: 10, retryMaxMs: 10, dir: dir.path },
+      { maxBatch: 10, lingerMs: 1, maxInFlight: 4, retryMinMs: 10, retryMaxMs: 10, dir: dir.path },
       quietLog,
     );
     await c.submit([point(1)]);
@@ -117,7 +117,7 @@ describe("group commit", () => {
     const c = new GroupCommit(
       down,
       tiny,
-      { maxBatch: 100_000, lingerMs: 1, retryMinMs: 10, retryMaxMs: 10, dir: dir.path },
+      { maxBatch: 100_000, lingerMs: 1, maxInFlight: 4, retryMinMs: 10, retryMaxMs: 10, dir: dir.path },
       quietLog,
     );
     const big = Array.from({ length: 20_000 }, (_, i) => point(i));
