@@ -3,6 +3,7 @@
  * broker and health endpoint, started and stopped in order. `gateway/main.ts` runs it as a
  * program; tests start it in-process.
  */
+import { createHash } from "node:crypto";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
@@ -164,7 +165,8 @@ export class Gateway {
     const key = this.registry.pseudonymKey();
     const config: DeviceConfig = {
       v: 1,
-      version: `${this.policy.version}+k${key.slice(0, 4)}`,
+      // Names the key by a hash, never by a piece of it: the version is echoed in telemetry.
+      version: `${this.policy.version}+k${createHash("sha256").update(key).digest("hex").slice(0, 8)}`,
       policy: this.policy,
       calibration: { ...DEFAULT_CALIBRATION },
       pseudonym_key: key,

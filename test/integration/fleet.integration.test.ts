@@ -4,11 +4,11 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Fleet, type FleetDevice } from "../../simulator/fleet/fleet.ts";
 import { cityLayout } from "../../simulator/fleet/layout.ts";
-import { eventually, startTestGateway, type TestGateway } from "../support/gateway.ts";
-import { startTestInflux, type TestInflux } from "../support/influx.ts";
+import { eventually } from "../support/gateway.ts";
+import { useGatewayWithInflux } from "../support/suite.ts";
 
 /** True when any of the raw codes appears in the text. */
 function leaks(text: string, codes: Set<string>): string | undefined {
@@ -16,17 +16,7 @@ function leaks(text: string, codes: Set<string>): string | undefined {
   return undefined;
 }
 
-let influx: TestInflux;
-let gw: TestGateway;
-
-beforeAll(async () => {
-  influx = await startTestInflux();
-  gw = await startTestGateway(influx.url, { STATS_INTERVAL_MS: "500" });
-});
-afterAll(async () => {
-  await gw?.stop();
-  await influx?.dispose();
-});
+const ctx = useGatewayWithInflux({ STATS_INTERVAL_MS: "500" });
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -39,11 +29,11 @@ describe("fleet simulator", () => {
     const layout = cityLayout({ highwayStations: 2, highwayLanes: 2, communityPoints: 3 });
     const devices: FleetDevice[] = [];
     for (const lane of layout)
-      devices.push({ ...lane, secret: await gw.addDevice(lane.station, lane.device) });
-    const operatorSecret = await gw.addOperator("fleet-officer");
+      devices.push({ ...lane, secret: await ctx.gw.addDevice(lane.station, lane.device) });
+    const operatorSecret = await ctx.gw.addOperator("fleet-officer");
     const scanned = new Set<string>();
     const fleet = new Fleet({
-      brokerUrl: gw.brokerUrl,
+      brokerUrl: ctx.gw.brokerUrl,
       devices,
       operator: { username: "fleet-officer", secret: operatorSecret },
       speed: 600,
@@ -63,7 +53,7 @@ describe("fleet simulator", () => {
     expect(stats.unacked).toBe(0);
     expect(scanned.size).toBeGreaterThan(0);
 
-    const audit = await fleet.ledger.audit(influx.url, "checkpoint", fleet.clock.startMs);
+    const audit = await fleet.ledger.audit(ctx.influx.url, "checkpoint", fleet.clock.startMs);
     expect(audit.sent).toBe(stats.screenings);
     expect(audit.stored).toBe(audit.sent);
     expect(audit.missing).toBe(0);
@@ -72,20 +62,20 @@ describe("fleet simulator", () => {
     expect(stats.alertsByKind.fever).toBe(audit.verdicts.fever);
 
     // Telemetry and status were stored as well.
-    const telemetry = await influx.query(`SELECT count("outbox") FROM "telemetry"`);
+    const telemetry = await ctx.influx.query(`SELECT count("outbox") FROM "telemetry"`);
     expect(Number((telemetry[0] as { count: number }).count)).toBeGreaterThan(0);
 
     // No raw code anywhere: every string field in InfluxDB, the spool folder, the gateway's log.
     for (const m of ["screening", "alert", "telemetry", "device_status", "gateway"]) {
-      const rows = await influx.query(`SELECT * FROM "${m}"`);
+      const rows = await ctx.influx.query(`SELECT * FROM "${m}"`);
       expect(rows.length).toBeGreaterThan(0);
       expect(leaks(JSON.stringify(rows), scanned)).toBeUndefined();
     }
-    const subjects = await influx.query<{ subject: string }>(`SELECT "subject" FROM "screening"`);
+    const subjects = await ctx.influx.query<{ subject: string }>(`SELECT "subject" FROM "screening"`);
     expect(subjects.every((r) => /^h1:[A-Z2-7]{26}$/.test(r.subject))).toBe(true);
-    for (const file of filesUnder(join(gw.dataDir, "spool"))) {
+    for (const file of filesUnder(join(ctx.gw.dataDir, "spool"))) {
       expect(leaks(readFileSync(file, "latin1"), scanned)).toBeUndefined();
     }
-    expect(leaks(readFileSync(gw.logFile, "utf8"), scanned)).toBeUndefined();
+    expect(leaks(readFileSync(ctx.gw.logFile, "utf8"), scanned)).toBeUndefined();
   });
 });

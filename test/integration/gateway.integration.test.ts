@@ -3,23 +3,13 @@
  * Each test uses its own station so the tests do not see each other's data.
  */
 import type { MqttClient } from "mqtt";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deviceTopic, type ScreeningEvent } from "../../protocol/index.ts";
 import { screening } from "../support/events.ts";
-import { collect, eventually, startTestGateway, type TestGateway } from "../support/gateway.ts";
-import { startTestInflux, type TestInflux } from "../support/influx.ts";
+import { collect, eventually } from "../support/gateway.ts";
+import { useGatewayWithInflux } from "../support/suite.ts";
 
-let influx: TestInflux;
-let gw: TestGateway;
-
-beforeAll(async () => {
-  influx = await startTestInflux();
-  gw = await startTestGateway(influx.url);
-});
-afterAll(async () => {
-  await gw?.stop();
-  await influx?.dispose();
-});
+const ctx = useGatewayWithInflux();
 
 async function publish(client: MqttClient, e: ScreeningEvent): Promise<void> {
   await client.publishAsync(deviceTopic(e.station, e.device, "screening"), JSON.stringify(e), { qos: 1 });
@@ -27,13 +17,13 @@ async function publish(client: MqttClient, e: ScreeningEvent): Promise<void> {
 
 describe("gateway with InfluxDB", () => {
   it("stores valid screenings where InfluxQL finds them, with the pseudonym as a field", async () => {
-    const device = await gw.connectDevice("it-store", "lane-1");
+    const device = await ctx.gw.connectDevice("it-store", "lane-1");
     const events = Array.from({ length: 20 }, (_, i) =>
       screening({ station: "it-store", device: "lane-1", body_c: 36 + i / 20 }),
     );
     for (const e of events) await publish(device, e);
     // PUBACK means durable: the rows are there as soon as the last publish resolved.
-    const rows = await influx.query<{ id: string; subject: string; verdict: string }>(
+    const rows = await ctx.influx.query<{ id: string; subject: string; verdict: string }>(
       `SELECT "id", "subject", "verdict" FROM "screening" WHERE "station" = 'it-store'`,
     );
     expect(rows.map((r) => r.id).sort()).toEqual(events.map((e) => e.id).sort());
@@ -43,9 +33,9 @@ describe("gateway with InfluxDB", () => {
   });
 
   it("raises a fever alert to duty officers and stores it", async () => {
-    const officer = await gw.connectOperator();
+    const officer = await ctx.gw.connectOperator();
     const alerts = await collect(officer, "checkpoint/v1/alerts/it-fever");
-    const device = await gw.connectDevice("it-fever", "lane-1");
+    const device = await ctx.gw.connectDevice("it-fever", "lane-1");
     const e = screening({ station: "it-fever", device: "lane-1", body_c: 38.4, attempt: 2 });
     await publish(device, e);
     const alert = await eventually(() => alerts.find((a) => a.kind === "fever"));
@@ -56,7 +46,7 @@ describe("gateway with InfluxDB", () => {
       subject: e.subject,
     });
     const stored = await eventually(async () => {
-      const rows = await influx.query<{ id: string }>(
+      const rows = await ctx.influx.query<{ id: string }>(
         `SELECT "id" FROM "alert" WHERE "station" = 'it-fever'`,
       );
       return rows.length > 0 ? rows : undefined;
@@ -66,9 +56,9 @@ describe("gateway with InfluxDB", () => {
   });
 
   it("raises a missed-retest alert when the person walks off without attempt 2", async () => {
-    const officer = await gw.connectOperator();
+    const officer = await ctx.gw.connectOperator();
     const alerts = await collect(officer, "checkpoint/v1/alerts/it-walkoff");
-    const device = await gw.connectDevice("it-walkoff", "lane-1");
+    const device = await ctx.gw.connectDevice("it-walkoff", "lane-1");
     const t0 = Date.now() - 3_600_000;
     const retest = screening({
       station: "it-walkoff",
@@ -89,12 +79,12 @@ describe("gateway with InfluxDB", () => {
   });
 
   it("rejects malformed payloads with a reason, keeps counting, and keeps serving", async () => {
-    const officer = await gw.connectOperator();
+    const officer = await ctx.gw.connectOperator();
     const rejects = await collect(officer, "checkpoint/v1/rejects");
-    const device = await gw.connectDevice("it-bad", "lane-1");
+    const device = await ctx.gw.connectDevice("it-bad", "lane-1");
     const topic = deviceTopic("it-bad", "lane-1", "screening");
     const good = screening({ station: "it-bad", device: "lane-1" });
-    const before = gw.gateway.counters.rejected;
+    const before = ctx.gw.gateway.counters.rejected;
     const bad: [string, string | Buffer][] = [
       [topic, "{not json"],
       [topic, JSON.stringify({ ...good, body_c: "hot" })],
@@ -111,14 +101,14 @@ describe("gateway with InfluxDB", () => {
     );
     expect(reasons).toEqual(["json", "schema", "json", "too-large", "version", "topic", "topic"]);
     expect(rejects.every((r) => r.client === "it-bad-lane-1" && typeof r.sha256 === "string")).toBe(true);
-    expect(gw.gateway.counters.rejected - before).toBe(bad.length);
+    expect(ctx.gw.gateway.counters.rejected - before).toBe(bad.length);
     // Still serving, on the same connection.
     await publish(device, good);
-    const rows = await influx.query<{ id: string }>(
+    const rows = await ctx.influx.query<{ id: string }>(
       `SELECT "id" FROM "screening" WHERE "station" = 'it-bad'`,
     );
     expect(rows.map((r) => r.id)).toEqual([good.id]);
-    const stored = await influx.query<{ reason: string }>(
+    const stored = await ctx.influx.query<{ reason: string }>(
       `SELECT "bytes", "reason" FROM "reject" WHERE "client" = 'it-bad-lane-1'`,
     );
     expect(stored).toHaveLength(bad.length);
@@ -126,28 +116,28 @@ describe("gateway with InfluxDB", () => {
   });
 
   it("closes the connection of a device publishing on another device's topic, storing nothing", async () => {
-    await gw.addDevice("it-acl", "lane-2");
-    const intruder = await gw.connectDevice("it-acl", "lane-1");
+    await ctx.gw.addDevice("it-acl", "lane-2");
+    const intruder = await ctx.gw.connectDevice("it-acl", "lane-1");
     const closed = new Promise<void>((r) => intruder.once("close", () => r()));
     const forged = screening({ station: "it-acl", device: "lane-2" });
     intruder.publish(deviceTopic("it-acl", "lane-2", "screening"), JSON.stringify(forged), { qos: 1 });
     await closed;
-    const rows = await influx.query(`SELECT "id" FROM "screening" WHERE "station" = 'it-acl'`);
+    const rows = await ctx.influx.query(`SELECT "id" FROM "screening" WHERE "station" = 'it-acl'`);
     expect(rows).toEqual([]);
-    expect(gw.gateway.counters.refusedPublish).toBeGreaterThanOrEqual(1);
+    expect(ctx.gw.gateway.counters.refusedPublish).toBeGreaterThanOrEqual(1);
     intruder.end(true);
   });
 
   it("refuses a device with a wrong secret", async () => {
-    await gw.addDevice("it-auth", "lane-1");
-    await expect(gw.connectDevice("it-auth", "lane-1", { password: "not-the-secret" })).rejects.toThrow(
+    await ctx.gw.addDevice("it-auth", "lane-1");
+    await expect(ctx.gw.connectDevice("it-auth", "lane-1", { password: "not-the-secret" })).rejects.toThrow(
       /Bad username or password/i,
     );
-    expect(gw.gateway.counters.authFailures).toBeGreaterThanOrEqual(1);
+    expect(ctx.gw.gateway.counters.authFailures).toBeGreaterThanOrEqual(1);
   });
 
   it("refuses an operator's subscription to config topics, which carry the pseudonym key", async () => {
-    const officer = await gw.connectOperator();
+    const officer = await ctx.gw.connectOperator();
     // The SUBACK grants 0x80 (failure); mqtt.js turns that into an error.
     await expect(officer.subscribeAsync("checkpoint/v1/+/+/config", { qos: 1 })).rejects.toThrow(
       /Subscribe error/,
@@ -158,7 +148,7 @@ describe("gateway with InfluxDB", () => {
   });
 
   it("gives a device its retained config with the policy and pseudonym key", async () => {
-    const device = await gw.connectDevice("it-config", "lane-1");
+    const device = await ctx.gw.connectDevice("it-config", "lane-1");
     const configs = await collect(device, deviceTopic("it-config", "lane-1", "config"));
     const config = await eventually(() => configs[0]);
     expect(config).toMatchObject({ v: 1, policy: { fever_line_c: 37.3 } });
@@ -167,17 +157,17 @@ describe("gateway with InfluxDB", () => {
   });
 
   it("marks a device offline from its last will and alerts the officers", async () => {
-    const officer = await gw.connectOperator();
+    const officer = await ctx.gw.connectOperator();
     const alerts = await collect(officer, "checkpoint/v1/alerts/it-will");
     const status = deviceTopic("it-will", "lane-1", "status");
-    const device = await gw.connectDevice("it-will", "lane-1", {
+    const device = await ctx.gw.connectDevice("it-will", "lane-1", {
       will: { topic: status, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
     });
     await device.publishAsync(status, '{"state":"online"}', { qos: 1, retain: true });
     device.stream.destroy(); // the lane loses power
     const alert = await eventually(() => alerts.find((a) => a.kind === "device-offline"));
     expect(alert).toMatchObject({ station: "it-will", device: "lane-1" });
-    const rows = await influx.query<{ online: number }>(
+    const rows = await ctx.influx.query<{ online: number }>(
       `SELECT "online" FROM "device_status" WHERE "station" = 'it-will'`,
     );
     expect(rows.map((r) => r.online)).toEqual([1, 0]);
