@@ -5,3 +5,4 @@ export * from "./pseudonym.ts";
 export * from "./schemas.ts";
 export * from "./topics.ts";
 export * from "./validate.ts";
+export * from "./mlx90614.ts";
