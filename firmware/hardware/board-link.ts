@@ -1,0 +1,121 @@
+/**
+ * The link to the Firmata board: johnny-five over firmata-io, on a serial path (an Arduino or ESP32
+ * running StandardFirmata) or on tcp://host:port (StandardFirmataWiFi). johnny-five has no
+ * reconnect: when the link drops this reconnects with exponential backoff and announces a fresh
+ * board, so drivers re-initialise. No REPL, no debug output, no SIGINT handler of its own.
+ */
+import { EventEmitter } from "node:events";
+import { type Socket, connect } from "node:net";
+import firmataIo, { type Firmata, type FirmataTransport } from "firmata-io";
+import five from "johnny-five";
+import type { Logger } from "pino";
+import { SerialPort } from "serialport";
+
+export interface BoardLinkOptions {
+  /** "tcp://host:port" or a serial device path. */
+  address: string;
+  baudRate?: number;
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** How long to wait for the board to answer before trying again. */
+  readyTimeoutMs?: number;
+}
+
+export interface LinkedBoard {
+  io: Firmata;
+  board: five.Board;
+}
+
+export declare interface BoardLink {
+  on(event: "ready", listener: (linked: LinkedBoard) => void): this;
+  on(event: "down", listener: (reason: string) => void): this;
+}
+
+export class BoardLink extends EventEmitter {
+  current: LinkedBoard | null = null;
+  private transport: FirmataTransport | null = null;
+  private stopped = false;
+  private backoff: number;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly options: BoardLinkOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.backoff = options.retryMinMs ?? 500;
+  }
+
+  start(): void {
+    this.attempt();
+  }
+
+  private openTransport(): FirmataTransport {
+    const { address } = this.options;
+    if (address.startsWith("tcp://")) {
+      const url = new URL(address);
+      const socket: Socket = connect(Number(url.port), url.hostname);
+      socket.setNoDelay(true);
+      // firmata only starts its handshake when the transport says "open".
+      socket.once("connect", () => socket.emit("open"));
+      return socket as unknown as FirmataTransport;
+    }
+    return new SerialPort({ path: address, baudRate: this.options.baudRate ?? 57_600 }) as unknown as FirmataTransport;
+  }
+
+  private attempt(): void {
+    if (this.stopped) return;
+    const transport = this.openTransport();
+    this.transport = transport;
+    const FirmataClass = firmataIo.Firmata;
+    const io = new FirmataClass(transport, { reportVersionTimeout: 1000 });
+    let settled = false;
+    const fail = (reason: string) => {
+      if (settled && this.current?.io !== io) return;
+      settled = true;
+      const wasUp = this.current?.io === io;
+      this.current = null;
+      (transport as unknown as { destroy?: () => void }).destroy?.();
+      if ((transport as unknown as { isOpen?: boolean }).isOpen) (transport as unknown as SerialPort).close();
+      if (wasUp) this.emit("down", reason);
+      this.log.warn({ reason, retry_ms: this.backoff }, "firmware:board: link to the board lost; reconnecting");
+      this.schedule();
+    };
+    transport.on("error", (e: Error) => fail(e.message));
+    transport.on("close", () => fail("closed"));
+    io.on("error", (e: Error) => fail(e.message));
+    const readyTimer = setTimeout(() => {
+      if (!settled) fail("the board did not answer (is StandardFirmata flashed and the address right?)");
+    }, this.options.readyTimeoutMs ?? 10_000);
+    io.once("ready", () => {
+      clearTimeout(readyTimer);
+      if (settled) return;
+      settled = true;
+      const board = new five.Board({ io, repl: false, debug: false, sigint: false, timeout: 10_000 } as five.BoardOption);
+      board.on("error", (e: Error) => fail(e.message));
+      board.on("ready", () => {
+        this.backoff = this.options.retryMinMs ?? 500;
+        this.current = { io, board };
+        this.log.info({ address: this.options.address }, "firmware:board: board ready");
+        this.emit("ready", this.current);
+      });
+    });
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.attempt();
+    }, this.backoff);
+    this.backoff = Math.min(this.backoff * 2, this.options.retryMaxMs ?? 30_000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const t = this.transport as unknown as { destroy?: () => void; close?: () => void; isOpen?: boolean };
+    t?.destroy?.();
+    if (t?.isOpen) t.close?.();
+  }
+}

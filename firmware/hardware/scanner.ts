@@ -1,0 +1,86 @@
+/**
+ * The QR scanner: serialport 13 on a device path (a UART or USB-CDC scanner), or TCP
+ * (`tcp://host:port`, a ser2net-style bridge). Reconnects when the port goes away; never throws on
+ * bad input: garbled lines are counted and reported. Emits "scan" with each accepted code.
+ * The raw code stays in this process: it is handed to the lane, which keeps only its pseudonym.
+ */
+import { EventEmitter } from "node:events";
+import { type Socket, connect } from "node:net";
+import type { Logger } from "pino";
+import { SerialPort } from "serialport";
+import { ScanDebouncer, ScanLineDecoder } from "./scan-lines.ts";
+
+export interface ScannerOptions {
+  address: string;
+  baudRate?: number;
+  maxLength?: number;
+  debounceMs?: number;
+}
+
+export declare interface QrScanner {
+  on(event: "scan", listener: (code: string) => void): this;
+}
+
+export class QrScanner extends EventEmitter {
+  garbled = 0;
+  repeats = 0;
+  connected = false;
+  private stream: Socket | SerialPort | null = null;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly debouncer: ScanDebouncer;
+
+  constructor(
+    private readonly options: ScannerOptions,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    super();
+    this.debouncer = new ScanDebouncer(options.debounceMs ?? 3000);
+  }
+
+  start(): void {
+    if (this.stopped) return;
+    const decoder = new ScanLineDecoder(this.options.maxLength ?? 512);
+    const { address } = this.options;
+    const stream: Socket | SerialPort = address.startsWith("tcp://")
+      ? connect(Number(new URL(address).port), new URL(address).hostname)
+      : new SerialPort({ path: address, baudRate: this.options.baudRate ?? 9600 });
+    this.stream = stream;
+    stream.on("open", () => this.up());
+    stream.on("connect", () => this.up());
+    stream.on("data", (chunk: Buffer) => {
+      for (const result of decoder.push(chunk)) {
+        if (result.kind === "garbled") {
+          this.garbled++;
+          this.log.warn({ reason: result.reason, garbled: this.garbled }, "firmware:scanner: ignored a garbled line");
+        } else if (this.debouncer.accept(result.code, this.now())) {
+          this.emit("scan", result.code);
+        } else {
+          this.repeats++;
+        }
+      }
+    });
+    stream.on("error", (e: Error) => this.log.warn({ err: e.message }, "firmware:scanner: port error"));
+    stream.on("close", () => {
+      this.connected = false;
+      if (this.stopped) return;
+      this.log.warn({ address }, "firmware:scanner: scanner gone; retrying in 1 s (check the cable)");
+      this.timer = setTimeout(() => this.start(), 1000);
+    });
+  }
+
+  private up(): void {
+    this.connected = true;
+    this.log.info({ address: this.options.address }, "firmware:scanner: scanner connected");
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const s = this.stream;
+    if (s instanceof SerialPort) {
+      if (s.isOpen) s.close();
+    } else s?.destroy();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The lane: scan → measure → estimate → verdict → indicators → outbox. It works the same with the
+ * gateway unreachable: the event waits in the durable outbox.
+ * - The raw code is turned into its pseudonym at once and dropped.
+ * - A second scan of a subject whose last verdict here was `retest`, within the retest window, is
+ *   attempt 2.
+ * - An unstable measurement is not a reading: the lane asks to measure again and sends nothing.
+ * - A sensor fault shows on the lane and in telemetry; no event is invented.
+ * - With the outbox full the lane refuses to screen (and says so) rather than lose events.
+ */
+import {
+  type Calibration,
+  type FeverPolicy,
+  type ScreeningEvent,
+  type Verdict,
+  classify,
+  estimateBody,
+  pseudonym,
+  roundCentidegree,
+} from "../../protocol/index.ts";
+import type { PatternName } from "../hardware/indicators.ts";
+import type { ThermoFault, ThermoReading } from "../hardware/mlx90614.ts";
+import { type MeasureOptions, measure } from "./measure.ts";
+
+export interface LaneConfig {
+  policy: FeverPolicy;
+  calibration: Calibration;
+  pseudonymKey: Buffer;
+}
+
+export interface LanePorts {
+  station: string;
+  device: string;
+  fw: string;
+  config(): LaneConfig | null;
+  read(): Promise<ThermoReading>;
+  show(pattern: PatternName): void;
+  /** Stores the event durably; false when the outbox is full. */
+  enqueue(event: ScreeningEvent): boolean;
+  outboxFull(): boolean;
+  now(): number;
+  newId(ms: number): string;
+  measureOptions: MeasureOptions;
+}
+
+export type ScanOutcome =
+  | { kind: "screened"; verdict: Verdict; event: ScreeningEvent }
+  | { kind: "busy" | "no-config" | "outbox-full" | "unstable" }
+  | { kind: "fault"; fault: ThermoFault };
+
+export class Lane {
+  busy = false;
+  sensorFault: ThermoFault | null = null;
+  lastAmbientC: number | null = null;
+  readonly counts = { screened: 0, unstable: 0, faults: 0, busy: 0 };
+  /** subject → time of its `retest` verdict here. */
+  private readonly retests = new Map<string, number>();
+
+  constructor(private readonly ports: LanePorts) {}
+
+  async onScan(code: string): Promise<ScanOutcome> {
+    const p = this.ports;
+    if (this.busy) {
+      this.counts.busy++;
+      return { kind: "busy" };
+    }
+    const config = p.config();
+    if (!config) {
+      p.show("fault");
+      return { kind: "no-config" };
+    }
+    if (p.outboxFull()) {
+      p.show("full");
+      return { kind: "outbox-full" };
+    }
+    const subject = pseudonym(config.pseudonymKey, code);
+    this.busy = true;
+    try {
+      p.show("measuring");
+      const m = await measure(() => p.read(), p.measureOptions);
+      if (m.kind === "fault") {
+        this.counts.faults++;
+        this.sensorFault = m.fault;
+        p.show("fault");
+        return { kind: "fault", fault: m.fault };
+      }
+      this.sensorFault = null;
+      if (m.kind === "unstable") {
+        this.counts.unstable++;
+        p.show("remeasure");
+        return { kind: "unstable" };
+      }
+      this.lastAmbientC = m.ambientC;
+      const nowMs = p.now();
+      this.forgetOldRetests(nowMs, config.policy);
+      const attempt = this.retests.has(subject) ? 2 : 1;
+      const bodyC = estimateBody(m.objectC, m.ambientC, config.calibration);
+      const verdict = classify(bodyC, attempt, config.policy);
+      if (verdict === "retest") this.retests.set(subject, nowMs);
+      else if (attempt === 2 && verdict !== "invalid") this.retests.delete(subject);
+      const event: ScreeningEvent = {
+        v: 1,
+        id: p.newId(nowMs),
+        ts: new Date(nowMs).toISOString(),
+        station: p.station,
+        device: p.device,
+        subject,
+        attempt,
+        object_c: roundCentidegree(m.objectC),
+        ambient_c: roundCentidegree(m.ambientC),
+        body_c: bodyC,
+        verdict,
+        policy: config.policy.version,
+        fw: p.fw,
+      };
+      if (!p.enqueue(event)) {
+        p.show("full");
+        return { kind: "outbox-full" };
+      }
+      this.counts.screened++;
+      p.show(verdict);
+      return { kind: "screened", verdict, event };
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Polls the sensor while idle, so a fault shows (and clears) without anyone scanning. */
+  async checkSensor(): Promise<void> {
+    if (this.busy) return;
+    const r = await this.ports.read();
+    if (r.ok) {
+      this.lastAmbientC = r.ambientC;
+      if (this.sensorFault) this.ports.show("idle");
+      this.sensorFault = null;
+    } else {
+      if (!this.sensorFault) this.ports.show("fault");
+      this.sensorFault = r.fault;
+    }
+  }
+
+  private forgetOldRetests(nowMs: number, policy: FeverPolicy): void {
+    const window = policy.retest_window_s * 1000;
+    for (const [subject, at] of this.retests) if (nowMs - at > window) this.retests.delete(subject);
+  }
+}
