@@ -41,9 +41,14 @@ export function makePerson(rng: Rng, comingFromC: number, options: PopulationOpt
       ? rng.uniform(37.5, 38.0)
       : rng.uniform(38.0, 40.0)
     : healthyCoreC(rng);
+  return personWithCore(rng, coreC, comingFromC);
+}
+
+/** A person with a given core temperature and their own skin, coming from `comingFromC`. */
+export function personWithCore(rng: Rng, coreC: number, comingFromC: number): Person {
   return {
     coreC,
-    febrile,
+    febrile: coreC >= 37.5,
     k: rng.uniform(0.09, 0.13),
     skinOffsetC: rng.normal(0, 0.3),
     comingFromC,

@@ -1,0 +1,137 @@
+/**
+ * One lane as a program: builds the parts from lane.json and wires them. Used by firmware/main.ts
+ * (the real device) and by the simulator to run the unchanged firmware against virtual hardware.
+ */
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { monotonicFactory } from "ulid";
+import { deviceTopic } from "../protocol/index.ts";
+import { type CalibrationResult, loadCalibration } from "./calibration.ts";
+import type { LaneFile } from "./config.ts";
+import { BoardLink } from "./hardware/board-link.ts";
+import { Indicators } from "./hardware/indicators.ts";
+import { Mlx90614, type ThermoReading } from "./hardware/mlx90614.ts";
+import { QrScanner } from "./hardware/scanner.ts";
+import { Lane, type LaneConfig } from "./lane/lane.ts";
+import { DEFAULT_MEASURE } from "./lane/measure.ts";
+import { Outbox } from "./uplink/outbox.ts";
+import { Uplink } from "./uplink/uplink.ts";
+
+export const FIRMWARE_VERSION = "0.1.0";
+const OUTPUT = 1;
+
+export class LaneApp {
+  readonly link: BoardLink;
+  readonly indicators: Indicators;
+  readonly scanner: QrScanner;
+  readonly outbox: Outbox;
+  readonly uplink: Uplink;
+  readonly lane: Lane;
+  private thermometer: Mlx90614 | null = null;
+  private calibration: CalibrationResult | null;
+  private sensorTimer: NodeJS.Timeout | null = null;
+  private readonly newId = monotonicFactory();
+
+  constructor(
+    readonly file: LaneFile,
+    private readonly log: Logger,
+  ) {
+    this.calibration = loadCalibration(this.calibrationPath);
+    this.link = new BoardLink({ address: file.board, baudRate: file.boardBaud }, log);
+    this.indicators = new Indicators(file.pins);
+    this.scanner = new QrScanner({ address: file.scanner, baudRate: file.scannerBaud }, log);
+    this.outbox = new Outbox(join(file.dataDir, "outbox.db"), file.outboxCapacity ?? 100_000, log);
+    this.uplink = new Uplink(
+      {
+        url: file.mqtt.url,
+        username: file.mqtt.username,
+        password: file.mqtt.password,
+        station: file.station,
+        device: file.device,
+        fw: FIRMWARE_VERSION,
+        configPath: join(file.dataDir, "config.json"),
+        telemetryMs: file.telemetryMs ?? 30_000,
+        window: 10,
+        keepaliveS: 10,
+      },
+      this.outbox,
+      () => ({ ambient_c: this.lane.lastAmbientC, sensor_ok: this.lane.sensorFault === null }),
+      log,
+    );
+    const topic = deviceTopic(file.station, file.device, "screening");
+    this.lane = new Lane({
+      station: file.station,
+      device: file.device,
+      fw: FIRMWARE_VERSION,
+      config: () => this.laneConfig(),
+      read: () => this.read(),
+      show: (p) => this.indicators.show(p),
+      enqueue: (event) => {
+        const ok = this.outbox.enqueue(topic, event);
+        if (ok) this.uplink.kick();
+        return ok;
+      },
+      outboxFull: () => this.outbox.full,
+      now: Date.now,
+      newId: (ms) => this.newId(ms),
+      measureOptions: {
+        ...DEFAULT_MEASURE,
+        samples: file.samples ?? DEFAULT_MEASURE.samples,
+        intervalMs: file.sampleIntervalMs ?? DEFAULT_MEASURE.intervalMs,
+      },
+    });
+  }
+
+  get calibrationPath(): string {
+    return join(this.file.dataDir, "calibration.json");
+  }
+
+  /** Policy and key from the gateway; this device's own blackbody offset when it has one. */
+  laneConfig(): LaneConfig | null {
+    const c = this.uplink.config;
+    if (!c) return null;
+    return {
+      policy: c.policy,
+      calibration: { k: c.calibration.k, offset_c: this.calibration?.offset_c ?? c.calibration.offset_c },
+      pseudonymKey: Buffer.from(c.pseudonym_key, "base64"),
+    };
+  }
+
+  setCalibration(result: CalibrationResult): void {
+    this.calibration = result;
+  }
+
+  read(): Promise<ThermoReading> {
+    return this.thermometer ? this.thermometer.read() : Promise.resolve({ ok: false, fault: "no-board" });
+  }
+
+  start(): void {
+    this.link.on("ready", ({ io, board }) => {
+      this.thermometer = new Mlx90614(io);
+      this.indicators.attach(
+        (pin) => board.pinMode(pin, OUTPUT),
+        (pin, value) => board.digitalWrite(pin, value),
+      );
+    });
+    this.link.on("down", () => {
+      this.thermometer = null;
+      this.indicators.detach();
+    });
+    this.link.start();
+    this.scanner.on("scan", (code: string) => {
+      this.lane.onScan(code).catch((error: Error) => this.log.error({ err: error.message }, "firmware:lane: scan failed"));
+    });
+    this.scanner.start();
+    this.uplink.start();
+    this.sensorTimer = setInterval(() => void this.lane.checkSensor(), 2000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.sensorTimer) clearInterval(this.sensorTimer);
+    this.indicators.stop();
+    this.scanner.stop();
+    await this.uplink.stop();
+    this.link.stop();
+    this.outbox.close();
+  }
+}

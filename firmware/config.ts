@@ -1,0 +1,50 @@
+/**
+ * The lane's own configuration file (lane.json), validated at start with readable errors.
+ * Policy, calibration defaults and the pseudonym key come from the gateway's retained config;
+ * this file says who the lane is, where its parts are and where it keeps its data.
+ */
+import { readFileSync } from "node:fs";
+import { type Static, Type } from "@sinclair/typebox";
+import { NODE_ID_PATTERN, compileValidator } from "../protocol/index.ts";
+
+const Pin = Type.Integer({ minimum: 0, maximum: 127 });
+
+export const LaneFileSchema = Type.Object(
+  {
+    station: Type.String({ pattern: NODE_ID_PATTERN }),
+    device: Type.String({ pattern: NODE_ID_PATTERN }),
+    mqtt: Type.Object(
+      { url: Type.String({ pattern: "^mqtts?://" }), username: Type.String(), password: Type.String() },
+      { additionalProperties: false },
+    ),
+    /** "tcp://host:3030" (StandardFirmataWiFi) or a serial path such as /dev/ttyACM0. */
+    board: Type.String({ minLength: 1 }),
+    boardBaud: Type.Optional(Type.Integer({ minimum: 1200 })),
+    /** A serial path such as /dev/ttyUSB0, or "tcp://host:port" for a ser2net bridge. */
+    scanner: Type.String({ minLength: 1 }),
+    scannerBaud: Type.Optional(Type.Integer({ minimum: 1200 })),
+    pins: Type.Object({ green: Pin, yellow: Pin, red: Pin, buzzer: Pin }, { additionalProperties: false }),
+    dataDir: Type.String({ minLength: 1 }),
+    outboxCapacity: Type.Optional(Type.Integer({ minimum: 10 })),
+    samples: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+    sampleIntervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    telemetryMs: Type.Optional(Type.Integer({ minimum: 1000 })),
+    logLevel: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type LaneFile = Static<typeof LaneFileSchema>;
+
+const validate = compileValidator(LaneFileSchema);
+
+export function loadLaneFile(path: string): LaneFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new Error(`cannot read the lane config ${path}: ${(error as Error).message}`);
+  }
+  const r = validate(data);
+  if (!r.ok) throw new Error(`lane config ${path} is invalid:\n  ${r.errors.join("\n  ")}`);
+  return r.value;
+}

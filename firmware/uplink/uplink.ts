@@ -1,0 +1,167 @@
+/**
+ * The lane's link to the gateway (mqtt.js): last will and retained online status, the retained
+ * config applied live (and kept on disk, so a lane restarted without the network still screens),
+ * telemetry every 30 s, and the outbox drained oldest first with a small window in flight. An
+ * event leaves the outbox only on its PUBACK; after a reconnect the drain starts again from the
+ * oldest, so a resend may reach the gateway twice, which its dedupe and idempotent points absorb.
+ */
+import { EventEmitter } from "node:events";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import mqtt, { type MqttClient } from "mqtt";
+import type { Logger } from "pino";
+import { type DeviceConfig, type Telemetry, deviceTopic, validateDeviceConfig } from "../../protocol/index.ts";
+import type { Outbox } from "./outbox.ts";
+
+export interface UplinkOptions {
+  url: string;
+  username: string;
+  password: string;
+  station: string;
+  device: string;
+  fw: string;
+  configPath: string;
+  telemetryMs: number;
+  window: number;
+  keepaliveS: number;
+}
+
+export type TelemetrySource = () => Pick<Telemetry, "ambient_c" | "sensor_ok">;
+
+export declare interface Uplink {
+  on(event: "config", listener: (config: DeviceConfig) => void): this;
+}
+
+export class Uplink extends EventEmitter {
+  config: DeviceConfig | null = null;
+  private client: MqttClient | null = null;
+  private readonly inflight = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly startedMs = Date.now();
+  acked = 0;
+
+  constructor(
+    private readonly options: UplinkOptions,
+    private readonly outbox: Outbox,
+    private readonly telemetrySource: TelemetrySource,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.config = this.loadSavedConfig();
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  private loadSavedConfig(): DeviceConfig | null {
+    if (!existsSync(this.options.configPath)) return null;
+    try {
+      const r = validateDeviceConfig(JSON.parse(readFileSync(this.options.configPath, "utf8")));
+      return r.ok ? r.value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  start(): void {
+    const o = this.options;
+    const status = deviceTopic(o.station, o.device, "status");
+    const client = mqtt.connect(o.url, {
+      clientId: `${o.station}-${o.device}`,
+      username: o.username,
+      password: o.password,
+      clean: true,
+      keepalive: o.keepaliveS,
+      reconnectPeriod: 2000,
+      connectTimeout: 10_000,
+      will: { topic: status, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+    });
+    this.client = client;
+    client.on("connect", () => {
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      this.log.info({ url: o.url, outbox: this.outbox.depth }, "firmware:uplink: connected to the gateway");
+      client.publish(status, JSON.stringify({ state: "online", fw: o.fw }), { qos: 1, retain: true });
+      client.subscribe(deviceTopic(o.station, o.device, "config"), { qos: 1 });
+      this.inflight.clear();
+      this.kick();
+    });
+    client.on("close", () => this.inflight.clear());
+    client.on("error", (e) => this.log.warn({ err: e.message }, "firmware:uplink: MQTT error; retrying"));
+    client.on("message", (_t, payload) => this.applyConfig(payload));
+    this.timer = setInterval(() => this.telemetry(), o.telemetryMs);
+  }
+
+  private applyConfig(payload: Buffer): void {
+    let data: unknown;
+    try {
+      data = JSON.parse(payload.toString("utf8"));
+    } catch {
+      this.log.warn({}, "firmware:uplink: ignored a config that is not JSON");
+      return;
+    }
+    const r = validateDeviceConfig(data);
+    if (!r.ok) {
+      this.log.warn({ errors: r.errors }, "firmware:uplink: ignored an invalid config");
+      return;
+    }
+    this.config = r.value;
+    const tmp = `${this.options.configPath}.tmp`;
+    writeFileSync(tmp, JSON.stringify(r.value));
+    renameSync(tmp, this.options.configPath);
+    this.log.info({ version: r.value.version }, "firmware:uplink: config applied");
+    this.emit("config", r.value);
+  }
+
+  /** Sends what the outbox holds, oldest first, keeping at most `window` unacknowledged. */
+  kick(): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    const room = this.options.window - this.inflight.size;
+    if (room <= 0) return;
+    for (const entry of this.outbox.peek(this.options.window + this.inflight.size)) {
+      if (this.inflight.size >= this.options.window) break;
+      if (this.inflight.has(entry.id)) continue;
+      this.inflight.add(entry.id);
+      client.publish(entry.topic, entry.payload, { qos: 1 }, (error) => {
+        this.inflight.delete(entry.id);
+        if (!error) {
+          this.outbox.ack(entry.id);
+          this.acked++;
+        }
+        this.kick();
+      });
+    }
+  }
+
+  private telemetry(): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    const t: Telemetry = {
+      v: 1,
+      ts: new Date().toISOString(),
+      ...this.telemetrySource(),
+      outbox: this.outbox.depth,
+      uptime_s: Math.round((Date.now() - this.startedMs) / 1000),
+      fw: this.options.fw,
+      config_version: this.config?.version ?? "none",
+    };
+    client.publish(deviceTopic(this.options.station, this.options.device, "telemetry"), JSON.stringify(t), { qos: 0 });
+  }
+
+  /** Says goodbye (a planned shutdown raises no alert) and disconnects. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    const client = this.client;
+    if (!client) return;
+    if (client.connected) {
+      await client
+        .publishAsync(
+          deviceTopic(this.options.station, this.options.device, "status"),
+          JSON.stringify({ state: "offline", reason: "shutdown" }),
+          { qos: 1, retain: true },
+        )
+        .catch(() => undefined);
+    }
+    await client.endAsync(true);
+  }
+}
