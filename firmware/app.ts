@@ -119,7 +119,9 @@ export class LaneApp {
     });
     this.link.start();
     this.scanner.on("scan", (code: string) => {
-      this.lane.onScan(code).catch((error: Error) => this.log.error({ err: error.message }, "firmware:lane: scan failed"));
+      this.lane
+        .onScan(code)
+        .catch((error: Error) => this.log.error({ err: error.message }, "firmware:lane: scan failed"));
     });
     this.scanner.start();
     this.uplink.start();

@@ -23,7 +23,8 @@ async function collect(read: () => Promise<ThermoReading>, n: number, intervalMs
   while (values.length < n) {
     const r = await read();
     if (r.ok) values.push(r.objectC);
-    else if (++faults > n) throw new Error(`the sensor keeps failing (${r.fault}); check its wiring before calibrating`);
+    else if (++faults > n)
+      throw new Error(`the sensor keeps failing (${r.fault}); check its wiring before calibrating`);
     await new Promise((res) => setTimeout(res, intervalMs));
   }
   return values;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type Static, Type } from "@sinclair/typebox";
-import { NODE_ID_PATTERN, compileValidator } from "../protocol/index.ts";
+import { compileValidator, NODE_ID_PATTERN } from "../protocol/index.ts";
 
 const Pin = Type.Integer({ minimum: 0, maximum: 127 });
 

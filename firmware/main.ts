@@ -21,7 +21,8 @@ async function main(): Promise<void> {
 
   if (args.positional[0] === "calibrate") {
     const reference = args.number("reference", Number.NaN, 30, 45);
-    if (Number.isNaN(reference)) throw new Error("calibrate needs --reference <blackbody °C>, e.g. --reference 37.0");
+    if (Number.isNaN(reference))
+      throw new Error("calibrate needs --reference <blackbody °C>, e.g. --reference 37.0");
     app.link.start();
     const linked = await new Promise<LinkedBoard>((resolve) => app.link.once("ready", resolve));
     const sensor = new Mlx90614(linked.io);

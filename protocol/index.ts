@@ -1,8 +1,8 @@
 /** The contract every part imports: topics, payload schemas and types, fever policy, pseudonyms. */
 export * from "./body-estimate.ts";
+export * from "./mlx90614.ts";
 export * from "./policy.ts";
 export * from "./pseudonym.ts";
 export * from "./schemas.ts";
 export * from "./topics.ts";
 export * from "./validate.ts";
-export * from "./mlx90614.ts";

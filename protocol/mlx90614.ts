@@ -34,7 +34,11 @@ export function rawToCelsius(raw: number): number {
 }
 
 /** The three bytes the sensor answers for a register holding `celsius`. */
-export function encodeMlxReply(register: number, celsius: number, address = MLX90614_ADDRESS): [number, number, number] {
+export function encodeMlxReply(
+  register: number,
+  celsius: number,
+  address = MLX90614_ADDRESS,
+): [number, number, number] {
   const raw = celsiusToRaw(celsius);
   const lsb = raw & 0xff;
   const msb = (raw >> 8) & 0xff;
@@ -45,7 +49,11 @@ export type MlxDecode =
   | { ok: true; celsius: number }
   | { ok: false; fault: "short-read" | "bad-pec" | "error-flag" };
 
-export function decodeMlxReply(register: number, bytes: readonly number[], address = MLX90614_ADDRESS): MlxDecode {
+export function decodeMlxReply(
+  register: number,
+  bytes: readonly number[],
+  address = MLX90614_ADDRESS,
+): MlxDecode {
   if (bytes.length < 3) return { ok: false, fault: "short-read" };
   const [lsb = 0, msb = 0, pec = 0] = bytes;
   if (mlxPec(register, lsb, msb, address) !== pec) return { ok: false, fault: "bad-pec" };

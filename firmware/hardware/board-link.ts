@@ -5,7 +5,7 @@
  * board, so drivers re-initialise. No REPL, no debug output, no SIGINT handler of its own.
  */
 import { EventEmitter } from "node:events";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import firmataIo, { type Firmata, type FirmataTransport } from "firmata-io";
 import five from "johnny-five";
 import type { Logger } from "pino";
@@ -60,7 +60,10 @@ export class BoardLink extends EventEmitter {
       socket.once("connect", () => socket.emit("open"));
       return socket as unknown as FirmataTransport;
     }
-    return new SerialPort({ path: address, baudRate: this.options.baudRate ?? 57_600 }) as unknown as FirmataTransport;
+    return new SerialPort({
+      path: address,
+      baudRate: this.options.baudRate ?? 57_600,
+    }) as unknown as FirmataTransport;
   }
 
   private attempt(): void {
@@ -78,7 +81,10 @@ export class BoardLink extends EventEmitter {
       (transport as unknown as { destroy?: () => void }).destroy?.();
       if ((transport as unknown as { isOpen?: boolean }).isOpen) (transport as unknown as SerialPort).close();
       if (wasUp) this.emit("down", reason);
-      this.log.warn({ reason, retry_ms: this.backoff }, "firmware:board: link to the board lost; reconnecting");
+      this.log.warn(
+        { reason, retry_ms: this.backoff },
+        "firmware:board: link to the board lost; reconnecting",
+      );
       this.schedule();
     };
     transport.on("error", (e: Error) => fail(e.message));
@@ -91,7 +97,13 @@ export class BoardLink extends EventEmitter {
       clearTimeout(readyTimer);
       if (settled) return;
       settled = true;
-      const board = new five.Board({ io, repl: false, debug: false, sigint: false, timeout: 10_000 } as five.BoardOption);
+      const board = new five.Board({
+        io,
+        repl: false,
+        debug: false,
+        sigint: false,
+        timeout: 10_000,
+      } as five.BoardOption);
       board.on("error", (e: Error) => fail(e.message));
       board.on("ready", () => {
         this.backoff = this.options.retryMinMs ?? 500;

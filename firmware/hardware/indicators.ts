@@ -4,7 +4,16 @@
  * the player writes pins through a port, so it is tested without a board.
  */
 export type Light = "green" | "yellow" | "red" | "buzzer";
-export type PatternName = "idle" | "measuring" | "pass" | "retest" | "fever" | "invalid" | "remeasure" | "fault" | "full";
+export type PatternName =
+  | "idle"
+  | "measuring"
+  | "pass"
+  | "retest"
+  | "fever"
+  | "invalid"
+  | "remeasure"
+  | "fault"
+  | "full";
 
 interface Step {
   on: Light[];
@@ -14,7 +23,13 @@ interface Step {
 /** Each pattern: steps played once (then all off), or looped until the next pattern. */
 export const PATTERNS: Record<PatternName, { steps: Step[]; loop: boolean }> = {
   idle: { steps: [{ on: [], ms: 1000 }], loop: false },
-  measuring: { steps: [{ on: ["yellow"], ms: 150 }, { on: [], ms: 150 }], loop: true },
+  measuring: {
+    steps: [
+      { on: ["yellow"], ms: 150 },
+      { on: [], ms: 150 },
+    ],
+    loop: true,
+  },
   pass: { steps: [{ on: ["green"], ms: 2500 }], loop: false },
   retest: { steps: [{ on: ["yellow"], ms: 4000 }], loop: false },
   fever: {
@@ -28,10 +43,36 @@ export const PATTERNS: Record<PatternName, { steps: Step[]; loop: boolean }> = {
     ],
     loop: false,
   },
-  invalid: { steps: [{ on: ["yellow"], ms: 300 }, { on: [], ms: 300 }, { on: ["yellow"], ms: 300 }], loop: false },
-  remeasure: { steps: [{ on: ["yellow"], ms: 300 }, { on: [], ms: 300 }, { on: ["yellow"], ms: 300 }], loop: false },
-  fault: { steps: [{ on: ["red"], ms: 500 }, { on: [], ms: 1500 }], loop: true },
-  full: { steps: [{ on: ["red", "yellow"], ms: 500 }, { on: [], ms: 500 }], loop: true },
+  invalid: {
+    steps: [
+      { on: ["yellow"], ms: 300 },
+      { on: [], ms: 300 },
+      { on: ["yellow"], ms: 300 },
+    ],
+    loop: false,
+  },
+  remeasure: {
+    steps: [
+      { on: ["yellow"], ms: 300 },
+      { on: [], ms: 300 },
+      { on: ["yellow"], ms: 300 },
+    ],
+    loop: false,
+  },
+  fault: {
+    steps: [
+      { on: ["red"], ms: 500 },
+      { on: [], ms: 1500 },
+    ],
+    loop: true,
+  },
+  full: {
+    steps: [
+      { on: ["red", "yellow"], ms: 500 },
+      { on: [], ms: 500 },
+    ],
+    loop: true,
+  },
 };
 
 export type PinMap = Record<Light, number>;

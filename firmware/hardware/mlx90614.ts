@@ -6,16 +6,18 @@
  */
 import type { Firmata } from "firmata-io";
 import {
-  MLX90614_ADDRESS,
+  decodeMlxReply,
   MLX_REG_AMBIENT,
   MLX_REG_OBJECT,
+  MLX90614_ADDRESS,
   type MlxDecode,
-  decodeMlxReply,
 } from "../../protocol/index.ts";
 
 export type ThermoFault = "short-read" | "bad-pec" | "error-flag" | "timeout" | "stuck" | "no-board";
 
-export type ThermoReading = { ok: true; objectC: number; ambientC: number } | { ok: false; fault: ThermoFault };
+export type ThermoReading =
+  | { ok: true; objectC: number; ambientC: number }
+  | { ok: false; fault: ThermoFault };
 
 export interface Thermometer {
   read(): Promise<ThermoReading>;

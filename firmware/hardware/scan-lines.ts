@@ -7,7 +7,9 @@
  * - Only printable ASCII is a code; anything else is garbled and counted.
  * - The same code again within the debounce window is one scan (a scanner re-reads a held code).
  */
-export type LineResult = { kind: "code"; code: string } | { kind: "garbled"; reason: "too-long" | "non-printable" };
+export type LineResult =
+  | { kind: "code"; code: string }
+  | { kind: "garbled"; reason: "too-long" | "non-printable" };
 
 export class ScanLineDecoder {
   private buffer: number[] = [];

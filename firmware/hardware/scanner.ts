@@ -5,7 +5,7 @@
  * The raw code stays in this process: it is handed to the lane, which keeps only its pseudonym.
  */
 import { EventEmitter } from "node:events";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import type { Logger } from "pino";
 import { SerialPort } from "serialport";
 import { ScanDebouncer, ScanLineDecoder } from "./scan-lines.ts";
@@ -53,7 +53,10 @@ export class QrScanner extends EventEmitter {
       for (const result of decoder.push(chunk)) {
         if (result.kind === "garbled") {
           this.garbled++;
-          this.log.warn({ reason: result.reason, garbled: this.garbled }, "firmware:scanner: ignored a garbled line");
+          this.log.warn(
+            { reason: result.reason, garbled: this.garbled },
+            "firmware:scanner: ignored a garbled line",
+          );
         } else if (this.debouncer.accept(result.code, this.now())) {
           this.emit("scan", result.code);
         } else {

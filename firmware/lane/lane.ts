@@ -10,13 +10,13 @@
  */
 import {
   type Calibration,
-  type FeverPolicy,
-  type ScreeningEvent,
-  type Verdict,
   classify,
   estimateBody,
+  type FeverPolicy,
   pseudonym,
   roundCentidegree,
+  type ScreeningEvent,
+  type Verdict,
 } from "../../protocol/index.ts";
 import type { PatternName } from "../hardware/indicators.ts";
 import type { ThermoFault, ThermoReading } from "../hardware/mlx90614.ts";

@@ -7,13 +7,21 @@ declare module "firmata-io" {
   }
 
   export class Firmata extends EventEmitter {
-    constructor(transport: FirmataTransport, options?: { reportVersionTimeout?: number; skipCapabilities?: boolean });
+    constructor(
+      transport: FirmataTransport,
+      options?: { reportVersionTimeout?: number; skipCapabilities?: boolean },
+    );
     isReady: boolean;
     MODES: Record<string, number>;
     pinMode(pin: number, mode: number): void;
     digitalWrite(pin: number, value: number): void;
     i2cConfig(options: number | { delay?: number; address?: number; settings?: { stopTX?: boolean } }): this;
-    i2cReadOnce(address: number, register: number, bytesToRead: number, callback: (data: number[]) => void): this;
+    i2cReadOnce(
+      address: number,
+      register: number,
+      bytesToRead: number,
+      callback: (data: number[]) => void,
+    ): this;
     reset(): void;
   }
 

@@ -9,7 +9,12 @@ import { EventEmitter } from "node:events";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import mqtt, { type MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import { type DeviceConfig, type Telemetry, deviceTopic, validateDeviceConfig } from "../../protocol/index.ts";
+import {
+  type DeviceConfig,
+  deviceTopic,
+  type Telemetry,
+  validateDeviceConfig,
+} from "../../protocol/index.ts";
 import type { Outbox } from "./outbox.ts";
 
 export interface UplinkOptions {
@@ -145,7 +150,9 @@ export class Uplink extends EventEmitter {
       fw: this.options.fw,
       config_version: this.config?.version ?? "none",
     };
-    client.publish(deviceTopic(this.options.station, this.options.device, "telemetry"), JSON.stringify(t), { qos: 0 });
+    client.publish(deviceTopic(this.options.station, this.options.device, "telemetry"), JSON.stringify(t), {
+      qos: 0,
+    });
   }
 
   /** Says goodbye (a planned shutdown raises no alert) and disconnects. */

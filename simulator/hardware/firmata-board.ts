@@ -6,7 +6,7 @@
  * Technicians point the unchanged firmware at tcp://host:port; tests use it as the real hardware.
  */
 import { EventEmitter } from "node:events";
-import { type Server, type Socket, createServer } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 
 const REPORT_VERSION = 0xf9;
 const START_SYSEX = 0xf0;
@@ -35,7 +35,11 @@ export const PIN_MODES = { INPUT: 0, OUTPUT: 1, ANALOG: 2, PWM: 3, SERVO: 4, I2C
 
 /** An I2C peripheral: returns the bytes of a read, or null when it does not acknowledge. */
 export interface I2cPeripheral {
-  read(register: number | null, length: number, repeatedStart: boolean): number[] | null | Promise<number[] | null>;
+  read(
+    register: number | null,
+    length: number,
+    repeatedStart: boolean,
+  ): number[] | null | Promise<number[] | null>;
   write?(bytes: number[]): void;
 }
 
@@ -162,7 +166,12 @@ export class VirtualFirmataBoard extends EventEmitter {
     }
     const command = first < 0xf0 ? first & 0xf0 : first;
     if (command === REPORT_ANALOG || command === REPORT_DIGITAL) return b.length >= 2;
-    if (command === SET_PIN_MODE || command === SET_DIGITAL_PIN_VALUE || command === DIGITAL_MESSAGE || command === ANALOG_MESSAGE) {
+    if (
+      command === SET_PIN_MODE ||
+      command === SET_DIGITAL_PIN_VALUE ||
+      command === DIGITAL_MESSAGE ||
+      command === ANALOG_MESSAGE
+    ) {
       if (b.length < 3) return false;
       const [, x = 0, y = 0] = b;
       if (command === SET_PIN_MODE) this.pinModes.set(x, y);

@@ -2,7 +2,7 @@
  * What stands in front of a lane's thermometer: nobody (the sensor sees the wall, near ambient),
  * a person whose forehead is recovering from where they came from, or a blackbody reference.
  */
-import { type Person, foreheadC } from "../people/physiology.ts";
+import { foreheadC, type Person } from "../people/physiology.ts";
 import type { SensorScene } from "./virtual-mlx90614.ts";
 
 export type Subject =

@@ -3,7 +3,7 @@
  * with correct PEC, 0.02 K steps, its own noise and bias, and faults a technician can inject:
  * absent (no acknowledge), bad PEC, stuck value, error flag, slow replies.
  */
-import { MLX_REG_AMBIENT, MLX_REG_OBJECT, crc8, encodeMlxReply } from "../../protocol/index.ts";
+import { crc8, encodeMlxReply, MLX_REG_AMBIENT, MLX_REG_OBJECT } from "../../protocol/index.ts";
 import { sensorReadingC } from "../people/physiology.ts";
 import type { Rng } from "../random.ts";
 import type { I2cPeripheral } from "./firmata-board.ts";
@@ -45,7 +45,10 @@ export class VirtualMlx90614 implements I2cPeripheral {
     let bytes: [number, number, number];
     if (register === MLX_REG_OBJECT) {
       if (this.fault === "stuck" && this.stuck) return [...this.stuck];
-      bytes = encodeMlxReply(register, sensorReadingC(this.scene.objectC(), this.biasC, this.rng, this.noiseSdC));
+      bytes = encodeMlxReply(
+        register,
+        sensorReadingC(this.scene.objectC(), this.biasC, this.rng, this.noiseSdC),
+      );
       if (this.fault === "stuck") this.stuck = bytes;
     } else if (register === MLX_REG_AMBIENT) {
       bytes = encodeMlxReply(register, sensorReadingC(this.scene.ambientC(), 0, this.rng, 0.03));

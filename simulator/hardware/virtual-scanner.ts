@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
-import { type Server, type Socket, createServer } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -28,15 +28,20 @@ export class PtyScanner implements VirtualScanner {
 
   static async open(): Promise<PtyScanner> {
     if (!existsSync("/usr/bin/socat")) {
-      throw new Error('socat is missing: install it with "apt-get install -y socat" (it makes the pseudo-terminal pair)');
+      throw new Error(
+        'socat is missing: install it with "apt-get install -y socat" (it makes the pseudo-terminal pair)',
+      );
     }
     const dir = mkdtempSync(join(tmpdir(), "checkpoint-scanner-"));
     const device = join(dir, "scanner");
     const sim = join(dir, "sim");
-    const socat = spawn("socat", [`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${sim}`], { stdio: "ignore" });
+    const socat = spawn("socat", [`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${sim}`], {
+      stdio: "ignore",
+    });
     const deadline = Date.now() + 5000;
     while (!(existsSync(device) && existsSync(sim))) {
-      if (Date.now() > deadline || socat.exitCode !== null) throw new Error("socat did not create the pty pair");
+      if (Date.now() > deadline || socat.exitCode !== null)
+        throw new Error("socat did not create the pty pair");
       await new Promise((r) => setTimeout(r, 20));
     }
     const fh = await open(sim, "r+");

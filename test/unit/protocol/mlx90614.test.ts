@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
-  MLX_REG_OBJECT,
   celsiusToRaw,
   crc8,
   decodeMlxReply,
   encodeMlxReply,
+  MLX_REG_OBJECT,
   rawToCelsius,
 } from "../../../protocol/index.ts";
 
@@ -23,7 +23,10 @@ describe("MLX90614 wire format", () => {
   });
 
   it("round-trips a reading through encode and decode", () => {
-    expect(decodeMlxReply(MLX_REG_OBJECT, encodeMlxReply(MLX_REG_OBJECT, 34.6))).toEqual({ ok: true, celsius: 34.61 });
+    expect(decodeMlxReply(MLX_REG_OBJECT, encodeMlxReply(MLX_REG_OBJECT, 34.6))).toEqual({
+      ok: true,
+      celsius: 34.61,
+    });
   });
 
   it("detects a bad PEC, a set error flag and a short read", () => {

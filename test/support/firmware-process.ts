@@ -1,0 +1,60 @@
+/** The unchanged lane firmware (`firmware/main.ts`) as a child process, with its JSON log collected. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { LaneFile } from "../../firmware/config.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+export class FirmwareProcess {
+  readonly logs: Record<string, unknown>[] = [];
+  private child: ChildProcess | null = null;
+  readonly configPath: string;
+
+  constructor(
+    readonly file: LaneFile,
+    dir: string,
+  ) {
+    this.configPath = join(dir, "lane.json");
+    writeFileSync(this.configPath, JSON.stringify(file, null, 2));
+  }
+
+  start(args: string[] = []): ChildProcess {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "firmware", "main.ts"), ...args, "--config", this.configPath],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    this.child = child;
+    let rest = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      rest += chunk.toString();
+      const lines = rest.split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines) {
+        try {
+          this.logs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          this.logs.push({ msg: line });
+        }
+      }
+    });
+    child.stderr?.on("data", (chunk: Buffer) => this.logs.push({ stderr: chunk.toString() }));
+    return child;
+  }
+
+  logged(fragment: string): boolean {
+    return this.logs.some((l) => typeof l.msg === "string" && l.msg.includes(fragment));
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill(signal);
+    await exited;
+  }
+}
