@@ -26,12 +26,7 @@ export interface LinkedBoard {
   board: five.Board;
 }
 
-export declare interface BoardLink {
-  on(event: "ready", listener: (linked: LinkedBoard) => void): this;
-  on(event: "down", listener: (reason: string) => void): this;
-}
-
-export class BoardLink extends EventEmitter {
+export class BoardLink extends EventEmitter<{ ready: [LinkedBoard]; down: [string] }> {
   current: LinkedBoard | null = null;
   private transport: FirmataTransport | null = null;
   private stopped = false;

@@ -17,11 +17,7 @@ export interface ScannerOptions {
   debounceMs?: number;
 }
 
-export declare interface QrScanner {
-  on(event: "scan", listener: (code: string) => void): this;
-}
-
-export class QrScanner extends EventEmitter {
+export class QrScanner extends EventEmitter<{ scan: [string] }> {
   garbled = 0;
   repeats = 0;
   connected = false;

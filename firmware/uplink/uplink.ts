@@ -32,11 +32,7 @@ export interface UplinkOptions {
 
 export type TelemetrySource = () => Pick<Telemetry, "ambient_c" | "sensor_ok">;
 
-export declare interface Uplink {
-  on(event: "config", listener: (config: DeviceConfig) => void): this;
-}
-
-export class Uplink extends EventEmitter {
+export class Uplink extends EventEmitter<{ config: [DeviceConfig] }> {
   config: DeviceConfig | null = null;
   private client: MqttClient | null = null;
   private readonly inflight = new Set<string>();
