@@ -119,9 +119,24 @@ export class LaneApp {
     });
     this.link.start();
     this.scanner.on("scan", (code: string) => {
-      this.lane
-        .onScan(code)
-        .catch((error: Error) => this.log.error({ err: error.message }, "firmware:lane: scan failed"));
+      this.lane.onScan(code).then(
+        (outcome) => {
+          if (outcome.kind === "fault") {
+            this.log.warn(
+              { fault: outcome.fault },
+              "firmware:lane: thermometer fault, no reading taken; check the sensor and its wiring",
+            );
+          } else if (outcome.kind === "screened") {
+            this.log.info(
+              { verdict: outcome.verdict, attempt: outcome.event.attempt },
+              "firmware:lane: screened",
+            );
+          } else {
+            this.log.info({ outcome: outcome.kind }, "firmware:lane: scan not screened");
+          }
+        },
+        (error: Error) => this.log.error({ err: error.message }, "firmware:lane: scan failed"),
+      );
     });
     this.scanner.start();
     this.uplink.start();

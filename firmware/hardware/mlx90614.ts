@@ -13,6 +13,8 @@ import {
   type MlxDecode,
 } from "../../protocol/index.ts";
 
+const LATE_REPLY_GRACE_MS = 2000;
+
 export type ThermoFault = "short-read" | "bad-pec" | "error-flag" | "timeout" | "stuck" | "no-board";
 
 export type ThermoReading =
@@ -25,6 +27,7 @@ export interface Thermometer {
 
 export class Mlx90614 implements Thermometer {
   private queue: Promise<unknown> = Promise.resolve();
+  private lateReply: Promise<void> = Promise.resolve();
   private lastObject: number | null = null;
   private sameCount = 0;
 
@@ -38,23 +41,38 @@ export class Mlx90614 implements Thermometer {
   }
 
   private readRegister(register: number): Promise<MlxDecode | { ok: false; fault: "timeout" }> {
-    const run = this.queue.then(
-      () =>
-        new Promise<MlxDecode | { ok: false; fault: "timeout" }>((resolve) => {
-          const event = `I2C-reply-${MLX90614_ADDRESS}-${register}`;
-          const onReply = (bytes: number[]) => {
-            clearTimeout(timer);
-            resolve(decodeMlxReply(register, bytes));
-          };
-          const timer = setTimeout(() => {
-            this.io.removeListener(event, onReply);
-            resolve({ ok: false, fault: "timeout" });
-          }, this.timeoutMs);
-          this.io.i2cReadOnce(MLX90614_ADDRESS, register, 3, onReply);
-        }),
-    );
+    const run = this.queue.then(async () => {
+      await this.lateReply;
+      return new Promise<MlxDecode | { ok: false; fault: "timeout" }>((resolve) => {
+        const event = `I2C-reply-${MLX90614_ADDRESS}-${register}`;
+        const onReply = (bytes: number[]) => {
+          clearTimeout(timer);
+          resolve(decodeMlxReply(register, bytes));
+        };
+        const timer = setTimeout(() => {
+          this.io.removeListener(event, onReply);
+          // A late reply must not be taken as the answer to the next read: hold the bus until
+          // it arrives or the grace period ends.
+          this.lateReply = this.swallowLateReply(event);
+          resolve({ ok: false, fault: "timeout" });
+        }, this.timeoutMs);
+        this.io.i2cReadOnce(MLX90614_ADDRESS, register, 3, onReply);
+      });
+    });
     this.queue = run;
     return run;
+  }
+
+  private swallowLateReply(event: string): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(grace);
+        this.io.removeListener(event, done);
+        resolve();
+      };
+      const grace = setTimeout(done, LATE_REPLY_GRACE_MS);
+      this.io.once(event, done);
+    });
   }
 
   async read(): Promise<ThermoReading> {
