@@ -24,8 +24,7 @@ function fakeIo(answer: (register: number) => number[] | null) {
 
 describe("MLX90614 driver", () => {
   it("asks for a repeated start and reads ambient and object", async () => {
-    let object = 34.5;
-    const { io, configs } = fakeIo((reg) => encodeMlxReply(reg, reg === 7 ? (object += 0.02) : 21.3));
+    const { io, configs } = fakeIo((reg) => encodeMlxReply(reg, reg === 7 ? 34.52 : 21.3));
     const mlx = new Mlx90614(io, 100);
     expect(configs[0]).toMatchObject({ address: 0x5a, settings: { stopTX: false } });
     const r = await mlx.read();
