@@ -1,0 +1,88 @@
+/**
+ * The lane's uplink dies (a silent cut, like a pulled cable), the lane keeps screening offline,
+ * and when the link is back its outbox replays: nothing lost, nothing stored twice, original
+ * timestamps kept. Also with the firmware killed (SIGKILL) while events wait in its outbox.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../support/gateway.ts";
+import { type LaneRig, startLaneRig } from "../support/lane-rig.ts";
+import { useGatewayWithInflux } from "../support/suite.ts";
+
+const ctx = useGatewayWithInflux();
+let rig: LaneRig;
+const CUT_MS = Number(process.env.NETWORK_CUT_MS ?? 40_000);
+
+interface Row {
+  time: number;
+  id: string;
+}
+
+async function stored(): Promise<Row[]> {
+  return ctx.influx.query<Row>(`SELECT "id" FROM "screening" WHERE "station" = 'fw-net'`);
+}
+
+let scans = 0;
+async function screenOne(coreC = 36.7): Promise<void> {
+  const before = rig.firmware.logs.filter((l) => l.msg === "firmware:lane: screened").length;
+  rig.station.person(coreC);
+  await rig.station.scanner.scan(`HC-NET-${String(++scans).padStart(4, "0")}`);
+  await eventually(() => rig.firmware.logs.filter((l) => l.msg === "firmware:lane: screened").length > before, 10_000);
+}
+
+beforeAll(async () => {
+  rig = await startLaneRig(ctx.gw, "fw-net", { ambientC: 20, viaLink: true });
+});
+afterAll(async () => {
+  await rig?.close();
+});
+
+describe("network cut at the lane", () => {
+  it(`keeps screening through a ${CUT_MS / 1000} s cut and replays everything once, in order`, async () => {
+    const link = rig.link;
+    if (!link) throw new Error("no link");
+    await screenOne();
+    await eventually(async () => (await stored()).length === 1, 10_000);
+
+    link.cut();
+    const cutAt = Date.now();
+    rig.lit.clear();
+    for (let i = 0; i < 4; i++) await screenOne();
+    // The lane showed its verdicts with no gateway.
+    expect(rig.lit.has("green")).toBe(true);
+    await new Promise((r) => setTimeout(r, Math.max(0, CUT_MS - (Date.now() - cutAt))));
+    expect((await stored()).length).toBe(1);
+
+    const restoredAt = Date.now();
+    link.restore();
+    const rows = await eventually(async () => {
+      const r = await stored();
+      return r.length >= 5 ? r : undefined;
+    }, 60_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await stored();
+    expect(after.length).toBe(5);
+    expect(new Set(after.map((r) => r.id)).size).toBe(5);
+    // Stored with the time they were screened, not the time they arrived.
+    const offline = rows.filter((r) => r.time / 1e6 >= cutAt);
+    expect(offline).toHaveLength(4);
+    expect(offline.every((r) => r.time / 1e6 < restoredAt)).toBe(true);
+  });
+
+  it("loses nothing queued in the outbox when the firmware is killed with SIGKILL", async () => {
+    const link = rig.link;
+    if (!link) throw new Error("no link");
+    const before = (await stored()).length;
+    link.cut();
+    for (let i = 0; i < 3; i++) await screenOne();
+    await rig.firmware.kill("SIGKILL");
+    link.restore();
+    rig.firmware.start();
+    const rows = await eventually(async () => {
+      const r = await stored();
+      return r.length >= before + 3 ? r : undefined;
+    }, 60_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await stored()).length).toBe(before + 3);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+  });
+});
