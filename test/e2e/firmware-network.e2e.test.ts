@@ -26,7 +26,10 @@ async function screenOne(coreC = 36.7): Promise<void> {
   const before = rig.firmware.logs.filter((l) => l.msg === "firmware:lane: screened").length;
   rig.station.person(coreC);
   await rig.station.scanner.scan(`HC-NET-${String(++scans).padStart(4, "0")}`);
-  await eventually(() => rig.firmware.logs.filter((l) => l.msg === "firmware:lane: screened").length > before, 10_000);
+  await eventually(
+    () => rig.firmware.logs.filter((l) => l.msg === "firmware:lane: screened").length > before,
+    10_000,
+  );
 }
 
 beforeAll(async () => {
