@@ -1,0 +1,90 @@
+/**
+ * `npm run sim -- station [--board-port 3030] [--scanner pty|tcp] [--ambient 18]
+ *                         [--gateway mqtt://127.0.0.1:1883] [--script scenario.txt]`
+ * Starts a virtual lane's hardware and prints where the firmware should connect; then either an
+ * interactive prompt (plain terminal or tmux) or a scenario file, one command per line.
+ * LED and buzzer changes are printed live.
+ */
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import type { Args } from "../args.ts";
+import { NetworkLink } from "../hardware/network-link.ts";
+import { VirtualStation } from "../hardware/station.ts";
+import { lightsLine, runCommand } from "./commands.ts";
+
+export async function stationCli(args: Args): Promise<void> {
+  const station = new VirtualStation({
+    boardPort: args.number("board-port", 3030, 0, 65_535),
+    scanner: args.string("scanner", "pty") === "tcp" ? "tcp" : "pty",
+    ambientC: args.number("ambient", 20, -40, 60),
+    seed: args.number("seed", Date.now() % 100_000),
+  });
+  await station.start();
+  let link: NetworkLink | null = null;
+  const gateway = args.optional("gateway");
+  if (gateway) {
+    const url = new URL(gateway);
+    link = new NetworkLink(url.hostname, Number(url.port || 1883));
+    const via = await link.start(args.number("link-port", 0, 0, 65_535));
+    console.log(`network link: point the firmware's mqtt.url at ${via} (relays to ${gateway})`);
+  }
+  console.log(`board:   ${station.boardAddress}   (lane.json "board")`);
+  console.log(`scanner: ${station.scanner.address}   (lane.json "scanner")`);
+  station.board.on("connection", () => console.log("firmware connected to the board"));
+  station.board.on("disconnect", () => console.log("firmware disconnected from the board"));
+  let lastLights = "";
+  station.board.on("pin", () => {
+    const line = lightsLine(station);
+    if (line !== lastLights) console.log(line);
+    lastLights = line;
+  });
+  let n = 0;
+  const ctx = {
+    station,
+    link,
+    randomCode: () => `HC-SIM-${Date.now().toString(36).toUpperCase()}-${++n}`,
+    sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+  };
+  const shutdown = async () => {
+    await link?.close();
+    await station.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown());
+  process.on("SIGTERM", () => void shutdown());
+
+  const script = args.optional("script");
+  if (script) {
+    let failed = false;
+    try {
+      for (const line of readFileSync(script, "utf8").split("\n")) {
+        const text = line.replace(/#.*/, "").trim();
+        if (!text) continue;
+        console.log(`> ${text}`);
+        const out = await runCommand(text, ctx);
+        if (out === "quit") break;
+        if (out) console.log(out);
+      }
+    } catch (error) {
+      console.error(`scenario stopped: ${(error as Error).message}`);
+      failed = true;
+    }
+    await link?.close();
+    await station.close();
+    process.exit(failed ? 1 : 0);
+  }
+  console.log('type "help" for commands');
+  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "station> " });
+  rl.prompt();
+  rl.on("line", async (line) => {
+    try {
+      const out = await runCommand(line, ctx);
+      if (out === "quit") return void (await shutdown());
+      if (out) console.log(out);
+    } catch (error) {
+      console.log(`error: ${(error as Error).message}`);
+    }
+    rl.prompt();
+  });
+  rl.on("close", () => void shutdown());
+}
