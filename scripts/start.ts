@@ -9,8 +9,9 @@
  * events, the gateway flushes, the run is audited against InfluxDB by event id, and the last line
  * printed is one JSON object: screenings, stored, fevers, alerts, rejected, lost, ...
  *
+ *   5. A few lanes (--firmware-lanes, default 2) running the real firmware against virtual boards.
  * Options: --duration S  --speed N (default 60: a day in 24 min)  --fever-share F (0.01)
- *          --walk-off F (0.1)  --seed N  --highway N  --lanes N  --community N
+ *          --walk-off F (0.1)  --seed N  --highway N  --lanes N  --community N  --firmware-lanes N
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, openSync } from "node:fs";
@@ -23,6 +24,7 @@ import { type FleetCredentials, writeCredentials } from "../simulator/fleet/cred
 import { Fleet } from "../simulator/fleet/fleet.ts";
 import { cityLayout } from "../simulator/fleet/layout.ts";
 import { Progress } from "../simulator/progress.ts";
+import { FIRMWARE_STATION, FirmwareLanes } from "./firmware-lanes.ts";
 import { type InfluxdHandle, startInfluxd } from "./influxd.ts";
 import { ensureSystemPackages, installCommand } from "./system-deps.ts";
 
@@ -74,7 +76,7 @@ async function startInflux(): Promise<{ url: string | undefined; handle: Influxd
   return { url: handle.url, handle };
 }
 
-async function provision(args: Args): Promise<FleetCredentials> {
+async function provision(args: Args): Promise<FleetCredentials & { firmwareSecrets: string[] }> {
   const layout = cityLayout({
     highwayStations: args.number("highway", 18, 0, 99),
     highwayLanes: args.number("lanes", 4, 1, 16),
@@ -87,10 +89,12 @@ async function provision(args: Args): Promise<FleetCredentials> {
   };
   await registry.addOperator(credentials.operator.username, credentials.operator.secret);
   await Promise.all(credentials.devices.map((d) => registry.addDevice(d.station, d.device, d.secret)));
+  const firmwareSecrets = Array.from({ length: args.number("firmware-lanes", 2, 0, 8) }, () => newSecret());
+  await Promise.all(firmwareSecrets.map((s, i) => registry.addDevice(FIRMWARE_STATION, `lane-${i + 1}`, s)));
   registry.close();
   writeCredentials(join(VAR, "fleet-credentials.json"), credentials);
   say(`fleet: ${credentials.devices.length} lanes provisioned (credentials in var/fleet-credentials.json)`);
-  return credentials;
+  return { ...credentials, firmwareSecrets };
 }
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
@@ -106,6 +110,14 @@ async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("the gateway did not come up within 30 s; see var/log/gateway.log");
+}
+
+/** Screenings stored for one station since `sinceMs` (the firmware lanes are not in the fleet's ledger). */
+async function countStation(influxUrl: string, station: string, sinceMs: number): Promise<number> {
+  const q = `SELECT count("id") FROM "screening" WHERE "station" = '${station}' AND time >= ${sinceMs - 60_000}ms`;
+  const res = await fetch(`${influxUrl}/query?db=${DATABASE}&q=${encodeURIComponent(q)}`);
+  const body = (await res.json()) as { results: { series?: { values: [string, number][] }[] }[] };
+  return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
 }
 
 async function health(url: string): Promise<Record<string, number | string> | null> {
@@ -155,6 +167,18 @@ async function main(): Promise<void> {
     telemetryMs: 30_000,
   });
   await fleet.start();
+  const firmwareLanes = new FirmwareLanes(ROOT, VAR);
+  await firmwareLanes.start(
+    credentials.firmwareSecrets.length,
+    `mqtt://127.0.0.1:${mqttPort}`,
+    credentials.firmwareSecrets,
+    args.number("fever-share", 0.01, 0, 1) * 5,
+  );
+  if (credentials.firmwareSecrets.length > 0) {
+    say(
+      `firmware: ${credentials.firmwareSecrets.length} lanes run the real firmware against virtual boards (station ${FIRMWARE_STATION}, logs in var/log/lane-N.log)`,
+    );
+  }
   say(
     `fleet: ${credentials.devices.length} lanes online at speed ×${fleet.clock.speed}` +
       (durationS > 0 ? `; stopping in ${durationS} s` : "; Ctrl-C to stop"),
@@ -189,14 +213,17 @@ async function main(): Promise<void> {
   progress.done();
   say("stopping: lanes drain their outboxes, then the gateway flushes…");
   await fleet.stop(30_000);
+  await firmwareLanes.stop();
   const final = (await health(healthUrl)) ?? last;
   gateway.kill("SIGTERM");
   await gatewayExited;
 
   const f = fleet.stats();
   let audit = null;
+  let firmwareStored: number | null = null;
   if (influx.url) {
     audit = await fleet.ledger.audit(influx.url, DATABASE, fleet.clock.startMs);
+    firmwareStored = await countStation(influx.url, FIRMWARE_STATION, started);
   }
   await influx.handle?.stop();
   const summary = {
@@ -211,6 +238,7 @@ async function main(): Promise<void> {
     duplicated: audit?.duplicated ?? 0,
     lost: audit ? audit.missing : null,
     spool_only: influx.url === undefined,
+    firmware_lanes: { screened: firmwareLanes.screened(), stored: firmwareStored },
   };
   if (audit && audit.missing > 0) say(`WARNING: ${audit.missing} screenings sent but not found in InfluxDB`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);

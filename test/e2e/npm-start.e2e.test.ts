@@ -53,7 +53,9 @@ describe("npm start", () => {
     dir.remove();
     expect(code, stderr).toBe(0);
     const last = stdout.trim().split("\n").at(-1) ?? "";
-    const summary = JSON.parse(last) as Record<string, number>;
+    const summary = JSON.parse(last) as Record<string, number> & {
+      firmware_lanes: { screened: number; stored: number };
+    };
     expect(summary.screenings).toBeGreaterThan(0);
     expect(summary.stored).toBe(summary.screenings);
     expect(summary.lost).toBe(0);
@@ -61,5 +63,8 @@ describe("npm start", () => {
     expect(summary.fevers).toBeGreaterThan(0);
     expect(summary.alerts).toBeGreaterThan(0);
     expect(stderr).toMatch(/started a local influxd/);
+    // The lane running the real firmware against a virtual board screened people too.
+    expect(summary.firmware_lanes.screened).toBeGreaterThan(0);
+    expect(summary.firmware_lanes.stored).toBe(summary.firmware_lanes.screened);
   });
 });

@@ -11,18 +11,22 @@ export class FirmwareProcess {
   private child: ChildProcess | null = null;
   readonly configPath: string;
 
+  /** `bundle`: a built firmware (npm run build:firmware) run by plain node, as on a device. */
   constructor(
     readonly file: LaneFile,
     dir: string,
+    private readonly bundle: string | null = null,
+    private readonly nodeFlags: string[] = [],
   ) {
     this.configPath = join(dir, "lane.json");
     writeFileSync(this.configPath, JSON.stringify(file, null, 2));
   }
 
   start(args: string[] = []): ChildProcess {
+    const entry = this.bundle ? [this.bundle] : ["--import", "tsx", join(ROOT, "firmware", "main.ts")];
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", join(ROOT, "firmware", "main.ts"), ...args, "--config", this.configPath],
+      [...this.nodeFlags, ...entry, ...args, "--config", this.configPath],
       {
         cwd: ROOT,
         stdio: ["ignore", "pipe", "pipe"],
