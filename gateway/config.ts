@@ -67,7 +67,36 @@ export const CONFIG_KEYS: Key[] = [
     default: "(hostname)",
   },
   { name: "STATS_INTERVAL_MS", doc: "how often the gateway's counters are stored", default: "10000" },
-  { name: "FEVER_LINE_C", doc: "fever line, °C", default: String(DEFAULT_POLICY.fever_line_c) },
+  {
+    name: "FEVER_LINE_C",
+    doc: "clinical fever line (core), °C",
+    default: String(DEFAULT_POLICY.fever_line_c),
+  },
+  {
+    name: "SCREEN_LINE_C",
+    doc: "attempt-1 line in warm air, °C",
+    default: String(DEFAULT_POLICY.screen_line_c),
+  },
+  {
+    name: "COLD_REF_C",
+    doc: "air below which the attempt-1 line drops, °C",
+    default: String(DEFAULT_POLICY.cold_ref_c),
+  },
+  {
+    name: "COLD_SLOPE",
+    doc: "attempt-1 line drop per °C of colder air",
+    default: String(DEFAULT_POLICY.cold_slope),
+  },
+  {
+    name: "CONFIRM_LINE_C",
+    doc: "attempt-2 line (after the rest), °C",
+    default: String(DEFAULT_POLICY.confirm_line_c),
+  },
+  {
+    name: "REST_MIN",
+    doc: "rest out of the cold before attempt 2, minutes",
+    default: String(DEFAULT_POLICY.rest_min),
+  },
   {
     name: "RETEST_WINDOW_S",
     doc: "missed-retest window, seconds",
@@ -121,8 +150,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const policy: FeverPolicy = {
     version: text("POLICY_VERSION"),
     fever_line_c: number("FEVER_LINE_C", 35, 40, false),
+    screen_line_c: number("SCREEN_LINE_C", 35, 40, false),
+    cold_ref_c: number("COLD_REF_C", -40, 40, false),
+    cold_slope: number("COLD_SLOPE", 0, 0.1, false),
+    confirm_line_c: number("CONFIRM_LINE_C", 35, 40, false),
     plausible_min_c: DEFAULT_POLICY.plausible_min_c,
     plausible_max_c: DEFAULT_POLICY.plausible_max_c,
+    rest_min: number("REST_MIN", 0, 240, false),
     retest_window_s: number("RETEST_WINDOW_S", 1, 86_400),
   };
   problems.push(...policyProblems(policy).map((p) => `policy: ${p}`));

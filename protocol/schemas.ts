@@ -70,8 +70,13 @@ export const FeverPolicySchema = Type.Object(
   {
     version: Version,
     fever_line_c: Type.Number({ minimum: 35, maximum: 40 }),
+    screen_line_c: Type.Number({ minimum: 35, maximum: 40 }),
+    cold_ref_c: Type.Number({ minimum: -40, maximum: 40 }),
+    cold_slope: Type.Number({ minimum: 0, maximum: 0.1 }),
+    confirm_line_c: Type.Number({ minimum: 35, maximum: 40 }),
     plausible_min_c: Type.Number({ minimum: 25, maximum: 37 }),
     plausible_max_c: Type.Number({ minimum: 38, maximum: 45 }),
+    rest_min: Type.Number({ minimum: 0, maximum: 240 }),
     retest_window_s: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }),
   },
   { additionalProperties: false },

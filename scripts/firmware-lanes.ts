@@ -49,7 +49,7 @@ export class FirmwareLanes {
       const configPath = join(dataDir, "lane.json");
       writeFileSync(configPath, JSON.stringify(file, null, 2));
       const log = join(this.varDir, "log", `${device}.log`);
-      const fd = openSync(log, "a");
+      const fd = openSync(log, "w");
       const child = spawn(
         process.execPath,
         ["--import", "tsx", join(this.root, "firmware", "main.ts"), "--config", configPath],

@@ -3,7 +3,8 @@
  * gateway unreachable: the event waits in the durable outbox.
  * - The raw code is turned into its pseudonym at once and dropped.
  * - A second scan of a subject whose last verdict here was `retest`, within the retest window, is
- *   attempt 2.
+ *   attempt 2 — once the rest the policy asks for has passed; earlier, the lane shows `retest`
+ *   again and measures nothing.
  * - An unstable measurement is not a reading: the lane asks to measure again and sends nothing.
  * - A sensor fault shows on the lane and in telemetry; no event is invented.
  * - With the outbox full the lane refuses to screen (and says so) rather than lose events.
@@ -46,6 +47,7 @@ export interface LanePorts {
 export type ScanOutcome =
   | { kind: "screened"; verdict: Verdict; event: ScreeningEvent }
   | { kind: "busy" | "no-config" | "outbox-full" | "unstable" }
+  | { kind: "rest-more"; minutesLeft: number }
   | { kind: "fault"; fault: ThermoFault };
 
 export class Lane {
@@ -74,6 +76,13 @@ export class Lane {
       return { kind: "outbox-full" };
     }
     const subject = pseudonym(config.pseudonymKey, code);
+    // Back too soon for the retest: the forehead has not recovered from the cold yet.
+    const retestAt = this.retests.get(subject);
+    const restMs = config.policy.rest_min * 60_000;
+    if (retestAt !== undefined && p.now() - retestAt < restMs) {
+      p.show("retest");
+      return { kind: "rest-more", minutesLeft: Math.ceil((restMs - (p.now() - retestAt)) / 60_000) };
+    }
     this.busy = true;
     try {
       p.show("measuring");
@@ -95,7 +104,7 @@ export class Lane {
       this.forgetOldRetests(nowMs, config.policy);
       const attempt = this.retests.has(subject) ? 2 : 1;
       const bodyC = estimateBody(m.objectC, m.ambientC, config.calibration);
-      const verdict = classify(bodyC, attempt, config.policy);
+      const verdict = classify(bodyC, attempt, m.ambientC, config.policy);
       if (verdict === "retest") this.retests.set(subject, nowMs);
       else if (attempt === 2 && verdict !== "invalid") this.retests.delete(subject);
       const event: ScreeningEvent = {

@@ -108,7 +108,7 @@ export class Ingest {
       return;
     }
     const policy = this.deps.policy();
-    const verdict = classify(event.body_c, event.attempt, policy);
+    const verdict = classify(event.body_c, event.attempt, event.ambient_c, policy);
     if (verdict !== event.verdict) {
       counters.disagreements++;
       this.deps.log.debug(

@@ -78,14 +78,14 @@ function screen(person: Person, ambientC: number, minutesOut: number, rng: Rng, 
     return estimateBody(objectC, sensedAir, o.calibration);
   };
   const body1 = read(foreheadC(person, ambientC, minutesOut), ambientC);
-  const line1 = o.line1 ? o.line1(ambientC) : o.policy.fever_line_c;
-  if (!(body1 >= line1)) return { coreC: person.coreC, fever: false, retested: false };
+  const retest = o.line1 ? body1 >= o.line1(ambientC) : classify(body1, 1, ambientC, o.policy) === "retest";
+  if (!retest) return { coreC: person.coreC, fever: false, retested: false };
   // Rest in a heated room; the forehead relaxes from the cold towards the room.
   const roomC = rng.uniform(18, 24);
   const rest = o.restMin + rng.uniform(0, 5);
   const resting: Person = { ...person, comingFromC: ambientC };
   const body2 = read(foreheadC(resting, roomC, rest), roomC);
-  const fever = o.line2 !== undefined ? body2 >= o.line2 : classify(body2, 2, o.policy) === "fever";
+  const fever = o.line2 !== undefined ? body2 >= o.line2 : classify(body2, 2, roomC, o.policy) === "fever";
   return { coreC: person.coreC, fever, retested: true };
 }
 
@@ -181,6 +181,6 @@ export const DEFAULT_EVAL: EvalOptions = {
   bands: DEFAULT_BANDS,
   policy: DEFAULT_POLICY,
   calibration: DEFAULT_CALIBRATION,
-  restMin: 10,
+  restMin: DEFAULT_POLICY.rest_min,
   sensorNoiseC: 0.1,
 };

@@ -142,12 +142,16 @@ export class FleetLane {
     const minutesIn = this.spec.kind === "community" ? 10 : rng.uniform(0.5, 3);
     const verdict = this.measure(person, code, 1, ambient, minutesIn);
     if (verdict !== "retest" || rng.chance(this.options.walkOffShare)) return;
-    const restMin = rng.uniform(2, 6);
+    // As the policy asks: a rest out of the cold, then attempt 2 indoors, where the station's
+    // retest point is (simulated here as this lane's device, measuring in the warm room).
+    const restMin = (this.config?.policy.rest_min ?? 20) + rng.uniform(0, 5);
+    const roomC = rng.uniform(18, 24);
     this.after(clock.toWallMs(restMin * 60_000), () => {
-      this.measure(person, code, 2, this.ambientNow().ambient, minutesIn + restMin);
+      this.measure({ ...person, comingFromC: ambient }, code, 2, roomC, restMin);
     });
   }
 
+  /** Measures `person`, `minutesIn` minutes after they moved from `person.comingFromC` into `ambientC`. */
   private measure(person: Person, code: string, attempt: 1 | 2, ambientC: number, minutesIn: number): string {
     const config = this.config;
     if (!config) return "invalid";
@@ -169,7 +173,7 @@ export class FleetLane {
       object_c: objectC,
       ambient_c: sensedAmbient,
       body_c: bodyC,
-      verdict: classify(bodyC, attempt, config.policy),
+      verdict: classify(bodyC, attempt, sensedAmbient, config.policy),
       policy: config.policy.version,
       fw: FLEET_FW,
     };

@@ -4,10 +4,8 @@
  * the physical limit (see simulator/accuracy/evaluate.ts). Prints a table per 5 °C band and writes
  * test/bench/results/accuracy.json.
  *
- * Options: --people N  --fever-share F (0.2)  --seed N  --rest-min M (10)
- *          --proposal   evaluate the two-line protocol under study instead of the shipped policy:
- *                       attempt 1 at 37.2 °C lowered by 0.01 °C per °C of air below 20 °C,
- *                       attempt 2 at 37.6 °C, after a rest of at least --rest-min minutes.
+ * Options: --people N  --fever-share F (0.2)  --seed N  --rest-min M (the policy's)
+ *          --fp1   evaluate the earlier one-line policy (37.3 °C for both attempts, 10 min rest)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,21 +13,21 @@ import { DEFAULT_EVAL, type EvalOptions, evaluate } from "../../simulator/accura
 import { Args } from "../../simulator/args.ts";
 
 const args = new Args(process.argv.slice(2));
-const proposal = args.flag("proposal");
+const fp1 = args.flag("fp1");
 const options: EvalOptions = {
   ...DEFAULT_EVAL,
   people: args.number("people", DEFAULT_EVAL.people, 800),
   feverShare: args.number("fever-share", DEFAULT_EVAL.feverShare, 0.01, 1),
   seed: args.number("seed", DEFAULT_EVAL.seed),
-  restMin: args.number("rest-min", proposal ? 20 : DEFAULT_EVAL.restMin, 0, 120),
-  ...(proposal ? { line1: (a: number) => 37.2 - 0.01 * Math.max(0, 20 - a), line2: 37.6 } : {}),
+  restMin: args.number("rest-min", fp1 ? 10 : DEFAULT_EVAL.restMin, 0, 120),
+  ...(fp1 ? { line1: () => 37.3, line2: 37.3 } : {}),
 };
 const started = performance.now();
 const result = evaluate(options);
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`.padStart(7);
 console.log(
   `accuracy: ${options.people} people, fever share ${options.feverShare}, rest ≥ ${options.restMin} min, ` +
-    `${proposal ? "PROPOSED two-line protocol" : `shipped policy ${options.policy.version}`}`,
+    `${fp1 ? "earlier one-line policy fp1 (37.3 °C both attempts)" : `policy ${options.policy.version}`}`,
 );
 console.log("ambient °C   people  sens≥38  sens37.5-38  false alarm  oracle37.5-38  retested");
 for (const b of result.bands) {
@@ -46,7 +44,7 @@ console.log(
 console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 const out = join(import.meta.dirname, "results");
 mkdirSync(out, { recursive: true });
-const file = join(out, proposal ? "accuracy-proposal.json" : "accuracy.json");
+const file = join(out, fp1 ? "accuracy-fp1.json" : "accuracy.json");
 writeFileSync(
   file,
   `${JSON.stringify({ ...result, options: { ...options, line1: undefined, policy: options.policy } }, null, 2)}\n`,

@@ -8,7 +8,8 @@ import { eventually } from "../support/gateway.ts";
 import { type LaneRig, startLaneRig } from "../support/lane-rig.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
 
-const ctx = useGatewayWithInflux();
+// No rest before the retest here: the tests do not wait 20 minutes.
+const ctx = useGatewayWithInflux({ REST_MIN: "0" });
 let rig: LaneRig;
 const CUT_MS = Number(process.env.NETWORK_CUT_MS ?? 40_000);
 

@@ -12,7 +12,8 @@ import { eventually } from "../support/gateway.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
 import { tempDir } from "../support/tmp.ts";
 
-const ctx = useGatewayWithInflux();
+// No rest before the retest here: the tests do not wait 20 minutes.
+const ctx = useGatewayWithInflux({ REST_MIN: "0" });
 let station: VirtualStation;
 let firmware: FirmwareProcess;
 let dir: ReturnType<typeof tempDir>;

@@ -18,16 +18,8 @@ describe("npm start", () => {
       [
         "start",
         "--",
-        "--duration",
-        "8",
-        "--highway",
-        "2",
-        "--lanes",
-        "2",
-        "--community",
-        "3",
-        "--fever-share",
-        "0.2",
+        ...["--duration", "12", "--speed", "300", "--highway", "2", "--lanes", "2", "--community", "3"],
+        ...["--fever-share", "0.2", "--firmware-lanes", "1"],
       ],
       {
         cwd: ROOT,

@@ -68,10 +68,10 @@ describe("gateway with InfluxDB", () => {
       ts: new Date(t0).toISOString(),
     });
     await publish(device, retest);
-    // The lane keeps screening others; 11 minutes later on its clock the window has passed.
+    // The lane keeps screening others; 46 minutes later on its clock the 45-minute window has passed.
     await publish(
       device,
-      screening({ station: "it-walkoff", device: "lane-1", ts: new Date(t0 + 660_000).toISOString() }),
+      screening({ station: "it-walkoff", device: "lane-1", ts: new Date(t0 + 46 * 60_000).toISOString() }),
     );
     const missed = await eventually(() => alerts.find((a) => a.kind === "missed-retest"));
     expect(missed).toMatchObject({ subject: retest.subject, event_id: retest.id, body_c: 37.7 });
@@ -151,7 +151,7 @@ describe("gateway with InfluxDB", () => {
     const device = await ctx.gw.connectDevice("it-config", "lane-1");
     const configs = await collect(device, deviceTopic("it-config", "lane-1", "config"));
     const config = await eventually(() => configs[0]);
-    expect(config).toMatchObject({ v: 1, policy: { fever_line_c: 37.3 } });
+    expect(config).toMatchObject({ v: 1, policy: { fever_line_c: 37.3, confirm_line_c: 37.6 } });
     expect(String(config.pseudonym_key).length).toBeGreaterThanOrEqual(16);
     await device.endAsync();
   });

@@ -28,7 +28,7 @@ export function screening(overrides: Partial<ScreeningEvent> = {}): ScreeningEve
     object_c: objectC,
     ambient_c: ambientC,
     body_c: bodyC,
-    verdict: classify(bodyC, attempt),
+    verdict: classify(bodyC, attempt, ambientC),
     policy: DEFAULT_POLICY.version,
     fw: "test-1.0.0",
     ...overrides,

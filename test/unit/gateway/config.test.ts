@@ -7,6 +7,8 @@ describe("gateway configuration", () => {
     expect(c.mqttPort).toBe(1883);
     expect(c.influxUrl).toBeUndefined();
     expect(c.policy.fever_line_c).toBe(37.3);
+    expect(c.policy.confirm_line_c).toBe(37.6);
+    expect(c.policy.rest_min).toBe(20);
   });
 
   it("reads the environment", () => {

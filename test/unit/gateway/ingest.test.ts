@@ -105,7 +105,7 @@ describe("ingest", () => {
     const t0 = Date.now();
     const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
     await r.send(first);
-    await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 11 * 60_000).toISOString() }));
+    await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 46 * 60_000).toISOString() }));
     await r.ingest.sweepRetests();
     const missed = r.published.find((p) => p.payload.kind === "missed-retest");
     expect(missed?.payload).toMatchObject({ subject: first.subject, event_id: first.id });
@@ -121,10 +121,10 @@ describe("ingest", () => {
         subject: first.subject,
         body_c: 36.9,
         attempt: 2,
-        ts: new Date(t0 + 4 * 60_000).toISOString(),
+        ts: new Date(t0 + 25 * 60_000).toISOString(),
       }),
     );
-    await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 30 * 60_000).toISOString() }));
+    await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 60 * 60_000).toISOString() }));
     r.advance(3_600_000);
     await r.ingest.sweepRetests();
     expect(r.published.filter((p) => p.payload.kind === "missed-retest")).toEqual([]);
