@@ -68,6 +68,20 @@ describe("faults at the lane", () => {
     expect(await count()).toBe(before);
   });
 
+  it("reconnects to the board when the link drops (a Wi-Fi dropout) and screens again", async () => {
+    const before = await count();
+    const readyBefore = rig.firmware.logs.filter((l) => l.msg === "firmware:board: board ready").length;
+    rig.station.board.dropConnections();
+    await eventually(() => rig.firmware.logged("link to the board lost"), 10_000);
+    await eventually(
+      () => rig.firmware.logs.filter((l) => l.msg === "firmware:board: board ready").length > readyBefore,
+      20_000,
+    );
+    rig.station.person(36.7);
+    await rig.station.scanner.scan("HC-AFTER-DROPOUT-0005");
+    await eventually(async () => (await count()) === before + 1, 15_000);
+  });
+
   it("ignores garbage on the serial line and keeps scanning", async () => {
     const before = await count();
     await rig.station.scanner.sendRaw(Buffer.from([0x00, 0xff, 0x1b, 0x80, 0x41, 0x0d]));
