@@ -170,7 +170,8 @@ async function main(): Promise<void> {
   const lost = acked.filter((id) => !found.has(id)).length;
   await gateway.kill("SIGTERM");
   await influx.stop();
-  dir.remove();
+  if (process.env.BENCH_KEEP) say(`kept ${dir.path}`);
+  else dir.remove();
 
   const rawEps = median(raw);
   const e2eEps = median(e2e);

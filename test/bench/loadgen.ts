@@ -57,12 +57,17 @@ export interface SteadyResult {
 
 const newId = monotonicFactory();
 
-function event(d: BenchDevice, i: number, fever: boolean): ScreeningEvent {
+/**
+ * Event `i` of device `d`. A lane takes one measurement at a time, so its events never share a
+ * millisecond: the generator gives each event of a device its own millisecond (`atMs`), as the
+ * idempotent point timestamps assume (DESIGN.md "Storage").
+ */
+function event(d: BenchDevice, i: number, fever: boolean, atMs: number): ScreeningEvent {
   const body = fever ? 38.2 : 36.4 + (i % 50) / 100;
   return {
     v: 1,
     id: newId(),
-    ts: new Date().toISOString(),
+    ts: new Date(atMs).toISOString(),
     station: d.station,
     device: d.device,
     subject: pseudonym("bench-key-0123456789", `P${i}`),
@@ -96,10 +101,11 @@ async function burst(c: Extract<LoadCommand, { cmd: "burst" }>): Promise<BurstRe
     await sub.subscribeAsync("checkpoint/v1/+/+/screening", { qos: 1 });
   }
   const per = Math.ceil(c.total / clients.length);
+  const base = Date.now() - per;
   // Payloads are made before the clock starts: the generator should measure the broker, not JSON.
   const payloads = c.devices.map((d) =>
     Array.from({ length: per }, (_, i) => {
-      const e = event(d, i, false);
+      const e = event(d, i, false, base + i);
       return { id: e.id, topic: deviceTopic(d.station, d.device, "screening"), body: JSON.stringify(e) };
     }),
   );
@@ -150,11 +156,12 @@ async function steady(c: Extract<LoadCommand, { cmd: "steady" }>): Promise<Stead
   });
   await op.subscribeAsync("checkpoint/v1/alerts/+", { qos: 1 });
   const total = c.rate * c.seconds;
+  const base = Date.now();
   // Payloads are made before the clock starts, as in the burst: the generator's own CPU use
   // (HMAC, JSON) would otherwise compete with the gateway on this 2-core machine.
   const planned = Array.from({ length: total }, (_, i) => {
     const d = c.devices[i % c.devices.length] as BenchDevice;
-    const e = event(d, i, i % Math.round(1 / c.feverShare) === 0);
+    const e = event(d, i, i % Math.round(1 / c.feverShare) === 0, base + i);
     return {
       id: e.id,
       fever: e.verdict === "fever",

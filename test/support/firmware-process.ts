@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { LaneFile } from "../../firmware/config.ts";
+import { killAndWait } from "./process.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -54,11 +55,7 @@ export class FirmwareProcess {
     return this.logs.some((l) => typeof l.msg === "string" && l.msg.includes(fragment));
   }
 
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill(signal);
-    await exited;
+  kill(signal: NodeJS.Signals): Promise<void> {
+    return killAndWait(this.child, signal);
   }
 }

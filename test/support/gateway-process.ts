@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { openSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { freePort } from "../../scripts/influxd.ts";
+import { killAndWait } from "./process.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -57,11 +58,7 @@ export class GatewayProcess {
     >;
   }
 
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill(signal);
-    await exited;
+  kill(signal: NodeJS.Signals): Promise<void> {
+    return killAndWait(this.child, signal);
   }
 }
