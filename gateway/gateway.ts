@@ -142,6 +142,12 @@ export class Gateway {
     });
     try {
       await sink.prepare();
+      await sink.prepareRollups().catch((error: Error) => {
+        log.warn(
+          { err: error.message },
+          "gateway: could not set up the rollups; long dashboard ranges will be slow",
+        );
+      });
     } catch (error) {
       log.warn(
         { url: config.influxUrl, err: (error as Error).message },

@@ -7,6 +7,7 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { InfluxDB } from "influx";
 import type { StoredPoint } from "./points.ts";
+import { ensureRollups } from "./rollups.ts";
 import { type PointSink, StoreError } from "./sink.ts";
 
 export interface InfluxSinkOptions {
@@ -72,6 +73,15 @@ export class InfluxSink implements PointSink {
       const refused = /\b400\b|partial write|field type conflict|unable to parse/i.test(message);
       throw new StoreError(`InfluxDB write failed: ${message}`, !refused);
     }
+  }
+
+  /**
+   * Rollup retention policies and continuous queries (gateway/store/rollups.ts). Separate from
+   * prepare(): dashboards need them, storing screenings does not, so a failure here never blocks
+   * a write.
+   */
+  async prepareRollups(): Promise<void> {
+    await ensureRollups(this.client, this.options.database, RAW_RETENTION_POLICY);
   }
 
   /** Closes the kept-alive connections. */

@@ -4,6 +4,8 @@
  */
 import type { MqttClient } from "mqtt";
 import { describe, expect, it } from "vitest";
+import { InfluxSink } from "../../gateway/store/influx-sink.ts";
+import { backfillRollups } from "../../gateway/store/rollups.ts";
 import { deviceTopic, type ScreeningEvent } from "../../protocol/index.ts";
 import { screening } from "../support/events.ts";
 import { collect, eventually } from "../support/gateway.ts";
@@ -173,5 +175,47 @@ describe("gateway with InfluxDB", () => {
     expect(rows.map((r) => r.online)).toEqual([1, 0]);
     device.end(true);
     await officer.endAsync();
+  });
+});
+
+describe("rollups for long dashboard ranges", () => {
+  it("creates the rollup retention policies and continuous queries at start", async () => {
+    const rps = await ctx.influx.query<{ name: string }>("SHOW RETENTION POLICIES ON checkpoint");
+    expect(rps.map((r) => r.name)).toEqual(expect.arrayContaining(["raw", "rollup_1m", "rollup_1h"]));
+    const cqs = await ctx.influx.query<{ name: string }>("SHOW CONTINUOUS QUERIES");
+    expect(cqs.map((r) => r.name)).toEqual(expect.arrayContaining(["cq_screening_1m", "cq_screening_1h"]));
+  });
+
+  it("rolls screenings up per minute and hour, station and verdict, with the same counts as raw", async () => {
+    const device = await ctx.gw.connectDevice("it-rollup", "lane-1");
+    const t0 = Date.now() - 3 * 3_600_000;
+    for (let i = 0; i < 30; i++) {
+      const e = screening({
+        station: "it-rollup",
+        device: "lane-1",
+        body_c: 36.5,
+        ts: new Date(t0 + i * 20_000).toISOString(),
+      });
+      await device.publishAsync(deviceTopic("it-rollup", "lane-1", "screening"), JSON.stringify(e), {
+        qos: 1,
+      });
+    }
+    await device.endAsync();
+    const sink = new InfluxSink({
+      url: ctx.influx.url,
+      database: "checkpoint",
+      retention: "400d",
+      timeoutMs: 5000,
+    });
+    await backfillRollups(sink.client, "checkpoint", "raw", t0 - 3_600_000, Date.now());
+    sink.close();
+    const minute = await ctx.influx.query<{ sum: number }>(
+      `SELECT sum("n") FROM "rollup_1m"."screening_1m" WHERE "station" = 'it-rollup'`,
+    );
+    const hour = await ctx.influx.query<{ sum: number }>(
+      `SELECT sum("n") FROM "rollup_1h"."screening_1h" WHERE "station" = 'it-rollup'`,
+    );
+    expect(minute[0]?.sum).toBe(30);
+    expect(hour[0]?.sum).toBe(30);
   });
 });
