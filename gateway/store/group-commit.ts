@@ -66,6 +66,10 @@ export class GroupCommit {
 
   /** Call once at start: replays whatever an earlier run left in the spool. */
   start(): void {
+    if (this.sink.offline) {
+      this.mode = "spooling";
+      return;
+    }
     if (!this.spool.isEmpty) {
       this.log.info({ bytes: this.spool.bytes }, "store: spool holds batches from an earlier run; replaying");
       this.enterSpooling();

@@ -2,6 +2,8 @@
 import { type PointSink, StoreError } from "./sink.ts";
 
 export class OfflineSink implements PointSink {
+  readonly offline = true;
+
   async write(): Promise<void> {
     throw new StoreError(
       "no InfluxDB configured (INFLUX_URL is unset): keeping everything in the spool",

@@ -8,6 +8,8 @@ export interface PointSink {
   ping(): Promise<boolean>;
   /** Releases connections; optional. */
   close?(): void;
+  /** True for a store that is never there (spool-only mode): spool from the first batch. */
+  readonly offline?: boolean;
 }
 
 /**
