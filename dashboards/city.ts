@@ -1,0 +1,100 @@
+/** City overview: what the duty officers watch all day. */
+import { PanelBuilder as BarGauge } from "@grafana/grafana-foundation-sdk/bargauge";
+import {
+  DashboardBuilder,
+  FieldColorBuilder,
+  FieldColorModeId,
+} from "@grafana/grafana-foundation-sdk/dashboard";
+import { PanelBuilder as Stat } from "@grafana/grafana-foundation-sdk/stat";
+import { PanelBuilder as TimeSeries } from "@grafana/grafana-foundation-sdk/timeseries";
+import { DATASOURCE, InfluxQL, target } from "./influxql.ts";
+import { Grid } from "./layout.ts";
+
+const rollup = (verdict?: string) =>
+  InfluxQL.select({ field: "n", agg: "sum" })
+    .from("screening_1m", "rollup_1m")
+    .where({ time: "dashboard" }, ...(verdict ? [{ tag: "verdict", equals: verdict }] : []));
+
+const lastStatus = () =>
+  InfluxQL.select({ field: "online", agg: "last", as: "online" })
+    .from("device_status")
+    .groupBy("station", "device");
+
+export function cityDashboard(): DashboardBuilder {
+  const grid = new Grid();
+  const today = (title: string, query: InfluxQL, color: string) =>
+    new Stat()
+      .title(title)
+      .datasource(DATASOURCE)
+      .withTarget(target(query))
+      .timeFrom("now/d")
+      .colorScheme(new FieldColorBuilder().mode(FieldColorModeId.Fixed).fixedColor(color))
+      .gridPos(grid.next(4, 4));
+  return new DashboardBuilder("Checkpoint screening — city overview")
+    .uid("checkpoint-city")
+    .tags(["checkpoint"])
+    .refresh("30s")
+    .time({ from: "now-6h", to: "now" })
+    .withPanel(
+      new TimeSeries()
+        .title("Screenings per minute, by station")
+        .datasource(DATASOURCE)
+        .withTarget(target(rollup().groupByTime().groupBy("station").fill("0"), { alias: "$tag_station" }))
+        .unit("short")
+        .gridPos(grid.next(24, 8)),
+    )
+    .withPanel(today("Fevers today", rollup("fever"), "red"))
+    .withPanel(today("Retests today", rollup("retest"), "yellow"))
+    .withPanel(
+      new Stat()
+        .title("Fever rate today")
+        .description("Confirmed fevers (attempt 2) per screening")
+        .datasource(DATASOURCE)
+        .withTarget(target(rollup("fever"), { refId: "fevers" }))
+        .withTarget(target(rollup(), { refId: "all" }))
+        .withTransformation({
+          id: "calculateField",
+          options: {
+            mode: "binary",
+            binary: { left: "fevers", operator: "/", right: "all" },
+            replaceFields: true,
+          },
+        })
+        .unit("percentunit")
+        .decimals(2)
+        .timeFrom("now/d")
+        .gridPos(grid.next(4, 4)),
+    )
+    .withPanel(
+      today(
+        "Missed retests today",
+        InfluxQL.select({ field: "id", agg: "count" })
+          .from("alert")
+          .where({ time: "dashboard" }, { tag: "kind", equals: "missed-retest" }),
+        "orange",
+      ),
+    )
+    .withPanel(
+      today(
+        "Devices online",
+        InfluxQL.select({ field: "online", agg: "sum" }).fromQuery(lastStatus()),
+        "green",
+      ),
+    )
+    .withPanel(
+      today(
+        "Devices offline",
+        InfluxQL.select({ field: "online", agg: "count" })
+          .fromQuery(lastStatus())
+          .where({ field: "online", equals: 0 }),
+        "red",
+      ),
+    )
+    .withPanel(
+      new BarGauge()
+        .title("Busiest stations")
+        .datasource(DATASOURCE)
+        .withTarget(target(rollup().groupBy("station"), { alias: "$tag_station" }))
+        .gridPos(grid.next(24, 10)),
+    );
+}

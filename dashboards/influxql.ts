@@ -1,0 +1,126 @@
+/**
+ * A small typed InfluxQL builder (the Grafana foundation SDK has none) and the Grafana InfluxDB
+ * target that carries a query. Grafana fills in `$timeFilter`, `$__interval` and dashboard
+ * variables; tests substitute them to run every panel's query against a real influxd.
+ */
+import type * as cog from "@grafana/grafana-foundation-sdk/cog";
+
+export const DATASOURCE = { type: "influxdb", uid: "checkpoint-influx" } as const;
+
+export type Aggregate = "count" | "sum" | "mean" | "max" | "min" | "last";
+
+export interface Column {
+  field: string;
+  agg?: Aggregate;
+  /** Wraps the aggregate, e.g. non_negative_derivative(max("received"), 1s). */
+  rate?: "per-second";
+  as?: string;
+}
+
+const quote = (name: string) => `"${name.replaceAll('"', '\\"')}"`;
+
+function column(c: Column): string {
+  let expr = c.agg ? `${c.agg}(${quote(c.field)})` : quote(c.field);
+  if (c.rate === "per-second") expr = `non_negative_derivative(${expr}, 1s)`;
+  return c.as ? `${expr} AS ${quote(c.as)}` : expr;
+}
+
+export type Condition =
+  | { tag: string; equals: string }
+  | { tag: string; variable: string }
+  | { field: string; equals: number }
+  | { time: "dashboard" };
+
+function condition(c: Condition): string {
+  if ("time" in c) return "$timeFilter";
+  if ("variable" in c) return `${quote(c.tag)} =~ /^$${c.variable}$/`;
+  if ("tag" in c) return `${quote(c.tag)} = '${c.equals.replaceAll("'", "\\'")}'`;
+  return `${quote(c.field)} = ${c.equals}`;
+}
+
+export class InfluxQL {
+  private source = "";
+  private conditions: Condition[] = [];
+  private byTime: string | null = null;
+  private byTags: string[] = [];
+  private fillWith: string | null = null;
+
+  private constructor(private readonly columns: Column[]) {}
+
+  static select(...columns: Column[]): InfluxQL {
+    return new InfluxQL(columns);
+  }
+
+  from(measurement: string, retentionPolicy?: string): this {
+    this.source = retentionPolicy ? `${quote(retentionPolicy)}.${quote(measurement)}` : quote(measurement);
+    return this;
+  }
+
+  /** From a subquery (e.g. the last value per device, then summed). */
+  fromQuery(inner: InfluxQL): this {
+    this.source = `(${inner.toString()})`;
+    return this;
+  }
+
+  where(...conditions: Condition[]): this {
+    this.conditions.push(...conditions);
+    return this;
+  }
+
+  groupByTime(interval = "$__interval"): this {
+    this.byTime = interval;
+    return this;
+  }
+
+  groupBy(...tags: string[]): this {
+    this.byTags.push(...tags);
+    return this;
+  }
+
+  fill(value: "null" | "none" | "0" | "previous"): this {
+    this.fillWith = value;
+    return this;
+  }
+
+  /** The variables this query uses (besides Grafana's own macros). */
+  variables(): string[] {
+    return this.conditions.flatMap((c) => ("variable" in c ? [c.variable] : []));
+  }
+
+  toString(): string {
+    if (!this.source) throw new Error("InfluxQL: from() is missing");
+    let q = `SELECT ${this.columns.map(column).join(", ")} FROM ${this.source}`;
+    if (this.conditions.length) q += ` WHERE ${this.conditions.map(condition).join(" AND ")}`;
+    const groups = [...(this.byTime ? [`time(${this.byTime})`] : []), ...this.byTags.map(quote)];
+    if (groups.length) q += ` GROUP BY ${groups.join(", ")}`;
+    if (this.fillWith) q += ` fill(${this.fillWith})`;
+    return q;
+  }
+}
+
+export interface InfluxTarget extends cog.Dataquery {
+  refId: string;
+  datasource: typeof DATASOURCE;
+  query: string;
+  rawQuery: true;
+  resultFormat: "time_series" | "table";
+  alias?: string;
+}
+
+/** A Grafana InfluxDB (InfluxQL) target, as a builder the SDK's panels accept. */
+export function target(
+  query: InfluxQL,
+  options: { refId?: string; format?: "time_series" | "table"; alias?: string } = {},
+): cog.Builder<cog.Dataquery> {
+  return {
+    build: (): InfluxTarget => ({
+      refId: options.refId ?? "A",
+      datasource: DATASOURCE,
+      query: query.toString(),
+      rawQuery: true,
+      resultFormat: options.format ?? "time_series",
+      ...(options.alias ? { alias: options.alias } : {}),
+      _implementsDataqueryVariant() {},
+    }),
+  };
+}

@@ -1,0 +1,46 @@
+/** Walks generated dashboards: their panels and the InfluxQL of every target. */
+import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
+
+export interface PanelQuery {
+  dashboard: string;
+  panel: string;
+  refId: string;
+  query: string;
+  datasourceUid: string | undefined;
+}
+
+interface LoosePanel {
+  title?: string;
+  gridPos?: { x: number; y: number; w: number; h: number };
+  targets?: { refId?: string; query?: string; datasource?: { uid?: string } }[];
+}
+
+export function panels(d: Dashboard): LoosePanel[] {
+  return (d.panels ?? []) as LoosePanel[];
+}
+
+export function panelQueries(name: string, d: Dashboard): PanelQuery[] {
+  return panels(d).flatMap((p) =>
+    (p.targets ?? []).map((t) => ({
+      dashboard: name,
+      panel: p.title ?? "(untitled)",
+      refId: t.refId ?? "A",
+      query: t.query ?? "",
+      datasourceUid: t.datasource?.uid,
+    })),
+  );
+}
+
+/** Grafana's own macros and alias patterns are not dashboard variables. */
+export function variablesUsed(query: string): string[] {
+  return [...query.matchAll(/\$(\w+)/g)]
+    .map((m) => m[1] as string)
+    .filter((v) => v !== "timeFilter" && !v.startsWith("__") && !v.startsWith("tag_"));
+}
+
+/** The query as Grafana would send it, for a range and variable values. */
+export function substitute(query: string, range: string, values: Record<string, string>): string {
+  let q = query.replaceAll("$timeFilter", `time > now() - ${range}`).replaceAll("$__interval", "1m");
+  for (const [name, value] of Object.entries(values)) q = q.replaceAll(`$${name}`, value);
+  return q;
+}
