@@ -39,8 +39,13 @@ export function variablesUsed(query: string): string[] {
 }
 
 /** The query as Grafana would send it, for a range and variable values. */
-export function substitute(query: string, range: string, values: Record<string, string>): string {
-  let q = query.replaceAll("$timeFilter", `time > now() - ${range}`).replaceAll("$__interval", "1m");
+export function substitute(
+  query: string,
+  range: string,
+  values: Record<string, string>,
+  interval = "1m",
+): string {
+  let q = query.replaceAll("$timeFilter", `time > now() - ${range}`).replaceAll("$__interval", interval);
   for (const [name, value] of Object.entries(values)) q = q.replaceAll(`$${name}`, value);
   return q;
 }
