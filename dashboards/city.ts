@@ -10,9 +10,13 @@ import { PanelBuilder as TimeSeries } from "@grafana/grafana-foundation-sdk/time
 import { DATASOURCE, InfluxQL, target } from "./influxql.ts";
 import { Grid } from "./layout.ts";
 
-const rollup = (verdict?: string) =>
+/**
+ * Screening counts from the rollups: per minute (rollup_1m) for today's panels, per hour
+ * (rollup_1h) for anything that follows the dashboard's range, so 30 days read hours, not minutes.
+ */
+const rollup = (verdict?: string, resolution: "1m" | "1h" = "1m") =>
   InfluxQL.select({ field: "n", agg: "sum" })
-    .from("screening_1m", "rollup_1m")
+    .from(`screening_${resolution}`, `rollup_${resolution}`)
     .where({ time: "dashboard" }, ...(verdict ? [{ tag: "verdict", equals: verdict }] : []));
 
 const lastStatus = () =>
@@ -37,9 +41,11 @@ export function cityDashboard(): DashboardBuilder {
     .time({ from: "now-6h", to: "now" })
     .withPanel(
       new TimeSeries()
-        .title("Screenings per minute, by station")
+        .title("Screenings per minute, by station (last 24 hours)")
         .datasource(DATASOURCE)
         .withTarget(target(rollup().groupByTime().groupBy("station").fill("0"), { alias: "$tag_station" }))
+        .timeFrom("24h")
+        .interval("1m")
         .unit("short")
         .gridPos(grid.next(24, 8)),
     )
@@ -91,10 +97,23 @@ export function cityDashboard(): DashboardBuilder {
       ),
     )
     .withPanel(
+      new TimeSeries()
+        .title("Screenings per hour, by station")
+        .datasource(DATASOURCE)
+        .withTarget(
+          target(rollup(undefined, "1h").groupByTime().groupBy("station").fill("0"), {
+            alias: "$tag_station",
+          }),
+        )
+        .interval("1h")
+        .unit("short")
+        .gridPos(grid.next(24, 8)),
+    )
+    .withPanel(
       new BarGauge()
         .title("Busiest stations")
         .datasource(DATASOURCE)
-        .withTarget(target(rollup().groupBy("station"), { alias: "$tag_station" }))
+        .withTarget(target(rollup(undefined, "1h").groupBy("station"), { alias: "$tag_station" }))
         .gridPos(grid.next(24, 10)),
     );
 }

@@ -7,7 +7,7 @@ import type * as cog from "@grafana/grafana-foundation-sdk/cog";
 
 export const DATASOURCE = { type: "influxdb", uid: "checkpoint-influx" } as const;
 
-export type Aggregate = "count" | "sum" | "mean" | "max" | "min" | "last";
+export type Aggregate = "count" | "sum" | "mean" | "max" | "min" | "last" | "sample5000";
 
 export interface Column {
   field: string;
@@ -20,7 +20,12 @@ export interface Column {
 const quote = (name: string) => `"${name.replaceAll('"', '\\"')}"`;
 
 function column(c: Column): string {
-  let expr = c.agg ? `${c.agg}(${quote(c.field)})` : quote(c.field);
+  let expr =
+    c.agg === "sample5000"
+      ? `sample(${quote(c.field)}, 5000)`
+      : c.agg
+        ? `${c.agg}(${quote(c.field)})`
+        : quote(c.field);
   if (c.rate === "per-second") expr = `non_negative_derivative(${expr}, 1s)`;
   return c.as ? `${expr} AS ${quote(c.as)}` : expr;
 }

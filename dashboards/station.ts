@@ -45,7 +45,8 @@ export function stationDashboard(): DashboardBuilder {
       new Histogram()
         .title("Body temperature distribution")
         .datasource(DATASOURCE)
-        .withTarget(target(atStation({ field: "body_c" }, "screening")))
+        .description("A random sample of up to 5000 readings in the range")
+        .withTarget(target(atStation({ field: "body_c", agg: "sample5000" }, "screening")))
         .unit("celsius")
         .gridPos(grid.next(12, 8)),
     )

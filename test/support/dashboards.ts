@@ -7,11 +7,17 @@ export interface PanelQuery {
   refId: string;
   query: string;
   datasourceUid: string | undefined;
+  /** The panel's own time range (Grafana's relative time override), e.g. "now/d" or "24h". */
+  timeFrom: string | undefined;
+  /** The panel's minimum interval, e.g. "1h". */
+  minInterval: string | undefined;
 }
 
 interface LoosePanel {
   title?: string;
   gridPos?: { x: number; y: number; w: number; h: number };
+  timeFrom?: string;
+  interval?: string;
   targets?: { refId?: string; query?: string; datasource?: { uid?: string } }[];
 }
 
@@ -27,6 +33,8 @@ export function panelQueries(name: string, d: Dashboard): PanelQuery[] {
       refId: t.refId ?? "A",
       query: t.query ?? "",
       datasourceUid: t.datasource?.uid,
+      timeFrom: p.timeFrom,
+      minInterval: p.interval,
     })),
   );
 }
