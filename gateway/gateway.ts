@@ -17,6 +17,7 @@ import { Counters } from "./ingest/counters.ts";
 import { Ingest } from "./ingest/ingest.ts";
 import { RecentIds } from "./ingest/recent-ids.ts";
 import { RetestTracker } from "./ingest/retest-tracker.ts";
+import { AlertStore } from "./ops/alert-store.ts";
 import { Registry } from "./registry/registry.ts";
 import { GroupCommit } from "./store/group-commit.ts";
 import { InfluxSink } from "./store/influx-sink.ts";
@@ -31,6 +32,7 @@ const SPOOL_SEGMENT_BYTES = 16 * 1024 * 1024;
 export class Gateway {
   readonly counters = new Counters();
   registry!: Registry;
+  alerts!: AlertStore;
   broker!: RunningBroker;
   ingest!: Ingest;
   store!: GroupCommit;
@@ -60,6 +62,7 @@ export class Gateway {
     this.startedMs = Date.now();
     this.loopDelay.enable();
     this.registry = new Registry(join(config.dataDir, "gateway.db"));
+    this.alerts = new AlertStore(this.registry.db, () => this.policy.fever_line_c);
     const sink = await this.makeSink();
     this.sink = sink;
     this.spool = await Spool.open(
@@ -88,6 +91,7 @@ export class Gateway {
       now: Date.now,
       newId: () => this.newId(),
       counters: this.counters,
+      recordAlert: (alert) => this.alerts.add(alert),
       recent: new RecentIds(config.dedupeCapacity),
       retests: new RetestTracker(() => this.policy.retest_window_s * 1000, RETEST_CAPACITY),
       log: root.child({ ns: "gateway:ingest" }),

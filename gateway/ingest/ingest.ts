@@ -56,6 +56,8 @@ export interface IngestDeps {
   now: () => number;
   newId: () => string;
   counters: Counters;
+  /** Keeps the alert for the duty officers' lifecycle (SQLite). */
+  recordAlert?: (alert: Alert) => void;
   recent: RecentIds;
   retests: RetestTracker;
   log: IngestLogger;
@@ -186,6 +188,7 @@ export class Ingest {
       alert.body_c = about.body_c;
     }
     this.deps.counters.alerts++;
+    this.deps.recordAlert?.(alert);
     this.deps.publish(alertsTopic(station), alert, 1);
     return alertPoint(alert, "new");
   }

@@ -24,7 +24,8 @@ export function deviceUsername(station: string, device: string): string {
 }
 
 export class Registry {
-  private readonly db: Database.Database;
+  /** The gateway's operational database; other stores (alerts) keep their tables in it too. */
+  readonly db: Database.Database;
   /** username → sha256(secret) of the last successful scrypt check, so reconnects stay cheap. */
   private readonly verified = new Map<string, string>();
 

@@ -54,6 +54,8 @@ describe("gateway with InfluxDB", () => {
       return rows.length > 0 ? rows : undefined;
     });
     expect(stored[0]?.id).toBe(alert.id);
+    // Kept for the duty officers' lifecycle, waiting for someone to acknowledge it.
+    expect(ctx.gw.gateway.alerts.get(String(alert.id))?.state).toBe("new");
     await Promise.all([device.endAsync(), officer.endAsync()]);
   });
 

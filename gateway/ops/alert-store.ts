@@ -1,0 +1,156 @@
+/**
+ * The duty officers' alert lifecycle, in SQLite (operational state, not time series):
+ *   new → acknowledged → closed (with a disposition, the clinical thermometer's reading, a note
+ *   and the officer's name). Transitions are checked here; each one is also returned as a point
+ *   for InfluxDB so dashboards can count confirmed referrals.
+ */
+import type Database from "better-sqlite3";
+import type { Alert } from "../../protocol/index.ts";
+import { alertPoint, type StoredPoint } from "../store/points.ts";
+
+export const DISPOSITIONS = ["released", "home-isolation", "fever-clinic"] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+export type AlertState = "new" | "acknowledged" | "closed";
+
+export interface AlertRecord extends Alert {
+  state: AlertState;
+  acknowledged_by: string | null;
+  acknowledged_at: string | null;
+  closed_by: string | null;
+  closed_at: string | null;
+  disposition: Disposition | null;
+  clinical_c: number | null;
+  note: string | null;
+}
+
+export class AlertTransitionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AlertTransitionError";
+  }
+}
+
+interface Row {
+  id: string;
+  alert: string;
+  state: AlertState;
+  acknowledged_by: string | null;
+  acknowledged_at: string | null;
+  closed_by: string | null;
+  closed_at: string | null;
+  disposition: Disposition | null;
+  clinical_c: number | null;
+  note: string | null;
+}
+
+export class AlertStore {
+  constructor(
+    private readonly db: Database.Database,
+    /** The clinical fever line (policy fever_line_c): a referral is confirmed at or above it. */
+    private readonly feverLineC: () => number,
+    private readonly now: () => number = Date.now,
+  ) {
+    db.exec(`CREATE TABLE IF NOT EXISTS alerts (
+      id TEXT PRIMARY KEY,
+      alert TEXT NOT NULL,
+      station TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      raised_at TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('new', 'acknowledged', 'closed')),
+      acknowledged_by TEXT, acknowledged_at TEXT,
+      closed_by TEXT, closed_at TEXT,
+      disposition TEXT CHECK (disposition IS NULL OR disposition IN ('released', 'home-isolation', 'fever-clinic')),
+      clinical_c REAL, note TEXT
+    );
+    CREATE INDEX IF NOT EXISTS alerts_open ON alerts (state, raised_at);
+    CREATE INDEX IF NOT EXISTS alerts_station_day ON alerts (station, raised_at);`);
+  }
+
+  private toRecord(row: Row): AlertRecord {
+    const { alert, ...rest } = row;
+    return { ...(JSON.parse(alert) as Alert), ...rest };
+  }
+
+  /** Records a raised alert (idempotent by id). */
+  add(alert: Alert): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO alerts (id, alert, station, kind, raised_at, state) VALUES (?, ?, ?, ?, ?, 'new')`,
+      )
+      .run(alert.id, JSON.stringify(alert), alert.station, alert.kind, alert.raised_at);
+  }
+
+  get(id: string): AlertRecord | null {
+    const row = this.db.prepare("SELECT * FROM alerts WHERE id = ?").get(id) as Row | undefined;
+    return row ? this.toRecord(row) : null;
+  }
+
+  /** Alerts not yet closed, newest first. */
+  open(limit = 200): AlertRecord[] {
+    return (
+      this.db
+        .prepare("SELECT * FROM alerts WHERE state != 'closed' ORDER BY raised_at DESC LIMIT ?")
+        .all(limit) as Row[]
+    ).map((r) => this.toRecord(r));
+  }
+
+  acknowledge(id: string, officer: string): StoredPoint {
+    const current = this.require(id);
+    if (current.state !== "new") throw new AlertTransitionError(`alert ${id} is already ${current.state}`);
+    const at = new Date(this.now()).toISOString();
+    this.db
+      .prepare(
+        "UPDATE alerts SET state = 'acknowledged', acknowledged_by = ?, acknowledged_at = ? WHERE id = ?",
+      )
+      .run(officer, at, id);
+    return this.point(this.require(id));
+  }
+
+  close(
+    id: string,
+    officer: string,
+    disposition: Disposition,
+    clinicalC: number | null,
+    note: string,
+  ): StoredPoint {
+    const current = this.require(id);
+    if (current.state === "closed") throw new AlertTransitionError(`alert ${id} is already closed`);
+    if (!DISPOSITIONS.includes(disposition)) {
+      throw new AlertTransitionError(`disposition must be one of ${DISPOSITIONS.join(", ")}`);
+    }
+    if (current.kind === "fever" && (clinicalC === null || !(clinicalC >= 34 && clinicalC <= 43))) {
+      throw new AlertTransitionError(
+        "a fever alert is closed with the clinical thermometer's reading (34–43 °C)",
+      );
+    }
+    const at = new Date(this.now()).toISOString();
+    this.db
+      .prepare(
+        `UPDATE alerts SET state = 'closed', closed_by = ?, closed_at = ?, disposition = ?, clinical_c = ?, note = ?,
+           acknowledged_by = COALESCE(acknowledged_by, ?), acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?`,
+      )
+      .run(officer, at, disposition, clinicalC, note.slice(0, 2000), officer, at, id);
+    return this.point(this.require(id));
+  }
+
+  private require(id: string): AlertRecord {
+    const record = this.get(id);
+    if (!record) throw new AlertTransitionError(`no alert ${id}`);
+    return record;
+  }
+
+  /**
+   * The alert's current state as a point: the same identity as the point written when it was
+   * raised (so dashboards see its latest state), with the outcome when it is closed. A fever
+   * referral counts as confirmed when the clinical reading is at or above the fever line.
+   */
+  private point(record: AlertRecord): StoredPoint {
+    const p = alertPoint(record, record.state);
+    if (record.disposition) p.fields.disposition = record.disposition;
+    if (record.clinical_c !== null) {
+      p.fields.clinical_c = record.clinical_c;
+      p.fields.confirmed = record.clinical_c >= this.feverLineC() ? 1 : 0;
+    }
+    return p;
+  }
+}

@@ -1,0 +1,76 @@
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { AlertStore, AlertTransitionError } from "../../../gateway/ops/alert-store.ts";
+import { alertPoint } from "../../../gateway/store/points.ts";
+import type { Alert } from "../../../protocol/index.ts";
+
+const fever: Alert = {
+  v: 1,
+  id: "01JDALERT0000000000000000A",
+  kind: "fever",
+  station: "hw-01",
+  device: "lane-2",
+  ts: "2026-11-29T08:00:00.000Z",
+  raised_at: "2026-11-29T08:00:00.100Z",
+  subject: "h1:ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+  event_id: "01JDEVENT0000000000000000A",
+  body_c: 38.2,
+};
+
+function store() {
+  return new AlertStore(
+    new Database(":memory:"),
+    () => 37.3,
+    () => Date.parse("2026-11-29T08:05:00Z"),
+  );
+}
+
+describe("alert lifecycle", () => {
+  it("goes new → acknowledged → closed, keeping who did what and when", () => {
+    const s = store();
+    s.add(fever);
+    s.add(fever); // the same alert again (a replay) is one alert
+    expect(s.open().map((a) => a.state)).toEqual(["new"]);
+    s.acknowledge(fever.id, "officer wang");
+    s.close(fever.id, "officer li", "fever-clinic", 38.4, "transferred by ambulance");
+    const a = s.get(fever.id);
+    expect(a).toMatchObject({
+      state: "closed",
+      acknowledged_by: "officer wang",
+      closed_by: "officer li",
+      disposition: "fever-clinic",
+      clinical_c: 38.4,
+      note: "transferred by ambulance",
+      closed_at: "2026-11-29T08:05:00.000Z",
+    });
+    expect(s.open()).toEqual([]);
+  });
+
+  it("refuses to acknowledge twice, to close twice, or to close a fever without the clinical reading", () => {
+    const s = store();
+    s.add(fever);
+    s.acknowledge(fever.id, "a");
+    expect(() => s.acknowledge(fever.id, "b")).toThrow(AlertTransitionError);
+    expect(() => s.close(fever.id, "a", "released", null, "")).toThrow(/clinical thermometer/);
+    s.close(fever.id, "a", "released", 36.9, "normal on the contact thermometer");
+    expect(() => s.close(fever.id, "a", "released", 36.9, "")).toThrow(/already closed/);
+    expect(() => s.acknowledge("nope", "a")).toThrow(/no alert/);
+  });
+
+  it("writes each state as the same InfluxDB point as the raised alert, with whether the referral was confirmed", () => {
+    const s = store();
+    s.add(fever);
+    const raised = alertPoint(fever, "new");
+    const closed = s.close(fever.id, "a", "home-isolation", 37.8, "");
+    expect({ ...closed, fields: {} }).toEqual({ ...raised, fields: {} });
+    expect(closed.fields).toMatchObject({
+      state: "closed",
+      disposition: "home-isolation",
+      clinical_c: 37.8,
+      confirmed: 1,
+    });
+    const s2 = store();
+    s2.add(fever);
+    expect(s2.close(fever.id, "a", "released", 36.9, "").fields.confirmed).toBe(0);
+  });
+});
