@@ -4,7 +4,6 @@
  * program; tests start it in-process.
  */
 import { createHash } from "node:crypto";
-import type { Server } from "node:http";
 import { join } from "node:path";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import type { Logger } from "pino";
@@ -12,12 +11,14 @@ import { monotonicFactory } from "ulid";
 import { DEFAULT_CALIBRATION, type DeviceConfig, deviceTopic, type FeverPolicy } from "../protocol/index.ts";
 import { type RunningBroker, startBroker } from "./broker/broker.ts";
 import type { GatewayConfig } from "./config.ts";
-import { startHealthServer } from "./http/health.ts";
+import { consolePage } from "./http/console-page.ts";
+import { ConsoleServer } from "./http/console-server.ts";
 import { Counters } from "./ingest/counters.ts";
 import { Ingest } from "./ingest/ingest.ts";
 import { RecentIds } from "./ingest/recent-ids.ts";
 import { RetestTracker } from "./ingest/retest-tracker.ts";
 import { AlertStore } from "./ops/alert-store.ts";
+import { Users } from "./ops/users.ts";
 import { Registry } from "./registry/registry.ts";
 import { GroupCommit } from "./store/group-commit.ts";
 import { InfluxSink } from "./store/influx-sink.ts";
@@ -27,6 +28,8 @@ import type { PointSink } from "./store/sink.ts";
 import { Spool } from "./store/spool.ts";
 
 const RETEST_CAPACITY = 100_000;
+/** Duty console sessions last one shift. */
+const SESSION_SECONDS = 12 * 3600;
 const SPOOL_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 export class Gateway {
@@ -38,7 +41,8 @@ export class Gateway {
   store!: GroupCommit;
   private spool!: Spool;
   private sink: PointSink | null = null;
-  private http: Server | null = null;
+  private http: ConsoleServer | null = null;
+  users!: Users;
   private timers: NodeJS.Timeout[] = [];
   private policy: FeverPolicy;
   private readonly newId = monotonicFactory();
@@ -63,6 +67,7 @@ export class Gateway {
     this.loopDelay.enable();
     this.registry = new Registry(join(config.dataDir, "gateway.db"));
     this.alerts = new AlertStore(this.registry.db, () => this.policy.fever_line_c);
+    this.users = new Users(this.registry.db, SESSION_SECONDS * 1000);
     const sink = await this.makeSink();
     this.sink = sink;
     this.spool = await Spool.open(
@@ -91,7 +96,10 @@ export class Gateway {
       now: Date.now,
       newId: () => this.newId(),
       counters: this.counters,
-      recordAlert: (alert) => this.alerts.add(alert),
+      recordAlert: (alert) => {
+        this.alerts.add(alert);
+        this.http?.alertRaised(alert);
+      },
       recent: new RecentIds(config.dedupeCapacity),
       retests: new RetestTracker(() => this.policy.retest_window_s * 1000, RETEST_CAPACITY),
       log: root.child({ ns: "gateway:ingest" }),
@@ -115,7 +123,15 @@ export class Gateway {
       }, 1000),
       setInterval(() => this.storeCounters(), config.statsIntervalMs),
     );
-    this.http = await startHealthServer(config.httpHost, config.httpPort, () => this.snapshot());
+    this.http = new ConsoleServer({
+      users: this.users,
+      alerts: this.alerts,
+      store: (point) => this.store.submit([point]),
+      health: () => this.snapshot(),
+      page: consolePage,
+      sessionSeconds: SESSION_SECONDS,
+    });
+    this.httpBoundPort = await this.http.listen(config.httpHost, config.httpPort);
     log.info(
       {
         mqtt: `${config.mqttHost}:${this.broker.port}`,
@@ -161,9 +177,10 @@ export class Gateway {
     return sink;
   }
 
+  private httpBoundPort = 0;
+
   get httpPort(): number {
-    const address = this.http?.address();
-    return typeof address === "object" && address ? address.port : this.config.httpPort;
+    return this.httpBoundPort || this.config.httpPort;
   }
 
   /** The retained config of every registered device: policy, calibration defaults, pseudonym key. */
@@ -234,8 +251,7 @@ export class Gateway {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.loopDelay.disable();
-    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
-    this.http?.closeAllConnections();
+    await this.http?.close();
     await this.broker?.close();
     await this.ingest?.sweepRetests().catch(() => undefined);
     await this.store?.stop();

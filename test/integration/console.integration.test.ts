@@ -1,0 +1,137 @@
+/** The duty console's API over real HTTP, fed by the real gateway and MQTT devices. */
+import { describe, expect, it } from "vitest";
+import { deviceTopic } from "../../protocol/index.ts";
+import { screening } from "../support/events.ts";
+import { eventually } from "../support/gateway.ts";
+import { useGatewayWithInflux } from "../support/suite.ts";
+
+const ctx = useGatewayWithInflux();
+const base = () => `http://127.0.0.1:${ctx.gw.gateway.httpPort}`;
+
+async function login(
+  username: string,
+  password: string,
+): Promise<{ status: number; cookie: string; body: unknown }> {
+  const res = await fetch(`${base()}/api/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  return { status: res.status, cookie, body: await res.json() };
+}
+
+function post(path: string, cookie: string, body: unknown, type = "application/json") {
+  return fetch(`${base()}${path}`, {
+    method: "POST",
+    headers: { "content-type": type, cookie },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Reads Server-Sent Events into a list. */
+async function listen(
+  cookie: string,
+): Promise<{ events: { event: string; data: Record<string, unknown> }[]; stop(): void }> {
+  const controller = new AbortController();
+  const res = await fetch(`${base()}/api/events`, { headers: { cookie }, signal: controller.signal });
+  const events: { event: string; data: Record<string, unknown> }[] = [];
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let buffer = "";
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += Buffer.from(value).toString("utf8");
+        let end = buffer.indexOf("\n\n");
+        while (end >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(frame)?.[1];
+          const data = /^data: (.*)$/m.exec(frame)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+          end = buffer.indexOf("\n\n");
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return { events, stop: () => controller.abort() };
+}
+
+describe("duty console API", () => {
+  it("refuses a wrong password with a clear message, and everything without a session", async () => {
+    await ctx.gw.gateway.users.add("officer chen", "officer", "correct-horse-1");
+    const wrong = await login("officer chen", "not-it");
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toEqual({ error: "wrong username or password" });
+    for (const path of ["/api/alerts", "/api/events", "/api/me"]) {
+      expect((await fetch(`${base()}${path}`)).status, path).toBe(401);
+    }
+  });
+
+  it("pushes a fever alert live, then takes it from acknowledged to closed with a disposition", async () => {
+    await ctx.gw.gateway.users.add("officer li", "officer", "correct-horse-2");
+    const { cookie } = await login("officer li", "correct-horse-2");
+    expect(cookie).toMatch(/^checkpoint_session=/);
+    const feed = await listen(cookie);
+
+    const device = await ctx.gw.connectDevice("con-1", "lane-1");
+    const event = screening({ station: "con-1", device: "lane-1", body_c: 38.3, attempt: 2 });
+    await device.publishAsync(deviceTopic("con-1", "lane-1", "screening"), JSON.stringify(event), { qos: 1 });
+    await device.endAsync();
+    const pushed = await eventually(() =>
+      feed.events.find((e) => e.event === "alert" && e.data.event_id === event.id),
+    );
+    const id = String(pushed.data.id);
+    expect(pushed.data).toMatchObject({ kind: "fever", station: "con-1", state: "new" });
+
+    const open = (await (await fetch(`${base()}/api/alerts`, { headers: { cookie } })).json()) as {
+      id: string;
+    }[];
+    expect(open.map((a) => a.id)).toContain(id);
+
+    const acked = await post(`/api/alerts/${id}/ack`, cookie, {});
+    expect(acked.status).toBe(200);
+    expect(await acked.json()).toMatchObject({ state: "acknowledged", acknowledged_by: "officer li" });
+    const closed = await post(`/api/alerts/${id}/close`, cookie, {
+      disposition: "fever-clinic",
+      clinical_c: 38.6,
+      note: "confirmed with the contact thermometer",
+    });
+    expect(await closed.json()).toMatchObject({
+      state: "closed",
+      disposition: "fever-clinic",
+      clinical_c: 38.6,
+    });
+    await eventually(() => feed.events.some((e) => e.event === "update" && e.data.state === "closed"));
+    feed.stop();
+
+    const rows = await ctx.influx.query<{ state: string; confirmed: number; disposition: string }>(
+      `SELECT "state", "confirmed", "disposition" FROM "alert" WHERE "station" = 'con-1'`,
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({ state: "closed", confirmed: 1, disposition: "fever-clinic" }),
+    ]);
+    // Closing twice is a conflict, not a silent overwrite.
+    expect(
+      (await post(`/api/alerts/${id}/close`, cookie, { disposition: "released", clinical_c: 36.8 })).status,
+    ).toBe(409);
+  });
+
+  it("lets only officers act on alerts, and only with JSON", async () => {
+    await ctx.gw.gateway.users.add("tech wu", "technician", "correct-horse-3");
+    const tech = await login("tech wu", "correct-horse-3");
+    expect((await post("/api/alerts/01JDALERT0000000000000000A/ack", tech.cookie, {})).status).toBe(403);
+    const officer = await login("officer li", "correct-horse-2");
+    const form = await post(
+      "/api/alerts/01JDALERT0000000000000000A/ack",
+      officer.cookie,
+      {},
+      "application/x-www-form-urlencoded",
+    );
+    expect(form.status).toBe(415);
+  });
+});
