@@ -18,6 +18,7 @@ import { Ingest } from "./ingest/ingest.ts";
 import { RecentIds } from "./ingest/recent-ids.ts";
 import { RetestTracker } from "./ingest/retest-tracker.ts";
 import { AlertStore } from "./ops/alert-store.ts";
+import { dailyReport, type ReportSources, stationBoard } from "./ops/reports.ts";
 import { Users } from "./ops/users.ts";
 import { Registry } from "./registry/registry.ts";
 import { GroupCommit } from "./store/group-commit.ts";
@@ -128,6 +129,8 @@ export class Gateway {
       alerts: this.alerts,
       store: (point) => this.store.submit([point]),
       health: () => this.snapshot(),
+      board: () => stationBoard(this.reportSources(), Date.now()),
+      report: (date) => dailyReport(this.reportSources(), date),
       page: consolePage,
       sessionSeconds: SESSION_SECONDS,
     });
@@ -199,6 +202,16 @@ export class Gateway {
       pseudonym_key: key,
     };
     this.broker.publish(deviceTopic(station, device, "config"), config, 1, true);
+  }
+
+  private reportSources(): ReportSources {
+    return {
+      devices: () => this.registry.devices(),
+      status: (key) => this.ingest.devices.get(key),
+      telemetry: (key) => this.ingest.telemetry.get(key),
+      influx: this.sink instanceof InfluxSink ? this.sink.client : null,
+      alerts: this.alerts,
+    };
   }
 
   devicesOnline(): number {

@@ -1,6 +1,6 @@
 /**
  * Makes sure the system packages the tests and the demo need are installed: Debian's `influxdb`
- * (influxd) and `socat` (pseudo-terminals for serial ports). As root it installs what is missing
+ * (influxd), `socat` (pseudo-terminals for serial ports) and `chromium` (the console's browser test). As root it installs what is missing
  * with apt-get; otherwise it stops and prints the exact command to run.
  *
  *   tsx scripts/system-deps.ts --for tests   (pretest: everything, fails when something is missing)
@@ -17,6 +17,7 @@ interface SystemPackage {
 export const PACKAGES: Record<string, SystemPackage> = {
   influxdb: { name: "influxdb", binary: "/usr/bin/influxd" },
   socat: { name: "socat", binary: "/usr/bin/socat" },
+  chromium: { name: "chromium", binary: "/usr/bin/chromium" },
 };
 
 export function missingPackages(names: string[]): string[] {

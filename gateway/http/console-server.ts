@@ -15,6 +15,7 @@ import {
   DISPOSITIONS,
   type Disposition,
 } from "../ops/alert-store.ts";
+import { type ReportRow, reportCsv, type StationRow } from "../ops/reports.ts";
 import type { Role, User, Users } from "../ops/users.ts";
 import type { StoredPoint } from "../store/points.ts";
 
@@ -24,6 +25,8 @@ export interface ConsoleDeps {
   /** Stores an alert's new state for the dashboards. */
   store(point: StoredPoint): Promise<void>;
   health(): object;
+  board(): Promise<StationRow[]>;
+  report(date: string): Promise<ReportRow[]>;
   page(): string;
   sessionSeconds: number;
 }
@@ -162,6 +165,23 @@ export class ConsoleServer {
       res.write(": connected\n\n");
       this.streams.add(res);
       req.on("close", () => this.streams.delete(res));
+      return;
+    }
+    if (req.method === "GET" && path === "/api/stations") {
+      this.user(req);
+      return send(res, 200, await this.deps.board());
+    }
+    if (req.method === "GET" && (path === "/api/report" || path === "/api/report.csv")) {
+      this.user(req);
+      const date = url.searchParams.get("date") ?? new Date().toISOString().slice(0, 10);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new HttpError(400, "date must be YYYY-MM-DD");
+      const rows = await this.deps.report(date);
+      if (path === "/api/report") return send(res, 200, rows);
+      res.writeHead(200, {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename="checkpoint-report-${date}.csv"`,
+      });
+      res.end(reportCsv(date, rows));
       return;
     }
     const action = /^\/api\/alerts\/([0-9A-Z]{26})\/(ack|close)$/.exec(path);

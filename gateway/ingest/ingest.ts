@@ -71,6 +71,8 @@ export interface DeviceState {
 export class Ingest {
   /** Last known online state per "station/device". */
   readonly devices = new Map<string, DeviceState>();
+  /** Last telemetry per "station/device", for the station board. */
+  readonly telemetry = new Map<string, { outbox: number; sensorOk: boolean; atMs: number }>();
   private lastRejectLog = new Map<string, number>();
 
   constructor(private readonly deps: IngestDeps) {}
@@ -97,6 +99,11 @@ export class Ingest {
       case "status":
         return this.status(parsed.station, parsed.device, decoded.value);
       case "telemetry":
+        this.telemetry.set(`${parsed.station}/${parsed.device}`, {
+          outbox: decoded.value.outbox,
+          sensorOk: decoded.value.sensor_ok,
+          atMs: this.deps.now(),
+        });
         return this.deps.store.submit([telemetryPoint(parsed.station, parsed.device, decoded.value)]);
     }
   }

@@ -94,6 +94,16 @@ export class AlertStore {
     ).map((r) => this.toRecord(r));
   }
 
+  /** Closed alerts per station and disposition between two instants (for the daily report). */
+  dispositions(fromIso: string, toIso: string): { station: string; disposition: Disposition; n: number }[] {
+    return this.db
+      .prepare(
+        `SELECT station, disposition, count(*) AS n FROM alerts
+         WHERE state = 'closed' AND closed_at >= ? AND closed_at < ? GROUP BY station, disposition`,
+      )
+      .all(fromIso, toIso) as { station: string; disposition: Disposition; n: number }[];
+  }
+
   acknowledge(id: string, officer: string): StoredPoint {
     const current = this.require(id);
     if (current.state !== "new") throw new AlertTransitionError(`alert ${id} is already ${current.state}`);

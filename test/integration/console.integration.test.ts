@@ -135,3 +135,59 @@ describe("duty console API", () => {
     expect(form.status).toBe(415);
   });
 });
+
+describe("station board and daily report", () => {
+  it("shows each station's lanes and today's counts, and the day's report as JSON and CSV", async () => {
+    await ctx.gw.gateway.users.add("officer he", "officer", "correct-horse-4");
+    const { cookie } = await login("officer he", "correct-horse-4");
+    const device = await ctx.gw.connectDevice("rep-1", "lane-1", {
+      will: {
+        topic: deviceTopic("rep-1", "lane-1", "status"),
+        payload: Buffer.from('{"state":"offline"}'),
+        qos: 1,
+        retain: true,
+      },
+    });
+    await device.publishAsync(deviceTopic("rep-1", "lane-1", "status"), '{"state":"online"}', {
+      qos: 1,
+      retain: true,
+    });
+    for (const body_c of [36.5, 37.0, 38.1]) {
+      const e = screening({ station: "rep-1", device: "lane-1", body_c, attempt: body_c > 38 ? 2 : 1 });
+      await device.publishAsync(deviceTopic("rep-1", "lane-1", "screening"), JSON.stringify(e), { qos: 1 });
+    }
+    const fever = await eventually(() => ctx.gw.gateway.alerts.open().find((a) => a.station === "rep-1"));
+    await post(`/api/alerts/${fever.id}/close`, cookie, {
+      disposition: "home-isolation",
+      clinical_c: 37.9,
+      note: "",
+    });
+    const board = (await (await fetch(`${base()}/api/stations`, { headers: { cookie } })).json()) as Record<
+      string,
+      unknown
+    >[];
+    expect(board.find((s) => s.station === "rep-1")).toMatchObject({
+      devices: 1,
+      online: 1,
+      screened_today: 3,
+      fevers_today: 1,
+    });
+    const day = new Date().toLocaleDateString("sv-SE");
+    const report = (await (
+      await fetch(`${base()}/api/report?date=${day}`, { headers: { cookie } })
+    ).json()) as Record<string, unknown>[];
+    expect(report.find((r) => r.station === "rep-1")).toEqual({
+      station: "rep-1",
+      screened: 3,
+      retests: 0,
+      fevers: 1,
+      transfers: 0,
+      handovers: 1,
+    });
+    const csv = await fetch(`${base()}/api/report.csv?date=${day}`, { headers: { cookie } });
+    expect(csv.headers.get("content-type")).toMatch(/text\/csv/);
+    expect(await csv.text()).toContain(`${day},rep-1,3,0,1,0,1`);
+    expect((await fetch(`${base()}/api/report?date=yesterday`, { headers: { cookie } })).status).toBe(400);
+    await device.endAsync();
+  });
+});

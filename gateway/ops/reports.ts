@@ -1,0 +1,119 @@
+/**
+ * The station board and the daily report: what the duty officers see on the console. Counts of
+ * screenings come from InfluxDB (the gateway's verdicts); transfers and handovers from the
+ * closed alerts in SQLite. Without InfluxDB (spool-only) the counts are zero and say so.
+ */
+import type { InfluxDB } from "influx";
+import type { AlertStore } from "./alert-store.ts";
+
+export interface StationRow {
+  station: string;
+  devices: number;
+  online: number;
+  last_seen: string | null;
+  screened_today: number;
+  fevers_today: number;
+  outbox: number;
+  sensor_faults: number;
+}
+
+export interface ReportRow {
+  station: string;
+  screened: number;
+  retests: number;
+  fevers: number;
+  transfers: number;
+  handovers: number;
+}
+
+export interface ReportSources {
+  devices(): { station: string; device: string }[];
+  status(key: string): { online: boolean; sinceMs: number } | undefined;
+  telemetry(key: string): { outbox: number; sensorOk: boolean; atMs: number } | undefined;
+  influx: InfluxDB | null;
+  alerts: AlertStore;
+}
+
+/** Screenings per station and verdict in [fromMs, toMs). */
+async function verdictCounts(
+  influx: InfluxDB | null,
+  fromMs: number,
+  toMs: number,
+): Promise<Map<string, Record<string, number>>> {
+  const out = new Map<string, Record<string, number>>();
+  if (!influx) return out;
+  const rows = await influx.query<{ station: string; verdict: string; count: number }>(
+    `SELECT count("body_c") AS "count" FROM "screening" WHERE time >= ${Math.floor(fromMs)}ms AND time < ${Math.floor(toMs)}ms GROUP BY "station", "verdict"`,
+  );
+  for (const r of rows) {
+    const entry = out.get(r.station) ?? {};
+    entry[r.verdict] = (entry[r.verdict] ?? 0) + Number(r.count);
+    out.set(r.station, entry);
+  }
+  return out;
+}
+
+const sum = (r: Record<string, number> | undefined) => Object.values(r ?? {}).reduce((a, b) => a + b, 0);
+
+export function localDayBounds(date: string): { fromMs: number; toMs: number } {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error("date must be YYYY-MM-DD");
+  const [y, m, d] = date.split("-").map(Number) as [number, number, number];
+  const from = new Date(y, m - 1, d).getTime();
+  return { fromMs: from, toMs: new Date(y, m - 1, d + 1).getTime() };
+}
+
+export async function stationBoard(src: ReportSources, nowMs: number): Promise<StationRow[]> {
+  const midnight = new Date(nowMs);
+  midnight.setHours(0, 0, 0, 0);
+  const counts = await verdictCounts(src.influx, midnight.getTime(), nowMs + 60_000);
+  const rows = new Map<string, StationRow>();
+  for (const { station, device } of src.devices()) {
+    const key = `${station}/${device}`;
+    const row = rows.get(station) ?? {
+      station,
+      devices: 0,
+      online: 0,
+      last_seen: null,
+      screened_today: sum(counts.get(station)),
+      fevers_today: counts.get(station)?.fever ?? 0,
+      outbox: 0,
+      sensor_faults: 0,
+    };
+    row.devices++;
+    const status = src.status(key);
+    const telemetry = src.telemetry(key);
+    if (status?.online) row.online++;
+    const seen = Math.max(status?.sinceMs ?? 0, telemetry?.atMs ?? 0);
+    if (seen > 0 && (!row.last_seen || seen > Date.parse(row.last_seen)))
+      row.last_seen = new Date(seen).toISOString();
+    row.outbox += telemetry?.outbox ?? 0;
+    if (telemetry && !telemetry.sensorOk) row.sensor_faults++;
+    rows.set(station, row);
+  }
+  return [...rows.values()].sort((a, b) => a.station.localeCompare(b.station));
+}
+
+export async function dailyReport(src: ReportSources, date: string): Promise<ReportRow[]> {
+  const { fromMs, toMs } = localDayBounds(date);
+  const counts = await verdictCounts(src.influx, fromMs, toMs);
+  const closed = src.alerts.dispositions(new Date(fromMs).toISOString(), new Date(toMs).toISOString());
+  const stations = new Set([...counts.keys(), ...closed.map((c) => c.station)]);
+  return [...stations].sort().map((station) => {
+    const c = counts.get(station);
+    const by = (d: string) =>
+      closed.filter((x) => x.station === station && x.disposition === d).reduce((a, x) => a + x.n, 0);
+    return {
+      station,
+      screened: sum(c),
+      retests: c?.retest ?? 0,
+      fevers: c?.fever ?? 0,
+      transfers: by("fever-clinic"),
+      handovers: by("home-isolation"),
+    };
+  });
+}
+
+export function reportCsv(date: string, rows: ReportRow[]): string {
+  const header = "date,station,screened,retests,fevers,transfers,handovers";
+  return `${[header, ...rows.map((r) => [date, r.station, r.screened, r.retests, r.fevers, r.transfers, r.handovers].join(","))].join("\n")}\n`;
+}

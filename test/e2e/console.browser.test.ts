@@ -1,0 +1,91 @@
+/**
+ * The duty console in a real browser (Debian's chromium driven by playwright-core) at 1366×768:
+ * a wrong password is refused; a fever sent by a device appears live; the officer acknowledges it
+ * and closes it with a disposition and the clinical reading; after a reload it stays closed.
+ * Measures device publish → alert on screen, and saves screenshots under test/artifacts/.
+ */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deviceTopic } from "../../protocol/index.ts";
+import { screening } from "../support/events.ts";
+import { useGatewayWithInflux } from "../support/suite.ts";
+
+const ARTIFACTS = resolve(import.meta.dirname, "../artifacts");
+const ctx = useGatewayWithInflux();
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // playwright gives every launch a fresh, empty profile of its own.
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      "--no-first-run",
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("duty console in a browser", () => {
+  it(
+    "shows a live fever alert within a second and takes it through to closed",
+    { timeout: 60_000 },
+    async () => {
+      await ctx.gw.gateway.users.add("officer zhao", "officer", "correct-horse-9");
+      const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+      await page.goto(`http://127.0.0.1:${ctx.gw.gateway.httpPort}/`);
+
+      await page.fill("#username", "officer zhao");
+      await page.fill("#password", "wrong-password");
+      await page.click("button[type=submit]");
+      await expect.poll(() => page.textContent("#login-error")).toBe("wrong username or password");
+
+      await page.fill("#password", "correct-horse-9");
+      await page.press("#password", "Enter");
+      await page.waitForSelector("#app:not(.hidden)");
+
+      const device = await ctx.gw.connectDevice("ui-1", "lane-2");
+      const event = screening({ station: "ui-1", device: "lane-2", body_c: 38.7, attempt: 2 });
+      const sent = Date.now();
+      await device.publishAsync(deviceTopic("ui-1", "lane-2", "screening"), JSON.stringify(event), {
+        qos: 1,
+      });
+      await page.waitForSelector(".alert.fever");
+      const onScreenMs = Date.now() - sent;
+      await device.endAsync();
+      await page.screenshot({ path: join(ARTIFACTS, "console-alert.png") });
+      console.log(`device publish → alert on screen: ${onScreenMs} ms`);
+      expect(onScreenMs).toBeLessThan(1000);
+      expect(await page.textContent(".alert.fever")).toContain("ui-1 / lane-2");
+
+      await page.click(".alert.fever >> text=Acknowledge");
+      await page.waitForSelector(".alert.fever .state >> text=acknowledged");
+      await page.click(".alert.fever >> text=Close…");
+      await page.selectOption(".alert.fever select[name=disposition]", "fever-clinic");
+      await page.fill(".alert.fever input[name=clinical_c]", "38.9");
+      await page.fill(".alert.fever input[name=note]", "confirmed, ambulance called");
+      await page.screenshot({ path: join(ARTIFACTS, "console-close.png") });
+      await page.click(".alert.fever >> text=Close alert");
+      await page.waitForSelector(".alert.fever", { state: "detached" });
+
+      await page.reload();
+      await page.waitForSelector("#app:not(.hidden)");
+      expect(await page.$(".alert.fever")).toBeNull();
+      await page.screenshot({ path: join(ARTIFACTS, "console-after-reload.png") });
+      const stored = [...ctx.gw.gateway.alerts.open()].find((a) => a.event_id === event.id);
+      expect(stored).toBeUndefined();
+      await page.close();
+    },
+  );
+});
