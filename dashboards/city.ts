@@ -81,6 +81,32 @@ export function cityDashboard(): DashboardBuilder {
       ),
     )
     .withPanel(
+      new Stat()
+        .title("Referrals confirmed today")
+        .description(
+          "Fever alerts the duty officers closed, and how many of those the clinical thermometer confirmed",
+        )
+        .datasource(DATASOURCE)
+        .withTarget(
+          target(
+            InfluxQL.select({ field: "confirmed", agg: "sum", as: "confirmed" })
+              .from("alert")
+              .where({ time: "dashboard" }, { tag: "kind", equals: "fever" }),
+            { refId: "confirmed" },
+          ),
+        )
+        .withTarget(
+          target(
+            InfluxQL.select({ field: "clinical_c", agg: "count", as: "closed" })
+              .from("alert")
+              .where({ time: "dashboard" }, { tag: "kind", equals: "fever" }),
+            { refId: "closed" },
+          ),
+        )
+        .timeFrom("now/d")
+        .gridPos(grid.next(4, 4)),
+    )
+    .withPanel(
       today(
         "Devices online",
         InfluxQL.select({ field: "online", agg: "sum" }).fromQuery(lastStatus()),

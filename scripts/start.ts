@@ -14,9 +14,10 @@
  *          --walk-off F (0.1)  --seed N  --highway N  --lanes N  --community N  --firmware-lanes N
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, openSync } from "node:fs";
+import { mkdirSync, openSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import { Users } from "../gateway/ops/users.ts";
 import { Registry } from "../gateway/registry/registry.ts";
 import { newSecret } from "../gateway/registry/secrets.ts";
 import { Args } from "../simulator/args.ts";
@@ -76,7 +77,9 @@ async function startInflux(): Promise<{ url: string | undefined; handle: Influxd
   return { url: handle.url, handle };
 }
 
-async function provision(args: Args): Promise<FleetCredentials & { firmwareSecrets: string[] }> {
+async function provision(
+  args: Args,
+): Promise<FleetCredentials & { firmwareSecrets: string[]; consolePassword: string }> {
   const layout = cityLayout({
     highwayStations: args.number("highway", 18, 0, 99),
     highwayLanes: args.number("lanes", 4, 1, 16),
@@ -91,10 +94,17 @@ async function provision(args: Args): Promise<FleetCredentials & { firmwareSecre
   await Promise.all(credentials.devices.map((d) => registry.addDevice(d.station, d.device, d.secret)));
   const firmwareSecrets = Array.from({ length: args.number("firmware-lanes", 2, 0, 8) }, () => newSecret());
   await Promise.all(firmwareSecrets.map((s, i) => registry.addDevice(FIRMWARE_STATION, `lane-${i + 1}`, s)));
+  const consolePassword = newSecret();
+  await new Users(registry.db, 0).add("duty-officer", "officer", consolePassword);
+  writeFileSync(
+    join(VAR, "console-credentials.json"),
+    `${JSON.stringify({ username: "duty-officer", password: consolePassword }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
   registry.close();
   writeCredentials(join(VAR, "fleet-credentials.json"), credentials);
   say(`fleet: ${credentials.devices.length} lanes provisioned (credentials in var/fleet-credentials.json)`);
-  return { ...credentials, firmwareSecrets };
+  return { ...credentials, firmwareSecrets, consolePassword };
 }
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
@@ -154,7 +164,10 @@ async function main(): Promise<void> {
   const healthUrl = `http://127.0.0.1:${httpPort}/health`;
   const gatewayExited = new Promise<void>((r) => gateway.once("exit", () => r()));
   await waitForHealth(healthUrl, gateway);
-  say(`gateway: MQTT on 127.0.0.1:${mqttPort}, health on ${healthUrl}, log in var/log/gateway.log`);
+  say(`gateway: MQTT on 127.0.0.1:${mqttPort}, log in var/log/gateway.log`);
+  say(
+    `duty console: http://127.0.0.1:${httpPort}/  (user duty-officer, password ${credentials.consolePassword}; also in var/console-credentials.json)`,
+  );
 
   const fleet = new Fleet({
     brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,

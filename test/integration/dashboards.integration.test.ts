@@ -37,6 +37,12 @@ describe("dashboards against seeded data", () => {
     await bad.publishAsync(deviceTopic("hw-01", "lane-1", "screening"), "{", { qos: 1 });
     await bad.endAsync();
     await fleet.stop();
+    // A duty officer closes one fever alert with a confirming clinical reading.
+    const fever = ctx.gw.gateway.alerts.open().find((a) => a.kind === "fever");
+    if (!fever) throw new Error("the seeded fleet raised no fever alert");
+    await ctx.gw.gateway.store.submit([
+      ctx.gw.gateway.alerts.close(fever.id, "officer", "fever-clinic", 38.5, ""),
+    ]);
     // Simulated history lies in the past, behind the continuous queries: roll it up.
     const sink = new InfluxSink({
       url: ctx.influx.url,
