@@ -12,7 +12,8 @@ export const DISPOSITIONS = ["released", "home-isolation", "fever-clinic"] as co
 export type Disposition = (typeof DISPOSITIONS)[number];
 export type AlertState = "new" | "acknowledged" | "closed";
 
-export interface AlertRecord extends Alert {
+/** What happened to an alert after it was raised. */
+export interface Lifecycle {
   state: AlertState;
   acknowledged_by: string | null;
   acknowledged_at: string | null;
@@ -22,6 +23,8 @@ export interface AlertRecord extends Alert {
   clinical_c: number | null;
   note: string | null;
 }
+
+export interface AlertRecord extends Alert, Lifecycle {}
 
 export class AlertTransitionError extends Error {
   constructor(message: string) {
@@ -30,17 +33,9 @@ export class AlertTransitionError extends Error {
   }
 }
 
-interface Row {
+interface Row extends Lifecycle {
   id: string;
   alert: string;
-  state: AlertState;
-  acknowledged_by: string | null;
-  acknowledged_at: string | null;
-  closed_by: string | null;
-  closed_at: string | null;
-  disposition: Disposition | null;
-  clinical_c: number | null;
-  note: string | null;
 }
 
 export class AlertStore {
