@@ -26,7 +26,7 @@ import { Fleet } from "../simulator/fleet/fleet.ts";
 import { cityLayout } from "../simulator/fleet/layout.ts";
 import { Progress } from "../simulator/progress.ts";
 import { FIRMWARE_STATION, FirmwareLanes } from "./firmware-lanes.ts";
-import { type InfluxdHandle, startInfluxd } from "./influxd.ts";
+import { type InfluxdHandle, freePort, startInfluxd } from "./influxd.ts";
 import { ensureSystemPackages, installCommand } from "./system-deps.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -44,15 +44,9 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
+/** The usual port when it is free, otherwise any free one (a second demo on the same machine). */
 async function pickPort(preferred: number): Promise<number> {
-  if (await portFree(preferred)) return preferred;
-  return new Promise((r) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => r(typeof a === "object" && a ? a.port : 0));
-    });
-  });
+  return (await portFree(preferred)) ? preferred : freePort();
 }
 
 async function startInflux(): Promise<{ url: string | undefined; handle: InfluxdHandle | null }> {
