@@ -26,7 +26,7 @@ import { Fleet } from "../simulator/fleet/fleet.ts";
 import { cityLayout } from "../simulator/fleet/layout.ts";
 import { Progress } from "../simulator/progress.ts";
 import { FIRMWARE_STATION, FirmwareLanes } from "./firmware-lanes.ts";
-import { type InfluxdHandle, freePort, startInfluxd } from "./influxd.ts";
+import { freePort, type InfluxdHandle, startInfluxd } from "./influxd.ts";
 import { ensureSystemPackages, installCommand } from "./system-deps.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
