@@ -1,12 +1,13 @@
 /** City overview: what the duty officers watch all day. */
 import { PanelBuilder as BarGauge } from "@grafana/grafana-foundation-sdk/bargauge";
 import {
-  DashboardBuilder,
+  type DashboardBuilder,
   FieldColorBuilder,
   FieldColorModeId,
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as Stat } from "@grafana/grafana-foundation-sdk/stat";
 import { PanelBuilder as TimeSeries } from "@grafana/grafana-foundation-sdk/timeseries";
+import { checkpointDashboard } from "./common.ts";
 import { DATASOURCE, InfluxQL, target } from "./influxql.ts";
 import { Grid } from "./layout.ts";
 
@@ -34,11 +35,7 @@ export function cityDashboard(): DashboardBuilder {
       .timeFrom("now/d")
       .colorScheme(new FieldColorBuilder().mode(FieldColorModeId.Fixed).fixedColor(color))
       .gridPos(grid.next(4, 4));
-  return new DashboardBuilder("Checkpoint screening — city overview")
-    .uid("checkpoint-city")
-    .tags(["checkpoint"])
-    .refresh("30s")
-    .time({ from: "now-6h", to: "now" })
+  return checkpointDashboard("city overview", "checkpoint-city", 6)
     .withPanel(
       new TimeSeries()
         .title("Screenings per minute, by station (last 24 hours)")

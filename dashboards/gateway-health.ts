@@ -1,6 +1,7 @@
 /** Gateway health: is every screening getting in, and how fast is it stored. */
-import { DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
+import type { DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as TimeSeries } from "@grafana/grafana-foundation-sdk/timeseries";
+import { checkpointDashboard } from "./common.ts";
 import { type Column, DATASOURCE, InfluxQL, target } from "./influxql.ts";
 import { Grid } from "./layout.ts";
 
@@ -23,11 +24,7 @@ export function gatewayDashboard(): DashboardBuilder {
       )
       .unit(unit)
       .gridPos(grid.next(12, 8));
-  return new DashboardBuilder("Checkpoint screening — gateway health")
-    .uid("checkpoint-gateway")
-    .tags(["checkpoint"])
-    .refresh("30s")
-    .time({ from: "now-6h", to: "now" })
+  return checkpointDashboard("gateway health", "checkpoint-gateway", 6)
     .withPanel(counter("Ingest rate", { field: "received", agg: "max", rate: "per-second" }, "reqps"))
     .withPanel(
       new TimeSeries()

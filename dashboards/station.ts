@@ -1,12 +1,13 @@
 /** One station (variable `station`): its lanes, temperatures, sensors and connectivity. */
 import {
-  DashboardBuilder,
+  type DashboardBuilder,
   QueryVariableBuilder,
   VariableRefresh,
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as Histogram } from "@grafana/grafana-foundation-sdk/histogram";
 import { PanelBuilder as Table } from "@grafana/grafana-foundation-sdk/table";
 import { PanelBuilder as TimeSeries } from "@grafana/grafana-foundation-sdk/timeseries";
+import { checkpointDashboard } from "./common.ts";
 import { type Column, DATASOURCE, InfluxQL, target } from "./influxql.ts";
 import { Grid } from "./layout.ts";
 
@@ -28,11 +29,7 @@ export function stationDashboard(): DashboardBuilder {
       )
       .unit(unit)
       .gridPos(grid.next(12, 8));
-  return new DashboardBuilder("Checkpoint screening — station")
-    .uid("checkpoint-station")
-    .tags(["checkpoint"])
-    .refresh("30s")
-    .time({ from: "now-24h", to: "now" })
+  return checkpointDashboard("station", "checkpoint-station", 24)
     .withVariable(
       new QueryVariableBuilder("station")
         .label("Station")

@@ -149,4 +149,3 @@ export const validateStatus = compileValidator(StatusSchema);
 export const validateTelemetry = compileValidator(TelemetrySchema);
 export const validateDeviceConfig = compileValidator(DeviceConfigSchema);
 export const validateAlert = compileValidator(AlertSchema);
-export const validateReject = compileValidator(RejectSchema);

@@ -5,7 +5,7 @@
  * - An operator (dashboards, duty console, test tools) is read-only: it may subscribe to anything
  *   under `checkpoint/v1/` except device config topics, which carry the pseudonym key.
  */
-import { DEVICE_CHANNELS, devicePrefix, deviceTopic, TOPIC_ROOT } from "../../protocol/index.ts";
+import { devicePrefix, deviceTopic, TOPIC_ROOT } from "../../protocol/index.ts";
 
 export type Identity =
   | { role: "device"; username: string; station: string; device: string }
@@ -36,5 +36,3 @@ export function canSubscribe(identity: Identity, filter: string): boolean {
   }
   return filter.startsWith(`${TOPIC_ROOT}/`) && !filterReachesConfig(filter);
 }
-
-export const DEVICE_PUBLISH_CHANNELS = DEVICE_CHANNELS.filter((c) => c !== "config");
