@@ -33,6 +33,18 @@ export function deviceTopic(station: string, device: string, channel: DeviceChan
   return `${TOPIC_ROOT}/${station}/${device}/${channel}`;
 }
 
+/**
+ * The MQTT client id of a device: `{station}/{device}`, the same as its login. Ids cannot contain
+ * "/", so the mapping is one to one (`a-b` + `c` and `a` + `b-c` stay apart), and the broker refuses
+ * a connection whose client id is not the one its login owns: no login can take over another's
+ * session (and fire its will).
+ */
+export function deviceClientId(station: string, device: string): string {
+  assertNodeId("station", station);
+  assertNodeId("device", device);
+  return `${station}/${device}`;
+}
+
 /** The prefix every topic of one device starts with, ending in "/". */
 export function devicePrefix(station: string, device: string): string {
   assertNodeId("station", station);

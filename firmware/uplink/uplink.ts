@@ -11,6 +11,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import {
   type DeviceConfig,
+  deviceClientId,
   deviceTopic,
   type Telemetry,
   validateDeviceConfig,
@@ -68,7 +69,7 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig] }> {
     const o = this.options;
     const status = deviceTopic(o.station, o.device, "status");
     const client = mqtt.connect(o.url, {
-      clientId: `${o.station}-${o.device}`,
+      clientId: deviceClientId(o.station, o.device),
       username: o.username,
       password: o.password,
       clean: true,

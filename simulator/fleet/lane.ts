@@ -10,6 +10,7 @@ import { monotonicFactory } from "ulid";
 import {
   classify,
   type DeviceConfig,
+  deviceClientId,
   deviceTopic,
   estimateBody,
   pseudonym,
@@ -73,7 +74,7 @@ export class FleetLane {
     const { station, device } = this.spec;
     const statusTopic = deviceTopic(station, device, "status");
     const client = mqtt.connect(this.options.brokerUrl, {
-      clientId: `${station}-${device}`,
+      clientId: deviceClientId(station, device),
       username: `${station}/${device}`,
       password: this.options.secret,
       clean: true,

@@ -9,7 +9,13 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import mqtt, { type MqttClient } from "mqtt";
 import { monotonicFactory } from "ulid";
-import { DEFAULT_POLICY, deviceTopic, pseudonym, type ScreeningEvent } from "../../protocol/index.ts";
+import {
+  DEFAULT_POLICY,
+  deviceClientId,
+  deviceTopic,
+  pseudonym,
+  type ScreeningEvent,
+} from "../../protocol/index.ts";
 
 export interface Login {
   username: string;
@@ -90,7 +96,9 @@ async function connect(url: string, login: Login | "anonymous", clientId: string
 }
 
 async function burst(c: Extract<LoadCommand, { cmd: "burst" }>): Promise<BurstResult> {
-  const clients = await Promise.all(c.devices.map((d) => connect(c.url, d, `${d.station}-${d.device}`)));
+  const clients = await Promise.all(
+    c.devices.map((d) => connect(c.url, d, deviceClientId(d.station, d.device))),
+  );
   let received = 0;
   let sub: MqttClient | null = null;
   if (c.subscriber) {
@@ -145,7 +153,9 @@ async function burst(c: Extract<LoadCommand, { cmd: "burst" }>): Promise<BurstRe
 }
 
 async function steady(c: Extract<LoadCommand, { cmd: "steady" }>): Promise<SteadyResult> {
-  const clients = await Promise.all(c.devices.map((d) => connect(c.url, d, `${d.station}-${d.device}`)));
+  const clients = await Promise.all(
+    c.devices.map((d) => connect(c.url, d, deviceClientId(d.station, d.device))),
+  );
   const op = await connect(c.url, c.operator, `bench-op-${process.pid}`);
   const sentAt = new Map<string, number>();
   const latenciesMs: number[] = [];

@@ -5,6 +5,7 @@ import { destination, pino } from "pino";
 import { loadConfig } from "../../gateway/config.ts";
 import { Gateway } from "../../gateway/gateway.ts";
 import { newSecret } from "../../gateway/registry/secrets.ts";
+import { deviceClientId } from "../../protocol/index.ts";
 import { tempDir } from "./tmp.ts";
 
 export interface TestGateway {
@@ -60,7 +61,7 @@ export async function startTestGateway(
       const username = `${station}/${device}`;
       const password = secrets.get(username) ?? (await t.addDevice(station, device));
       return mqtt.connectAsync(brokerUrl, {
-        clientId: `${station}-${device}`,
+        clientId: deviceClientId(station, device),
         username,
         password,
         reconnectPeriod: 0,
