@@ -31,6 +31,8 @@ export class LaneApp {
   private calibration: CalibrationResult | null;
   private sensorTimer: NodeJS.Timeout | null = null;
   private readonly newId = monotonicFactory();
+  /** Added to the system clock: the gateway's correction when this lane's clock is off. */
+  private clockOffsetMs = 0;
 
   constructor(
     readonly file: LaneFile,
@@ -72,7 +74,7 @@ export class LaneApp {
         return ok;
       },
       outboxFull: () => this.outbox.full,
-      now: Date.now,
+      now: () => Date.now() + this.clockOffsetMs,
       newId: (ms) => this.newId(ms),
       measureOptions: {
         ...DEFAULT_MEASURE,
@@ -139,6 +141,9 @@ export class LaneApp {
       );
     });
     this.scanner.start();
+    this.uplink.on("clock", (offsetMs) => {
+      this.clockOffsetMs = offsetMs;
+    });
     this.uplink.start();
     this.sensorTimer = setInterval(() => void this.lane.checkSensor(), 2000);
   }

@@ -5,7 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { DEFAULT_POLICY, type FeverPolicy, policyProblems } from "../protocol/index.ts";
+import { type ClockLimits, DEFAULT_CLOCK_LIMITS } from "./ingest/clock-rule.ts";
 
 export interface GatewayConfig {
   mqttHost: string;
@@ -20,6 +22,10 @@ export interface GatewayConfig {
   influxPassword: string | undefined;
   influxTimeoutMs: number;
   dataDir: string;
+  /** Backups of gateway.db (gateway/ops/backup.ts): folder, interval (0 = off), how many kept. */
+  backupDir: string;
+  backupIntervalMs: number;
+  backupKeep: number;
   spoolMaxBytes: number;
   batchMax: number;
   batchLingerMs: number;
@@ -27,6 +33,8 @@ export interface GatewayConfig {
   instance: string;
   statsIntervalMs: number;
   policy: FeverPolicy;
+  /** How far a screening's timestamp may be from the gateway's clock and still be trusted. */
+  clock: ClockLimits;
   logLevel: string;
 }
 
@@ -53,6 +61,13 @@ export const CONFIG_KEYS: Key[] = [
   { name: "INFLUX_PASSWORD", doc: "InfluxDB password, if auth is on" },
   { name: "INFLUX_TIMEOUT_MS", doc: "a write slower than this goes to the spool", default: "5000" },
   { name: "DATA_DIR", doc: "folder for the spool and the SQLite registry", default: "var/gateway" },
+  { name: "BACKUP_DIR", doc: "folder for backups of the SQLite database", default: "(DATA_DIR/backups)" },
+  {
+    name: "BACKUP_INTERVAL_S",
+    doc: "seconds between backups of the SQLite database; 0 = no scheduled backups",
+    default: "21600",
+  },
+  { name: "BACKUP_KEEP", doc: "how many backups are kept (the oldest are deleted)", default: "14" },
   {
     name: "SPOOL_MAX_BYTES",
     doc: "spool size limit; past it devices keep events in their outbox",
@@ -101,6 +116,16 @@ export const CONFIG_KEYS: Key[] = [
     name: "RETEST_WINDOW_S",
     doc: "missed-retest window, seconds",
     default: String(DEFAULT_POLICY.retest_window_s),
+  },
+  {
+    name: "CLOCK_MAX_BEHIND_S",
+    doc: "oldest screening timestamp trusted (how long a lane may hold events offline), seconds",
+    default: String(DEFAULT_CLOCK_LIMITS.maxBehindMs / 1000),
+  },
+  {
+    name: "CLOCK_MAX_AHEAD_S",
+    doc: "how far ahead of the gateway a lane's clock may be, seconds",
+    default: String(DEFAULT_CLOCK_LIMITS.maxAheadMs / 1000),
   },
   { name: "POLICY_VERSION", doc: "policy version sent to devices", default: DEFAULT_POLICY.version },
   { name: "LOG_LEVEL", doc: "pino log level", default: "info" },
@@ -176,6 +201,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     influxPassword: raw("INFLUX_PASSWORD"),
     influxTimeoutMs: number("INFLUX_TIMEOUT_MS", 100, 600_000),
     dataDir: text("DATA_DIR"),
+    backupDir: raw("BACKUP_DIR") ?? join(text("DATA_DIR"), "backups"),
+    backupIntervalMs: number("BACKUP_INTERVAL_S", 0, 30 * 86_400) * 1000,
+    backupKeep: number("BACKUP_KEEP", 1, 10_000),
     spoolMaxBytes: number("SPOOL_MAX_BYTES", 1_048_576, Number.MAX_SAFE_INTEGER),
     batchMax: number("BATCH_MAX", 1, 100_000),
     batchLingerMs: number("BATCH_LINGER_MS", 0, 10_000),
@@ -183,6 +211,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     instance: raw("GATEWAY_INSTANCE") ?? hostname().toLowerCase(),
     statsIntervalMs: number("STATS_INTERVAL_MS", 100, 3_600_000),
     policy,
+    clock: {
+      maxBehindMs: number("CLOCK_MAX_BEHIND_S", 60, 365 * 86_400) * 1000,
+      maxAheadMs: number("CLOCK_MAX_AHEAD_S", 1, 86_400) * 1000,
+    },
     logLevel,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -7,17 +7,25 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { monotonicFactory } from "ulid";
-import { DEFAULT_CALIBRATION, type DeviceConfig, deviceTopic, type FeverPolicy } from "../protocol/index.ts";
+import {
+  type ClockSync,
+  DEFAULT_CALIBRATION,
+  type DeviceConfig,
+  deviceTopic,
+  type FeverPolicy,
+} from "../protocol/index.ts";
 import { type RunningBroker, startBroker } from "./broker/broker.ts";
 import type { GatewayConfig } from "./config.ts";
 import { consolePage } from "./http/console-page.ts";
 import { ConsoleServer } from "./http/console-server.ts";
+import type { ClockVerdict } from "./ingest/clock-rule.ts";
 import { Counters } from "./ingest/counters.ts";
+import { EventLedger } from "./ingest/event-ledger.ts";
 import { Ingest } from "./ingest/ingest.ts";
 import { RecentIds } from "./ingest/recent-ids.ts";
 import { RetestTracker } from "./ingest/retest-tracker.ts";
 import { AlertStore } from "./ops/alert-store.ts";
+import { BackupScheduler } from "./ops/backup.ts";
 import { dailyReport, type ReportSources, stationBoard } from "./ops/reports.ts";
 import { Users } from "./ops/users.ts";
 import { Registry } from "./registry/registry.ts";
@@ -43,10 +51,14 @@ export class Gateway {
   private spool!: Spool;
   private sink: PointSink | null = null;
   private http: ConsoleServer | null = null;
+  /** Scheduled backups of gateway.db (gateway/ops/backup.ts). */
+  private backups: BackupScheduler | null = null;
   users!: Users;
   private timers: NodeJS.Timeout[] = [];
   private policy: FeverPolicy;
-  private readonly newId = monotonicFactory();
+  ledger!: EventLedger;
+  /** When each device was last told its clock is wrong (at most once a minute). */
+  private readonly clockToldMs = new Map<string, number>();
   private startedMs = Date.now();
   /** Event-loop delay since the counters were last stored: a stalled loop delays alerts. */
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 5 });
@@ -67,6 +79,7 @@ export class Gateway {
     this.startedMs = Date.now();
     this.loopDelay.enable();
     this.registry = new Registry(join(config.dataDir, "gateway.db"));
+    this.ledger = EventLedger.open(join(config.dataDir, "events.db"));
     this.alerts = new AlertStore(this.registry.db, () => this.policy.fever_line_c);
     this.users = new Users(this.registry.db, SESSION_SECONDS * 1000);
     const sink = await this.makeSink();
@@ -95,13 +108,13 @@ export class Gateway {
       store: this.store,
       publish: (topic, payload, qos) => this.broker.publish(topic, payload, qos),
       now: Date.now,
-      newId: () => this.newId(),
       counters: this.counters,
-      recordAlert: (alert) => {
-        this.alerts.add(alert);
-        this.http?.alertRaised(alert);
-      },
+      alerts: this.alerts,
+      onAlert: (alert) => this.http?.alertRaised(alert),
       recent: new RecentIds(config.dedupeCapacity),
+      ledger: this.ledger,
+      clock: config.clock,
+      onWrongClock: (station, device, judged) => this.tellClock(station, device, judged.clock),
       retests: new RetestTracker(() => this.policy.retest_window_s * 1000, RETEST_CAPACITY),
       log: root.child({ ns: "gateway:ingest" }),
     });
@@ -109,6 +122,9 @@ export class Gateway {
       authenticate: (username, secret) => this.registry.authenticate(username, secret),
       ingest: (identity, clientId, topic, payload) => this.ingest.handle(identity, clientId, topic, payload),
       onAuthFailure: () => this.counters.authFailures++,
+      onClientIdRefused: () => this.counters.clientIdRefused++,
+      onOversize: () => this.counters.oversized++,
+      onClockSubscribe: (station, device) => this.sendClock(station, device, "sync"),
       onDeviceLogin: (station, device) => this.publishConfig(station, device),
       log: root.child({ ns: "gateway:broker" }),
     });
@@ -123,6 +139,7 @@ export class Gateway {
         });
       }, 1000),
       setInterval(() => this.storeCounters(), config.statsIntervalMs),
+      setInterval(() => this.pruneLedger(), 3600_000),
     );
     this.http = new ConsoleServer({
       users: this.users,
@@ -135,6 +152,14 @@ export class Gateway {
       sessionSeconds: SESSION_SECONDS,
     });
     this.httpBoundPort = await this.http.listen(config.httpHost, config.httpPort);
+    this.backups = new BackupScheduler({
+      db: () => this.registry.db,
+      dir: config.backupDir,
+      keep: config.backupKeep,
+      intervalMs: config.backupIntervalMs,
+      log: root.child({ ns: "gateway:backup" }),
+    });
+    this.backups.start();
     log.info(
       {
         mqtt: `${config.mqttHost}:${this.broker.port}`,
@@ -184,6 +209,38 @@ export class Gateway {
 
   get httpPort(): number {
     return this.httpBoundPort || this.config.httpPort;
+  }
+
+  /** The gateway's time to one device (QoS 0, not retained): see ClockSyncSchema. */
+  sendClock(station: string, device: string, clock: ClockSync["clock"]): void {
+    const sync: ClockSync = { v: 1, now: new Date().toISOString(), clock };
+    this.broker.publish(deviceTopic(station, device, "clock"), sync, 0);
+  }
+
+  /** A lane's screening carried an untrusted time: tell it, at most once a minute per lane. */
+  private tellClock(station: string, device: string, clock: ClockVerdict): void {
+    if (clock === "ok") return;
+    const key = `${station}/${device}`;
+    const now = Date.now();
+    if (now - (this.clockToldMs.get(key) ?? 0) < 60_000) return;
+    if (this.clockToldMs.size > 100_000) this.clockToldMs.clear();
+    this.clockToldMs.set(key, now);
+    this.log.warn(
+      { station, device, clock },
+      "gateway: a lane's clock is wrong; its screenings are kept at the gateway's receive time. Check the lane's time source (NTP, RTC).",
+    );
+    this.sendClock(station, device, clock);
+  }
+
+  /** The ledger keeps a month: longer than any lane may trust its outbox's timestamps. */
+  private pruneLedger(): void {
+    const keepMs = Math.max(30 * 86_400_000, 2 * this.config.clock.maxBehindMs);
+    try {
+      const n = this.ledger.prune(Date.now() - keepMs);
+      if (n > 0) this.log.info({ pruned: n }, "gateway: pruned the event ledger");
+    } catch (error) {
+      this.log.warn({ err: error }, "gateway: could not prune the event ledger; will try again in an hour");
+    }
   }
 
   /** The retained config of every registered device: policy, calibration defaults, pseudonym key. */
@@ -239,6 +296,9 @@ export class Gateway {
       missed_retests: c.missedRetests,
       refused_publish: c.refusedPublish,
       auth_failures: c.authFailures,
+      client_id_refused: c.clientIdRefused,
+      oversized_packets: c.oversized,
+      clock_flagged: c.clockFlagged,
       devices_online: this.devicesOnline(),
       clients: this.broker.aedes.connectedClients,
       spool_bytes: this.store.spoolBytes,
@@ -246,6 +306,8 @@ export class Gateway {
       write_ms: Math.round(this.store.stats.writeMs * 10) / 10,
       loop_p99_ms: Math.round(this.loopDelay.percentile(99) / 1e5) / 10,
       loop_max_ms: Math.round(this.loopDelay.max / 1e5) / 10,
+      backups: this.backups?.stats.ok ?? 0,
+      backup_failures: this.backups?.stats.failed ?? 0,
       ...Object.fromEntries(Object.entries(c.rejectsByReason).map(([k, v]) => [`rejected_${k}`, v])),
     };
   }
@@ -264,12 +326,14 @@ export class Gateway {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.loopDelay.disable();
+    await this.backups?.stop();
     await this.http?.close();
     await this.broker?.close();
     await this.ingest?.sweepRetests().catch(() => undefined);
     await this.store?.stop();
     await this.spool?.close();
     this.sink?.close?.();
+    this.ledger?.close();
     this.registry?.close();
     this.log.info({}, "gateway: stopped");
   }

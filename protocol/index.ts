@@ -4,5 +4,6 @@ export * from "./mlx90614.ts";
 export * from "./policy.ts";
 export * from "./pseudonym.ts";
 export * from "./schemas.ts";
+export * from "./timestamps.ts";
 export * from "./topics.ts";
 export * from "./validate.ts";

@@ -104,6 +104,21 @@ export const DeviceConfigSchema = Type.Object(
 );
 export type DeviceConfig = Static<typeof DeviceConfigSchema>;
 
+/**
+ * Gateway → device, QoS 0, not retained: the gateway's clock. Sent when the device subscribes
+ * (so a lane with no real-time clock can set its time at every connect) and when one of its
+ * screenings carried a time the gateway did not trust (`clock` says how it was wrong).
+ */
+export const ClockSyncSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    now: UtcTimestamp,
+    clock: Type.Union(["sync", "behind", "ahead", "invalid"].map((c) => Type.Literal(c))),
+  },
+  { additionalProperties: false },
+);
+export type ClockSync = Static<typeof ClockSyncSchema>;
+
 export const ALERT_KINDS = ["fever", "missed-retest", "watchlist", "device-offline"] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
@@ -125,7 +140,15 @@ export const AlertSchema = Type.Object(
 );
 export type Alert = Static<typeof AlertSchema>;
 
-export const REJECT_REASONS = ["too-large", "json", "schema", "version", "topic", "mismatch"] as const;
+export const REJECT_REASONS = [
+  "too-large",
+  "json",
+  "schema",
+  "version",
+  "topic",
+  "mismatch",
+  "timestamp",
+] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /** Dead letter: what was rejected and why. Never carries the payload itself, only its hash and size. */
@@ -149,3 +172,4 @@ export const validateStatus = compileValidator(StatusSchema);
 export const validateTelemetry = compileValidator(TelemetrySchema);
 export const validateDeviceConfig = compileValidator(DeviceConfigSchema);
 export const validateAlert = compileValidator(AlertSchema);
+export const validateClockSync = compileValidator(ClockSyncSchema);

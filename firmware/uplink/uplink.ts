@@ -4,6 +4,10 @@
  * telemetry every 30 s, and the outbox drained oldest first with a small window in flight. An
  * event leaves the outbox only on its PUBACK; after a reconnect the drain starts again from the
  * oldest, so a resend may reach the gateway twice, which its dedupe and idempotent points absorb.
+ * Reconnects wait an exponential, fully jittered delay (backoff.ts), so a fleet that lost its
+ * gateway at one instant does not come back at one instant. The gateway's clock arrives on the
+ * `clock` topic at every connect: the lane adopts it when its own is off (a Raspberry Pi has no
+ * real-time clock and starts at a stale time when it boots offline).
  */
 import { EventEmitter } from "node:events";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -13,9 +17,12 @@ import {
   type DeviceConfig,
   deviceClientId,
   deviceTopic,
+  parseUtcTimestamp,
   type Telemetry,
+  validateClockSync,
   validateDeviceConfig,
 } from "../../protocol/index.ts";
+import { Backoff } from "./backoff.ts";
 import type { Outbox } from "./outbox.ts";
 
 export interface UplinkOptions {
@@ -33,11 +40,17 @@ export interface UplinkOptions {
 
 export type TelemetrySource = () => Pick<Telemetry, "ambient_c" | "sensor_ok">;
 
-export class Uplink extends EventEmitter<{ config: [DeviceConfig] }> {
+/** A lane clock further than this from the gateway's is corrected. */
+const CLOCK_TOLERANCE_MS = 2000;
+
+export class Uplink extends EventEmitter<{ config: [DeviceConfig]; clock: [number] }> {
   config: DeviceConfig | null = null;
   private client: MqttClient | null = null;
   private readonly inflight = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private readonly backoff = new Backoff(1000, 30_000);
   private readonly startedMs = Date.now();
   acked = 0;
 
@@ -74,8 +87,8 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig] }> {
       password: o.password,
       clean: true,
       keepalive: o.keepaliveS,
-      reconnectPeriod: 2000,
-      connectTimeout: 10_000,
+      reconnectPeriod: 0,
+      connectTimeout: 30_000,
       will: { topic: status, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
     });
     this.client = client;
@@ -84,13 +97,53 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig] }> {
       this.log.info({ url: o.url, outbox: this.outbox.depth }, "firmware:uplink: connected to the gateway");
       client.publish(status, JSON.stringify({ state: "online", fw: o.fw }), { qos: 1, retain: true });
       client.subscribe(deviceTopic(o.station, o.device, "config"), { qos: 1 });
+      client.subscribe(deviceTopic(o.station, o.device, "clock"), { qos: 0 });
+      this.backoff.reset();
       this.inflight.clear();
       this.kick();
     });
-    client.on("close", () => this.inflight.clear());
+    client.on("close", () => {
+      this.inflight.clear();
+      this.scheduleReconnect();
+    });
     client.on("error", (e) => this.log.warn({ err: e.message }, "firmware:uplink: MQTT error; retrying"));
-    client.on("message", (_t, payload) => this.applyConfig(payload));
+    const clockTopic = deviceTopic(o.station, o.device, "clock");
+    client.on("message", (topic, payload) =>
+      topic === clockTopic ? this.applyClock(payload) : this.applyConfig(payload),
+    );
     this.timer = setInterval(() => this.telemetry(), o.telemetryMs);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopping || this.reconnectTimer) return;
+    const delay = this.backoff.next();
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.stopping && this.client && !this.client.connected) this.client.reconnect();
+    }, delay);
+  }
+
+  /** The gateway's time: emitted as the offset to add to this lane's clock when it is off. */
+  private applyClock(payload: Buffer): void {
+    let data: unknown;
+    try {
+      data = JSON.parse(payload.toString("utf8"));
+    } catch {
+      return;
+    }
+    const r = validateClockSync(data);
+    const gatewayMs = r.ok ? parseUtcTimestamp(r.value.now) : null;
+    if (!r.ok || gatewayMs === null) return;
+    const offsetMs = gatewayMs - Date.now();
+    if (Math.abs(offsetMs) <= CLOCK_TOLERANCE_MS && r.value.clock === "sync") {
+      this.emit("clock", 0);
+      return;
+    }
+    this.log.warn(
+      { offset_ms: offsetMs, said: r.value.clock },
+      "firmware:uplink: this lane's clock is off; using the gateway's time. Check NTP or the RTC.",
+    );
+    this.emit("clock", offsetMs);
   }
 
   private applyConfig(payload: Buffer): void {
@@ -154,7 +207,9 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig] }> {
 
   /** Says goodbye (a planned shutdown raises no alert) and disconnects. */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const client = this.client;
     if (!client) return;
     if (client.connected) {

@@ -1,11 +1,13 @@
 /**
  * Access control for the broker. Pure functions over an authenticated identity.
- * - A device publishes only under its own `checkpoint/v1/{station}/{device}/` topics and subscribes
- *   only to its own config topic.
+ * - A device publishes exactly its own `screening`, `status` and `telemetry` topics, and nothing
+ *   else: not its `config` (a device that could write its config could lower its own fever line),
+ *   not another device's, not an alert. It subscribes only to its own `config` and `clock` topics.
+ * - Retain is honoured only on a device's `status` (and on `config`, which only the gateway writes).
  * - An operator (dashboards, duty console, test tools) is read-only: it may subscribe to anything
  *   under `checkpoint/v1/` except device config topics, which carry the pseudonym key.
  */
-import { devicePrefix, deviceTopic, TOPIC_ROOT } from "../../protocol/index.ts";
+import { DEVICE_PUBLISHES, DEVICE_RETAINS, deviceTopic, TOPIC_ROOT } from "../../protocol/index.ts";
 
 export type Identity =
   | { role: "device"; username: string; station: string; device: string }
@@ -13,7 +15,16 @@ export type Identity =
 
 export function canPublish(identity: Identity, topic: string): boolean {
   if (identity.role !== "device") return false;
-  return topic.startsWith(devicePrefix(identity.station, identity.device));
+  return DEVICE_PUBLISHES.some(
+    (channel) => topic === deviceTopic(identity.station, identity.device, channel),
+  );
+}
+
+/** May this (authorised) device publish keep its retain flag? Only on its status topic. */
+export function mayRetain(identity: Identity, topic: string): boolean {
+  return (
+    identity.role === "device" && topic === deviceTopic(identity.station, identity.device, DEVICE_RETAINS)
+  );
 }
 
 /** Could this subscription filter match some device's config topic? */
@@ -32,7 +43,10 @@ export function filterReachesConfig(filter: string): boolean {
 
 export function canSubscribe(identity: Identity, filter: string): boolean {
   if (identity.role === "device") {
-    return filter === deviceTopic(identity.station, identity.device, "config");
+    return (
+      filter === deviceTopic(identity.station, identity.device, "config") ||
+      filter === deviceTopic(identity.station, identity.device, "clock")
+    );
   }
   return filter.startsWith(`${TOPIC_ROOT}/`) && !filterReachesConfig(filter);
 }

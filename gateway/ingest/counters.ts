@@ -12,6 +12,12 @@ export class Counters {
   missedRetests = 0;
   refusedPublish = 0;
   authFailures = 0;
+  /** Screenings whose timestamp was not trusted (stored at the receive time, flagged). */
+  clockFlagged = 0;
+  /** Connections refused for a client id their login does not own. */
+  clientIdRefused = 0;
+  /** Connections cut for a packet over the size limit. */
+  oversized = 0;
   readonly rejectsByReason: Partial<Record<RejectReason, number>> = {};
 
   reject(reason: RejectReason): void {

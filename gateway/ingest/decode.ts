@@ -2,9 +2,10 @@
  * Decoding a device message: size limit, JSON, contract version, schema, and agreement between
  * the payload and its topic. Pure: returns the typed payload or the reason it is rejected.
  */
-import type { RejectReason } from "../../protocol/index.ts";
 import {
   type DeviceChannel,
+  parseUtcTimestamp,
+  type RejectReason,
   type ScreeningEvent,
   type Status,
   type Telemetry,
@@ -14,6 +15,7 @@ import {
   validateTelemetry,
 } from "../../protocol/index.ts";
 
+/** Largest device payload decoded (a screening is ~400 bytes); the broker refuses packets over 64 KB. */
 export const MAX_PAYLOAD_BYTES = 4096;
 
 export type Decoded =
@@ -49,6 +51,15 @@ function parse<T>(
   return result.ok ? result : fail("schema", ...result.errors);
 }
 
+/**
+ * Telemetry and status are the device's word about itself, stored at the gateway's receive time:
+ * one whose `ts` is no date is refused (the device's clock or code is broken). A screening is never
+ * refused for its timestamp: the ingest keeps it, flagged (see clock-rule.ts).
+ */
+function notADate(): Failure {
+  return fail("timestamp", "ts: not a real date (month, day or time out of range); check the device clock");
+}
+
 export function decodeDeviceMessage(
   channel: DeviceChannel,
   station: string,
@@ -69,11 +80,15 @@ export function decodeDeviceMessage(
     }
     case "status": {
       const r = parse(payload, validateStatus, false);
-      return r.ok ? { ok: true, channel, value: r.value } : r;
+      if (!r.ok) return r;
+      if (r.value.ts !== undefined && parseUtcTimestamp(r.value.ts) === null) return notADate();
+      return { ok: true, channel, value: r.value };
     }
     case "telemetry": {
       const r = parse(payload, validateTelemetry, true);
-      return r.ok ? { ok: true, channel, value: r.value } : r;
+      if (!r.ok) return r;
+      if (parseUtcTimestamp(r.value.ts) === null) return notADate();
+      return { ok: true, channel, value: r.value };
     }
     default:
       return fail("topic", `topic: devices do not publish on "${channel}"`);

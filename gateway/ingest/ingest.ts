@@ -13,6 +13,7 @@ import {
   type AlertKind,
   alertsTopic,
   classify,
+  DEVICE_PUBLISHES,
   type FeverPolicy,
   parseTopic,
   REJECTS_TOPIC,
@@ -24,14 +25,18 @@ import {
 import { canPublish, type Identity } from "../broker/acl.ts";
 import {
   alertPoint,
+  idempotentNs,
   rejectPoint,
   type StoredPoint,
   screeningPoint,
   statusPoint,
   telemetryPoint,
 } from "../store/points.ts";
+import { alertId, ulidTimeMs } from "./alert-id.ts";
+import { type ClockLimits, type JudgedTime, judgeTimestamp } from "./clock-rule.ts";
 import type { Counters } from "./counters.ts";
 import { decodeDeviceMessage } from "./decode.ts";
+import type { EventLedger, LedgerEntry } from "./event-ledger.ts";
 import type { RecentIds } from "./recent-ids.ts";
 import type { PendingRetest, RetestTracker } from "./retest-tracker.ts";
 
@@ -48,18 +53,29 @@ export interface IngestLogger {
   debug(obj: object, msg: string): void;
 }
 
+/** The duty officers' alert log (SQLite): the same alert id is kept once. */
+export interface AlertLog {
+  /** Keeps a raised alert; false when an alert with that id was already kept. */
+  add(alert: Alert): boolean;
+  get(id: string): (Alert & { state: string }) | null;
+}
+
 export interface IngestDeps {
   policy: () => FeverPolicy;
   store: { submit(points: StoredPoint[]): Promise<void> };
   /** Publishes through the broker (alerts QoS 1, rejects QoS 0). */
   publish: (topic: string, payload: object, qos: 0 | 1) => void;
   now: () => number;
-  newId: () => string;
   counters: Counters;
-  /** Keeps the alert for the duty officers' lifecycle (SQLite). */
-  recordAlert?: (alert: Alert) => void;
+  alerts: AlertLog;
+  /** A new alert was raised (the console's live feed). */
+  onAlert?: (alert: Alert) => void;
   recent: RecentIds;
+  ledger: Pick<EventLedger, "lookup" | "record" | "forget">;
   retests: RetestTracker;
+  clock: ClockLimits;
+  /** A screening came with a timestamp the gateway does not trust: tell the lane. */
+  onWrongClock?: (station: string, device: string, judged: JudgedTime) => void;
   log: IngestLogger;
 }
 
@@ -77,8 +93,17 @@ export class Ingest {
 
   constructor(private readonly deps: IngestDeps) {}
 
-  /** Resolves when the message may be acknowledged; rejects when the connection must close. */
-  async handle(identity: Identity | null, clientId: string, topic: string, payload: Buffer): Promise<void> {
+  /**
+   * Resolves when the message may be acknowledged, to whether it may be forwarded (a rejected
+   * payload is acknowledged, once its reject record is durable, but goes no further); rejects when
+   * the connection must close.
+   */
+  async handle(
+    identity: Identity | null,
+    clientId: string,
+    topic: string,
+    payload: Buffer,
+  ): Promise<boolean> {
     const { counters } = this.deps;
     counters.received++;
     if (identity !== null && !canPublish(identity, topic)) {
@@ -86,35 +111,56 @@ export class Ingest {
       throw new NotAuthorizedError(identity.username, topic);
     }
     const parsed = parseTopic(topic);
-    if (parsed === null || parsed.kind !== "device" || parsed.channel === "config") {
-      return this.reject(topic, clientId, payload, "topic", [
+    if (parsed === null || parsed.kind !== "device" || !DEVICE_PUBLISHES.includes(parsed.channel)) {
+      await this.reject(topic, clientId, payload, "topic", [
         `topic: "${topic}" is not a device topic of contract v1`,
       ]);
+      return false;
     }
     const decoded = decodeDeviceMessage(parsed.channel, parsed.station, parsed.device, payload);
-    if (!decoded.ok) return this.reject(topic, clientId, payload, decoded.reason, decoded.errors);
+    if (!decoded.ok) {
+      await this.reject(topic, clientId, payload, decoded.reason, decoded.errors);
+      return false;
+    }
     switch (decoded.channel) {
       case "screening":
-        return this.screening(decoded.value);
+        await this.screening(decoded.value);
+        break;
       case "status":
-        return this.status(parsed.station, parsed.device, decoded.value);
+        await this.status(parsed.station, parsed.device, decoded.value);
+        break;
       case "telemetry":
         this.telemetry.set(`${parsed.station}/${parsed.device}`, {
           outbox: decoded.value.outbox,
           sensorOk: decoded.value.sensor_ok,
           atMs: this.deps.now(),
         });
-        return this.deps.store.submit([telemetryPoint(parsed.station, parsed.device, decoded.value)]);
+        await this.deps.store.submit([
+          telemetryPoint(parsed.station, parsed.device, decoded.value, this.deps.now()),
+        ]);
     }
+    return true;
   }
 
   private async screening(event: ScreeningEvent): Promise<void> {
-    const { counters, recent, retests } = this.deps;
+    const { counters, recent, retests, ledger } = this.deps;
     const seen = recent.get(event.id);
     if (seen !== undefined) {
       counters.duplicates++;
       if (seen !== true) await seen;
       return;
+    }
+    const known = ledger.lookup(event.id);
+    if (known !== undefined) {
+      counters.duplicates++;
+      return this.track(event.id, this.replay(event, known));
+    }
+    const now = this.deps.now();
+    const time = judgeTimestamp(event.ts, now, this.deps.clock);
+    if (time.clock === "ok") retests.observe(event.station, event.device, time.atMs, now);
+    else {
+      counters.clockFlagged++;
+      this.deps.onWrongClock?.(event.station, event.device, time);
     }
     const policy = this.deps.policy();
     const verdict = classify(event.body_c, event.attempt, event.ambient_c, policy);
@@ -125,13 +171,13 @@ export class Ingest {
         "ingest: device verdict differs from the gateway's; the gateway's stands",
       );
     }
-    const points: StoredPoint[] = [screeningPoint(event, verdict)];
-    const tsMs = Date.parse(event.ts);
-    retests.observe(event.station, tsMs);
+    const pointNs = idempotentNs(time.atMs, event.id);
+    const points: StoredPoint[] = [screeningPoint(event, verdict, pointNs, time)];
     if (event.attempt === 2) retests.resolve(event.station, event.subject);
     if (verdict === "fever") {
       counters.fevers++;
-      points.push(this.raise("fever", event.station, event.device, event.ts, event));
+      const alert = this.raise("fever", event.station, event.device, ulidTimeMs(event.id), event.id, event);
+      if (alert) points.push(alert);
     } else if (verdict === "retest") {
       const evicted = retests.addRetest({
         station: event.station,
@@ -139,54 +185,100 @@ export class Ingest {
         subject: event.subject,
         eventId: event.id,
         bodyC: event.body_c,
-        tsMs,
-        receivedMs: this.deps.now(),
+        tsMs: time.atMs,
+        receivedMs: now,
       });
-      for (const p of evicted) points.push(this.missedRetest(p));
+      for (const p of evicted) this.missedRetest(p, points);
     }
     counters.screenings++;
-    const committed = this.deps.store.submit(points);
-    recent.set(event.id, committed);
+    const durable = Promise.all([
+      this.deps.store.submit(points),
+      ledger.record({ id: event.id, pointNs, verdict, receivedMs: now }),
+    ]).then(
+      () => undefined,
+      (error: Error) => {
+        // Not stored: its retry is a first delivery, not a replay. (Should the gateway die before
+        // this, the retry takes the replay path, which writes the same points: nothing is lost.)
+        try {
+          ledger.forget(event.id);
+        } catch {
+          // the ledger's own failure: the replay path covers it
+        }
+        throw error;
+      },
+    );
+    return this.track(event.id, durable);
+  }
+
+  /** Holds duplicates of an event whose commit is under way until it is durable. */
+  private async track(id: string, durable: Promise<void>): Promise<void> {
+    const { recent } = this.deps;
+    recent.set(id, durable);
     try {
-      await committed;
-      recent.markDone(event.id);
+      await durable;
+      recent.markDone(id);
     } catch (error) {
-      recent.delete(event.id);
+      recent.delete(id);
       throw error;
     }
   }
 
-  /** Raises missed-retest alerts for every retest whose window has passed. Call periodically. */
-  async sweepRetests(): Promise<void> {
-    const expired = this.deps.retests.takeExpired(this.deps.now());
-    if (expired.length === 0) return;
-    await this.deps.store.submit(expired.map((p) => this.missedRetest(p)));
+  /**
+   * An event the ledger knows: write exactly the point its first delivery wrote (the first commit
+   * may not have finished), and its fever alert's first point while that alert is still new.
+   */
+  private replay(event: ScreeningEvent, known: LedgerEntry): Promise<void> {
+    const time = judgeTimestamp(event.ts, known.receivedMs, this.deps.clock);
+    const points = [screeningPoint(event, known.verdict, known.pointNs, time)];
+    if (known.verdict === "fever") {
+      const alert = this.alertFor(
+        "fever",
+        event.station,
+        event.device,
+        ulidTimeMs(event.id),
+        event.id,
+        event,
+      );
+      const kept = this.deps.alerts.get(alert.id);
+      if (kept?.state === "new") points.push(alertPoint(kept, "new"));
+    }
+    return this.deps.store.submit(points);
   }
 
-  private missedRetest(p: PendingRetest): StoredPoint {
-    this.deps.counters.missedRetests++;
-    return this.raise("missed-retest", p.station, p.device, new Date(p.tsMs).toISOString(), {
+  /** Raises missed-retest alerts for every retest whose window has passed. Call periodically. */
+  async sweepRetests(): Promise<void> {
+    const points: StoredPoint[] = [];
+    for (const p of this.deps.retests.takeExpired(this.deps.now())) this.missedRetest(p, points);
+    if (points.length > 0) await this.deps.store.submit(points);
+  }
+
+  private missedRetest(p: PendingRetest, points: StoredPoint[]): void {
+    const alert = this.raise("missed-retest", p.station, p.device, p.tsMs, p.eventId, {
       subject: p.subject,
       id: p.eventId,
       body_c: p.bodyC,
     });
+    if (alert) {
+      this.deps.counters.missedRetests++;
+      points.push(alert);
+    }
   }
 
-  /** Publishes an alert now and returns its point for the store. */
-  private raise(
+  private alertFor(
     kind: AlertKind,
     station: string,
     device: string,
-    ts: string,
+    causeMs: number,
+    causeKey: string,
     about?: { subject: string; id: string; body_c: number },
-  ): StoredPoint {
+  ): Alert {
     const alert: Alert = {
       v: 1,
-      id: this.deps.newId(),
+      id: alertId(kind, causeKey, causeMs),
       kind,
       station,
       device,
-      ts,
+      ts: new Date(causeMs).toISOString(),
       raised_at: new Date(this.deps.now()).toISOString(),
     };
     if (about) {
@@ -194,8 +286,32 @@ export class Ingest {
       alert.event_id = about.id;
       alert.body_c = about.body_c;
     }
+    return alert;
+  }
+
+  /**
+   * Raises an alert once per cause: kept in the alert log, published at once, and its point
+   * returned for the store. Null when that cause has already raised its alert (a retry or replay).
+   */
+  private raise(
+    kind: AlertKind,
+    station: string,
+    device: string,
+    causeMs: number,
+    causeKey: string,
+    about?: { subject: string; id: string; body_c: number },
+  ): StoredPoint | null {
+    const alert = this.alertFor(kind, station, device, causeMs, causeKey, about);
+    if (!this.deps.alerts.add(alert)) {
+      // Raised before (a retry after a failed commit, or a replay): not again. Its first point
+      // is written again, identical, in case that commit is what failed, unless an officer has
+      // moved the alert on since (the lifecycle's points share its timestamp).
+      const kept = this.deps.alerts.get(alert.id);
+      this.deps.log.info({ id: alert.id, kind }, "ingest: this cause has raised its alert already");
+      return kept?.state === "new" ? alertPoint(kept, "new") : null;
+    }
     this.deps.counters.alerts++;
-    this.deps.recordAlert?.(alert);
+    this.deps.onAlert?.(alert);
     this.deps.publish(alertsTopic(station), alert, 1);
     return alertPoint(alert, "new");
   }
@@ -210,7 +326,10 @@ export class Ingest {
     // The last will carries no reason: the device vanished. A device that says why it went
     // offline (a planned shutdown) raises no alert.
     if (!online && status.reason === undefined && before?.online !== false) {
-      points.push(this.raise("device-offline", station, device, new Date(now).toISOString()));
+      // One alert per lost session: the cause is the device and the moment that session began.
+      const since = before?.sinceMs ?? now;
+      const alert = this.raise("device-offline", station, device, now, `${key}@${since}`);
+      if (alert) points.push(alert);
     }
     await this.deps.store.submit(points);
   }

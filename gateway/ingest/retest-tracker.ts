@@ -3,9 +3,12 @@
  * within the policy's window, or the person left and the duty officer must be told.
  *
  * Two clocks decide that the window has passed, whichever comes first:
- * - the station's event clock (the newest `ts` it has sent): right when a device replays its
- *   outbox after hours offline, and when the simulator runs a compressed day;
+ * - the device's own event clock (the newest `ts` that device has sent, never ahead of the
+ *   gateway's clock): right when a device replays its outbox after hours offline, and when the
+ *   simulator runs a compressed day. Per device: one lane's clock never moves another's, so a lane
+ *   that runs ahead cannot raise missed-retest alerts for people screened at other lanes;
  * - the gateway's wall clock since the retest arrived: right when a station has gone quiet.
+ * Events whose timestamp the gateway did not trust (clock-rule.ts) are not observed at all.
  * Memory is bounded: past `capacity` pending retests the oldest is reported as missed (and counted
  * as an overflow) rather than forgotten.
  */
@@ -23,7 +26,7 @@ export interface PendingRetest {
 
 export class RetestTracker {
   private readonly pending = new Map<string, PendingRetest>();
-  private readonly stationClock = new Map<string, number>();
+  private readonly deviceClock = new Map<string, number>();
   overflows = 0;
 
   constructor(
@@ -39,10 +42,19 @@ export class RetestTracker {
     return `${station}\u0000${subject}`;
   }
 
-  /** Records the station's event time; events may arrive out of order, the clock only moves on. */
-  observe(station: string, tsMs: number): void {
-    const seen = this.stationClock.get(station) ?? Number.NEGATIVE_INFINITY;
-    if (tsMs > seen) this.stationClock.set(station, tsMs);
+  private deviceKey(station: string, device: string): string {
+    return `${station}\u0000${device}`;
+  }
+
+  /**
+   * Records a device's event time, capped at the gateway's clock; events may arrive out of order,
+   * the clock only moves on.
+   */
+  observe(station: string, device: string, tsMs: number, nowMs: number): void {
+    const key = this.deviceKey(station, device);
+    const at = Math.min(tsMs, nowMs);
+    const seen = this.deviceClock.get(key) ?? Number.NEGATIVE_INFINITY;
+    if (at > seen) this.deviceClock.set(key, at);
   }
 
   /** A retest verdict: returns entries pushed out by the capacity bound (report them as missed). */
@@ -70,8 +82,9 @@ export class RetestTracker {
     const window = this.windowMs();
     const expired: PendingRetest[] = [];
     for (const [key, entry] of this.pending) {
-      const stationNow = this.stationClock.get(entry.station) ?? Number.NEGATIVE_INFINITY;
-      if (stationNow > entry.tsMs + window || nowMs > entry.receivedMs + window) {
+      const deviceNow =
+        this.deviceClock.get(this.deviceKey(entry.station, entry.device)) ?? Number.NEGATIVE_INFINITY;
+      if (Math.min(deviceNow, nowMs) > entry.tsMs + window || nowMs > entry.receivedMs + window) {
         this.pending.delete(key);
         expired.push(entry);
       }

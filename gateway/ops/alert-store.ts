@@ -66,13 +66,14 @@ export class AlertStore {
     return { ...(JSON.parse(alert) as Alert), ...rest };
   }
 
-  /** Records a raised alert (idempotent by id). */
-  add(alert: Alert): void {
-    this.db
+  /** Records a raised alert; false when one with that id is already kept (idempotent by id). */
+  add(alert: Alert): boolean {
+    const { changes } = this.db
       .prepare(
         `INSERT OR IGNORE INTO alerts (id, alert, station, kind, raised_at, state) VALUES (?, ?, ?, ?, ?, 'new')`,
       )
       .run(alert.id, JSON.stringify(alert), alert.station, alert.kind, alert.raised_at);
+    return changes === 1;
   }
 
   get(id: string): AlertRecord | null {

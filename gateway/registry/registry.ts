@@ -1,15 +1,15 @@
 /**
  * The gateway's operational state in SQLite (better-sqlite3): the principals allowed on the
- * broker (devices and read-only operators, with scrypt-hashed secrets) and gateway settings
+ * broker (devices and read-only operators, with secrets under a keyed hash: secrets.ts) and gateway settings
  * such as the deployment's pseudonym key. WAL mode, so a crash loses nothing committed.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { isNodeId } from "../../protocol/index.ts";
 import type { Identity } from "../broker/acl.ts";
-import { hashSecret, verifySecret } from "./secrets.ts";
+import { keyedHash, loadPepper, verifyKeyedHash, verifySecret } from "./secrets.ts";
 
 interface PrincipalRow {
   username: string;
@@ -26,11 +26,12 @@ export function deviceUsername(station: string, device: string): string {
 export class Registry {
   /** The gateway's operational database; other stores (alerts) keep their tables in it too. */
   readonly db: Database.Database;
-  /** username → sha256(secret) of the last successful scrypt check, so reconnects stay cheap. */
-  private readonly verified = new Map<string, string>();
+  /** Keys the stored secret hashes; in `pepper` beside the database (never in it). */
+  private readonly pepper: Buffer;
 
   constructor(path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.pepper = path === ":memory:" ? randomBytes(32) : loadPepper(join(dirname(path), "pepper"));
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
@@ -52,7 +53,7 @@ export class Registry {
       throw new Error(`device ${station}/${device}: ids must be 1-32 characters of a-z, 0-9 and "-"`);
     }
     const username = deviceUsername(station, device);
-    this.upsert({ username, role: "device", station, device, secret_hash: await hashSecret(secret) });
+    this.upsert({ username, role: "device", station, device, secret_hash: keyedHash(this.pepper, secret) });
   }
 
   async addOperator(username: string, secret: string): Promise<void> {
@@ -61,7 +62,7 @@ export class Registry {
       role: "operator",
       station: null,
       device: null,
-      secret_hash: await hashSecret(secret),
+      secret_hash: keyedHash(this.pepper, secret),
     });
   }
 
@@ -74,7 +75,6 @@ export class Registry {
            device = excluded.device, secret_hash = excluded.secret_hash`,
       )
       .run(row);
-    this.verified.delete(row.username);
   }
 
   devices(): { station: string; device: string }[] {
@@ -88,11 +88,19 @@ export class Registry {
     const row = this.db.prepare("SELECT * FROM principals WHERE username = ?").get(username) as
       | PrincipalRow
       | undefined;
-    if (!row) return null;
-    const digest = createHash("sha256").update(secret).digest("hex");
-    if (this.verified.get(username) !== digest) {
+    if (!row) {
+      // The same work for an unknown login as for a known one.
+      verifyKeyedHash(this.pepper, secret, keyedHash(this.pepper, ""));
+      return null;
+    }
+    if (row.secret_hash.startsWith("scrypt$")) {
+      // A hash from before the keyed hash: checked the slow way once, then re-keyed.
       if (!(await verifySecret(secret, row.secret_hash))) return null;
-      this.verified.set(username, digest);
+      this.db
+        .prepare("UPDATE principals SET secret_hash = ? WHERE username = ?")
+        .run(keyedHash(this.pepper, secret), username);
+    } else if (!verifyKeyedHash(this.pepper, secret, row.secret_hash)) {
+      return null;
     }
     if (row.role === "device" && row.station && row.device) {
       return { role: "device", username, station: row.station, device: row.device };

@@ -11,6 +11,7 @@
  * Tags are low-cardinality only; pseudonyms and ids are fields.
  */
 import type { Alert, Reject, ScreeningEvent, Telemetry, Verdict } from "../../protocol/index.ts";
+import type { JudgedTime } from "../ingest/clock-rule.ts";
 
 /** A point as the spool keeps it and the `influx` package writes it (timestamp: ns digits). */
 export interface StoredPoint {
@@ -30,20 +31,34 @@ export function fnv1a32(text: string): number {
   return hash >>> 0;
 }
 
-/** Nanosecond timestamp: milliseconds of `iso` followed by six digits from the hash of `id`. */
-export function idempotentTimestamp(iso: string, id: string): string {
-  const ms = Date.parse(iso);
-  if (!Number.isFinite(ms)) throw new Error(`not a timestamp: ${iso}`);
+/** Nanosecond timestamp: the milliseconds `ms` followed by six digits from the hash of `id`. */
+export function idempotentNs(ms: number, id: string): string {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`not a storable time: ${ms} ms`);
   const sub = (fnv1a32(id) % 1_000_000).toString().padStart(6, "0");
   return `${ms}${sub}`;
+}
+
+/** The same for an ISO timestamp the gateway made itself (alerts, rejects). */
+export function idempotentTimestamp(iso: string, id: string): string {
+  return idempotentNs(Date.parse(iso), id);
 }
 
 export function nsFromMs(ms: number): string {
   return `${Math.trunc(ms)}000000`;
 }
 
-export function screeningPoint(event: ScreeningEvent, verdict: Verdict): StoredPoint {
-  return {
+/**
+ * A screening as stored: at `pointNs` (from clock-rule.ts: the device's time when it is trusted,
+ * otherwise the gateway's receive time), with the device's claimed `ts` and a `clock` flag kept
+ * beside it when it was not trusted.
+ */
+export function screeningPoint(
+  event: ScreeningEvent,
+  verdict: Verdict,
+  pointNs: string,
+  time: Pick<JudgedTime, "clock">,
+): StoredPoint {
+  const point: StoredPoint = {
     measurement: "screening",
     tags: { station: event.station, device: event.device, verdict, attempt: String(event.attempt) },
     fields: {
@@ -55,11 +70,22 @@ export function screeningPoint(event: ScreeningEvent, verdict: Verdict): StoredP
       device_verdict: event.verdict,
       policy: event.policy,
     },
-    timestamp: idempotentTimestamp(event.ts, event.id),
+    timestamp: pointNs,
   };
+  if (time.clock !== "ok") {
+    point.fields.clock = time.clock;
+    point.fields.claimed_ts = event.ts;
+  }
+  return point;
 }
 
-export function telemetryPoint(station: string, device: string, t: Telemetry): StoredPoint {
+/** Telemetry is stored at the gateway's receive time: it describes the device now. */
+export function telemetryPoint(
+  station: string,
+  device: string,
+  t: Telemetry,
+  receivedMs: number,
+): StoredPoint {
   const fields: StoredPoint["fields"] = {
     outbox: t.outbox,
     uptime_s: t.uptime_s,
@@ -72,7 +98,7 @@ export function telemetryPoint(station: string, device: string, t: Telemetry): S
     measurement: "telemetry",
     tags: { station, device },
     fields,
-    timestamp: nsFromMs(Date.parse(t.ts)),
+    timestamp: nsFromMs(receivedMs),
   };
 }
 

@@ -14,6 +14,7 @@ import { InfluxSink } from "../../gateway/store/influx-sink.ts";
 import {
   alertPoint,
   gatewayPoint,
+  idempotentTimestamp,
   type StoredPoint,
   screeningPoint,
   statusPoint,
@@ -100,16 +101,21 @@ async function seed(sink: InfluxSink, endMs: number): Promise<number> {
         const ambient = laneAmbientC(lane.kind, outdoorC(WINTER, atMs));
         if (minute % 5 === 0) {
           await push(
-            telemetryPoint(lane.station, lane.device, {
-              v: 1,
-              ts: new Date(atMs).toISOString(),
-              ambient_c: Math.round(ambient * 100) / 100,
-              sensor_ok: true,
-              outbox: 0,
-              uptime_s: day * 86_400 + minute * 60,
-              fw: "0.1.0",
-              config_version: "bench",
-            }),
+            telemetryPoint(
+              lane.station,
+              lane.device,
+              {
+                v: 1,
+                ts: new Date(atMs).toISOString(),
+                ambient_c: Math.round(ambient * 100) / 100,
+                sensor_ok: true,
+                outbox: 0,
+                uptime_s: day * 86_400 + minute * 60,
+                fw: "0.1.0",
+                config_version: "bench",
+              },
+              atMs,
+            ),
           );
         }
         const expected = arrivalsPerMinute(lane.kind, atMs);
@@ -137,7 +143,7 @@ async function seed(sink: InfluxSink, endMs: number): Promise<number> {
             policy: DEFAULT_POLICY.version,
             fw: "0.1.0",
           };
-          await push(screeningPoint(event, verdict));
+          await push(screeningPoint(event, verdict, idempotentTimestamp(ts, event.id), { clock: "ok" }));
           if (verdict === "retest" && rng.chance(0.05)) {
             await push(
               alertPoint(

@@ -1,26 +1,50 @@
 import { describe, expect, it } from "vitest";
 import type { Identity } from "../../../gateway/broker/acl.ts";
+import { DEFAULT_CLOCK_LIMITS } from "../../../gateway/ingest/clock-rule.ts";
 import { Counters } from "../../../gateway/ingest/counters.ts";
-import { Ingest, NotAuthorizedError } from "../../../gateway/ingest/ingest.ts";
+import { EventLedger } from "../../../gateway/ingest/event-ledger.ts";
+import { type AlertLog, Ingest, NotAuthorizedError } from "../../../gateway/ingest/ingest.ts";
 import { RecentIds } from "../../../gateway/ingest/recent-ids.ts";
 import { RetestTracker } from "../../../gateway/ingest/retest-tracker.ts";
 import type { StoredPoint } from "../../../gateway/store/points.ts";
-import { DEFAULT_POLICY, type ScreeningEvent } from "../../../protocol/index.ts";
+import { type Alert, DEFAULT_POLICY, type ScreeningEvent } from "../../../protocol/index.ts";
 import { screening } from "../../support/events.ts";
 import { quietLog } from "../../support/tmp.ts";
 
 const lane: Identity = { role: "device", username: "hw-01/lane-1", station: "hw-01", device: "lane-1" };
 const TOPIC = "checkpoint/v1/hw-01/lane-1/screening";
 
-function rig() {
+/** An alert log as the gateway's SQLite one behaves: one alert per id. */
+export class MemoryAlertLog implements AlertLog {
+  readonly byId = new Map<string, Alert>();
+  add(alert: Alert): boolean {
+    if (this.byId.has(alert.id)) return false;
+    this.byId.set(alert.id, alert);
+    return true;
+  }
+  get(id: string): (Alert & { state: string }) | null {
+    const alert = this.byId.get(id);
+    return alert ? { ...alert, state: "new" } : null;
+  }
+}
+
+interface RigState {
+  ledger: EventLedger;
+  alerts: MemoryAlertLog;
+}
+
+function rig(
+  state: RigState = { ledger: EventLedger.open(":memory:"), alerts: new MemoryAlertLog() },
+  policy = DEFAULT_POLICY,
+) {
   const stored: StoredPoint[] = [];
   const published: { topic: string; payload: Record<string, unknown> }[] = [];
-  let now = Date.parse("2026-11-29T10:00:00Z");
-  let n = 0;
+  const toldClock: string[] = [];
+  let now = Date.now();
   let failNext = false;
   const counters = new Counters();
   const ingest = new Ingest({
-    policy: () => DEFAULT_POLICY,
+    policy: () => policy,
     store: {
       submit: async (points) => {
         if (failNext) {
@@ -32,20 +56,28 @@ function rig() {
     },
     publish: (topic, payload) => published.push({ topic, payload: payload as Record<string, unknown> }),
     now: () => now,
-    newId: () => `01JDALERT${String(n++).padStart(17, "0")}`,
     counters,
+    alerts: state.alerts,
     recent: new RecentIds(1000),
-    retests: new RetestTracker(() => DEFAULT_POLICY.retest_window_s * 1000, 100),
+    ledger: state.ledger,
+    retests: new RetestTracker(() => policy.retest_window_s * 1000, 100),
+    clock: DEFAULT_CLOCK_LIMITS,
+    onWrongClock: (_station, device, judged) => toldClock.push(`${device}:${judged.clock}`),
     log: quietLog,
   });
-  const send = (e: ScreeningEvent | string, topic = TOPIC) =>
-    ingest.handle(lane, "hw-01-lane-1", topic, Buffer.from(typeof e === "string" ? e : JSON.stringify(e)));
+  const sendAs = (who: Identity, e: ScreeningEvent | string, topic: string) =>
+    ingest.handle(who, "hw-01/lane-1", topic, Buffer.from(typeof e === "string" ? e : JSON.stringify(e)));
+  const send = (e: ScreeningEvent | string, topic = TOPIC) => sendAs(lane, e, topic);
   return {
     ingest,
+    state,
     stored,
     published,
     counters,
+    toldClock,
     send,
+    sendAs,
+    now: () => now,
     advance: (ms: number) => {
       now += ms;
     },
@@ -100,9 +132,9 @@ describe("ingest", () => {
     expect(r.counters.duplicates).toBe(0);
   });
 
-  it("raises a missed-retest alert when no attempt 2 comes within the window", async () => {
+  it("raises a missed-retest alert when no attempt 2 comes within the window (an outbox replayed later)", async () => {
     const r = rig();
-    const t0 = Date.now();
+    const t0 = r.now() - 2 * 3_600_000;
     const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
     await r.send(first);
     await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 46 * 60_000).toISOString() }));
@@ -113,7 +145,7 @@ describe("ingest", () => {
 
   it("raises no missed-retest alert when the retest comes in time", async () => {
     const r = rig();
-    const t0 = Date.now();
+    const t0 = r.now() - 2 * 3_600_000;
     const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
     await r.send(first);
     await r.send(
@@ -134,17 +166,18 @@ describe("ingest", () => {
     const r = rig();
     await r.send('{"subject":"RAW-CODE-998877", oops');
     const reject = r.published.find((p) => p.topic === "checkpoint/v1/rejects");
-    expect(reject?.payload).toMatchObject({ reason: "json", client: "hw-01-lane-1", topic: TOPIC });
+    expect(reject?.payload).toMatchObject({ reason: "json", client: "hw-01/lane-1", topic: TOPIC });
     expect(JSON.stringify(r.published)).not.toContain("RAW-CODE-998877");
     expect(JSON.stringify(r.stored)).not.toContain("RAW-CODE-998877");
     expect(r.stored[0]?.measurement).toBe("reject");
     expect(r.counters.rejectsByReason.json).toBe(1);
   });
 
-  it("rejects an unknown channel under the device's own prefix as a wrong topic", async () => {
+  it("refuses an unknown channel under the device's own prefix (the broker closes the connection)", async () => {
     const r = rig();
-    await r.send(screening(), "checkpoint/v1/hw-01/lane-1/screenings");
-    expect(r.counters.rejectsByReason.topic).toBe(1);
+    await expect(r.send(screening(), "checkpoint/v1/hw-01/lane-1/screenings")).rejects.toBeInstanceOf(
+      NotAuthorizedError,
+    );
   });
 
   it("refuses a publish under another device's topic (the broker closes the connection)", async () => {
@@ -169,5 +202,102 @@ describe("ingest", () => {
     expect(r.stored.filter((p) => p.measurement === "device_status").map((p) => p.fields.online)).toEqual([
       1, 0, 1, 0,
     ]);
+  });
+
+  it("raises one fever alert for a fever event retried after a failed commit", async () => {
+    const r = rig();
+    const e = screening({ body_c: 38.4, attempt: 2 });
+    r.failNextCommit();
+    await expect(r.send(e)).rejects.toThrow(/disk full/);
+    await r.send(e);
+    await r.send(e);
+    const fevers = r.published.filter((p) => p.payload.kind === "fever");
+    expect(fevers).toHaveLength(1);
+    expect(r.stored.filter((p) => p.measurement === "alert")).toHaveLength(1);
+    expect(r.counters.alerts).toBe(1);
+  });
+
+  it("after a restart, writes a replayed event as the very same point and raises no second alert, even under a changed policy", async () => {
+    const first = rig();
+    const e = screening({ body_c: 37.7, attempt: 2 });
+    await first.send(e);
+    expect(first.stored[0]?.tags.verdict).toBe("fever");
+    // A new process: fresh memory, the same SQLite ledger and alert log, a stricter policy.
+    const later = rig(first.state, { ...DEFAULT_POLICY, version: "fp-next", confirm_line_c: 38.0 });
+    await later.send(e);
+    expect(later.stored.find((p) => p.measurement === "screening")).toEqual(first.stored[0]);
+    expect(later.published).toEqual([]);
+    expect(later.counters.duplicates).toBe(1);
+    expect(later.counters.alerts).toBe(0);
+  });
+
+  it.each([
+    ["no real date", "2026-13-01T00:00:00.000Z", "invalid"],
+    ["February 30", "2026-02-30T08:00:00.000Z", "invalid"],
+    ["a leap second", "2016-12-31T23:59:60.000Z", "invalid"],
+    ["1970", "1970-01-01T00:00:05.000Z", "behind"],
+    ["9999", "9999-12-31T23:59:59.999Z", "ahead"],
+  ])("keeps a screening whose ts is %s, at the receive time, flagged, and tells the lane", async (_what, ts, clock) => {
+    const r = rig();
+    const e = screening({ ts, id: "01JDAZZZZZZZZZZZZZZZZZZZZZ" });
+    await expect(r.send(e)).resolves.toBe(true);
+    const p = r.stored.find((x) => x.measurement === "screening");
+    expect(p?.timestamp.slice(0, -6)).toBe(String(r.now()));
+    expect(p?.fields).toMatchObject({ clock, claimed_ts: ts });
+    expect(r.toldClock).toEqual([`lane-1:${clock}`]);
+    expect(r.counters.clockFlagged).toBe(1);
+    // A replay a minute later is the same point, not a second one at a new receive time.
+    r.advance(60_000);
+    await r.send(e);
+    expect(r.stored.filter((x) => x.measurement === "screening")).toHaveLength(1);
+  });
+
+  it("refuses telemetry whose ts is no date, with reason 'timestamp', and stores the next one", async () => {
+    const r = rig();
+    const telemetry = (ts: string) =>
+      JSON.stringify({
+        v: 1,
+        ts,
+        ambient_c: 5,
+        sensor_ok: true,
+        outbox: 0,
+        uptime_s: 9,
+        fw: "x",
+        config_version: "y",
+      });
+    const topic = "checkpoint/v1/hw-01/lane-1/telemetry";
+    await expect(r.send(telemetry("2026-13-01T00:00:00.000Z"), topic)).resolves.toBe(false);
+    expect(r.counters.rejectsByReason.timestamp).toBe(1);
+    await expect(r.send(telemetry(new Date().toISOString()), topic)).resolves.toBe(true);
+    expect(r.stored.map((p) => p.measurement)).toEqual(["reject", "telemetry"]);
+  });
+
+  it("does not let one lane's clock expire a retest taken at another lane", async () => {
+    const r = rig();
+    const lane2: Identity = { role: "device", username: "hw-01/lane-2", station: "hw-01", device: "lane-2" };
+    const t0 = r.now();
+    const waiting = screening({ body_c: 37.6, ts: new Date(t0).toISOString() });
+    await r.send(waiting);
+    // Lane 2 runs 40 minutes ahead (within nothing the gateway trusts) and then a day ahead.
+    for (const ahead of [40 * 60_000, 86_400_000]) {
+      const e = screening({ device: "lane-2", body_c: 36.5, ts: new Date(t0 + ahead).toISOString() });
+      await r.sendAs(lane2, e, "checkpoint/v1/hw-01/lane-2/screening");
+    }
+    r.advance(60_000);
+    await r.ingest.sweepRetests();
+    expect(r.published.filter((p) => p.payload.kind === "missed-retest")).toEqual([]);
+  });
+
+  it("refuses a device's publish on its own config topic", async () => {
+    const r = rig();
+    await expect(r.send('{"v":1}', "checkpoint/v1/hw-01/lane-1/config")).rejects.toBeInstanceOf(
+      NotAuthorizedError,
+    );
+  });
+
+  it("resolves false for a rejected payload, so the broker does not forward it", async () => {
+    const r = rig();
+    await expect(r.send("<script>alert(1)</script>")).resolves.toBe(false);
+    await expect(r.send(screening())).resolves.toBe(true);
   });
 });

@@ -2,10 +2,19 @@ import { describe, expect, it } from "vitest";
 import { idempotentTimestamp, screeningPoint } from "../../../gateway/store/points.ts";
 import { screening } from "../../support/events.ts";
 
+const OK = { clock: "ok" } as const;
+
 describe("InfluxDB points", () => {
+  it("refuses a time InfluxDB could never store, before any write", () => {
+    expect(() => idempotentTimestamp("2026-13-01T00:00:00.000Z", "x")).toThrow(RangeError);
+  });
+
   it("derives the same nanosecond timestamp for a replay of the same event", () => {
     const e = screening();
-    expect(screeningPoint(e, e.verdict)).toEqual(screeningPoint({ ...e }, e.verdict));
+    const ns = idempotentTimestamp(e.ts, e.id);
+    expect(screeningPoint(e, e.verdict, ns, OK)).toEqual(
+      screeningPoint({ ...e }, e.verdict, idempotentTimestamp(e.ts, e.id), OK),
+    );
   });
 
   it("keeps the event's millisecond and puts the id's hash in the sub-millisecond digits", () => {
@@ -18,7 +27,8 @@ describe("InfluxDB points", () => {
   });
 
   it("tags only low-cardinality values; the pseudonym and id are fields", () => {
-    const p = screeningPoint(screening(), "pass");
+    const e = screening();
+    const p = screeningPoint(e, "pass", idempotentTimestamp(e.ts, e.id), OK);
     expect(Object.keys(p.tags).sort()).toEqual(["attempt", "device", "station", "verdict"]);
     expect(p.fields.subject).toMatch(/^h1:/);
     expect(typeof p.fields.id).toBe("string");
@@ -26,7 +36,7 @@ describe("InfluxDB points", () => {
 
   it("stores the gateway's verdict as the tag and the device's as a field", () => {
     const e = screening({ body_c: 37.6, attempt: 2, verdict: "pass" });
-    const p = screeningPoint(e, "fever");
+    const p = screeningPoint(e, "fever", idempotentTimestamp(e.ts, e.id), OK);
     expect(p.tags.verdict).toBe("fever");
     expect(p.fields.device_verdict).toBe("pass");
   });

@@ -9,13 +9,14 @@ function retest(subject: string, tsMs: number, receivedMs: number, station = "hw
 }
 
 describe("missed-retest tracking", () => {
-  it("reports a retest as missed once the station's own clock passes the window", () => {
+  it("reports a retest as missed once the device's own clock passes the window", () => {
     const t = new RetestTracker(() => WINDOW, 100);
-    t.addRetest(retest("s1", T0, 1000));
-    t.observe("hw-01", T0 + WINDOW - 1);
-    expect(t.takeExpired(1000)).toEqual([]);
-    t.observe("hw-01", T0 + WINDOW + 1);
-    expect(t.takeExpired(1000).map((p) => p.subject)).toEqual(["s1"]);
+    t.addRetest(retest("s1", T0, T0));
+    const now = T0 + 2 * WINDOW;
+    t.observe("hw-01", "lane-1", T0 + WINDOW - 1, now);
+    expect(t.takeExpired(T0)).toEqual([]);
+    t.observe("hw-01", "lane-1", T0 + WINDOW + 1, now);
+    expect(t.takeExpired(T0 + WINDOW + 1).map((p) => p.subject)).toEqual(["s1"]);
     expect(t.size).toBe(0);
   });
 
@@ -35,11 +36,19 @@ describe("missed-retest tracking", () => {
     expect(t.size).toBe(1);
   });
 
-  it("does not let another station's clock expire a retest", () => {
+  it("does not let another station's or another lane's clock expire a retest", () => {
     const t = new RetestTracker(() => WINDOW, 100);
-    t.addRetest(retest("s1", T0, 0));
-    t.observe("cm-01", T0 + 10 * WINDOW);
-    expect(t.takeExpired(0)).toEqual([]);
+    t.addRetest(retest("s1", T0, T0));
+    t.observe("cm-01", "lane-1", T0 + 10 * WINDOW, T0 + 10 * WINDOW);
+    t.observe("hw-01", "lane-2", T0 + 10 * WINDOW, T0 + 10 * WINDOW);
+    expect(t.takeExpired(T0 + 1000)).toEqual([]);
+  });
+
+  it("never lets a device's clock run ahead of the gateway's", () => {
+    const t = new RetestTracker(() => WINDOW, 100);
+    t.addRetest(retest("s1", T0, T0));
+    t.observe("hw-01", "lane-1", Date.parse("9999-12-31T00:00:00Z"), T0 + 1000);
+    expect(t.takeExpired(T0 + 2000)).toEqual([]);
   });
 
   it("stays bounded: past capacity the oldest is handed back as missed and counted", () => {
