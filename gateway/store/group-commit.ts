@@ -7,15 +7,16 @@
  * InfluxDB took the batch, or, when InfluxDB is down or slow, when the batch is fsync'd in the disk
  * spool. While anything is spooled, new batches go to the spool too (so storage order is kept) and
  * a replayer drains the spool into InfluxDB oldest first, probing with exponential backoff.
- * A batch InfluxDB refuses as malformed (a 400) is set aside in `refused.jsonl` beside the spool
- * instead of being retried forever.
+ * A point InfluxDB could never take (a 400, or one that cannot be serialised) is set aside alone in
+ * `refused.jsonl` beside the spool, with its reason, instead of being retried forever or taking its
+ * batch with it.
  *
  * Backpressure: a submit resolves only after its commit, and aedes reads no more from a socket
  * until the publishes of its last read are authorised, so memory stays bounded by connections.
  */
 import { appendFile, open } from "node:fs/promises";
 import { join } from "node:path";
-import type { StoredPoint } from "./points.ts";
+import { pointProblem, type StoredPoint } from "./points.ts";
 import { type PointSink, StoreError } from "./sink.ts";
 import type { Spool } from "./spool.ts";
 
@@ -163,15 +164,10 @@ export class GroupCommit {
   private async writeDirect(points: StoredPoint[]): Promise<boolean> {
     const started = performance.now();
     try {
-      await this.sink.write(points);
+      await this.writeOrSetAside(points);
       this.stats.writeMs = performance.now() - started;
-      this.stats.stored += points.length;
       return true;
     } catch (error) {
-      if (error instanceof StoreError && !error.retryable) {
-        await this.setAside(points, error);
-        return true;
-      }
       if (this.mode === "direct") {
         this.log.warn(
           { err: (error as Error).message },
@@ -180,6 +176,32 @@ export class GroupCommit {
       }
       this.enterSpooling();
       return false;
+    }
+  }
+
+  /**
+   * Writes the points; a point InfluxDB could never take is set aside alone, with its reason, and
+   * never blocks the others: points that cannot be serialised are taken out first, and a batch
+   * InfluxDB refuses as malformed is split in halves until the refused points stand alone.
+   * Throws (retryable) when InfluxDB is unreachable.
+   */
+  private async writeOrSetAside(points: StoredPoint[]): Promise<void> {
+    const good: StoredPoint[] = [];
+    for (const p of points) {
+      const problem = pointProblem(p);
+      if (problem === null) good.push(p);
+      else await this.setAside([p], new StoreError(problem, false));
+    }
+    if (good.length === 0) return;
+    try {
+      await this.sink.write(good);
+      this.stats.stored += good.length;
+    } catch (error) {
+      if (!(error instanceof StoreError) || error.retryable) throw error;
+      if (good.length === 1) return this.setAside(good, error);
+      const half = Math.ceil(good.length / 2);
+      await this.writeOrSetAside(good.slice(0, half));
+      await this.writeOrSetAside(good.slice(half));
     }
   }
 
@@ -252,15 +274,10 @@ export class GroupCommit {
       this.mode = "direct";
       return "drained";
     }
-    try {
-      await this.sink.write(batch.points);
-    } catch (error) {
-      if (!(error instanceof StoreError && !error.retryable)) throw error;
-      await this.setAside(batch.points, error);
-    }
+    const storedBefore = this.stats.stored;
+    await this.writeOrSetAside(batch.points);
     await batch.ack();
-    this.stats.replayed += batch.points.length;
-    this.stats.stored += batch.points.length;
+    this.stats.replayed += this.stats.stored - storedBefore;
     return "more";
   }
 

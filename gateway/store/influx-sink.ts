@@ -22,6 +22,26 @@ export interface InfluxSinkOptions {
 
 export const RAW_RETENTION_POLICY = "raw";
 
+/**
+ * What a failed write means, by its cause rather than its wording: an HTTP answer the data caused
+ * (400 bad points, 413 too large) will not change on retry; anything else (a 5xx, a refused
+ * connection, a timeout, a 401 from a changed password, a 404 for a dropped database) is the
+ * server's or the setup's and is worth retrying from the spool. Points that cannot even be
+ * serialised never get here: the group commit checks them first (points.ts pointProblem).
+ */
+export function classifyWriteError(error: Error, databaseMissing: () => void): StoreError {
+  // node-influx's RequestError (not exported by the package) carries the HTTP response.
+  const status = (error as { res?: { statusCode?: unknown } }).res?.statusCode;
+  if (typeof status === "number") {
+    if (status === 404) databaseMissing();
+    return new StoreError(
+      `InfluxDB refused the write (HTTP ${status}): ${error.message}`,
+      ![400, 413].includes(status),
+    );
+  }
+  return new StoreError(`InfluxDB write failed: ${error.message}`, true);
+}
+
 export class InfluxSink implements PointSink {
   readonly client: InfluxDB;
   private prepared = false;
@@ -67,11 +87,9 @@ export class InfluxSink implements PointSink {
       }
       await this.client.writePoints(points, { precision: "n" });
     } catch (error) {
-      const message = (error as Error).message;
-      // node-influx puts the HTTP status in the message: a 400 is the data's fault, not the server's.
-      if (/database not found/i.test(message)) this.prepared = false;
-      const refused = /\b400\b|partial write|field type conflict|unable to parse/i.test(message);
-      throw new StoreError(`InfluxDB write failed: ${message}`, !refused);
+      throw classifyWriteError(error as Error, () => {
+        this.prepared = false;
+      });
     }
   }
 

@@ -141,3 +141,24 @@ export function rejectPoint(reject: Reject): StoredPoint {
 export function gatewayPoint(instance: string, counters: Record<string, number>, atMs: number): StoredPoint {
   return { measurement: "gateway", tags: { instance }, fields: { ...counters }, timestamp: nsFromMs(atMs) };
 }
+
+const NS_DIGITS = /^[1-9]\d{0,18}$/;
+/** Line protocol has no representation for these: a point holding one can never be written. */
+const MAX_NS = 9_223_372_036_854_775_806n;
+
+/** Why InfluxDB could never take this point (so it is set aside alone), or null when it could. */
+export function pointProblem(point: StoredPoint): string | null {
+  if (!NS_DIGITS.test(point.timestamp) || BigInt(point.timestamp) > MAX_NS) {
+    return `timestamp "${point.timestamp.slice(0, 32)}" is not a storable nanosecond time`;
+  }
+  const fields = Object.entries(point.fields);
+  if (fields.length === 0) return "a point needs at least one field";
+  for (const [name, value] of fields) {
+    if (typeof value === "number" && !Number.isFinite(value)) return `field ${name} is not a finite number`;
+    if (value === undefined || value === null) return `field ${name} has no value`;
+  }
+  for (const [name, value] of Object.entries(point.tags)) {
+    if (typeof value !== "string" || value === "") return `tag ${name} is empty`;
+  }
+  return null;
+}

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GroupCommit } from "../../../gateway/store/group-commit.ts";
 import type { StoredPoint } from "../../../gateway/store/points.ts";
@@ -104,6 +106,39 @@ describe("group commit", () => {
     expect(c.stats.refused).toBe(1);
     expect(c.mode).toBe("direct");
     await c.stop();
+  });
+
+  it("sets aside only the point InfluxDB refuses; the rest of its batch is stored", async () => {
+    // Like InfluxDB: a batch holding one malformed point is refused whole with a 400.
+    class Picky extends MemorySink {
+      override async write(points: StoredPoint[]): Promise<void> {
+        if (points.some((p) => p.fields.id === "id-13")) throw new StoreError("400 unable to parse", false);
+        return super.write(points);
+      }
+    }
+    const picky = new Picky();
+    const c = new GroupCommit(
+      picky,
+      spool,
+      { maxBatch: 100, lingerMs: 20, maxInFlight: 1, retryMinMs: 10, retryMaxMs: 10, dir: dir.path },
+      quietLog,
+    );
+    await Promise.all(Array.from({ length: 40 }, (_, i) => c.submit([point(i)])));
+    expect(picky.points.size).toBe(39);
+    expect(c.stats.refused).toBe(1);
+    expect(c.mode).toBe("direct");
+    const refused = readFileSync(join(dir.path, "refused.jsonl"), "utf8").trim().split("\n");
+    expect(refused).toHaveLength(1);
+    await c.stop();
+  });
+
+  it("sets aside a point that cannot be serialised before any write, alone, and stays direct", async () => {
+    const bad: StoredPoint = { ...point(7), timestamp: "NaN000000" };
+    await Promise.all([commit.submit([point(1)]), commit.submit([bad]), commit.submit([point(2)])]);
+    expect(sink.points.size).toBe(2);
+    expect(commit.stats.refused).toBe(1);
+    expect(commit.mode).toBe("direct");
+    expect(commit.spoolBytes).toBe(0);
   });
 
   it("fails the submit when neither the store nor the spool can keep it", async () => {
