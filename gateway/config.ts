@@ -64,7 +64,7 @@ export const CONFIG_KEYS: Key[] = [
   { name: "BACKUP_DIR", doc: "folder for backups of the SQLite database", default: "(DATA_DIR/backups)" },
   {
     name: "BACKUP_INTERVAL_S",
-    doc: "seconds between backups of the SQLite database; 0 = no scheduled backups",
+    doc: "seconds between backups of the SQLite database (at most a week); 0 = no scheduled backups",
     default: "21600",
   },
   { name: "BACKUP_KEEP", doc: "how many backups are kept (the oldest are deleted)", default: "14" },
@@ -202,7 +202,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     influxTimeoutMs: number("INFLUX_TIMEOUT_MS", 100, 600_000),
     dataDir: text("DATA_DIR"),
     backupDir: raw("BACKUP_DIR") ?? join(text("DATA_DIR"), "backups"),
-    backupIntervalMs: number("BACKUP_INTERVAL_S", 0, 30 * 86_400) * 1000,
+    // At most a week: a longer Node timer (past 2^31 ms) would fire at once.
+    backupIntervalMs: number("BACKUP_INTERVAL_S", 0, 7 * 86_400) * 1000,
     backupKeep: number("BACKUP_KEEP", 1, 10_000),
     spoolMaxBytes: number("SPOOL_MAX_BYTES", 1_048_576, Number.MAX_SAFE_INTEGER),
     batchMax: number("BATCH_MAX", 1, 100_000),

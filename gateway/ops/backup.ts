@@ -456,7 +456,15 @@ export interface RestoreResult {
   previous: string | null;
   /** Console sessions dropped from the restored copy: everyone logs in again. */
   sessionsCleared: number;
+  /** What the operator must still do before starting the gateway. */
+  warnings: string[];
 }
+
+/**
+ * The key of the lanes' and operators' secret hashes, kept beside the database and never in it
+ * (gateway/registry/registry.ts), so it is in no backup of the database either.
+ */
+const PEPPER_FILE = "pepper";
 
 /**
  * Puts the backup `file` in place as `dataDir/gateway.db`, with the gateway stopped.
@@ -487,6 +495,7 @@ export function restoreDatabase(file: string, dataDir: string, now: () => number
   const copy = join(dataDir, `${DB_FILE}.restoring-${process.pid}`);
   removeQuietly(copy);
   let sessionsCleared = 0;
+  const warnings: string[] = [];
   try {
     copyFileSync(file, copy, constants.COPYFILE_EXCL);
     chmodSync(copy, 0o600);
@@ -495,6 +504,17 @@ export function restoreDatabase(file: string, dataDir: string, now: () => number
     const db = new Database(copy, { fileMustExist: true });
     try {
       sessionsCleared = db.prepare("DELETE FROM sessions").run().changes;
+      const keyed = db
+        .prepare("SELECT count(*) FROM principals WHERE secret_hash LIKE 'hmac$%'")
+        .pluck()
+        .get();
+      if (Number(keyed) > 0 && !existsSync(join(dataDir, PEPPER_FILE))) {
+        warnings.push(
+          `${join(dataDir, PEPPER_FILE)} is missing: the lanes' and operators' secrets in this backup are keyed ` +
+            "with it. Copy the pepper file from the old DATA_DIR (or its own backup) before starting the " +
+            "gateway, or every lane will be refused and has to be registered again.",
+        );
+      }
     } finally {
       db.close();
     }
@@ -545,5 +565,5 @@ export function restoreDatabase(file: string, dataDir: string, now: () => number
     }
   }
   fsyncPath(dataDir);
-  return { restored: live, from: file, previous: moved ? previous : null, sessionsCleared };
+  return { restored: live, from: file, previous: moved ? previous : null, sessionsCleared, warnings };
 }
