@@ -33,8 +33,8 @@ describe("dashboards against seeded data", () => {
     await fleet.start();
     await eventually(() => fleet.stats().screenings >= 400, 60_000);
     // One malformed message, so the rejects panel has something to show.
-    const bad = await ctx.gw.connectDevice("hw-01", "lane-1", { clientId: "seed-bad" });
-    await bad.publishAsync(deviceTopic("hw-01", "lane-1", "screening"), "{", { qos: 1 });
+    const bad = await ctx.gw.connectDevice("hw-01", "lane-bad");
+    await bad.publishAsync(deviceTopic("hw-01", "lane-bad", "screening"), "{", { qos: 1 });
     await bad.endAsync();
     await fleet.stop();
     // A duty officer closes one fever alert with a confirming clinical reading.

@@ -38,12 +38,12 @@ describe("gateway crash", () => {
     await gateway.start();
     // A device with mqtt.js's own resend: unacknowledged publishes are sent again on reconnect.
     const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, {
-      clientId: "crash-lane-1",
+      clientId: "crash/lane-1",
       username: "crash/lane-1",
       password: secret,
       reconnectPeriod: 200,
     });
-    const stream = new ScreeningStream(device, "crash", "lane-1", 100);
+    const stream = new ScreeningStream(device, "crash", "lane-1", 100, 25);
     stream.start(4000, 0);
 
     // 1. Killed while writing straight to InfluxDB.
@@ -83,5 +83,18 @@ describe("gateway crash", () => {
     for (const id of ackedBeforeFirstKill) expect(storedSet.has(id)).toBe(true);
     for (const id of ackedBeforeSecondKill) expect(storedSet.has(id)).toBe(true);
     expect(storedSet).toEqual(new Set(stream.sent.map((e) => e.id)));
+    // Every fever raised exactly one alert, across two crashes and the resends they caused:
+    // one alert point per fever event, and the gateway's SQLite alert log agrees.
+    const fevers = stream.sent.filter((e) => e.attempt === 2).map((e) => e.id);
+    const alertRows = await influx.query<{ event_id: string }>(
+      `SELECT "event_id" FROM "alert" WHERE "station" = 'crash' AND "kind" = 'fever'`,
+    );
+    expect(alertRows.map((r) => r.event_id).sort()).toEqual([...fevers].sort());
+    const log = new Registry(join(dataDir, "gateway.db"));
+    const kept = log.db.prepare("SELECT count(*) AS n FROM alerts WHERE kind = 'fever'").get() as {
+      n: number;
+    };
+    log.close();
+    expect(kept.n).toBe(fevers.length);
   });
 });

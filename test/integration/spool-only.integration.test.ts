@@ -44,7 +44,7 @@ describe("spool-only mode", () => {
     const secret = newSecret();
     await first.registry.addDevice("spool", "lane-1", secret);
     const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.broker.port}`, {
-      clientId: "spool-lane-1",
+      clientId: "spool/lane-1",
       username: "spool/lane-1",
       password: secret,
       reconnectPeriod: 0,

@@ -17,6 +17,8 @@ export class ScreeningStream {
     private readonly station: string,
     private readonly device: string,
     private readonly window = 50,
+    /** Every n-th event is a confirmed fever (attempt 2, 38.5 °C), which raises an alert; 0: none. */
+    private readonly feverEvery = 0,
   ) {}
 
   /** Publishes `count` events, at most `window` unacknowledged at a time, pacing `gapMs` apart. */
@@ -26,7 +28,12 @@ export class ScreeningStream {
       let inflight = 0;
       for (let i = 0; i < count && this.running; i++) {
         while (inflight >= this.window) await new Promise((r) => setTimeout(r, 2));
-        const e = screening({ station: this.station, device: this.device, body_c: 36 + (i % 100) / 100 });
+        const fever = this.feverEvery > 0 && i % this.feverEvery === 0;
+        const e = screening({
+          station: this.station,
+          device: this.device,
+          ...(fever ? { body_c: 38.5, attempt: 2 } : { body_c: 36 + (i % 100) / 100 }),
+        });
         this.sent.push(e);
         inflight++;
         this.client.publish(
