@@ -19,6 +19,8 @@ export interface InfluxdHandle {
   stop(): Promise<void>;
   /** Starts it again after stop(), on the same folder and port. */
   restart(): Promise<void>;
+  /** The running server's process id (chaos runs pause it with SIGSTOP); undefined when stopped. */
+  pid(): number | undefined;
 }
 
 export function influxdInstalled(): boolean {
@@ -112,5 +114,6 @@ export async function startInfluxd(dir: string, options: { port?: number } = {})
     clearTimeout(timer);
   };
   await launch();
-  return { url, port, dir, stop, restart: launch };
+  const pid = () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined);
+  return { url, port, dir, stop, restart: launch, pid };
 }

@@ -1,0 +1,65 @@
+/**
+ * `npm run chaos`: the full chaos run (about ten minutes; see test/chaos/run.ts for the faults and
+ * what is measured). Prints progress on stderr, writes test/bench/results/chaos.json and prints the
+ * same JSON last on stdout. `--short` runs the short version that `npm test` runs
+ * (test/chaos/chaos.e2e.test.ts) and leaves the results file alone. Ctrl-C stops the run and
+ * cleans up (child processes, the spool's tmpfs, temporary folders).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Args } from "../../simulator/args.ts";
+import { FULL_RUN, runChaos, SHORT_RUN } from "./run.ts";
+
+const RESULTS = resolve(import.meta.dirname, "../bench/results");
+
+/** The commit the gateway code comes from, marked "+changes" when the checkout differs from it. */
+function codeLabel(): string {
+  if (process.env.CHAOS_CODE_LABEL) return process.env.CHAOS_CODE_LABEL;
+  try {
+    const git = (...a: string[]) =>
+      execFileSync("git", a, { cwd: resolve(import.meta.dirname, "../.."), stdio: "pipe" })
+        .toString()
+        .trim();
+    const dirty = git("status", "--porcelain", "--", "gateway", "protocol").length > 0;
+    return `${git("rev-parse", "--short", "HEAD")}${dirty ? "+changes" : ""}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function main(): Promise<void> {
+  const args = new Args(process.argv.slice(2));
+  const short = args.flag("short");
+  const abort = new AbortController();
+  const stop = () => {
+    process.stderr.write("chaos: stopping and cleaning up…\n");
+    abort.abort();
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const base = short ? SHORT_RUN : FULL_RUN;
+  const report = await runChaos({
+    ...base,
+    devices: args.number("devices", base.devices, 1, 200),
+    ratePerDevice: args.number("rate", base.ratePerDevice, 0.1, 50),
+    log: (line) => process.stderr.write(`${line}\n`),
+    signal: abort.signal,
+    code: codeLabel(),
+  });
+  const json = JSON.stringify(report, null, 2);
+  if (!short) {
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, "chaos.json"), `${json}\n`);
+    process.stderr.write(`chaos: wrote ${join(RESULTS, "chaos.json")}\n`);
+  }
+  process.stdout.write(`${json}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    process.stderr.write(`chaos run failed: ${error.stack ?? error.message}\n`);
+    process.exit(1);
+  },
+);
