@@ -5,8 +5,9 @@
  * so ids still sort by time, and its 80 random bits are the first 80 bits of
  * SHA-256(kind, cause key).
  *
- * Cause keys: a fever → the screening's event id (time: the id's own ULID time, the same on every
- * delivery, whatever the gateway makes of the lane's clock); a missed retest → the retest's event id; a device
+ * Cause keys: a fever → the screening's device and event id (time: the id's own ULID time, the same
+ * on every delivery, whatever the gateway makes of the lane's clock); a missed retest → the retest's
+ * device and event id; a device
  * going offline → the device and the moment its session began (one alert per lost session).
  */
 import { createHash } from "node:crypto";

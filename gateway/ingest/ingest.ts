@@ -1,6 +1,6 @@
 /**
  * The ingest pipeline, run for every device publish before it is acknowledged:
- *   ACL → decode (size, JSON, version, schema, topic agreement) → dedupe by event id →
+ *   ACL → decode (size, JSON, version, schema, topic agreement) → dedupe by device + event id →
  *   re-classify with the gateway's policy (count disagreements) → alerts, published at once →
  *   store (resolves when durable; the broker sends PUBACK only then).
  * A rejected message is acknowledged once its reject record is durable, and is published on the
@@ -39,6 +39,11 @@ import { decodeDeviceMessage } from "./decode.ts";
 import type { EventLedger, LedgerEntry } from "./event-ledger.ts";
 import type { RecentIds } from "./recent-ids.ts";
 import type { PendingRetest, RetestTracker } from "./retest-tracker.ts";
+
+/** The identity of an event: its id within the device that made it. */
+function eventKey(event: ScreeningEvent): string {
+  return `${event.station}/${event.device}/${event.id}`;
+}
 
 export class NotAuthorizedError extends Error {
   constructor(who: string, topic: string) {
@@ -144,16 +149,19 @@ export class Ingest {
 
   private async screening(event: ScreeningEvent): Promise<void> {
     const { counters, recent, retests, ledger } = this.deps;
-    const seen = recent.get(event.id);
+    // An id is the device's idempotency key: unique per device, not across devices. Keyed by the
+    // device too, one lane's id (a bug, a clone, a hostile lane) can never suppress another's event.
+    const key = eventKey(event);
+    const seen = recent.get(key);
     if (seen !== undefined) {
       counters.duplicates++;
       if (seen !== true) await seen;
       return;
     }
-    const known = ledger.lookup(event.id);
+    const known = ledger.lookup(key);
     if (known !== undefined) {
       counters.duplicates++;
-      return this.track(event.id, this.replay(event, known));
+      return this.track(key, this.replay(event, known));
     }
     const now = this.deps.now();
     const time = judgeTimestamp(event.ts, now, this.deps.clock);
@@ -176,7 +184,7 @@ export class Ingest {
     if (event.attempt === 2) retests.resolve(event.station, event.subject);
     if (verdict === "fever") {
       counters.fevers++;
-      const alert = this.raise("fever", event.station, event.device, ulidTimeMs(event.id), event.id, event);
+      const alert = this.raise("fever", event.station, event.device, ulidTimeMs(event.id), key, event);
       if (alert) points.push(alert);
     } else if (verdict === "retest") {
       const evicted = retests.addRetest({
@@ -193,21 +201,21 @@ export class Ingest {
     counters.screenings++;
     const durable = Promise.all([
       this.deps.store.submit(points),
-      ledger.record({ id: event.id, pointNs, verdict, receivedMs: now }),
+      ledger.record({ id: key, pointNs, verdict, receivedMs: now }),
     ]).then(
       () => undefined,
       (error: Error) => {
         // Not stored: its retry is a first delivery, not a replay. (Should the gateway die before
         // this, the retry takes the replay path, which writes the same points: nothing is lost.)
         try {
-          ledger.forget(event.id);
+          ledger.forget(key);
         } catch {
           // the ledger's own failure: the replay path covers it
         }
         throw error;
       },
     );
-    return this.track(event.id, durable);
+    return this.track(key, durable);
   }
 
   /** Holds duplicates of an event whose commit is under way until it is durable. */
@@ -236,7 +244,7 @@ export class Ingest {
         event.station,
         event.device,
         ulidTimeMs(event.id),
-        event.id,
+        eventKey(event),
         event,
       );
       const kept = this.deps.alerts.get(alert.id);
@@ -253,7 +261,8 @@ export class Ingest {
   }
 
   private missedRetest(p: PendingRetest, points: StoredPoint[]): void {
-    const alert = this.raise("missed-retest", p.station, p.device, p.tsMs, p.eventId, {
+    const cause = `${p.station}/${p.device}/${p.eventId}`;
+    const alert = this.raise("missed-retest", p.station, p.device, p.tsMs, cause, {
       subject: p.subject,
       id: p.eventId,
       body_c: p.bodyC,

@@ -300,4 +300,19 @@ describe("ingest", () => {
     await expect(r.send("<script>alert(1)</script>")).resolves.toBe(false);
     await expect(r.send(screening())).resolves.toBe(true);
   });
+
+  it("keeps event ids per device: another lane reusing an id suppresses neither event nor its alert", async () => {
+    const r = rig();
+    const lane2: Identity = { role: "device", username: "hw-01/lane-2", station: "hw-01", device: "lane-2" };
+    const mine = screening({ body_c: 38.3, attempt: 2 });
+    const copy = screening({ id: mine.id, device: "lane-2", body_c: 38.1, attempt: 2 });
+    await r.sendAs(lane2, copy, "checkpoint/v1/hw-01/lane-2/screening");
+    await r.send(mine);
+    expect(r.stored.filter((p) => p.measurement === "screening").map((p) => p.tags.device)).toEqual([
+      "lane-2",
+      "lane-1",
+    ]);
+    expect(r.published.filter((p) => p.payload.kind === "fever")).toHaveLength(2);
+    expect(r.counters.duplicates).toBe(0);
+  });
 });
