@@ -15,7 +15,7 @@ const lane: Identity = { role: "device", username: "hw-01/lane-1", station: "hw-
 const TOPIC = "checkpoint/v1/hw-01/lane-1/screening";
 
 /** An alert log as the gateway's SQLite one behaves: one alert per id. */
-export class MemoryAlertLog implements AlertLog {
+class MemoryAlertLog implements AlertLog {
   readonly byId = new Map<string, Alert>();
   add(alert: Alert): boolean {
     if (this.byId.has(alert.id)) return false;
