@@ -35,6 +35,8 @@ export interface GatewayConfig {
   policy: FeverPolicy;
   /** How far a screening's timestamp may be from the gateway's clock and still be trusted. */
   clock: ClockLimits;
+  /** A device gone longer than this (its last will fired) raises a device-offline alert. */
+  offlineGraceMs: number;
   logLevel: string;
 }
 
@@ -127,6 +129,11 @@ export const CONFIG_KEYS: Key[] = [
     doc: "how far ahead of the gateway a lane's clock may be, seconds",
     default: String(DEFAULT_CLOCK_LIMITS.maxAheadMs / 1000),
   },
+  {
+    name: "OFFLINE_GRACE_S",
+    doc: "how long a device may be gone before a device-offline alert (reconnects within it raise none)",
+    default: "90",
+  },
   { name: "POLICY_VERSION", doc: "policy version sent to devices", default: DEFAULT_POLICY.version },
   { name: "LOG_LEVEL", doc: "pino log level", default: "info" },
   { name: "GATEWAY_CONFIG", doc: "optional JSON file with any of these keys (environment wins)" },
@@ -216,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxBehindMs: number("CLOCK_MAX_BEHIND_S", 60, 365 * 86_400) * 1000,
       maxAheadMs: number("CLOCK_MAX_AHEAD_S", 1, 86_400) * 1000,
     },
+    offlineGraceMs: number("OFFLINE_GRACE_S", 0, 86_400) * 1000,
     logLevel,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -114,6 +114,7 @@ export class Gateway {
       recent: new RecentIds(config.dedupeCapacity),
       ledger: this.ledger,
       clock: config.clock,
+      offlineGraceMs: config.offlineGraceMs,
       onWrongClock: (station, device, judged) => this.tellClock(station, device, judged.clock),
       retests: new RetestTracker(() => this.policy.retest_window_s * 1000, RETEST_CAPACITY),
       log: root.child({ ns: "gateway:ingest" }),
@@ -131,7 +132,7 @@ export class Gateway {
     this.publishConfigs();
     this.timers.push(
       setInterval(() => {
-        this.ingest.sweepRetests().catch((error: Error) => {
+        this.ingest.sweep().catch((error: Error) => {
           log.warn(
             { err: error.message },
             "gateway: storing missed-retest alerts failed; they were published",
@@ -329,7 +330,7 @@ export class Gateway {
     await this.backups?.stop();
     await this.http?.close();
     await this.broker?.close();
-    await this.ingest?.sweepRetests().catch(() => undefined);
+    await this.ingest?.sweep().catch(() => undefined);
     await this.store?.stop();
     await this.spool?.close();
     this.sink?.close?.();

@@ -21,6 +21,7 @@ import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } f
 import { deviceClientId, deviceTopic, TOPIC_ROOT } from "../../protocol/index.ts";
 import { canSubscribe, type Identity, mayRetain } from "./acl.ts";
 import { GuardedSocket } from "./packet-guard.ts";
+import { retainedIndexedPersistence } from "./retained-index.ts";
 
 /** Largest MQTT packet accepted (remaining length). A screening is about 400 bytes. */
 export const MAX_PACKET_BYTES = 64 * 1024;
@@ -75,6 +76,7 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     maxClientsIdLength: 64,
     heartbeatInterval: 60_000,
     connectTimeout: 10_000,
+    persistence: retainedIndexedPersistence(),
     authenticate(client, username, password, done) {
       deps
         .authenticate(username ?? "", password?.toString("utf8") ?? "")

@@ -79,6 +79,8 @@ export interface IngestDeps {
   ledger: Pick<EventLedger, "lookup" | "record" | "forget">;
   retests: RetestTracker;
   clock: ClockLimits;
+  /** How long a device may be gone (its will fired) before officers are alerted. */
+  offlineGraceMs: number;
   /** A screening came with a timestamp the gateway does not trust: tell the lane. */
   onWrongClock?: (station: string, device: string, judged: JudgedTime) => void;
   log: IngestLogger;
@@ -95,6 +97,11 @@ export class Ingest {
   /** Last telemetry per "station/device", for the station board. */
   readonly telemetry = new Map<string, { outbox: number; sensorOk: boolean; atMs: number }>();
   private lastRejectLog = new Map<string, number>();
+  /** Devices whose last will fired, waiting out the grace period, by "station/device". */
+  private readonly offline = new Map<
+    string,
+    { station: string; device: string; sinceMs: number; atMs: number }
+  >();
 
   constructor(private readonly deps: IngestDeps) {}
 
@@ -253,10 +260,14 @@ export class Ingest {
     return this.deps.store.submit(points);
   }
 
-  /** Raises missed-retest alerts for every retest whose window has passed. Call periodically. */
-  async sweepRetests(): Promise<void> {
-    const points: StoredPoint[] = [];
-    for (const p of this.deps.retests.takeExpired(this.deps.now())) this.missedRetest(p, points);
+  /**
+   * Raises the alerts that time raises: missed retests whose window has passed, devices still
+   * offline after the grace period. Call periodically.
+   */
+  async sweep(): Promise<void> {
+    const now = this.deps.now();
+    const points = this.offlineAlerts(now);
+    for (const p of this.deps.retests.takeExpired(now)) this.missedRetest(p, points);
     if (points.length > 0) await this.deps.store.submit(points);
   }
 
@@ -333,14 +344,33 @@ export class Ingest {
     this.devices.set(key, { online, sinceMs: now });
     const points = [statusPoint(station, device, online, now)];
     // The last will carries no reason: the device vanished. A device that says why it went
-    // offline (a planned shutdown) raises no alert.
-    if (!online && status.reason === undefined && before?.online !== false) {
-      // One alert per lost session: the cause is the device and the moment that session began.
-      const since = before?.sinceMs ?? now;
-      const alert = this.raise("device-offline", station, device, now, `${key}@${since}`);
-      if (alert) points.push(alert);
+    // offline (a planned shutdown) raises no alert. Nor does one that is back within the grace
+    // period: a lane whose retry replaced its own stale connection (the old one's will fires), or a
+    // fleet reconnecting after a gateway restart, is not a device for an officer to chase.
+    if (online) this.offline.delete(key);
+    else if (status.reason === undefined && before?.online !== false) {
+      this.offline.set(key, { station, device, sinceMs: before?.sinceMs ?? now, atMs: now });
     }
     await this.deps.store.submit(points);
+  }
+
+  /** Raises device-offline alerts for devices still gone after the grace period. */
+  private offlineAlerts(now: number): StoredPoint[] {
+    const points: StoredPoint[] = [];
+    for (const [key, gone] of this.offline) {
+      if (now - gone.atMs < this.deps.offlineGraceMs) continue;
+      this.offline.delete(key);
+      // One alert per lost session: the cause is the device and the moment that session began.
+      const alert = this.raise(
+        "device-offline",
+        gone.station,
+        gone.device,
+        gone.atMs,
+        `${key}@${gone.sinceMs}`,
+      );
+      if (alert) points.push(alert);
+    }
+    return points;
   }
 
   private async reject(

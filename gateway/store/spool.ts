@@ -148,10 +148,18 @@ export class Spool {
     }
     if (!this.tail) this.tail = await open(this.path(last.seq), "a");
     try {
-      await this.tail.write(record);
+      // A write to a nearly full disk can be short without an error (write(2) returns what fit):
+      // that is a failure too, never a durable record.
+      const { bytesWritten } = await this.tail.write(record);
+      if (bytesWritten !== record.length) {
+        throw Object.assign(
+          new Error(`spool: disk full, wrote ${bytesWritten} of ${record.length} bytes; free space on the spool's disk`),
+          { code: "ENOSPC" },
+        );
+      }
       await this.tail.datasync();
     } catch (error) {
-      // A failed write (ENOSPC) may leave part of a record: cut back so the log stays whole.
+      // A failed or short write may leave part of a record: cut back so the log stays whole.
       await this.tail.truncate(last.size).catch(() => undefined);
       throw error;
     }

@@ -62,6 +62,7 @@ function rig(
     ledger: state.ledger,
     retests: new RetestTracker(() => policy.retest_window_s * 1000, 100),
     clock: DEFAULT_CLOCK_LIMITS,
+    offlineGraceMs: 60_000,
     onWrongClock: (_station, device, judged) => toldClock.push(`${device}:${judged.clock}`),
     log: quietLog,
   });
@@ -138,7 +139,7 @@ describe("ingest", () => {
     const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
     await r.send(first);
     await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 46 * 60_000).toISOString() }));
-    await r.ingest.sweepRetests();
+    await r.ingest.sweep();
     const missed = r.published.find((p) => p.payload.kind === "missed-retest");
     expect(missed?.payload).toMatchObject({ subject: first.subject, event_id: first.id });
   });
@@ -158,7 +159,7 @@ describe("ingest", () => {
     );
     await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 60 * 60_000).toISOString() }));
     r.advance(3_600_000);
-    await r.ingest.sweepRetests();
+    await r.ingest.sweep();
     expect(r.published.filter((p) => p.payload.kind === "missed-retest")).toEqual([]);
   });
 
@@ -190,14 +191,22 @@ describe("ingest", () => {
     expect(r.stored).toEqual([]);
   });
 
-  it("raises a device-offline alert for a last will, not for a planned shutdown", async () => {
+  it("raises a device-offline alert for a last will once the grace period passes, not for a planned shutdown", async () => {
     const r = rig();
     const status = "checkpoint/v1/hw-01/lane-1/status";
     await r.send('{"state":"online"}', status);
     await r.send('{"state":"offline","reason":"shutdown"}', status);
+    r.advance(120_000);
+    await r.ingest.sweep();
     expect(r.published).toEqual([]);
     await r.send('{"state":"online"}', status);
     await r.send('{"state":"offline"}', status);
+    r.advance(59_000);
+    await r.ingest.sweep();
+    expect(r.published).toEqual([]);
+    r.advance(2_000);
+    await r.ingest.sweep();
+    await r.ingest.sweep();
     expect(r.published.map((p) => p.payload.kind)).toEqual(["device-offline"]);
     expect(r.stored.filter((p) => p.measurement === "device_status").map((p) => p.fields.online)).toEqual([
       1, 0, 1, 0,
@@ -284,7 +293,7 @@ describe("ingest", () => {
       await r.sendAs(lane2, e, "checkpoint/v1/hw-01/lane-2/screening");
     }
     r.advance(60_000);
-    await r.ingest.sweepRetests();
+    await r.ingest.sweep();
     expect(r.published.filter((p) => p.payload.kind === "missed-retest")).toEqual([]);
   });
 
@@ -314,5 +323,17 @@ describe("ingest", () => {
     ]);
     expect(r.published.filter((p) => p.payload.kind === "fever")).toHaveLength(2);
     expect(r.counters.duplicates).toBe(0);
+  });
+
+  it("raises no device-offline alert for a lane back within the grace period (a replaced stale connection)", async () => {
+    const r = rig();
+    const status = "checkpoint/v1/hw-01/lane-1/status";
+    await r.send('{"state":"online"}', status);
+    await r.send('{"state":"offline"}', status);
+    r.advance(3_000);
+    await r.send('{"state":"online"}', status);
+    r.advance(600_000);
+    await r.ingest.sweep();
+    expect(r.published).toEqual([]);
   });
 });
