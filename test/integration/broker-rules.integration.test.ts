@@ -11,7 +11,7 @@ import { screening } from "../support/events.ts";
 import { collect, eventually } from "../support/gateway.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
 
-const ctx = useGatewayWithInflux();
+const ctx = useGatewayWithInflux({ OFFLINE_GRACE_S: "0" });
 
 function closed(client: MqttClient): Promise<void> {
   return new Promise((resolve) => client.once("close", () => resolve()));
@@ -158,7 +158,8 @@ describe("broker rules", () => {
         reconnectPeriod: 0,
       }),
     ).rejects.toThrow(/Identifier rejected/);
-    await new Promise((r) => setTimeout(r, 200));
+    // The gateway's sweep (every second) would have raised a device-offline alert by now.
+    await new Promise((r) => setTimeout(r, 1500));
     expect(lane2.connected).toBe(true);
     expect(alerts.filter((a) => a.kind === "device-offline")).toEqual([]);
     expect(ctx.gw.gateway.counters.clientIdRefused).toBeGreaterThanOrEqual(4);

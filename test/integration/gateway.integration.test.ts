@@ -11,7 +11,7 @@ import { screening } from "../support/events.ts";
 import { collect, eventually } from "../support/gateway.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
 
-const ctx = useGatewayWithInflux();
+const ctx = useGatewayWithInflux({ OFFLINE_GRACE_S: "0" });
 
 async function publish(client: MqttClient, e: ScreeningEvent): Promise<void> {
   await client.publishAsync(deviceTopic(e.station, e.device, "screening"), JSON.stringify(e), { qos: 1 });
