@@ -23,6 +23,7 @@ import { Counters } from "./ingest/counters.ts";
 import { EventLedger } from "./ingest/event-ledger.ts";
 import { Ingest } from "./ingest/ingest.ts";
 import { RecentIds } from "./ingest/recent-ids.ts";
+import { SqliteRetestJournal } from "./ingest/retest-journal.ts";
 import { RetestTracker } from "./ingest/retest-tracker.ts";
 import { AlertStore } from "./ops/alert-store.ts";
 import { BackupScheduler } from "./ops/backup.ts";
@@ -57,6 +58,7 @@ export class Gateway {
   private timers: NodeJS.Timeout[] = [];
   private policy: FeverPolicy;
   ledger!: EventLedger;
+  private retestJournal!: SqliteRetestJournal;
   /** When each device was last told its clock is wrong (at most once a minute). */
   private readonly clockToldMs = new Map<string, number>();
   private startedMs = Date.now();
@@ -80,6 +82,7 @@ export class Gateway {
     this.loopDelay.enable();
     this.registry = new Registry(join(config.dataDir, "gateway.db"));
     this.ledger = EventLedger.open(join(config.dataDir, "events.db"));
+    this.retestJournal = SqliteRetestJournal.open(join(config.dataDir, "events.db"));
     this.alerts = new AlertStore(this.registry.db, () => this.policy.fever_line_c);
     this.users = new Users(this.registry.db, SESSION_SECONDS * 1000);
     const sink = await this.makeSink();
@@ -116,7 +119,11 @@ export class Gateway {
       clock: config.clock,
       offlineGraceMs: config.offlineGraceMs,
       onWrongClock: (station, device, judged) => this.tellClock(station, device, judged.clock),
-      retests: new RetestTracker(() => this.policy.retest_window_s * 1000, RETEST_CAPACITY),
+      retests: new RetestTracker(
+        () => this.policy.retest_window_s * 1000,
+        RETEST_CAPACITY,
+        this.retestJournal,
+      ),
       log: root.child({ ns: "gateway:ingest" }),
     });
     this.broker = await startBroker(config.mqttHost, config.mqttPort, {
@@ -334,6 +341,7 @@ export class Gateway {
     await this.store?.stop();
     await this.spool?.close();
     this.sink?.close?.();
+    this.retestJournal?.close();
     this.ledger?.close();
     this.registry?.close();
     this.log.info({}, "gateway: stopped");

@@ -188,7 +188,9 @@ export class Ingest {
     }
     const pointNs = idempotentNs(time.atMs, event.id);
     const points: StoredPoint[] = [screeningPoint(event, verdict, pointNs, time)];
-    if (event.attempt === 2) retests.resolve(event.station, event.subject);
+    if (event.attempt === 2) {
+      retests.resolve(event.station, event.subject, { tsMs: time.atMs, receivedMs: now });
+    }
     if (verdict === "fever") {
       counters.fevers++;
       const alert = this.raise("fever", event.station, event.device, ulidTimeMs(event.id), key, event);

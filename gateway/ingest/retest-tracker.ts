@@ -9,8 +9,16 @@
  *   that runs ahead cannot raise missed-retest alerts for people screened at other lanes;
  * - the gateway's wall clock since the retest arrived: right when a station has gone quiet.
  * Events whose timestamp the gateway did not trust (clock-rule.ts) are not observed at all.
- * Memory is bounded: past `capacity` pending retests the oldest is reported as missed (and counted
- * as an overflow) rather than forgotten.
+ *
+ * Lanes drain their outboxes independently, so an attempt 2 taken at another lane can reach the
+ * gateway before the attempt 1 it answers: recent attempts 2 are remembered for one window, and a
+ * retest that one of them answers (within the window on the event clock or on the gateway's) is
+ * never left pending.
+ *
+ * Pending retests outlive a gateway restart through the journal (SQLite beside the event ledger):
+ * a person who walked off while the gateway restarted still raises the alert. Memory is bounded:
+ * past `capacity` pending retests the oldest is reported as missed (and counted as an overflow)
+ * rather than forgotten.
  */
 export interface PendingRetest {
   station: string;
@@ -24,15 +32,32 @@ export interface PendingRetest {
   receivedMs: number;
 }
 
+/** Where pending retests are kept across restarts. */
+export interface RetestJournal {
+  load(): PendingRetest[];
+  put(entry: PendingRetest): void;
+  remove(station: string, subject: string): void;
+}
+
+interface Answer {
+  tsMs: number;
+  receivedMs: number;
+}
+
 export class RetestTracker {
   private readonly pending = new Map<string, PendingRetest>();
+  private readonly answered = new Map<string, Answer>();
   private readonly deviceClock = new Map<string, number>();
   overflows = 0;
 
   constructor(
     private readonly windowMs: () => number,
     private readonly capacity: number,
-  ) {}
+    private readonly journal: RetestJournal | null = null,
+  ) {
+    for (const entry of journal?.load() ?? [])
+      this.pending.set(this.key(entry.station, entry.subject), entry);
+  }
 
   get size(): number {
     return this.pending.size;
@@ -57,15 +82,32 @@ export class RetestTracker {
     if (at > seen) this.deviceClock.set(key, at);
   }
 
-  /** A retest verdict: returns entries pushed out by the capacity bound (report them as missed). */
+  private answers(entry: PendingRetest, answer: Answer | undefined): boolean {
+    if (!answer) return false;
+    const window = this.windowMs();
+    return (
+      Math.abs(answer.tsMs - entry.tsMs) <= window || Math.abs(answer.receivedMs - entry.receivedMs) <= window
+    );
+  }
+
+  /**
+   * A retest verdict: returns entries pushed out by the capacity bound (report them as missed).
+   * A retest an attempt 2 that arrived first already answers is not kept.
+   */
   addRetest(entry: PendingRetest): PendingRetest[] {
     const key = this.key(entry.station, entry.subject);
+    if (this.answers(entry, this.answered.get(key))) {
+      this.answered.delete(key);
+      return [];
+    }
     this.pending.delete(key);
     this.pending.set(key, entry);
+    this.journal?.put(entry);
     const evicted: PendingRetest[] = [];
     while (this.pending.size > this.capacity) {
       const [oldestKey, oldest] = this.pending.entries().next().value as [string, PendingRetest];
       this.pending.delete(oldestKey);
+      this.journal?.remove(oldest.station, oldest.subject);
       this.overflows++;
       evicted.push(oldest);
     }
@@ -73,8 +115,21 @@ export class RetestTracker {
   }
 
   /** An attempt 2 arrived: the retest is done. True when one was pending. */
-  resolve(station: string, subject: string): boolean {
-    return this.pending.delete(this.key(station, subject));
+  resolve(station: string, subject: string, answer?: Answer): boolean {
+    const key = this.key(station, subject);
+    if (this.pending.delete(key)) {
+      this.journal?.remove(station, subject);
+      return true;
+    }
+    if (answer) {
+      this.answered.delete(key);
+      this.answered.set(key, answer);
+      if (this.answered.size > this.capacity) {
+        const oldest = this.answered.keys().next();
+        if (!oldest.done) this.answered.delete(oldest.value);
+      }
+    }
+    return false;
   }
 
   /** Removes and returns every retest whose window has passed on either clock. */
@@ -86,8 +141,12 @@ export class RetestTracker {
         this.deviceClock.get(this.deviceKey(entry.station, entry.device)) ?? Number.NEGATIVE_INFINITY;
       if (Math.min(deviceNow, nowMs) > entry.tsMs + window || nowMs > entry.receivedMs + window) {
         this.pending.delete(key);
+        this.journal?.remove(entry.station, entry.subject);
         expired.push(entry);
       }
+    }
+    for (const [key, answer] of this.answered) {
+      if (nowMs > answer.receivedMs + window) this.answered.delete(key);
     }
     return expired;
   }

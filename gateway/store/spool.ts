@@ -153,7 +153,9 @@ export class Spool {
       const { bytesWritten } = await this.tail.write(record);
       if (bytesWritten !== record.length) {
         throw Object.assign(
-          new Error(`spool: disk full, wrote ${bytesWritten} of ${record.length} bytes; free space on the spool's disk`),
+          new Error(
+            `spool: disk full, wrote ${bytesWritten} of ${record.length} bytes; free space on the spool's disk`,
+          ),
           { code: "ENOSPC" },
         );
       }

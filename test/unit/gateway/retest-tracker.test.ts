@@ -1,5 +1,8 @@
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { SqliteRetestJournal } from "../../../gateway/ingest/retest-journal.ts";
 import { type PendingRetest, RetestTracker } from "../../../gateway/ingest/retest-tracker.ts";
+import { tempDir } from "../../support/tmp.ts";
 
 const WINDOW = 600_000;
 const T0 = Date.parse("2026-11-29T08:00:00Z");
@@ -59,5 +62,33 @@ describe("missed-retest tracking", () => {
     expect(evicted.map((p) => p.subject)).toEqual(["a"]);
     expect(t.size).toBe(2);
     expect(t.overflows).toBe(1);
+  });
+
+  it("does not keep a retest that an attempt 2 from another lane, arrived first, already answers", () => {
+    const t = new RetestTracker(() => WINDOW, 100);
+    expect(t.resolve("hw-01", "s1", { tsMs: T0 + 60_000, receivedMs: T0 })).toBe(false);
+    expect(t.addRetest(retest("s1", T0, T0 + 1000))).toEqual([]);
+    expect(t.size).toBe(0);
+    // An attempt 2 from long ago answers nothing.
+    t.resolve("hw-01", "s2", { tsMs: T0 - 5 * WINDOW, receivedMs: T0 - 5 * WINDOW });
+    t.addRetest(retest("s2", T0, T0));
+    expect(t.size).toBe(1);
+  });
+
+  it("keeps pending retests across a restart through its journal", () => {
+    const dir = tempDir("journal");
+    const path = join(dir.path, "events.db");
+    const first = SqliteRetestJournal.open(path);
+    const before = new RetestTracker(() => WINDOW, 100, first);
+    before.addRetest(retest("walked-off", T0, T0));
+    before.addRetest(retest("came-back", T0, T0));
+    before.resolve("hw-01", "came-back");
+    first.close();
+    const second = SqliteRetestJournal.open(path);
+    const after = new RetestTracker(() => WINDOW, 100, second);
+    expect(after.takeExpired(T0 + WINDOW + 1).map((p) => p.subject)).toEqual(["walked-off"]);
+    expect(second.load()).toEqual([]);
+    second.close();
+    dir.remove();
   });
 });

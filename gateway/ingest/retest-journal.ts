@@ -1,0 +1,81 @@
+/**
+ * The retest tracker's journal in SQLite (in `events.db`, beside the event ledger; WAL,
+ * synchronous=NORMAL: a pending retest survives a crash of the gateway process). One row per person
+ * waiting for attempt 2 at a station; the tracker keeps its working copy in memory and writes
+ * through.
+ */
+import Database from "better-sqlite3";
+import type { PendingRetest, RetestJournal } from "./retest-tracker.ts";
+
+interface Row {
+  station: string;
+  subject: string;
+  device: string;
+  event_id: string;
+  body_c: number;
+  ts_ms: number;
+  received_ms: number;
+}
+
+export class SqliteRetestJournal implements RetestJournal {
+  private readonly putRow: Database.Statement<[Row]>;
+  private readonly removeRow: Database.Statement<[string, string]>;
+
+  private constructor(private readonly db: Database.Database) {
+    this.putRow = db.prepare(
+      `INSERT OR REPLACE INTO pending_retests (station, subject, device, event_id, body_c, ts_ms, received_ms)
+       VALUES (@station, @subject, @device, @event_id, @body_c, @ts_ms, @received_ms)`,
+    );
+    this.removeRow = db.prepare("DELETE FROM pending_retests WHERE station = ? AND subject = ?");
+  }
+
+  static open(path: string): SqliteRetestJournal {
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.exec(`CREATE TABLE IF NOT EXISTS pending_retests (
+      station TEXT NOT NULL,
+      subject TEXT NOT NULL,
+      device TEXT NOT NULL,
+      event_id TEXT NOT NULL,
+      body_c REAL NOT NULL,
+      ts_ms INTEGER NOT NULL,
+      received_ms INTEGER NOT NULL,
+      PRIMARY KEY (station, subject)
+    ) WITHOUT ROWID`);
+    return new SqliteRetestJournal(db);
+  }
+
+  load(): PendingRetest[] {
+    const rows = this.db.prepare("SELECT * FROM pending_retests ORDER BY received_ms").all() as Row[];
+    return rows.map((r) => ({
+      station: r.station,
+      subject: r.subject,
+      device: r.device,
+      eventId: r.event_id,
+      bodyC: r.body_c,
+      tsMs: r.ts_ms,
+      receivedMs: r.received_ms,
+    }));
+  }
+
+  put(e: PendingRetest): void {
+    this.putRow.run({
+      station: e.station,
+      subject: e.subject,
+      device: e.device,
+      event_id: e.eventId,
+      body_c: e.bodyC,
+      ts_ms: e.tsMs,
+      received_ms: e.receivedMs,
+    });
+  }
+
+  remove(station: string, subject: string): void {
+    this.removeRow.run(station, subject);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
