@@ -11,9 +11,10 @@
  * Events whose timestamp the gateway did not trust (clock-rule.ts) are not observed at all.
  *
  * Lanes drain their outboxes independently, so an attempt 2 taken at another lane can reach the
- * gateway before the attempt 1 it answers: recent attempts 2 are remembered for one window, and a
- * retest that one of them answers (within the window on the event clock or on the gateway's) is
- * never left pending.
+ * gateway before the attempt 1 it answers, and a lane whose commit failed resends its attempt 1
+ * after the attempt 2 was taken: recent attempts 2 are remembered for one window, and a retest that
+ * one of them answers (within the window on the event clock or on the gateway's) is never left
+ * pending.
  *
  * Pending retests outlive a gateway restart through the journal (SQLite beside the event ledger):
  * a person who walked off while the gateway restarted still raises the alert. Memory is bounded:
@@ -96,10 +97,7 @@ export class RetestTracker {
    */
   addRetest(entry: PendingRetest): PendingRetest[] {
     const key = this.key(entry.station, entry.subject);
-    if (this.answers(entry, this.answered.get(key))) {
-      this.answered.delete(key);
-      return [];
-    }
+    if (this.answers(entry, this.answered.get(key))) return [];
     this.pending.delete(key);
     this.pending.set(key, entry);
     this.journal?.put(entry);
@@ -114,13 +112,13 @@ export class RetestTracker {
     return evicted;
   }
 
-  /** An attempt 2 arrived: the retest is done. True when one was pending. */
+  /**
+   * An attempt 2 arrived: the retest is done. True when one was pending. The answer is remembered
+   * for one window either way: its attempt 1 may arrive later, or again (a lane resending an event
+   * whose commit failed).
+   */
   resolve(station: string, subject: string, answer?: Answer): boolean {
     const key = this.key(station, subject);
-    if (this.pending.delete(key)) {
-      this.journal?.remove(station, subject);
-      return true;
-    }
     if (answer) {
       this.answered.delete(key);
       this.answered.set(key, answer);
@@ -129,7 +127,9 @@ export class RetestTracker {
         if (!oldest.done) this.answered.delete(oldest.value);
       }
     }
-    return false;
+    if (!this.pending.delete(key)) return false;
+    this.journal?.remove(station, subject);
+    return true;
   }
 
   /** Removes and returns every retest whose window has passed on either clock. */

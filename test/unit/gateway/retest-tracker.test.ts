@@ -75,6 +75,15 @@ describe("missed-retest tracking", () => {
     expect(t.size).toBe(1);
   });
 
+  it("does not leave pending an attempt 1 resent after its attempt 2 resolved it (its first commit failed)", () => {
+    const t = new RetestTracker(() => WINDOW, 100);
+    t.addRetest(retest("s1", T0, T0));
+    expect(t.resolve("hw-01", "s1", { tsMs: T0 + 60_000, receivedMs: T0 + 60_000 })).toBe(true);
+    t.addRetest(retest("s1", T0, T0 + 90_000));
+    t.addRetest(retest("s1", T0, T0 + 120_000));
+    expect(t.size).toBe(0);
+  });
+
   it("keeps pending retests across a restart through its journal", () => {
     const dir = tempDir("journal");
     const path = join(dir.path, "events.db");
