@@ -336,8 +336,9 @@ export class Gateway {
     this.loopDelay.disable();
     await this.backups?.stop();
     await this.http?.close();
-    await this.broker?.close();
+    // Alerts that are due go out while the broker can still deliver them.
     await this.ingest?.sweep().catch(() => undefined);
+    await this.broker?.close();
     await this.store?.stop();
     await this.spool?.close();
     this.sink?.close?.();

@@ -72,6 +72,7 @@ function clientIdProblem(identity: Identity, clientId: string, holder: Identity 
 
 export async function startBroker(host: string, port: number, deps: BrokerDeps): Promise<RunningBroker> {
   const identities = new WeakMap<Client, Identity>();
+  let closing = false;
   const aedes = await Aedes.createBroker({
     maxClientsIdLength: 64,
     heartbeatInterval: 60_000,
@@ -175,6 +176,8 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     server,
     port: boundPort,
     publish(topic, payload, qos, retain = false) {
+      // While closing, aedes's emitter is gone: what would go out now has no one left to reach.
+      if (closing) return;
       const body = typeof payload === "string" ? payload : JSON.stringify(payload);
       aedes.publish(
         { cmd: "publish", topic, payload: Buffer.from(body), qos, retain, dup: false } as AedesPublishPacket,
@@ -185,6 +188,7 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     },
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
         server.close();
         aedes.close(() => resolve());
       }),
