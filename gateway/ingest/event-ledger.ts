@@ -34,6 +34,18 @@ interface Row {
   received_ms: number;
 }
 
+/**
+ * `events.db`, the gateway's high-rate SQLite file (the ledger, the retest journal): WAL with
+ * synchronous=NORMAL, so a committed row survives a crash of the process without an fsync per row.
+ */
+export function openEventsDb(path: string): Database.Database {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  return db;
+}
+
 export class EventLedger {
   private buffer = new Map<string, LedgerEntry>();
   private flushing: Promise<void> | null = null;
@@ -48,10 +60,7 @@ export class EventLedger {
   }
 
   static open(path: string): EventLedger {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const db = new Database(path);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
+    const db = openEventsDb(path);
     db.exec(`CREATE TABLE IF NOT EXISTS events (
       id TEXT PRIMARY KEY,
       point_ns TEXT NOT NULL,

@@ -193,7 +193,9 @@ export class Ingest {
     }
     if (verdict === "fever") {
       counters.fevers++;
-      const alert = this.raise("fever", event.station, event.device, ulidTimeMs(event.id), key, event);
+      const alert = this.raise(
+        this.alertFor("fever", event.station, event.device, ulidTimeMs(event.id), key, event),
+      );
       if (alert) points.push(alert);
     } else if (verdict === "retest") {
       const evicted = retests.addRetest({
@@ -275,11 +277,13 @@ export class Ingest {
 
   private missedRetest(p: PendingRetest, points: StoredPoint[]): void {
     const cause = `${p.station}/${p.device}/${p.eventId}`;
-    const alert = this.raise("missed-retest", p.station, p.device, p.tsMs, cause, {
-      subject: p.subject,
-      id: p.eventId,
-      body_c: p.bodyC,
-    });
+    const alert = this.raise(
+      this.alertFor("missed-retest", p.station, p.device, p.tsMs, cause, {
+        subject: p.subject,
+        id: p.eventId,
+        body_c: p.bodyC,
+      }),
+    );
     if (alert) {
       this.deps.counters.missedRetests++;
       points.push(alert);
@@ -315,15 +319,8 @@ export class Ingest {
    * Raises an alert once per cause: kept in the alert log, published at once, and its point
    * returned for the store. Null when that cause has already raised its alert (a retry or replay).
    */
-  private raise(
-    kind: AlertKind,
-    station: string,
-    device: string,
-    causeMs: number,
-    causeKey: string,
-    about?: { subject: string; id: string; body_c: number },
-  ): StoredPoint | null {
-    const alert = this.alertFor(kind, station, device, causeMs, causeKey, about);
+  private raise(alert: Alert): StoredPoint | null {
+    const { kind } = alert;
     if (!this.deps.alerts.add(alert)) {
       // Raised before (a retry after a failed commit, or a replay): not again. Its first point
       // is written again, identical, in case that commit is what failed, unless an officer has
@@ -334,7 +331,7 @@ export class Ingest {
     }
     this.deps.counters.alerts++;
     this.deps.onAlert?.(alert);
-    this.deps.publish(alertsTopic(station), alert, 1);
+    this.deps.publish(alertsTopic(alert.station), alert, 1);
     return alertPoint(alert, "new");
   }
 
@@ -364,11 +361,7 @@ export class Ingest {
       this.offline.delete(key);
       // One alert per lost session: the cause is the device and the moment that session began.
       const alert = this.raise(
-        "device-offline",
-        gone.station,
-        gone.device,
-        gone.atMs,
-        `${key}@${gone.sinceMs}`,
+        this.alertFor("device-offline", gone.station, gone.device, gone.atMs, `${key}@${gone.sinceMs}`),
       );
       if (alert) points.push(alert);
     }

@@ -4,7 +4,8 @@
  * waiting for attempt 2 at a station; the tracker keeps its working copy in memory and writes
  * through.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openEventsDb } from "./event-ledger.ts";
 import type { PendingRetest, RetestJournal } from "./retest-tracker.ts";
 
 interface Row {
@@ -30,9 +31,7 @@ export class SqliteRetestJournal implements RetestJournal {
   }
 
   static open(path: string): SqliteRetestJournal {
-    const db = new Database(path);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
+    const db = openEventsDb(path);
     db.exec(`CREATE TABLE IF NOT EXISTS pending_retests (
       station TEXT NOT NULL,
       subject TEXT NOT NULL,
