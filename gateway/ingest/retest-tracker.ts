@@ -14,7 +14,7 @@
  * gateway before the attempt 1 it answers, and a lane whose commit failed resends its attempt 1
  * after the attempt 2 was taken: recent attempts 2 are remembered for one window, and a retest that
  * one of them answers (within the window on the event clock or on the gateway's) is never left
- * pending.
+ * pending. The attempt 2 must have been taken after the attempt 1, within the window.
  *
  * Pending retests outlive a gateway restart through the journal (SQLite beside the event ledger):
  * a person who walked off while the gateway restarted still raises the alert. Memory is bounded:
@@ -83,12 +83,12 @@ export class RetestTracker {
     if (at > seen) this.deviceClock.set(key, at);
   }
 
+  /**
+   * Does this attempt 2 answer that retest? Only one taken after it, within the window, on the
+   * event clock: an attempt 2 from the same person's earlier visit answers nothing.
+   */
   private answers(entry: PendingRetest, answer: Answer | undefined): boolean {
-    if (!answer) return false;
-    const window = this.windowMs();
-    return (
-      Math.abs(answer.tsMs - entry.tsMs) <= window || Math.abs(answer.receivedMs - entry.receivedMs) <= window
-    );
+    return answer !== undefined && answer.tsMs >= entry.tsMs && answer.tsMs <= entry.tsMs + this.windowMs();
   }
 
   /**

@@ -32,6 +32,8 @@ describe("dashboards against seeded data", () => {
     });
     await fleet.start();
     await eventually(() => fleet.stats().screenings >= 400, 60_000);
+    // Missed retests expire on each lane's own clock: let the walk-offs' windows pass.
+    await eventually(() => ctx.gw.gateway.counters.missedRetests >= 3, 60_000);
     // One malformed message, so the rejects panel has something to show.
     const bad = await ctx.gw.connectDevice("hw-01", "lane-bad");
     await bad.publishAsync(deviceTopic("hw-01", "lane-bad", "screening"), "{", { qos: 1 });

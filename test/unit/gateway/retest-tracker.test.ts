@@ -69,9 +69,9 @@ describe("missed-retest tracking", () => {
     expect(t.resolve("hw-01", "s1", { tsMs: T0 + 60_000, receivedMs: T0 })).toBe(false);
     expect(t.addRetest(retest("s1", T0, T0 + 1000))).toEqual([]);
     expect(t.size).toBe(0);
-    // An attempt 2 from long ago answers nothing.
-    t.resolve("hw-01", "s2", { tsMs: T0 - 5 * WINDOW, receivedMs: T0 - 5 * WINDOW });
-    t.addRetest(retest("s2", T0, T0));
+    // An attempt 2 from the same person's earlier visit, however recently received, answers nothing.
+    t.resolve("hw-01", "s2", { tsMs: T0 - 60_000, receivedMs: T0 + 1000 });
+    t.addRetest(retest("s2", T0, T0 + 2000));
     expect(t.size).toBe(1);
   });
 
