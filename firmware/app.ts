@@ -3,9 +3,9 @@
  * (the real device) and by the simulator to run the unchanged firmware against virtual hardware.
  */
 import { join } from "node:path";
+import { deviceTopic } from "@checkpoint/protocol";
 import type { Logger } from "pino";
 import { monotonicFactory } from "ulid";
-import { deviceTopic } from "../protocol/index.ts";
 import { type CalibrationResult, loadCalibration } from "./calibration.ts";
 import type { LaneFile } from "./config.ts";
 import { BoardLink } from "./hardware/board-link.ts";

@@ -4,8 +4,8 @@
  * this file says who the lane is, where its parts are and where it keeps its data.
  */
 import { readFileSync } from "node:fs";
+import { compileValidator, NODE_ID_PATTERN } from "@checkpoint/protocol";
 import { type Static, Type } from "@sinclair/typebox";
-import { compileValidator, NODE_ID_PATTERN } from "../protocol/index.ts";
 
 const Pin = Type.Integer({ minimum: 0, maximum: 127 });
 

@@ -5,24 +5,52 @@
  *                                   with the sensor aimed at a blackbody at 37.0 °C
  * Stops cleanly on SIGINT/SIGTERM (says offline to the gateway; the outbox keeps what is unsent).
  */
+import { parseArgs } from "node:util";
 import { pino } from "pino";
-import { Args } from "../simulator/args.ts";
 import { LaneApp } from "./app.ts";
 import { calibrate, saveCalibration } from "./calibration.ts";
 import { loadLaneFile } from "./config.ts";
 import type { LinkedBoard } from "./hardware/board-link.ts";
 import { Mlx90614 } from "./hardware/mlx90614.ts";
 
+const USAGE = `Usage:
+  checkpoint-lane [--config lane.json]                       run the lane
+  checkpoint-lane calibrate --reference 37.0 [--config lane.json]
+                          calibrate against a blackbody at the given temperature (°C)
+
+Options:
+  --config FILE     the lane's settings (default lane.json; see firmware/deploy/lane.example.json)
+  --reference C     blackbody temperature for calibrate, 30-45 °C
+  -h, --help        print this and exit
+`;
+
 async function main(): Promise<void> {
-  const args = new Args(process.argv.slice(2));
-  const file = loadLaneFile(args.string("config", "lane.json"));
+  const { values, positionals } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      config: { type: "string", default: "lane.json" },
+      reference: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const command = positionals[0] ?? "run";
+  if (!["run", "calibrate"].includes(command) || positionals.length > 1) {
+    throw new Error(`unknown command "${positionals.join(" ")}"\n${USAGE}`);
+  }
+  const file = loadLaneFile(values.config);
   const log = pino({ level: file.logLevel ?? "info", base: { lane: `${file.station}/${file.device}` } });
   const app = new LaneApp(file, log);
 
-  if (args.positional[0] === "calibrate") {
-    const reference = args.number("reference", Number.NaN, 30, 45);
-    if (Number.isNaN(reference))
-      throw new Error("calibrate needs --reference <blackbody °C>, e.g. --reference 37.0");
+  if (command === "calibrate") {
+    const reference = Number(values.reference);
+    if (!(reference >= 30 && reference <= 45))
+      throw new Error("calibrate needs --reference <blackbody °C> from 30 to 45, e.g. --reference 37.0");
     app.link.start();
     const linked = await new Promise<LinkedBoard>((resolve) => app.link.once("ready", resolve));
     const sensor = new Mlx90614(linked.io);

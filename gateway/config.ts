@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_POLICY, type FeverPolicy, policyProblems } from "../protocol/index.ts";
+import { DEFAULT_POLICY, type FeverPolicy, policyProblems } from "@checkpoint/protocol";
 import { type ClockLimits, DEFAULT_CLOCK_LIMITS } from "./ingest/clock-rule.ts";
 
 export interface GatewayConfig {

@@ -6,14 +6,14 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
-import type { Logger } from "pino";
 import {
   type ClockSync,
   DEFAULT_CALIBRATION,
   type DeviceConfig,
   deviceTopic,
   type FeverPolicy,
-} from "../protocol/index.ts";
+} from "@checkpoint/protocol";
+import type { Logger } from "pino";
 import { type RunningBroker, startBroker } from "./broker/broker.ts";
 import type { GatewayConfig } from "./config.ts";
 import { consolePage } from "./http/console-page.ts";

@@ -4,14 +4,15 @@
  * read (firmata has no I2C timeout), and reports a stuck sensor (the same raw object value for
  * many reads in a row, which a live sensor's noise never gives). A fault is a value, never a number.
  */
-import type { Firmata } from "firmata-io";
+
 import {
   decodeMlxReply,
   MLX_REG_AMBIENT,
   MLX_REG_OBJECT,
   MLX90614_ADDRESS,
   type MlxDecode,
-} from "../../protocol/index.ts";
+} from "@checkpoint/protocol";
+import type { Firmata } from "firmata-io";
 
 const LATE_REPLY_GRACE_MS = 2000;
 

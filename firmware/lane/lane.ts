@@ -18,7 +18,7 @@ import {
   roundCentidegree,
   type ScreeningEvent,
   type Verdict,
-} from "../../protocol/index.ts";
+} from "@checkpoint/protocol";
 import type { PatternName } from "../hardware/indicators.ts";
 import type { ThermoFault, ThermoReading } from "../hardware/mlx90614.ts";
 import { type MeasureOptions, measure } from "./measure.ts";

@@ -7,9 +7,9 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { ScreeningEvent } from "@checkpoint/protocol";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
-import type { ScreeningEvent } from "../../protocol/index.ts";
 
 export interface OutboxEntry {
   id: string;

@@ -11,8 +11,6 @@
  */
 import { EventEmitter } from "node:events";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import mqtt, { type MqttClient } from "mqtt";
-import type { Logger } from "pino";
 import {
   type DeviceConfig,
   deviceClientId,
@@ -21,7 +19,9 @@ import {
   type Telemetry,
   validateClockSync,
   validateDeviceConfig,
-} from "../../protocol/index.ts";
+} from "@checkpoint/protocol";
+import mqtt, { type MqttClient } from "mqtt";
+import type { Logger } from "pino";
 import { Backoff } from "./backoff.ts";
 import type { Outbox } from "./outbox.ts";
 

@@ -7,7 +7,7 @@
  * - An operator (dashboards, duty console, test tools) is read-only: it may subscribe to anything
  *   under `checkpoint/v1/` except device config topics, which carry the pseudonym key.
  */
-import { DEVICE_PUBLISHES, DEVICE_RETAINS, deviceTopic, TOPIC_ROOT } from "../../protocol/index.ts";
+import { DEVICE_PUBLISHES, DEVICE_RETAINS, deviceTopic, TOPIC_ROOT } from "@checkpoint/protocol";
 
 export type Identity =
   | { role: "device"; username: string; station: string; device: string }

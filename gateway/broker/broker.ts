@@ -17,8 +17,8 @@
  * skip these hooks.
  */
 import { createServer, type Server } from "node:net";
+import { deviceClientId, deviceTopic, TOPIC_ROOT } from "@checkpoint/protocol";
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from "aedes";
-import { deviceClientId, deviceTopic, TOPIC_ROOT } from "../../protocol/index.ts";
 import { canSubscribe, type Identity, mayRetain } from "./acl.ts";
 import { GuardedSocket } from "./packet-guard.ts";
 import { retainedIndexedPersistence } from "./retained-index.ts";

@@ -7,7 +7,7 @@
  *   change of state, pushed the moment they happen.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Alert } from "../../protocol/index.ts";
+import type { Alert } from "@checkpoint/protocol";
 import {
   type AlertRecord,
   type AlertStore,

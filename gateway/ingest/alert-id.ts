@@ -11,7 +11,7 @@
  * going offline → the device and the moment its session began (one alert per lost session).
  */
 import { createHash } from "node:crypto";
-import type { AlertKind } from "../../protocol/index.ts";
+import type { AlertKind } from "@checkpoint/protocol";
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const MAX_TIME = 2 ** 48 - 1;

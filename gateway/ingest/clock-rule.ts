@@ -13,7 +13,7 @@
  *
  * Only `ok` times move a device's clock for missed-retest windows (retest-tracker.ts).
  */
-import { parseUtcTimestamp } from "../../protocol/index.ts";
+import { parseUtcTimestamp } from "@checkpoint/protocol";
 
 export type ClockVerdict = "ok" | "behind" | "ahead" | "invalid";
 

@@ -1,5 +1,5 @@
 /** The gateway's own counters, written every 10 s to the `gateway` measurement and served on /health. */
-import type { RejectReason } from "../../protocol/index.ts";
+import type { RejectReason } from "@checkpoint/protocol";
 
 export class Counters {
   received = 0;

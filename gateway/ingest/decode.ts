@@ -13,7 +13,7 @@ import {
   validateScreening,
   validateStatus,
   validateTelemetry,
-} from "../../protocol/index.ts";
+} from "@checkpoint/protocol";
 
 /** Largest device payload decoded (a screening is ~400 bytes); the broker refuses packets over 64 KB. */
 export const MAX_PAYLOAD_BYTES = 4096;

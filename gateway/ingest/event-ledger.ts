@@ -16,8 +16,8 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Verdict } from "@checkpoint/protocol";
 import Database from "better-sqlite3";
-import type { Verdict } from "../../protocol/index.ts";
 
 export interface LedgerEntry {
   id: string;

@@ -21,7 +21,7 @@ import {
   type RejectReason,
   type ScreeningEvent,
   type Status,
-} from "../../protocol/index.ts";
+} from "@checkpoint/protocol";
 import { canPublish, type Identity } from "../broker/acl.ts";
 import {
   alertPoint,

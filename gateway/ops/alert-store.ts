@@ -4,8 +4,9 @@
  *   and the officer's name). Transitions are checked here; each one is also returned as a point
  *   for InfluxDB so dashboards can count confirmed referrals.
  */
+
+import type { Alert } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
-import type { Alert } from "../../protocol/index.ts";
 import { alertPoint, type StoredPoint } from "../store/points.ts";
 
 export const DISPOSITIONS = ["released", "home-isolation", "fever-clinic"] as const;

@@ -6,8 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { isNodeId } from "@checkpoint/protocol";
 import Database from "better-sqlite3";
-import { isNodeId } from "../../protocol/index.ts";
 import type { Identity } from "../broker/acl.ts";
 import { keyedHash, loadPepper, verifyKeyedHash, verifySecret } from "./secrets.ts";
 

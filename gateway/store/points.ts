@@ -10,7 +10,7 @@
  * its generator stamped thousands of events per device per millisecond.
  * Tags are low-cardinality only; pseudonyms and ids are fields.
  */
-import type { Alert, Reject, ScreeningEvent, Telemetry, Verdict } from "../../protocol/index.ts";
+import type { Alert, Reject, ScreeningEvent, Telemetry, Verdict } from "@checkpoint/protocol";
 import type { JudgedTime } from "../ingest/clock-rule.ts";
 
 /** A point as the spool keeps it and the `influx` package writes it (timestamp: ns digits). */

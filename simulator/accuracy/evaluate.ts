@@ -15,7 +15,7 @@ import {
   DEFAULT_POLICY,
   estimateBody,
   type FeverPolicy,
-} from "../../protocol/index.ts";
+} from "@checkpoint/protocol";
 import { foreheadC, makePerson, type Person, sensorReadingC } from "../people/physiology.ts";
 import { Rng } from "../random.ts";
 

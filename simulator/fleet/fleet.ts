@@ -2,8 +2,9 @@
  * Fleet mode: many simulated lanes straight on MQTT, for demos and load. It also listens to the
  * alerts topic as a read-only operator, so a run reports what a duty officer would have seen.
  */
+
+import { ALERTS_WILDCARD, type ScreeningEvent, validateAlert } from "@checkpoint/protocol";
 import mqtt, { type MqttClient } from "mqtt";
-import { ALERTS_WILDCARD, type ScreeningEvent, validateAlert } from "../../protocol/index.ts";
 import { SimClock } from "../clock.ts";
 import { Rng } from "../random.ts";
 import { FleetLane } from "./lane.ts";

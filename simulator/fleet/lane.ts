@@ -5,8 +5,7 @@
  * walk-off), telemetry every 30 s. It computes its verdict with the shared protocol code, exactly
  * as the firmware does, and remembers every event id it sent in the ledger.
  */
-import mqtt, { type MqttClient } from "mqtt";
-import { monotonicFactory } from "ulid";
+
 import {
   classify,
   type DeviceConfig,
@@ -18,7 +17,9 @@ import {
   type ScreeningEvent,
   type Telemetry,
   validateDeviceConfig,
-} from "../../protocol/index.ts";
+} from "@checkpoint/protocol";
+import mqtt, { type MqttClient } from "mqtt";
+import { monotonicFactory } from "ulid";
 import type { SimClock } from "../clock.ts";
 import { arrivalsPerMinute } from "../people/arrivals.ts";
 import { foreheadC, makePerson, type Person, sensorReadingC } from "../people/physiology.ts";

@@ -4,7 +4,7 @@
  * sensor. The technician's console and the tests drive it; the firmware cannot tell it from
  * the real parts.
  */
-import { MLX90614_ADDRESS } from "../../protocol/index.ts";
+import { MLX90614_ADDRESS } from "@checkpoint/protocol";
 import { type Person, personWithCore } from "../people/physiology.ts";
 import { Rng } from "../random.ts";
 import { VirtualFirmataBoard } from "./firmata-board.ts";

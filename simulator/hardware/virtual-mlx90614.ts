@@ -3,7 +3,7 @@
  * with correct PEC, 0.02 K steps, its own noise and bias, and faults a technician can inject:
  * absent (no acknowledge), bad PEC, stuck value, error flag, slow replies.
  */
-import { crc8, encodeMlxReply, MLX_REG_AMBIENT, MLX_REG_OBJECT } from "../../protocol/index.ts";
+import { crc8, encodeMlxReply, MLX_REG_AMBIENT, MLX_REG_OBJECT } from "@checkpoint/protocol";
 import { sensorReadingC } from "../people/physiology.ts";
 import type { Rng } from "../random.ts";
 import type { I2cPeripheral } from "./firmata-board.ts";

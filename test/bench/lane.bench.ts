@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   let bundle: string | null = null;
   if (!args.flag("tsx")) {
     execFileSync("npm", ["run", "-s", "build:firmware"], { cwd: join(HERE, "../.."), stdio: "inherit" });
-    bundle = join(HERE, "../../dist/firmware.mjs");
+    bundle = join(HERE, "../../firmware/dist/firmware.mjs");
   }
   const firmware = new FirmwareProcess(file, dir.path, bundle, bundle ? DEVICE_NODE_FLAGS : []);
   const child = firmware.start();
@@ -101,7 +101,9 @@ async function main(): Promise<void> {
     scans: SCANS,
     verdicts_seen: latencies.length,
     rss_mb: rss,
-    runtime: bundle ? `node ${DEVICE_NODE_FLAGS.join(" ")} dist/firmware.mjs` : "tsx firmware/main.ts",
+    runtime: bundle
+      ? `node ${DEVICE_NODE_FLAGS.join(" ")} firmware/dist/firmware.mjs`
+      : "tsx firmware/main.ts",
     run_s: Math.round((Date.now() - started) / 1000),
     measured_at: new Date().toISOString(),
   };

@@ -1,0 +1,35 @@
+/**
+ * Bundles one program of a workspace package into a single ES module for production:
+ *   node --import tsx ../scripts/bundle.ts <entry.ts> <out.mjs>     (run in the package's folder)
+ * The package's own npm dependencies stay external (installed beside it by npm); the workspace
+ * packages it builds on (@checkpoint/protocol) are bundled in, so the output needs nothing from
+ * this repository and runs on plain `node`.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { build } from "esbuild";
+
+const [entry, outfile] = process.argv.slice(2);
+if (!entry || !outfile) {
+  process.stderr.write("usage: bundle.ts <entry.ts> <out.mjs> (run in the package's folder)\n");
+  process.exit(2);
+}
+const pkg = JSON.parse(readFileSync(resolve("package.json"), "utf8")) as {
+  dependencies?: Record<string, string>;
+};
+const external = Object.keys(pkg.dependencies ?? {}).filter((name) => !name.startsWith("@checkpoint/"));
+await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external,
+  // ESM output still meets CommonJS dependencies that call require(): give them one.
+  banner: {
+    js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});
+process.stdout.write(`bundled ${entry} → ${outfile} (external: ${external.join(", ")})\n`);
