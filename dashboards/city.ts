@@ -1,4 +1,6 @@
 /** City overview: what the duty officers watch all day. */
+
+import { ROLLUPS, type RollupResolution } from "@checkpoint/protocol";
 import { PanelBuilder as BarGauge } from "@grafana/grafana-foundation-sdk/bargauge";
 import {
   type DashboardBuilder,
@@ -15,10 +17,10 @@ import { Grid } from "./layout.ts";
  * Screening counts from the rollups: per minute (rollup_1m) for today's panels, per hour
  * (rollup_1h) for anything that follows the dashboard's range, so 30 days read hours, not minutes.
  */
-const rollup = (verdict?: string, resolution: "1m" | "1h" = "1m") =>
+const rollup = (verdict?: string, resolution: RollupResolution = "1m") =>
   InfluxQL.select({ field: "n", agg: "sum" })
-    .from(`screening_${resolution}`, `rollup_${resolution}`)
-    .where({ time: "dashboard" }, ...(verdict ? [{ tag: "verdict", equals: verdict }] : []));
+    .from(ROLLUPS[resolution].measurement, ROLLUPS[resolution].policy)
+    .where({ time: "dashboard" }, ...(verdict ? [{ tag: "verdict" as const, equals: verdict }] : []));
 
 const lastStatus = () =>
   InfluxQL.select({ field: "online", agg: "last", as: "online" })

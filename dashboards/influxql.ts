@@ -3,17 +3,20 @@
  * target that carries a query. Grafana fills in `$timeFilter`, `$__interval` and dashboard
  * variables; tests substitute them to run every panel's query against a real influxd.
  */
+import type { StoredField, StoredSource, StoredTag } from "@checkpoint/protocol";
 import type * as cog from "@grafana/grafana-foundation-sdk/cog";
 
 export const DATASOURCE = { type: "influxdb", uid: "checkpoint-influx" } as const;
 
 export type Aggregate = "count" | "sum" | "mean" | "max" | "min" | "last" | "sample5000";
 
+/** Names come from the storage contract (protocol/storage.ts): a field no one writes is a type error. */
 export interface Column {
-  field: string;
+  field: StoredField;
   agg?: Aggregate;
   /** Wraps the aggregate, e.g. non_negative_derivative(max("received"), 1s). */
   rate?: "per-second";
+  /** A name of this query's own (any text): not a stored name. */
   as?: string;
 }
 
@@ -31,9 +34,9 @@ function column(c: Column): string {
 }
 
 export type Condition =
-  | { tag: string; equals: string }
-  | { tag: string; variable: string }
-  | { field: string; equals: number }
+  | { tag: StoredTag; equals: string }
+  | { tag: StoredTag; variable: string }
+  | { field: StoredField; equals: number }
   | { time: "dashboard" };
 
 function condition(c: Condition): string {
@@ -56,7 +59,7 @@ export class InfluxQL {
     return new InfluxQL(columns);
   }
 
-  from(measurement: string, retentionPolicy?: string): this {
+  from(measurement: StoredSource, retentionPolicy?: string): this {
     this.source = retentionPolicy ? `${quote(retentionPolicy)}.${quote(measurement)}` : quote(measurement);
     return this;
   }
@@ -77,7 +80,7 @@ export class InfluxQL {
     return this;
   }
 
-  groupBy(...tags: string[]): this {
+  groupBy(...tags: StoredTag[]): this {
     this.byTags.push(...tags);
     return this;
   }

@@ -1,4 +1,6 @@
 /** One station (variable `station`): its lanes, temperatures, sensors and connectivity. */
+
+import type { Measurement } from "@checkpoint/protocol";
 import {
   type DashboardBuilder,
   QueryVariableBuilder,
@@ -11,14 +13,14 @@ import { checkpointDashboard } from "./common.ts";
 import { type Column, DATASOURCE, InfluxQL, target } from "./influxql.ts";
 import { Grid } from "./layout.ts";
 
-const atStation = (column: Column, measurement: string) =>
+const atStation = (column: Column, measurement: Measurement) =>
   InfluxQL.select(column)
     .from(measurement)
     .where({ tag: "station", variable: "station" }, { time: "dashboard" });
 
 export function stationDashboard(): DashboardBuilder {
   const grid = new Grid();
-  const perLane = (title: string, column: Column, measurement: string, unit: string) =>
+  const perLane = (title: string, column: Column, measurement: Measurement, unit: string) =>
     new TimeSeries()
       .title(title)
       .datasource(DATASOURCE)

@@ -4,6 +4,7 @@ export * from "./mlx90614.ts";
 export * from "./policy.ts";
 export * from "./pseudonym.ts";
 export * from "./schemas.ts";
+export * from "./storage.ts";
 export * from "./timestamps.ts";
 export * from "./topics.ts";
 export * from "./validate.ts";

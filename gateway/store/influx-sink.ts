@@ -5,6 +5,7 @@
  */
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
+import { RAW_RETENTION_POLICY } from "@checkpoint/protocol";
 import { InfluxDB } from "influx";
 import type { StoredPoint } from "./points.ts";
 import { ensureRollups } from "./rollups.ts";
@@ -19,8 +20,6 @@ export interface InfluxSinkOptions {
   password?: string;
   timeoutMs: number;
 }
-
-export const RAW_RETENTION_POLICY = "raw";
 
 /**
  * What a failed write means, by its cause rather than its wording: an HTTP answer the data caused

@@ -10,7 +10,16 @@
  * its generator stamped thousands of events per device per millisecond.
  * Tags are low-cardinality only; pseudonyms and ids are fields.
  */
-import type { Alert, Reject, ScreeningEvent, Telemetry, Verdict } from "@checkpoint/protocol";
+import type {
+  Alert,
+  FieldOf,
+  Measurement,
+  Reject,
+  ScreeningEvent,
+  TagOf,
+  Telemetry,
+  Verdict,
+} from "@checkpoint/protocol";
 import type { JudgedTime } from "../ingest/clock-rule.ts";
 
 /** A point as the spool keeps it and the `influx` package writes it (timestamp: ns digits). */
@@ -19,6 +28,25 @@ export interface StoredPoint {
   tags: Record<string, string>;
   fields: Record<string, number | string | boolean>;
   timestamp: string;
+}
+
+type FieldValue = number | string | boolean;
+
+/**
+ * A point of one measurement of the storage contract (protocol/storage.ts): every tag given, the
+ * fields a subset of the measurement's; a name outside the contract is a type error.
+ */
+export function pointOf<M extends Measurement>(
+  measurement: M,
+  tags: Record<TagOf<M>, string>,
+  fields: Partial<Record<FieldOf<M>, FieldValue | undefined>>,
+  timestamp: string,
+): StoredPoint {
+  const kept: Record<string, FieldValue> = {};
+  for (const [name, value] of Object.entries(fields) as [string, FieldValue | undefined][]) {
+    if (value !== undefined) kept[name] = value;
+  }
+  return { measurement, tags: { ...tags }, fields: kept, timestamp };
 }
 
 /** FNV-1a, 32 bit: small, fast and stable across processes and versions. */
@@ -58,10 +86,11 @@ export function screeningPoint(
   pointNs: string,
   time: Pick<JudgedTime, "clock">,
 ): StoredPoint {
-  const point: StoredPoint = {
-    measurement: "screening",
-    tags: { station: event.station, device: event.device, verdict, attempt: String(event.attempt) },
-    fields: {
+  const flagged = time.clock !== "ok";
+  return pointOf(
+    "screening",
+    { station: event.station, device: event.device, verdict, attempt: String(event.attempt) },
+    {
       body_c: event.body_c,
       object_c: event.object_c,
       ambient_c: event.ambient_c,
@@ -69,14 +98,11 @@ export function screeningPoint(
       id: event.id,
       device_verdict: event.verdict,
       policy: event.policy,
+      clock: flagged ? time.clock : undefined,
+      claimed_ts: flagged ? event.ts : undefined,
     },
-    timestamp: pointNs,
-  };
-  if (time.clock !== "ok") {
-    point.fields.clock = time.clock;
-    point.fields.claimed_ts = event.ts;
-  }
-  return point;
+    pointNs,
+  );
 }
 
 /** Telemetry is stored at the gateway's receive time: it describes the device now. */
@@ -86,60 +112,53 @@ export function telemetryPoint(
   t: Telemetry,
   receivedMs: number,
 ): StoredPoint {
-  const fields: StoredPoint["fields"] = {
-    outbox: t.outbox,
-    uptime_s: t.uptime_s,
-    sensor_ok: t.sensor_ok ? 1 : 0,
-    fw: t.fw,
-    config_version: t.config_version,
-  };
-  if (t.ambient_c !== null) fields.ambient_c = t.ambient_c;
-  return {
-    measurement: "telemetry",
-    tags: { station, device },
-    fields,
-    timestamp: nsFromMs(receivedMs),
-  };
+  return pointOf(
+    "telemetry",
+    { station, device },
+    {
+      outbox: t.outbox,
+      uptime_s: t.uptime_s,
+      sensor_ok: t.sensor_ok ? 1 : 0,
+      fw: t.fw,
+      config_version: t.config_version,
+      ambient_c: t.ambient_c ?? undefined,
+    },
+    nsFromMs(receivedMs),
+  );
 }
 
 export function statusPoint(station: string, device: string, online: boolean, atMs: number): StoredPoint {
-  return {
-    measurement: "device_status",
-    tags: { station, device },
-    fields: { online: online ? 1 : 0 },
-    timestamp: nsFromMs(atMs),
-  };
+  return pointOf("device_status", { station, device }, { online: online ? 1 : 0 }, nsFromMs(atMs));
 }
 
 export function alertPoint(alert: Alert, state: string): StoredPoint {
-  const fields: StoredPoint["fields"] = { id: alert.id, state, device: alert.device };
-  if (alert.subject !== undefined) fields.subject = alert.subject;
-  if (alert.body_c !== undefined) fields.body_c = alert.body_c;
-  if (alert.event_id !== undefined) fields.event_id = alert.event_id;
-  return {
-    measurement: "alert",
-    tags: { station: alert.station, kind: alert.kind },
-    fields,
-    timestamp: idempotentTimestamp(alert.raised_at, alert.id),
-  };
+  return pointOf(
+    "alert",
+    { station: alert.station, kind: alert.kind },
+    {
+      id: alert.id,
+      state,
+      device: alert.device,
+      subject: alert.subject,
+      body_c: alert.body_c,
+      event_id: alert.event_id,
+    },
+    idempotentTimestamp(alert.raised_at, alert.id),
+  );
 }
 
 export function rejectPoint(reject: Reject): StoredPoint {
-  return {
-    measurement: "reject",
-    tags: { reason: reject.reason },
-    fields: {
-      topic: reject.topic,
-      client: reject.client,
-      errors: reject.errors.join("; "),
-      bytes: reject.bytes,
-    },
-    timestamp: idempotentTimestamp(reject.ts, reject.sha256),
-  };
+  return pointOf(
+    "reject",
+    { reason: reject.reason },
+    { topic: reject.topic, client: reject.client, errors: reject.errors.join("; "), bytes: reject.bytes },
+    idempotentTimestamp(reject.ts, reject.sha256),
+  );
 }
 
+/** The gateway's counters: one field per counter of its /health snapshot. */
 export function gatewayPoint(instance: string, counters: Record<string, number>, atMs: number): StoredPoint {
-  return { measurement: "gateway", tags: { instance }, fields: { ...counters }, timestamp: nsFromMs(atMs) };
+  return pointOf("gateway", { instance }, counters, nsFromMs(atMs));
 }
 
 const NS_DIGITS = /^[1-9]\d{0,18}$/;

@@ -8,10 +8,11 @@
  * few intervals, so data that arrives a little late is counted; an outbox replayed after hours
  * offline lands in raw and is not rolled up (see backfillRollups for re-running a range).
  */
+import { ROLLUPS } from "@checkpoint/protocol";
 import type { InfluxDB } from "influx";
 
-export const ROLLUP_1M = "rollup_1m";
-export const ROLLUP_1H = "rollup_1h";
+const M = ROLLUPS["1m"];
+const H = ROLLUPS["1h"];
 
 export interface ContinuousQuery {
   name: string;
@@ -24,12 +25,12 @@ export function continuousQueries(database: string, raw: string): ContinuousQuer
     {
       name: "cq_screening_1m",
       resample: "RESAMPLE EVERY 1m FOR 10m",
-      select: `SELECT count("body_c") AS "n", mean("body_c") AS "body_mean", max("body_c") AS "body_max" INTO "${database}"."${ROLLUP_1M}"."screening_1m" FROM "${database}"."${raw}"."screening" GROUP BY time(1m), "station", "verdict"`,
+      select: `SELECT count("body_c") AS "n", mean("body_c") AS "body_mean", max("body_c") AS "body_max" INTO "${database}"."${M.policy}"."${M.measurement}" FROM "${database}"."${raw}"."screening" GROUP BY time(1m), "station", "verdict"`,
     },
     {
       name: "cq_screening_1h",
       resample: "RESAMPLE EVERY 10m FOR 2h",
-      select: `SELECT sum("n") AS "n", max("body_max") AS "body_max" INTO "${database}"."${ROLLUP_1H}"."screening_1h" FROM "${database}"."${ROLLUP_1M}"."screening_1m" GROUP BY time(1h), "station", "verdict"`,
+      select: `SELECT sum("n") AS "n", max("body_max") AS "body_max" INTO "${database}"."${H.policy}"."${H.measurement}" FROM "${database}"."${M.policy}"."${M.measurement}" GROUP BY time(1h), "station", "verdict"`,
     },
   ];
 }
@@ -47,8 +48,8 @@ async function ensurePolicy(
 }
 
 export async function ensureRollups(client: InfluxDB, database: string, raw: string): Promise<void> {
-  await ensurePolicy(client, database, ROLLUP_1M, "400d");
-  await ensurePolicy(client, database, ROLLUP_1H, "INF");
+  await ensurePolicy(client, database, M.policy, M.duration);
+  await ensurePolicy(client, database, H.policy, H.duration);
   const present = await client.query<{ name: string; query: string }>(`SHOW CONTINUOUS QUERIES`);
   for (const cq of continuousQueries(database, raw)) {
     const current = present.find((row) => row.name === cq.name);

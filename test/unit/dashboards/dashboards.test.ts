@@ -87,6 +87,6 @@ describe("InfluxQL builder", () => {
   });
 
   it("refuses a query with no source", () => {
-    expect(() => InfluxQL.select({ field: "x" }).toString()).toThrow(/from\(\) is missing/);
+    expect(() => InfluxQL.select({ field: "body_c" }).toString()).toThrow(/from\(\) is missing/);
   });
 });

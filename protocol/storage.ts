@@ -1,0 +1,93 @@
+/**
+ * The storage schema (DESIGN.md "Storage"): measurements, their tags and fields, retention
+ * policies and rollups. Part of the contract: the gateway writes exactly this and the dashboards
+ * read exactly this, both importing it from here, so a renamed field is a type error on both sides.
+ * Tags are low-cardinality only; a pseudonym or an id is a field, never a tag.
+ */
+export const STORAGE = {
+  screening: {
+    tags: ["station", "device", "verdict", "attempt"],
+    fields: [
+      "body_c",
+      "object_c",
+      "ambient_c",
+      "subject",
+      "id",
+      "device_verdict",
+      "policy",
+      /** Present only when the lane's clock was not trusted (then the time is the gateway's). */
+      "clock",
+      "claimed_ts",
+    ],
+  },
+  telemetry: {
+    tags: ["station", "device"],
+    fields: ["ambient_c", "outbox", "uptime_s", "sensor_ok", "fw", "config_version"],
+  },
+  device_status: { tags: ["station", "device"], fields: ["online"] },
+  alert: {
+    tags: ["station", "kind"],
+    fields: [
+      "id",
+      "state",
+      "device",
+      "subject",
+      "body_c",
+      "event_id",
+      "disposition",
+      "clinical_c",
+      "confirmed",
+    ],
+  },
+  reject: { tags: ["reason"], fields: ["topic", "client", "errors", "bytes"] },
+  gateway: {
+    tags: ["instance"],
+    // The gateway's counters (its /health snapshot): open-ended, one field per counter.
+    fields: [
+      "received",
+      "screenings",
+      "stored",
+      "spooled",
+      "replayed",
+      "rejected",
+      "duplicates",
+      "disagreements",
+      "alerts",
+      "fevers",
+      "missed_retests",
+      "refused_publish",
+      "auth_failures",
+      "devices_online",
+      "clients",
+      "spool_bytes",
+      "pending",
+      "write_ms",
+      "loop_p99_ms",
+      "loop_max_ms",
+    ],
+  },
+} as const;
+
+export type Measurement = keyof typeof STORAGE;
+export type TagOf<M extends Measurement> = (typeof STORAGE)[M]["tags"][number];
+export type FieldOf<M extends Measurement> = (typeof STORAGE)[M]["fields"][number];
+
+/** Retention policy of raw points (the default policy; its duration is INFLUX_RETENTION). */
+export const RAW_RETENTION_POLICY = "raw";
+
+/**
+ * Screening rollups, written by continuous queries per station and verdict: count, mean and max
+ * body temperature per minute (kept 400 days) and per hour (kept forever).
+ */
+export const ROLLUPS = {
+  "1m": { policy: "rollup_1m", measurement: "screening_1m", duration: "400d" },
+  "1h": { policy: "rollup_1h", measurement: "screening_1h", duration: "INF" },
+} as const;
+export type RollupResolution = keyof typeof ROLLUPS;
+export const ROLLUP_FIELDS = ["n", "body_mean", "body_max"] as const;
+export const ROLLUP_TAGS = ["station", "verdict"] as const;
+
+/** Anything a dashboard may read: a measurement or a rollup. */
+export type StoredSource = Measurement | (typeof ROLLUPS)[RollupResolution]["measurement"];
+export type StoredField = { [M in Measurement]: FieldOf<M> }[Measurement] | (typeof ROLLUP_FIELDS)[number];
+export type StoredTag = { [M in Measurement]: TagOf<M> }[Measurement];
