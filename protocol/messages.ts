@@ -1,0 +1,465 @@
+/**
+ * The message catalogue: every text a person reads on a screen or in an error — the duty console
+ * and its API, the lane, the technician's console, the gateway's admin commands — in Simplified
+ * Chinese (the default) and English. Structured logs stay English for engineers; a log line a
+ * technician reads carries the catalogue's text beside its English message.
+ *
+ * Adding a message: add one entry to the section it belongs to (or a new section, spread into
+ * CATALOGUE). Each entry must have both languages (a missing one is a type error), and both must
+ * name the same `{placeholders}` (checked by test/unit/protocol/messages.test.ts). Placeholders
+ * come from the English text, so `t()` asks for exactly those parameters.
+ *
+ * Interpolation is one pass of plain text: a parameter's value is never read for placeholders
+ * itself, and nothing here is HTML. Whoever puts a message in a page uses textContent.
+ */
+
+export const LOCALES = ["zh-CN", "en"] as const;
+export type Locale = (typeof LOCALES)[number];
+export const DEFAULT_LOCALE: Locale = "zh-CN";
+export const DEFAULT_TIME_ZONE = "Asia/Shanghai";
+
+type Entry = { readonly [L in Locale]: string };
+type Section = Readonly<Record<string, Entry>>;
+
+/** The duty console page. */
+const CONSOLE = {
+  "console.title": { "zh-CN": "卡口体温筛查值班台", en: "Checkpoint duty console" },
+  "console.username": { "zh-CN": "用户名", en: "Username" },
+  "console.password": { "zh-CN": "密码", en: "Password" },
+  "console.login": { "zh-CN": "登录", en: "Log in" },
+  "console.logout": { "zh-CN": "退出登录", en: "Log out" },
+  "console.session-ended": {
+    "zh-CN": "登录已失效，请重新登录。",
+    en: "Your session has ended: log in again.",
+  },
+  "console.language": { "zh-CN": "English", en: "中文" },
+  "console.language-label": { "zh-CN": "切换为英文界面", en: "Switch to Chinese" },
+  "console.who": { "zh-CN": "{username}（{role}）", en: "{username} ({role})" },
+  "console.open-alerts": { "zh-CN": "待处置告警", en: "Open alerts" },
+  "console.keys": {
+    "zh-CN": "快捷键：j / k 上下切换，a 确认，c 关闭。",
+    en: "Keys: j / k move, a acknowledge, c close.",
+  },
+  "console.alert-label": { "zh-CN": "{station} 站 {kind}", en: "{kind} at {station}" },
+  "console.acknowledge": { "zh-CN": "确认", en: "Acknowledge" },
+  "console.close": { "zh-CN": "关闭…", en: "Close…" },
+  "console.outcome": { "zh-CN": "处置结果", en: "Outcome" },
+  "console.choose": { "zh-CN": "请选择…", en: "choose…" },
+  "console.clinical": { "zh-CN": "复核体温 °C", en: "Clinical °C" },
+  "console.note": { "zh-CN": "备注", en: "Note" },
+  "console.close-alert": { "zh-CN": "关闭告警", en: "Close alert" },
+  "console.stations": { "zh-CN": "站点", en: "Stations" },
+  "console.col.station": { "zh-CN": "站点", en: "Station" },
+  "console.col.online": { "zh-CN": "在线", en: "Online" },
+  "console.col.last-seen": { "zh-CN": "最后上报", en: "Last seen" },
+  "console.col.today": { "zh-CN": "今日筛查", en: "Today" },
+  "console.col.fevers": { "zh-CN": "发热", en: "Fevers" },
+  "console.col.outbox": { "zh-CN": "待上传", en: "Outbox" },
+  "console.col.sensor": { "zh-CN": "传感器", en: "Sensor" },
+  "console.col.screened": { "zh-CN": "筛查人数", en: "Screened" },
+  "console.col.retests": { "zh-CN": "复测", en: "Retests" },
+  "console.col.transfers": { "zh-CN": "转运发热门诊", en: "Transfers" },
+  "console.col.handovers": { "zh-CN": "居家隔离", en: "Handovers" },
+  "console.sensor-ok": { "zh-CN": "正常", en: "ok" },
+  "console.sensor-faulty": { "zh-CN": "{n} 台故障", en: "{n} faulty" },
+  "console.report": { "zh-CN": "日报", en: "Daily report" },
+  "console.day": { "zh-CN": "日期", en: "Day" },
+  "console.show": { "zh-CN": "查询", en: "Show" },
+  "console.csv": { "zh-CN": "导出 CSV", en: "CSV" },
+  "console.never": { "zh-CN": "—", en: "—" },
+  "kind.fever": { "zh-CN": "发热", en: "Fever" },
+  "kind.missed-retest": { "zh-CN": "未按时复测", en: "Missed retest" },
+  "kind.watchlist": { "zh-CN": "重点关注", en: "Watchlist" },
+  "kind.device-offline": { "zh-CN": "设备离线", en: "Device offline" },
+  "state.new": { "zh-CN": "待确认", en: "new" },
+  "state.acknowledged": { "zh-CN": "已确认", en: "acknowledged" },
+  "state.closed": { "zh-CN": "已关闭", en: "closed" },
+  "disposition.released": { "zh-CN": "复测正常，放行", en: "Released (normal retest)" },
+  "disposition.home-isolation": {
+    "zh-CN": "移交属地社区居家隔离",
+    en: "Handed to the township (home isolation)",
+  },
+  "disposition.fever-clinic": { "zh-CN": "转运发热门诊", en: "Transferred to a fever clinic" },
+  "role.officer": { "zh-CN": "值班员", en: "officer" },
+  "role.technician": { "zh-CN": "技术员", en: "technician" },
+  "role.admin": { "zh-CN": "管理员", en: "admin" },
+} as const satisfies Section;
+
+/** Errors the console's API returns (shown on the page as they are). */
+const API = {
+  "api.login-failed": { "zh-CN": "用户名或密码错误", en: "wrong username or password" },
+  "api.login-fields": { "zh-CN": "请输入用户名和密码", en: "enter a username and a password" },
+  "api.session-required": {
+    "zh-CN": "请先登录（登录可能已过期）",
+    en: "log in first (your session may have expired)",
+  },
+  "api.role-required": { "zh-CN": "此操作需要{roles}权限", en: "this needs the role {roles}" },
+  "api.json-only": {
+    "zh-CN": "请以 JSON 格式提交（content-type: application/json）",
+    en: "send JSON (content-type: application/json)",
+  },
+  "api.too-large": { "zh-CN": "提交的内容过大", en: "request too large" },
+  "api.bad-json": { "zh-CN": "提交的内容不是有效的 JSON 对象", en: "the body is not a JSON object" },
+  "api.bad-date": { "zh-CN": "日期格式应为 YYYY-MM-DD", en: "date must be YYYY-MM-DD" },
+  "api.bad-close": {
+    "zh-CN": "请选择处置结果（{dispositions}），复核体温须为 34–43 °C，备注不超过 500 字",
+    en: "choose an outcome ({dispositions}); the clinical reading is 34–43 °C and the note at most 500 characters",
+  },
+  "api.bad-request": { "zh-CN": "请求格式不正确", en: "the request is not in the expected form" },
+  "api.not-found": { "zh-CN": "未找到该页面或接口", en: "not found" },
+  "api.internal": {
+    "zh-CN": "网关内部出错，已记录日志；请稍后重试，如持续出现请联系技术员",
+    en: "the gateway failed to do this; it has been logged. Try again, and call a technician if it persists",
+  },
+  "alert.not-found": { "zh-CN": "告警 {id} 不存在", en: "no alert {id}" },
+  "alert.already-acknowledged": {
+    "zh-CN": "告警 {id} 已被确认",
+    en: "alert {id} is already acknowledged",
+  },
+  "alert.already-closed": { "zh-CN": "告警 {id} 已关闭", en: "alert {id} is already closed" },
+  "alert.bad-disposition": {
+    "zh-CN": "处置结果必须是以下之一：{dispositions}",
+    en: "disposition must be one of {dispositions}",
+  },
+  "alert.clinical-required": {
+    "zh-CN": "关闭发热告警须填写接触式体温计的复核体温（34–43 °C）",
+    en: "a fever alert is closed with the clinical thermometer's reading (34–43 °C)",
+  },
+} as const satisfies Section;
+
+/** What the lane tells the person in front of it, and the technician who reads its log. */
+const LANE = {
+  "lane.pass": { "zh-CN": "体温正常，请通过", en: "Temperature normal: please pass" },
+  "lane.retest": {
+    "zh-CN": "体温偏高，请到室内休息 {minutes} 分钟后复测",
+    en: "Temperature high: rest indoors for {minutes} min, then retest",
+  },
+  "lane.fever": {
+    "zh-CN": "体温异常，请原地等候，值班员将为您复核体温",
+    en: "Fever: please wait here; the duty officer will check your temperature",
+  },
+  "lane.invalid": {
+    "zh-CN": "测量无效，请露出额头正对测温仪重新测量",
+    en: "Not a valid reading: uncover your forehead, face the thermometer and measure again",
+  },
+  "lane.unstable": {
+    "zh-CN": "读数不稳定，请保持不动，重新测量",
+    en: "The reading was not steady: hold still and measure again",
+  },
+  "lane.busy": { "zh-CN": "正在测量，请稍候", en: "Measuring: please wait" },
+  "lane.rest-more": {
+    "zh-CN": "复测时间未到，请再休息 {minutes} 分钟",
+    en: "Too early for the retest: rest another {minutes} min",
+  },
+  "lane.no-config": {
+    "zh-CN": "设备尚未收到网关下发的配置，暂不能筛查；请检查网络",
+    en: "The lane has no configuration from the gateway yet and cannot screen; check the network",
+  },
+  "lane.outbox-full": {
+    "zh-CN": "设备待上传记录已满，暂停筛查；请联系技术员检查网络",
+    en: "The lane's outbox is full and screening is paused; call a technician to check the network",
+  },
+  "lane.fault": {
+    "zh-CN": "测温传感器故障（{fault}），未测量；请检查传感器及接线",
+    en: "Thermometer fault ({fault}), no reading taken; check the sensor and its wiring",
+  },
+  "lane.scan-failed": {
+    "zh-CN": "扫码后处理失败，请重新扫码；如持续出现请联系技术员",
+    en: "The scan could not be handled: scan again, and call a technician if it persists",
+  },
+  "lane.scanner-connected": { "zh-CN": "扫码器已连接", en: "Scanner connected" },
+  "lane.scanner-gone": {
+    "zh-CN": "扫码器已断开，1 秒后重试（请检查连接线）",
+    en: "Scanner gone; retrying in 1 s (check the cable)",
+  },
+  "lane.scanner-error": { "zh-CN": "扫码器端口出错：{error}", en: "Scanner port error: {error}" },
+  "lane.config-unreadable": {
+    "zh-CN": "无法读取设备配置文件 {path}：{error}",
+    en: "cannot read the lane config {path}: {error}",
+  },
+  "lane.config-invalid": {
+    "zh-CN": "设备配置文件 {path} 有误：\n  {errors}",
+    en: "lane config {path} is invalid:\n  {errors}",
+  },
+  "lane.unknown-command": {
+    "zh-CN": "未知命令“{command}”\n{usage}",
+    en: 'unknown command "{command}"\n{usage}',
+  },
+  "lane.reference-required": {
+    "zh-CN": "校准需要 --reference <黑体温度 °C>，范围 30–45，例如 --reference 37.0",
+    en: "calibrate needs --reference <blackbody °C> from 30 to 45, e.g. --reference 37.0",
+  },
+  "lane.calibrated": {
+    "zh-CN": "校准完成：偏移 {offset} °C，残差 {residual} °C（标准差 {sd}）；已保存到 {path}",
+    en: "Calibrated: offset {offset} °C, residual {residual} °C (sd {sd}); saved to {path}",
+  },
+  "lane.failed": { "zh-CN": "设备程序出错：{error}", en: "firmware: {error}" },
+} as const satisfies Section;
+
+/** The technician's console against a virtual station (simulator/console). */
+const TECHNICIAN = {
+  "sim.help": {
+    "zh-CN": `命令：
+  person <核心体温 °C> [from <°C>] [in <分钟>]  下一位受检者上前（核心体温；来自何种气温环境）
+  scan [code]                                 扫描二维码（不指定则随机生成）
+  next <核心体温 °C>                          person 与 scan 一步完成
+  ambient <°C>                                设置通道处气温
+  blackbody <°C> | clear                      传感器对准黑体 / 无人
+  unplug | replug                             拔出 / 插回测温仪
+  fault <{faults}>  让测温仪出现故障
+  garbage                                     向扫码线路发送乱码
+  cut | restore                               断开 / 恢复通道网络
+  lights                                      查看指示灯与蜂鸣器
+  wait <秒>                                   暂停（用于场景脚本）
+  help | quit`,
+    en: `commands:
+  person <core °C> [from <°C>] [in <min>]  the next person steps up (core temperature; where they came from)
+  scan [code]                              scan a QR code (a random one if none is given)
+  next <core °C>                           person + scan in one go
+  ambient <°C>                             set the air temperature at the lane
+  blackbody <°C> | clear                   aim the sensor at a blackbody / at nobody
+  unplug | replug                          pull out / put back the thermometer
+  fault <{faults}>          make the thermometer misbehave
+  garbage                                  send line noise down the scanner line
+  cut | restore                            cut / restore the lane's network link
+  lights                                   show the LEDs and the buzzer
+  wait <seconds>                           pause (scenario files)
+  help | quit`,
+  },
+  "sim.not-a-number": { "zh-CN": "{what}必须是数字", en: "{what} must be a number" },
+  "sim.what.core": { "zh-CN": "核心体温", en: "core temperature" },
+  "sim.what.from": { "zh-CN": "from（来自的气温）", en: "from" },
+  "sim.what.in": { "zh-CN": "in（进入后的分钟数）", en: "in" },
+  "sim.what.ambient": { "zh-CN": "气温", en: "ambient" },
+  "sim.what.blackbody": { "zh-CN": "黑体温度", en: "blackbody temperature" },
+  "sim.what.seconds": { "zh-CN": "秒数", en: "seconds" },
+  "sim.person": {
+    "zh-CN": "核心体温 {core} °C 的受检者上前（额头 {forehead} °C）",
+    en: "person with core {core} °C steps up (forehead {forehead} °C)",
+  },
+  "sim.scanned": { "zh-CN": "已扫码 {code}", en: "scanned {code}" },
+  "sim.next": {
+    "zh-CN": "核心体温 {core} °C 的受检者扫码 {code}",
+    en: "person with core {core} °C scanned {code}",
+  },
+  "sim.ambient": { "zh-CN": "气温为 {ambient} °C", en: "ambient is {ambient} °C" },
+  "sim.blackbody": {
+    "zh-CN": "传感器已对准 {temp} °C 的黑体",
+    en: "sensor aimed at a blackbody at {temp} °C",
+  },
+  "sim.clear": { "zh-CN": "传感器前无人", en: "nobody in front of the sensor" },
+  "sim.unplugged": { "zh-CN": "测温仪已拔出", en: "thermometer unplugged" },
+  "sim.replugged": { "zh-CN": "测温仪已插回", en: "thermometer plugged back in" },
+  "sim.bad-fault": { "zh-CN": "故障类型必须是以下之一：{faults}", en: "fault must be one of {faults}" },
+  "sim.fault": { "zh-CN": "测温仪故障：{fault}", en: "thermometer fault: {fault}" },
+  "sim.garbage": { "zh-CN": "已向扫码线路发送乱码", en: "sent line noise on the scanner line" },
+  "sim.no-link": {
+    "zh-CN": "没有网络链路：请用 --gateway mqtt://主机:端口 启动模拟站点",
+    en: "no network link: start the station with --gateway mqtt://host:port",
+  },
+  "sim.cut": {
+    "zh-CN": "网络已断开（无声断开，如同拔掉网线）",
+    en: "network cut (silently, like a pulled cable)",
+  },
+  "sim.restored": { "zh-CN": "网络已恢复", en: "network restored" },
+  "sim.unknown-command": {
+    "zh-CN": "未知命令“{command}”；输入 help 查看命令",
+    en: 'unknown command "{command}"; type help',
+  },
+  "sim.lights": {
+    "zh-CN": "指示灯：{green} {yellow} {red} 蜂鸣器：{buzzer}",
+    en: "lights: {green} {yellow} {red} buzzer:{buzzer}",
+  },
+  "sim.light.green": { "zh-CN": "绿", en: "green" },
+  "sim.light.yellow": { "zh-CN": "黄", en: "yellow" },
+  "sim.light.red": { "zh-CN": "红", en: "red" },
+  "sim.light.on": { "zh-CN": "亮", en: "ON" },
+  "sim.light.off": { "zh-CN": "灭", en: "off" },
+  "sim.buzzer.on": { "zh-CN": "响", en: "ON" },
+  "sim.buzzer.off": { "zh-CN": "静音", en: "off" },
+  "sim.link": {
+    "zh-CN": "网络链路：请把设备的 mqtt.url 指向 {via}（转发到 {gateway}）",
+    en: "network link: point the firmware's mqtt.url at {via} (relays to {gateway})",
+  },
+  "sim.board": {
+    "zh-CN": '主板：  {address}   （lane.json 的 "board"）',
+    en: 'board:   {address}   (lane.json "board")',
+  },
+  "sim.scanner": {
+    "zh-CN": '扫码器：{address}   （lane.json 的 "scanner"）',
+    en: 'scanner: {address}   (lane.json "scanner")',
+  },
+  "sim.firmware-connected": { "zh-CN": "设备程序已连接主板", en: "firmware connected to the board" },
+  "sim.firmware-disconnected": { "zh-CN": "设备程序已断开主板", en: "firmware disconnected from the board" },
+  "sim.scenario-stopped": { "zh-CN": "场景脚本中止：{error}", en: "scenario stopped: {error}" },
+  "sim.type-help": { "zh-CN": "输入 help 查看命令", en: 'type "help" for commands' },
+  "sim.error": { "zh-CN": "出错：{error}", en: "error: {error}" },
+} as const satisfies Section;
+
+/** The gateway's admin commands (gateway/admin.ts). */
+const ADMIN = {
+  "admin.usage": {
+    "zh-CN":
+      "用法：npm run gateway -- add-device <站点> <设备> | add-operator <名称> | add-user <名称> <officer|technician|admin> | list | backup | backups | restore <文件>",
+    en: "usage: npm run gateway -- add-device <station> <device> | add-operator <name> | add-user <name> <officer|technician|admin> | list | backup | backups | restore <file>",
+  },
+  "admin.restore-usage": {
+    "zh-CN": "用法：npm run gateway -- restore <文件>   （npm run gateway -- backups 列出备份）",
+    en: "usage: npm run gateway -- restore <file>   (npm run gateway -- backups lists them)",
+  },
+  "admin.bad-role": { "zh-CN": "角色必须是以下之一：{roles}", en: "role must be one of {roles}" },
+  "admin.device-added": {
+    "zh-CN": "设备 {station}/{device} 已登记。请把此密钥写入该通道的配置文件；它不会再次显示。",
+    en: "Device {station}/{device} registered. Put this secret in the lane's config; it is not shown again.",
+  },
+  "admin.user-added": {
+    "zh-CN": "值班台用户 {username}（{role}）已创建。请把此密码交给本人；它不会再次显示。",
+    en: "Console user {username} ({role}) created. Give them this password; it is not shown again.",
+  },
+  "admin.bad-username": {
+    "zh-CN": "用户名为 1–64 个字母、数字、空格或 . @ _ -",
+    en: "a username is 1-64 letters, digits, spaces, . @ _ or -",
+  },
+  "admin.short-password": { "zh-CN": "密码至少 10 个字符", en: "a password has at least 10 characters" },
+  "admin.backup-done": {
+    "zh-CN": "备份已写入并校验；保留最新的 {keep} 份。",
+    en: "Backup written and verified; the newest {keep} are kept.",
+  },
+  "admin.restored": {
+    "zh-CN": "已从 {path} 恢复 {restored}。",
+    en: "Restored {restored} from {path}.",
+  },
+  "admin.previous-kept": {
+    "zh-CN": "原数据库保留为 {previous}。",
+    en: "The previous database is kept as {previous}.",
+  },
+  "admin.log-in-again": { "zh-CN": "值班台用户需重新登录。", en: "Console users log in again." },
+  "admin.warning": { "zh-CN": "警告：{warning}", en: "WARNING: {warning}" },
+  "admin.start-gateway": { "zh-CN": "请启动网关。", en: "Start the gateway." },
+  "admin.restore-refused": { "zh-CN": "拒绝恢复：{error}", en: "restore refused: {error}" },
+  "admin.nothing-changed": { "zh-CN": "{path} 未做任何改动。", en: "Nothing was changed in {path}." },
+  "admin.failed": { "zh-CN": "出错：{error}", en: "error: {error}" },
+} as const satisfies Section;
+
+export const CATALOGUE = { ...CONSOLE, ...API, ...LANE, ...TECHNICIAN, ...ADMIN } as const;
+
+export type MessageKey = keyof typeof CATALOGUE;
+
+/** The `{name}`s in a text. */
+type Placeholders<S extends string> = S extends `${string}{${infer Name}}${infer Rest}`
+  ? Name | Placeholders<Rest>
+  : never;
+
+export type MessageParams<K extends MessageKey> = {
+  readonly [P in Placeholders<(typeof CATALOGUE)[K]["en"]>]: string | number;
+};
+
+/** Either no parameters (the message has no placeholders) or exactly its parameters. */
+export type ParamsArg<K extends MessageKey> = [Placeholders<(typeof CATALOGUE)[K]["en"]>] extends [never]
+  ? []
+  : [params: MessageParams<K>];
+
+export function isMessageKey(key: string): key is MessageKey {
+  return Object.hasOwn(CATALOGUE, key);
+}
+
+/** Fills `{name}` placeholders in one pass; a placeholder without a value stays as it is. */
+export function interpolate(text: string, params: Readonly<Record<string, string | number>>): string {
+  return text.replace(/\{([\w-]+)\}/g, (whole, name: string) =>
+    Object.hasOwn(params, name) ? String(params[name]) : whole,
+  );
+}
+
+/** The message `key` in `locale`, with its parameters filled in. */
+export function t<K extends MessageKey>(locale: Locale, key: K, ...params: ParamsArg<K>): string {
+  const entry: Entry = CATALOGUE[key];
+  return interpolate(entry[locale], params[0] ?? {});
+}
+
+/** A translator bound to one locale. */
+export type Translate = <K extends MessageKey>(key: K, ...params: ParamsArg<K>) => string;
+
+export function translator(locale: Locale): Translate {
+  return (key, ...params) => t(locale, key, ...params);
+}
+
+/**
+ * A locale from a setting or a language tag: "zh", "zh-CN", "zh_CN.UTF-8", "zh-Hans-CN" → zh-CN;
+ * "en", "en-GB", "en_US.UTF-8" → en. Anything else (including "C", "POSIX", "fr") → null.
+ */
+export function parseLocale(value: string | undefined | null): Locale | null {
+  const tag = (value ?? "").trim().split(/[.@]/)[0]?.replace("_", "-").toLowerCase() ?? "";
+  if (tag === "zh" || tag.startsWith("zh-")) return "zh-CN";
+  if (tag === "en" || tag.startsWith("en-")) return "en";
+  return null;
+}
+
+/**
+ * The best supported locale of an Accept-Language header ("en-US,en;q=0.9,zh-CN;q=0.8"), by
+ * q-value then order; null when it names none that is supported.
+ */
+export function localeFromAcceptLanguage(header: string | undefined | null): Locale | null {
+  const ranked = (header ?? "")
+    .split(",")
+    .map((part, index) => {
+      const [tag = "", ...options] = part.trim().split(";");
+      const q = options.map((o) => /^\s*q=([\d.]+)\s*$/.exec(o)?.[1]).find((v) => v !== undefined);
+      return { locale: parseLocale(tag), q: q === undefined ? 1 : Number(q), index };
+    })
+    .filter((r): r is { locale: Locale; q: number; index: number } => r.locale !== null && r.q > 0)
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  return ranked[0]?.locale ?? null;
+}
+
+/** True when `timeZone` is an IANA zone this runtime knows. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A date and time as officers read it: "2024/11/30 08:05:09" in the given zone. */
+export function formatDateTime(locale: Locale, at: Date | number, timeZone = DEFAULT_TIME_ZONE): string {
+  return new Intl.DateTimeFormat(locale, {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).format(at);
+}
+
+/** The calendar day ("YYYY-MM-DD") of an instant in the given zone. */
+export function dayIn(at: Date | number, timeZone = DEFAULT_TIME_ZONE): string {
+  return new Intl.DateTimeFormat("sv-SE", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  }).format(at);
+}
+
+/** An error whose text comes from the catalogue: its message is English (for logs). */
+export class MessageError<K extends MessageKey = MessageKey> extends Error {
+  readonly params: Readonly<Record<string, string | number>>;
+
+  constructor(
+    readonly key: K,
+    ...params: ParamsArg<K>
+  ) {
+    super(t("en", key, ...params));
+    this.name = "MessageError";
+    this.params = params[0] ?? {};
+  }
+
+  /** The message in `locale`. */
+  text(locale: Locale): string {
+    return interpolate(CATALOGUE[this.key][locale], this.params);
+  }
+}
