@@ -1,16 +1,22 @@
 /**
  * Registry administration from the command line (the gateway need not run; the registry is SQLite):
  *   npm run gateway -- add-device <station> <device>   prints a new secret for the lane
+ *   npm run gateway -- add-devices [FILE]              many lanes at once: a JSON list of
+ *                                                      {"station","device"} from FILE or stdin;
+ *                                                      prints their new secrets as one JSON list
  *   npm run gateway -- add-operator <name>             prints a new secret for a read-only login
  *   npm run gateway -- add-user <name> <role>          a duty console login (officer, technician, admin)
  *   npm run gateway -- list                            lists registered devices
  *   npm run gateway -- backup                          backs up gateway.db now (also while the gateway runs)
  *   npm run gateway -- backups                         lists the backups, newest first
  *   npm run gateway -- restore <file>                  puts a backup in place (the gateway must be stopped)
- * Secrets are shown once and stored only as scrypt hashes.
+ * Each command takes --help. Secrets are printed once, on stdout only, and stored only as keyed
+ * hashes; they are never taken from the command line (it is visible to every user in `ps`).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { isNodeId } from "@checkpoint/protocol";
 import type { GatewayConfig } from "./config.ts";
 import { AlertStore } from "./ops/alert-store.ts";
 import { backupDatabase, DB_FILE, listBackups, restoreDatabase } from "./ops/backup.ts";
@@ -18,83 +24,220 @@ import { ROLES, type Role, Users } from "./ops/users.ts";
 import { Registry } from "./registry/registry.ts";
 import { newSecret } from "./registry/secrets.ts";
 
-export const ADMIN_COMMANDS = [
-  "add-device",
-  "add-operator",
-  "add-user",
-  "list",
-  "backup",
-  "backups",
-  "restore",
-];
+/** The command line is wrong: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {}
 
-export async function runAdmin(config: GatewayConfig, argv: string[]): Promise<number> {
-  const [command, a, b] = argv;
-  // These two must not open the database: a restore needs it closed, a listing does not need it.
-  if (command === "backups") {
-    for (const f of listBackups(config.backupDir)) {
-      console.log(`${f.path}\t${f.bytes} bytes\t${f.takenAt.toISOString()}`);
-    }
-    return 0;
-  }
-  if (command === "restore") return restore(config, a);
+interface AdminCommand {
+  /** The positional arguments, as shown in the usage: "<station> <device>". */
+  args: string;
+  summary: string;
+  /** How many positional arguments it takes: [fewest, most]. */
+  arity: [number, number];
+  run(config: GatewayConfig, args: string[]): Promise<number>;
+}
+
+/** Opens the registry for one command and closes it after, whatever happens. */
+async function withRegistry<T>(config: GatewayConfig, use: (registry: Registry) => Promise<T>): Promise<T> {
   const registry = new Registry(join(config.dataDir, "gateway.db"));
   try {
-    if (command === "add-device" && a && b) {
-      const secret = newSecret();
-      await registry.addDevice(a, b, secret);
-      console.log(JSON.stringify({ username: `${a}/${b}`, secret }));
-      console.error(
-        `Device ${a}/${b} registered. Put this secret in the lane's config; it is not shown again.`,
-      );
-      return 0;
-    }
-    if (command === "add-operator" && a) {
-      const secret = newSecret();
-      await registry.addOperator(a, secret);
-      console.log(JSON.stringify({ username: a, secret }));
-      return 0;
-    }
-    if (command === "add-user" && a && b) {
-      if (!(ROLES as readonly string[]).includes(b)) {
-        console.error(`role must be one of ${ROLES.join(", ")}`);
-        return 2;
-      }
-      const password = newSecret();
-      await new Users(registry.db, 0).add(a, b as Role, password);
-      console.log(JSON.stringify({ username: a, role: b, password }));
-      console.error(`Console user ${a} (${b}) created. Give them this password; it is not shown again.`);
-      return 0;
-    }
-    if (command === "list") {
-      for (const d of registry.devices()) console.log(`${d.station}/${d.device}`);
-      return 0;
-    }
-    if (command === "backup") {
-      // The tables the running gateway creates, so that a backup taken before its first start
-      // passes the same check as the scheduled ones (CREATE TABLE IF NOT EXISTS: no change otherwise).
-      new Users(registry.db, 0);
-      new AlertStore(registry.db, () => config.policy.fever_line_c);
-      const result = await backupDatabase(registry.db, { dir: config.backupDir, keep: config.backupKeep });
-      console.log(JSON.stringify({ file: result.path, bytes: result.bytes, deleted: result.deleted }));
-      console.error(`Backup written and verified; the newest ${config.backupKeep} are kept.`);
-      return 0;
-    }
-    console.error(
-      "usage: npm run gateway -- add-device <station> <device> | add-operator <name> | add-user <name> <officer|technician|admin> | list | backup | backups | restore <file>",
-    );
-    return 2;
+    return await use(registry);
   } finally {
     registry.close();
   }
 }
 
-/** `restore <file>`: a path, or the name of a file in the backups folder. */
-function restore(config: GatewayConfig, file: string | undefined): number {
-  if (!file) {
-    console.error("usage: npm run gateway -- restore <file>   (npm run gateway -- backups lists them)");
-    return 2;
+export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
+  "add-device": {
+    args: "<station> <device>",
+    summary: "register a lane; prints its new secret as JSON",
+    arity: [2, 2],
+    run: (config, [station = "", device = ""]) =>
+      withRegistry(config, async (registry) => {
+        const secret = newSecret();
+        await registry.addDevice(station, device, secret);
+        console.log(JSON.stringify({ username: `${station}/${device}`, secret }));
+        console.error(
+          `Device ${station}/${device} registered. Put this secret in the lane's config; it is not shown again.`,
+        );
+        return 0;
+      }),
+  },
+  "add-devices": {
+    args: "[FILE]",
+    summary:
+      'register many lanes: a JSON list of {"station","device"} from FILE (or stdin, or "-"); prints [{station,device,username,secret}] as JSON',
+    arity: [0, 1],
+    run: async (config, [file]) => {
+      const lanes = parseLaneList(readInput(file), file && file !== "-" ? file : "stdin");
+      return withRegistry(config, async (registry) => {
+        const registered = lanes.map((lane) => ({
+          ...lane,
+          username: `${lane.station}/${lane.device}`,
+          secret: newSecret(),
+        }));
+        registry.db.exec("BEGIN");
+        try {
+          for (const d of registered) await registry.addDevice(d.station, d.device, d.secret);
+          registry.db.exec("COMMIT");
+        } catch (error) {
+          registry.db.exec("ROLLBACK");
+          throw error;
+        }
+        console.log(JSON.stringify(registered));
+        console.error(`${registered.length} devices registered. Their secrets are not shown again.`);
+        return 0;
+      });
+    },
+  },
+  "add-operator": {
+    args: "<name>",
+    summary: "a read-only MQTT login (dashboards, the fleet's alert watcher); prints its new secret as JSON",
+    arity: [1, 1],
+    run: (config, [name = ""]) =>
+      withRegistry(config, async (registry) => {
+        const secret = newSecret();
+        await registry.addOperator(name, secret);
+        console.log(JSON.stringify({ username: name, secret }));
+        return 0;
+      }),
+  },
+  "add-user": {
+    args: `<name> <${ROLES.join("|")}>`,
+    summary: "a duty console login; prints its new password as JSON",
+    arity: [2, 2],
+    run: async (config, [name = "", role = ""]) => {
+      if (!(ROLES as readonly string[]).includes(role))
+        throw new UsageError(`role must be one of ${ROLES.join(", ")}`);
+      return withRegistry(config, async (registry) => {
+        const password = newSecret();
+        await new Users(registry.db, 0).add(name, role as Role, password);
+        console.log(JSON.stringify({ username: name, role, password }));
+        console.error(
+          `Console user ${name} (${role}) created. Give them this password; it is not shown again.`,
+        );
+        return 0;
+      });
+    },
+  },
+  list: {
+    args: "",
+    summary: "list the registered devices",
+    arity: [0, 0],
+    run: (config) =>
+      withRegistry(config, async (registry) => {
+        for (const d of registry.devices()) console.log(`${d.station}/${d.device}`);
+        return 0;
+      }),
+  },
+  backup: {
+    args: "",
+    summary: "back gateway.db up now (also while the gateway runs)",
+    arity: [0, 0],
+    run: (config) =>
+      withRegistry(config, async (registry) => {
+        // The tables the running gateway creates, so that a backup taken before its first start
+        // passes the same check as the scheduled ones (CREATE TABLE IF NOT EXISTS: no change otherwise).
+        new Users(registry.db, 0);
+        new AlertStore(registry.db, () => config.policy.fever_line_c);
+        const result = await backupDatabase(registry.db, { dir: config.backupDir, keep: config.backupKeep });
+        console.log(JSON.stringify({ file: result.path, bytes: result.bytes, deleted: result.deleted }));
+        console.error(`Backup written and verified; the newest ${config.backupKeep} are kept.`);
+        return 0;
+      }),
+  },
+  backups: {
+    args: "",
+    summary: "list the backups, newest first",
+    arity: [0, 0],
+    // Does not open the database: a listing does not need it.
+    run: async (config) => {
+      for (const f of listBackups(config.backupDir)) {
+        console.log(`${f.path}\t${f.bytes} bytes\t${f.takenAt.toISOString()}`);
+      }
+      return 0;
+    },
+  },
+  restore: {
+    args: "<file>",
+    summary: "put a backup in place (a path, or a name from `backups`); the gateway must be stopped",
+    arity: [1, 1],
+    // Does not open the database: a restore needs it closed.
+    run: async (config, [file = ""]) => restore(config, file),
+  },
+};
+
+/** One line per command, for the gateway's usage. */
+export function adminCommandsUsage(program: string): string {
+  return Object.entries(ADMIN_COMMANDS)
+    .map(([name, c]) => `  ${program} ${name}${c.args ? ` ${c.args}` : ""}\n      ${c.summary}\n`)
+    .join("");
+}
+
+export function commandUsage(program: string, name: string): string {
+  const c = ADMIN_COMMANDS[name];
+  return `Usage: ${program} ${name}${c?.args ? ` ${c.args}` : ""}\n  ${c?.summary ?? ""}\n  -h, --help  print this and exit\n`;
+}
+
+/**
+ * Runs `argv` = [command, ...args]. Usage errors throw UsageError; the configuration is loaded only
+ * once the command line is known to be right (so `--help` reads and creates nothing).
+ */
+export async function runAdmin(argv: string[], config: () => GatewayConfig): Promise<number> {
+  const [name = "", ...rest] = argv;
+  const command = ADMIN_COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command "${name}"`);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(commandUsage("checkpoint-gateway", name));
+    return 0;
   }
+  const [fewest, most] = command.arity;
+  if (positionals.length < fewest || positionals.length > most) {
+    throw new UsageError(
+      `${name} takes ${fewest === most ? fewest : `${fewest} to ${most}`} argument${most === 1 ? "" : "s"}${command.args ? `: ${command.args}` : ""}`,
+    );
+  }
+  return command.run(config(), positionals);
+}
+
+function readInput(file: string | undefined): string {
+  if (file === undefined || file === "-") return readFileSync(0, "utf8");
+  return readFileSync(file, "utf8");
+}
+
+function parseLaneList(text: string, from: string): { station: string; device: string }[] {
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `${from}: not JSON (${(error as Error).message}); expected [{"station":"...","device":"..."}]`,
+    );
+  }
+  if (!Array.isArray(list)) throw new Error(`${from}: expected a JSON list of {"station","device"}`);
+  return list.map((item: unknown, i) => {
+    const { station, device } = (item ?? {}) as { station?: unknown; device?: unknown };
+    if (
+      typeof station !== "string" ||
+      typeof device !== "string" ||
+      !isNodeId(station) ||
+      !isNodeId(device)
+    ) {
+      throw new Error(
+        `${from}[${i}]: station and device must be 1-32 characters of a-z, 0-9 and "-" (nothing was registered)`,
+      );
+    }
+    return { station, device };
+  });
+}
+
+/** `restore <file>`: a path, or the name of a file in the backups folder. */
+function restore(config: GatewayConfig, file: string): number {
   const path = existsSync(file) ? resolve(file) : join(config.backupDir, file);
   try {
     const result = restoreDatabase(path, config.dataDir);
