@@ -13,6 +13,14 @@ import { loadLaneFile } from "./config.ts";
 import type { LinkedBoard } from "./hardware/board-link.ts";
 import { Mlx90614 } from "./hardware/mlx90614.ts";
 
+/** The command line is wrong: printed with the usage, exit code 2 (parseArgs's own errors too). */
+class UsageError extends Error {}
+const isUsageError = (error: unknown) =>
+  error instanceof UsageError || String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS");
+
+/** How long a stopping lane may take (saying offline, closing the outbox) before it exits anyway. */
+const STOP_DEADLINE_MS = 8000;
+
 const USAGE = `Usage:
   checkpoint-lane [--config lane.json]                       run the lane
   checkpoint-lane calibrate --reference 37.0 [--config lane.json]
@@ -41,7 +49,7 @@ async function main(): Promise<void> {
   }
   const command = positionals[0] ?? "run";
   if (!["run", "calibrate"].includes(command) || positionals.length > 1) {
-    throw new Error(`unknown command "${positionals.join(" ")}"\n${USAGE}`);
+    throw new UsageError(`unknown command "${positionals.join(" ")}"`);
   }
   const file = loadLaneFile(values.config);
   const log = pino({ level: file.logLevel ?? "info", base: { lane: `${file.station}/${file.device}` } });
@@ -50,7 +58,7 @@ async function main(): Promise<void> {
   if (command === "calibrate") {
     const reference = Number(values.reference);
     if (!(reference >= 30 && reference <= 45))
-      throw new Error("calibrate needs --reference <blackbody °C> from 30 to 45, e.g. --reference 37.0");
+      throw new UsageError("calibrate needs --reference <blackbody °C> from 30 to 45, e.g. --reference 37.0");
     app.link.start();
     const linked = await new Promise<LinkedBoard>((resolve) => app.link.once("ready", resolve));
     const sensor = new Mlx90614(linked.io);
@@ -67,8 +75,14 @@ async function main(): Promise<void> {
   app.start();
   let stopping = false;
   const shutdown = () => {
-    if (stopping) return;
+    // A second signal, or a stop that hangs (a gateway that never acknowledges the offline
+    // status), must not leave the lane running: exit anyway. The outbox keeps what is unsent.
+    if (stopping) process.exit(1);
     stopping = true;
+    setTimeout(() => {
+      log.warn({ deadlineMs: STOP_DEADLINE_MS }, "firmware: stop took too long; exiting");
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     app.stop().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -79,6 +93,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
+  if (isUsageError(error)) {
+    process.stderr.write(`${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
   console.error(`firmware: ${error.message}`);
   process.exit(1);
 });

@@ -213,13 +213,18 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig]; clock: [numbe
     const client = this.client;
     if (!client) return;
     if (client.connected) {
-      await client
-        .publishAsync(
-          deviceTopic(this.options.station, this.options.device, "status"),
-          JSON.stringify({ state: "offline", reason: "shutdown" }),
-          { qos: 1, retain: true },
-        )
-        .catch(() => undefined);
+      // Bounded: a gateway that is itself stopping never acknowledges it, and the last will
+      // says offline anyway once the connection closes.
+      await Promise.race([
+        client
+          .publishAsync(
+            deviceTopic(this.options.station, this.options.device, "status"),
+            JSON.stringify({ state: "offline", reason: "shutdown" }),
+            { qos: 1, retain: true },
+          )
+          .catch(() => undefined),
+        new Promise((r) => setTimeout(r, 2000).unref()),
+      ]);
     }
     await client.endAsync(true);
   }
