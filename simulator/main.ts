@@ -3,23 +3,70 @@
  *   npm run sim -- station ...   one virtual lane's hardware, with the technician's console
  *   npm run sim -- fleet --broker mqtt://127.0.0.1:1883 --credentials var/fleet-credentials.json
  *                                many simulated lanes straight on MQTT (load, demos)
+ * `npm run sim -- --help` (or `station --help`, `fleet --help`) prints the options.
  */
-import { Args } from "./args.ts";
+import { parseArgs } from "node:util";
+import { exitWithUsage, isUsageError, numberOption, UsageError } from "./command-line.ts";
 import { stationCli } from "./console/station-cli.ts";
 import { readCredentials } from "./fleet/credentials.ts";
 import { Fleet } from "./fleet/fleet.ts";
 import { Progress } from "./progress.ts";
 
-async function fleetCli(args: Args): Promise<void> {
-  const credentials = readCredentials(args.string("credentials", "var/fleet-credentials.json"));
+const STATION_USAGE = `  npm run sim -- station [options]      a virtual lane: Firmata board on TCP with an MLX90614,
+                                        QR scanner, LEDs and buzzer; then the technician's prompt
+    --board-port N      the board's TCP port (default 3030; 0 = any free port)
+    --scanner pty|tcp   the scanner on a socat pseudo-terminal (default) or a TCP port
+    --ambient C         ambient temperature, -40 to 60 °C (default 20)
+    --seed N            random seed (default: from the clock)
+    --gateway URL       relay the firmware's MQTT to this broker through a link the console can break
+    --link-port N       the relay's port (default: any free port)
+    --script FILE       run a scenario file, one console command per line, instead of the prompt
+`;
+
+const FLEET_USAGE = `  npm run sim -- fleet [options]        many simulated lanes straight on MQTT (load, demos)
+    --broker URL        the gateway's broker (default mqtt://127.0.0.1:1883)
+    --credentials FILE  the fleet's logins (default var/fleet-credentials.json, written by npm start)
+    --speed N           simulated time per real second, 1 to 10000 (default 1)
+    --seed N            random seed (default 1)
+    --fever-share F     share of people with a fever, 0 to 1 (default 0.01)
+    --walk-off F        share of people who leave instead of retesting, 0 to 1 (default 0.1)
+`;
+
+const USAGE = `Usage:
+${STATION_USAGE}
+${FLEET_USAGE}
+  -h, --help            print this and exit (also after a mode: station --help)
+`;
+
+const HELP = { help: { type: "boolean", short: "h" } } as const;
+
+async function fleetCli(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...HELP,
+      broker: { type: "string", default: "mqtt://127.0.0.1:1883" },
+      credentials: { type: "string", default: "var/fleet-credentials.json" },
+      speed: { type: "string" },
+      seed: { type: "string" },
+      "fever-share": { type: "string" },
+      "walk-off": { type: "string" },
+    },
+    strict: true,
+  });
+  if (values.help) return void process.stdout.write(`Usage:\n${FLEET_USAGE}`);
+  const options = {
+    speed: numberOption(values, "speed", 1, 1, 10_000),
+    seed: numberOption(values, "seed", 1, 0),
+    feverShare: numberOption(values, "fever-share", 0.01, 0, 1),
+    walkOffShare: numberOption(values, "walk-off", 0.1, 0, 1),
+  };
+  const credentials = readCredentials(values.credentials);
   const fleet = new Fleet({
-    brokerUrl: args.string("broker", "mqtt://127.0.0.1:1883"),
+    brokerUrl: values.broker,
     devices: credentials.devices,
     operator: credentials.operator,
-    speed: args.number("speed", 1, 1, 10_000),
-    seed: args.number("seed", 1, 0),
-    feverShare: args.number("fever-share", 0.01, 0, 1),
-    walkOffShare: args.number("walk-off", 0.1, 0, 1),
+    ...options,
     telemetryMs: 30_000,
   });
   await fleet.start();
@@ -41,16 +88,47 @@ async function fleetCli(args: Args): Promise<void> {
   process.on("SIGTERM", () => void stop());
 }
 
+async function stationMode(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...HELP,
+      "board-port": { type: "string" },
+      scanner: { type: "string", default: "pty" },
+      ambient: { type: "string" },
+      seed: { type: "string" },
+      gateway: { type: "string" },
+      "link-port": { type: "string" },
+      script: { type: "string" },
+    },
+    strict: true,
+  });
+  if (values.help) return void process.stdout.write(`Usage:\n${STATION_USAGE}`);
+  if (values.scanner !== "pty" && values.scanner !== "tcp")
+    throw new UsageError(`--scanner ${values.scanner}: expected pty or tcp`);
+  return stationCli({
+    boardPort: numberOption(values, "board-port", 3030, 0, 65_535),
+    scanner: values.scanner,
+    ambientC: numberOption(values, "ambient", 20, -40, 60),
+    seed: numberOption(values, "seed", Date.now() % 100_000, 0),
+    gateway: values.gateway,
+    linkPort: numberOption(values, "link-port", 0, 0, 65_535),
+    script: values.script,
+  });
+}
+
 async function main(): Promise<void> {
-  const args = new Args(process.argv.slice(2));
-  const mode = args.positional[0];
-  if (mode === "station") return stationCli(args);
-  if (mode === "fleet") return fleetCli(args);
-  console.error("usage: npm run sim -- station [options] | fleet [options]   (see simulator/main.ts)");
-  process.exit(2);
+  const [mode, ...rest] = process.argv.slice(2);
+  if (mode === "station") return stationMode(rest);
+  if (mode === "fleet") return fleetCli(rest);
+  if (mode !== undefined && !mode.startsWith("-")) throw new UsageError(`unknown mode "${mode}"`);
+  const { values } = parseArgs({ args: process.argv.slice(2), options: HELP, strict: true });
+  if (values.help) return void process.stdout.write(USAGE);
+  throw new UsageError("say which mode: station or fleet");
 }
 
 main().catch((error: Error) => {
+  if (isUsageError(error)) exitWithUsage(error, USAGE);
   console.error(`simulator: ${error.message}`);
   process.exit(1);
 });

@@ -7,25 +7,36 @@
  */
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import type { Args } from "../args.ts";
 import { NetworkLink } from "../hardware/network-link.ts";
 import { VirtualStation } from "../hardware/station.ts";
 import { lightsLine, runCommand } from "./commands.ts";
 
-export async function stationCli(args: Args): Promise<void> {
+export interface StationCliOptions {
+  boardPort: number;
+  scanner: "pty" | "tcp";
+  ambientC: number;
+  seed: number;
+  /** mqtt://host:port: relay the firmware's MQTT through a link whose faults the console controls. */
+  gateway?: string;
+  linkPort: number;
+  /** A scenario file, one command per line, instead of the interactive prompt. */
+  script?: string;
+}
+
+export async function stationCli(options: StationCliOptions): Promise<void> {
   const station = new VirtualStation({
-    boardPort: args.number("board-port", 3030, 0, 65_535),
-    scanner: args.string("scanner", "pty") === "tcp" ? "tcp" : "pty",
-    ambientC: args.number("ambient", 20, -40, 60),
-    seed: args.number("seed", Date.now() % 100_000),
+    boardPort: options.boardPort,
+    scanner: options.scanner,
+    ambientC: options.ambientC,
+    seed: options.seed,
   });
   await station.start();
   let link: NetworkLink | null = null;
-  const gateway = args.optional("gateway");
+  const gateway = options.gateway;
   if (gateway) {
     const url = new URL(gateway);
     link = new NetworkLink(url.hostname, Number(url.port || 1883));
-    const via = await link.start(args.number("link-port", 0, 0, 65_535));
+    const via = await link.start(options.linkPort);
     console.log(`network link: point the firmware's mqtt.url at ${via} (relays to ${gateway})`);
   }
   console.log(`board:   ${station.boardAddress}   (lane.json "board")`);
@@ -53,7 +64,7 @@ export async function stationCli(args: Args): Promise<void> {
   process.on("SIGINT", () => void shutdown());
   process.on("SIGTERM", () => void shutdown());
 
-  const script = args.optional("script");
+  const script = options.script;
   if (script) {
     let failed = false;
     try {
