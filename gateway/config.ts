@@ -6,7 +6,16 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_POLICY, type FeverPolicy, policyProblems } from "@checkpoint/protocol";
+import {
+  DEFAULT_LOCALE,
+  DEFAULT_POLICY,
+  DEFAULT_TIME_ZONE,
+  type FeverPolicy,
+  isTimeZone,
+  type Locale,
+  parseLocale,
+  policyProblems,
+} from "@checkpoint/protocol";
 import { type ClockLimits, DEFAULT_CLOCK_LIMITS } from "./ingest/clock-rule.ts";
 
 export interface GatewayConfig {
@@ -38,6 +47,10 @@ export interface GatewayConfig {
   /** A device gone longer than this (its last will fired) raises a device-offline alert. */
   offlineGraceMs: number;
   logLevel: string;
+  /** Language of what people read (console default, admin commands): see protocol/messages.ts. */
+  locale: Locale;
+  /** Time zone of the days and times shown to officers. */
+  timeZone: string;
 }
 
 interface Key {
@@ -136,6 +149,16 @@ export const CONFIG_KEYS: Key[] = [
   },
   { name: "POLICY_VERSION", doc: "policy version sent to devices", default: DEFAULT_POLICY.version },
   { name: "LOG_LEVEL", doc: "pino log level", default: "info" },
+  {
+    name: "LOCALE",
+    doc: "language of the duty console (unless the browser asks for another) and of the admin commands: zh-CN or en",
+    default: DEFAULT_LOCALE,
+  },
+  {
+    name: "TIME_ZONE",
+    doc: "IANA time zone of the days and times shown to officers (daily report, alert times)",
+    default: DEFAULT_TIME_ZONE,
+  },
   { name: "GATEWAY_CONFIG", doc: "optional JSON file with any of these keys (environment wins)" },
 ];
 
@@ -196,6 +219,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(logLevel)) {
     problems.push(`LOG_LEVEL: "${logLevel}" must be one of trace, debug, info, warn, error, fatal, silent`);
   }
+  const locale = parseLocale(text("LOCALE"));
+  if (!locale) problems.push(`LOCALE: "${text("LOCALE")}" must be zh-CN or en`);
+  const timeZone = text("TIME_ZONE");
+  if (!isTimeZone(timeZone))
+    problems.push(`TIME_ZONE: "${timeZone}" is not a known time zone, e.g. Asia/Shanghai`);
   const config: GatewayConfig = {
     mqttHost: text("MQTT_HOST"),
     mqttPort: number("MQTT_PORT", 0, 65_535),
@@ -225,6 +253,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     },
     offlineGraceMs: number("OFFLINE_GRACE_S", 0, 86_400) * 1000,
     logLevel,
+    locale: locale ?? DEFAULT_LOCALE,
+    timeZone,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -154,10 +154,13 @@ export class Gateway {
       alerts: this.alerts,
       store: (point) => this.store.submit([point]),
       health: () => this.snapshot(),
-      board: () => stationBoard(this.reportSources(), Date.now()),
-      report: (date) => dailyReport(this.reportSources(), date),
-      page: consolePage,
+      board: () => stationBoard(this.reportSources(), Date.now(), config.timeZone),
+      report: (date) => dailyReport(this.reportSources(), date, config.timeZone),
+      page: (locale) => consolePage(locale, config.timeZone),
       sessionSeconds: SESSION_SECONDS,
+      locale: config.locale,
+      timeZone: config.timeZone,
+      log: root.child({ ns: "gateway:http" }),
     });
     this.httpBoundPort = await this.http.listen(config.httpHost, config.httpPort);
     this.backups = new BackupScheduler({

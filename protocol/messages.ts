@@ -102,8 +102,8 @@ const API = {
   "api.bad-json": { "zh-CN": "提交的内容不是有效的 JSON 对象", en: "the body is not a JSON object" },
   "api.bad-date": { "zh-CN": "日期格式应为 YYYY-MM-DD", en: "date must be YYYY-MM-DD" },
   "api.bad-close": {
-    "zh-CN": "请选择处置结果（{dispositions}），复核体温须为 34–43 °C，备注不超过 500 字",
-    en: "choose an outcome ({dispositions}); the clinical reading is 34–43 °C and the note at most 500 characters",
+    "zh-CN": "请选择处置结果（{dispositions}），复核体温须为 34–43 °C，备注不超过 2000 字",
+    en: "choose an outcome ({dispositions}); the clinical reading is 34–43 °C and the note at most 2000 characters",
   },
   "api.bad-request": { "zh-CN": "请求格式不正确", en: "the request is not in the expected form" },
   "api.not-found": { "zh-CN": "未找到该页面或接口", en: "not found" },
@@ -376,6 +376,18 @@ export function t<K extends MessageKey>(locale: Locale, key: K, ...params: Param
   return interpolate(entry[locale], params[0] ?? {});
 }
 
+/**
+ * The message `key` in `locale` with parameters checked elsewhere (a MessageError's, carried
+ * across a boundary); prefer t(), which checks them here.
+ */
+export function messageText(
+  locale: Locale,
+  key: MessageKey,
+  params: Readonly<Record<string, string | number>> = {},
+): string {
+  return interpolate(CATALOGUE[key][locale], params);
+}
+
 /** A translator bound to one locale. */
 export type Translate = <K extends MessageKey>(key: K, ...params: ParamsArg<K>) => string;
 
@@ -445,6 +457,37 @@ export function dayIn(at: Date | number, timeZone = DEFAULT_TIME_ZONE): string {
   }).format(at);
 }
 
+/** How far the zone's wall clock is ahead of UTC at an instant, in ms. */
+function zoneOffsetMs(atMs: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  }).formatToParts(atMs);
+  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const wall = Date.UTC(n("year"), n("month") - 1, n("day"), n("hour"), n("minute"), n("second"));
+  return wall - Math.floor(atMs / 1000) * 1000;
+}
+
+/** The instant a wall-clock midnight ("YYYY-MM-DD", day offset) begins in the zone. */
+function zoneMidnight(y: number, m: number, d: number, timeZone: string): number {
+  const guess = Date.UTC(y, m - 1, d);
+  const first = guess - zoneOffsetMs(guess, timeZone);
+  // Once more, for a day whose offset differs from the guess's (a DST change).
+  return guess - zoneOffsetMs(first, timeZone);
+}
+
+/** The instants a calendar day ("YYYY-MM-DD") of the zone begins and ends. */
+export function dayBounds(date: string, timeZone = DEFAULT_TIME_ZONE): { fromMs: number; toMs: number } {
+  const [y = 0, m = 0, d = 0] = date.split("-").map(Number);
+  return { fromMs: zoneMidnight(y, m, d, timeZone), toMs: zoneMidnight(y, m, d + 1, timeZone) };
+}
+
 /** An error whose text comes from the catalogue: its message is English (for logs). */
 export class MessageError<K extends MessageKey = MessageKey> extends Error {
   readonly params: Readonly<Record<string, string | number>>;
@@ -460,6 +503,6 @@ export class MessageError<K extends MessageKey = MessageKey> extends Error {
 
   /** The message in `locale`. */
   text(locale: Locale): string {
-    return interpolate(CATALOGUE[this.key][locale], this.params);
+    return messageText(locale, this.key, this.params);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Makes sure the system packages the tests and the demo need are installed: Debian's `influxdb`
- * (influxd), `socat` (pseudo-terminals for serial ports) and `chromium` (the console's browser test). As root it installs what is missing
+ * (influxd), `socat` (pseudo-terminals for serial ports), `chromium` (the console's browser test) and
+ * `fonts-wqy-microhei` (Chinese text in its screenshots). As root it installs what is missing
  * with apt-get; otherwise it stops and prints the exact command to run.
  *
  *   tsx scripts/system-deps.ts --for tests   (pretest: everything, fails when something is missing)
@@ -18,6 +19,11 @@ export const PACKAGES: Record<string, SystemPackage> = {
   influxdb: { name: "influxdb", binary: "/usr/bin/influxd" },
   socat: { name: "socat", binary: "/usr/bin/socat" },
   chromium: { name: "chromium", binary: "/usr/bin/chromium" },
+  // A Chinese font, so the console's screenshots show Chinese rather than empty boxes.
+  "fonts-wqy-microhei": {
+    name: "fonts-wqy-microhei",
+    binary: "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+  },
 };
 
 export function missingPackages(names: string[]): string[] {

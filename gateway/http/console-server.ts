@@ -1,20 +1,41 @@
 /**
- * The gateway's HTTP side: the duty console's API and live feed, and GET /health for probes.
+ * The gateway's HTTP side (Fastify): the duty console's page, API and live feed, and GET /health
+ * for probes. The routes are one table below, one small handler each.
  * - Every console page and API needs a session (POST /api/login); /health carries only counters.
  * - Sessions ride in an HttpOnly, SameSite=Strict cookie, and every state-changing request must
- *   be JSON, which a cross-site form cannot send: no CSRF token needed.
+ *   be JSON (415 otherwise), which a cross-site form cannot send: no CSRF token needed.
+ * - Bodies and query strings are checked against TypeBox schemas before a handler runs; bodies
+ *   over 16 KB are refused.
+ * - Every error the browser gets is a message from the catalogue (protocol/messages.ts) in the
+ *   reader's language — the page's language switch (a cookie), else Accept-Language, else the
+ *   gateway's LOCALE — with its key as `code`. Internal errors (SQLite, InfluxDB) are logged
+ *   and never shown.
  * - GET /api/events is a Server-Sent Events stream: "alert" for each new alert, "update" for each
  *   change of state, pushed the moment they happen.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Alert } from "@checkpoint/protocol";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import {
-  type AlertRecord,
-  type AlertStore,
-  AlertTransitionError,
-  DISPOSITIONS,
-  type Disposition,
-} from "../ops/alert-store.ts";
+  type Alert,
+  dayIn,
+  type Locale,
+  localeFromAcceptLanguage,
+  MessageError,
+  type MessageKey,
+  messageText,
+  type ParamsArg,
+  parseLocale,
+  t,
+} from "@checkpoint/protocol";
+import fastifyCookie from "@fastify/cookie";
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import { type AlertStore, AlertTransitionError, DISPOSITIONS } from "../ops/alert-store.ts";
 import { type ReportRow, reportCsv, type StationRow } from "../ops/reports.ts";
 import type { Role, User, Users } from "../ops/users.ts";
 import type { StoredPoint } from "../store/points.ts";
@@ -27,82 +48,257 @@ export interface ConsoleDeps {
   health(): object;
   board(): Promise<StationRow[]>;
   report(date: string): Promise<ReportRow[]>;
-  page(): string;
+  page(locale: Locale): string;
   sessionSeconds: number;
+  /** The language when neither the page's switch nor the browser names a supported one. */
+  locale: Locale;
+  /** Zone of "today" for the daily report. */
+  timeZone: string;
+  log: FastifyBaseLogger;
 }
 
 const COOKIE = "checkpoint_session";
-const OFFICERS: Role[] = ["officer", "admin"];
+/** Set by the page's language switch (not HttpOnly: the page writes it). */
+export const LOCALE_COOKIE = "checkpoint_locale";
+const OFFICERS: readonly Role[] = ["officer", "admin"];
 const MAX_BODY = 16 * 1024;
 
-class HttpError extends Error {
+/** A refusal with a status and a catalogue message. */
+class HttpError<K extends MessageKey = MessageKey> extends MessageError<K> {
   constructor(
     readonly status: number,
-    message: string,
+    key: K,
+    ...params: ParamsArg<K>
   ) {
-    super(message);
+    super(key, ...params);
   }
 }
 
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...headers });
-  res.end(JSON.stringify(body));
+const Empty = Type.Object({});
+const LoginBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 64 }),
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+});
+const CloseBody = Type.Object({
+  disposition: Type.Union(DISPOSITIONS.map((d) => Type.Literal(d))),
+  clinical_c: Type.Optional(Type.Union([Type.Number({ minimum: 34, maximum: 43 }), Type.Null()])),
+  note: Type.Optional(Type.String({ maxLength: 2000 })),
+});
+const AlertParams = Type.Object({ id: Type.String({ pattern: "^[0-9A-Z]{26}$" }) });
+const ReportQuery = Type.Object({ date: Type.Optional(Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$" })) });
+
+/** The answer when a request fails its route's schemas. */
+interface Invalid {
+  status: number;
+  key: MessageKey;
+  params?: Readonly<Record<string, string | number>>;
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  if (!(req.headers["content-type"] ?? "").startsWith("application/json")) {
-    throw new HttpError(415, "send JSON (content-type: application/json)");
-  }
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, "request too large");
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    const value = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as unknown;
-    if (typeof value !== "object" || value === null) throw new Error("not an object");
-    return value as Record<string, unknown>;
-  } catch {
-    throw new HttpError(400, "the body is not a JSON object");
-  }
+/** Who may call a route: anyone, any logged-in user, or users with one of these roles. */
+type Access = "public" | "session" | readonly Role[];
+
+interface Call<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  /** The session's user; null only on public routes. */
+  user: User | null;
+  locale: Locale;
+  req: FastifyRequest;
+  reply: FastifyReply;
 }
 
-function cookieToken(req: IncomingMessage): string | null {
-  for (const part of (req.headers.cookie ?? "").split(";")) {
-    const [name, ...value] = part.trim().split("=");
-    if (name === COOKIE) return value.join("=");
-  }
-  return null;
+interface RouteSpec<B extends TSchema, Q extends TSchema, P extends TSchema> {
+  method: "GET" | "POST";
+  url: string;
+  access: Access;
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** The answer when the body, query or parameters fail their schema. */
+  invalid?: Invalid;
+  handle(call: Call<Static<B>, Static<Q>, Static<P>>): unknown;
 }
+
+/** A route with its types erased, ready for the table. */
+interface Route {
+  method: "GET" | "POST";
+  url: string;
+  access: Access;
+  schema: { body?: TSchema; querystring?: TSchema; params?: TSchema };
+  invalid?: Invalid;
+  run(req: FastifyRequest, reply: FastifyReply, user: User | null, locale: Locale): unknown;
+}
+
+function route<B extends TSchema = TSchema, Q extends TSchema = TSchema, P extends TSchema = TSchema>(
+  spec: RouteSpec<B, Q, P>,
+): Route {
+  return {
+    method: spec.method,
+    url: spec.url,
+    access: spec.access,
+    schema: {
+      ...(spec.body && { body: spec.body }),
+      ...(spec.query && { querystring: spec.query }),
+      ...(spec.params && { params: spec.params }),
+    },
+    invalid: spec.invalid,
+    // The schemas were checked by Fastify before this runs.
+    run: (req, reply, user, locale) =>
+      spec.handle({
+        body: req.body as Static<B>,
+        query: req.query as Static<Q>,
+        params: req.params as Static<P>,
+        user,
+        locale,
+        req,
+        reply,
+      }),
+  };
+}
+
+/** The reader's language: the page's switch, then the browser's Accept-Language, then the gateway's. */
+function localeOf(req: FastifyRequest, fallback: Locale): Locale {
+  return (
+    parseLocale(req.cookies[LOCALE_COOKIE]) ??
+    localeFromAcceptLanguage(req.headers["accept-language"]) ??
+    fallback
+  );
+}
+
+const isJson = (req: FastifyRequest) => /^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? "");
 
 export class ConsoleServer {
   private readonly streams = new Set<ServerResponse>();
-  server: Server | null = null;
+  private readonly users = new WeakMap<FastifyRequest, User>();
+  private app: FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger> | null = null;
 
   constructor(private readonly deps: ConsoleDeps) {}
 
+  /** The whole API, one line of table each. */
+  private routes(): Route[] {
+    const { deps } = this;
+    return [
+      route({ method: "GET", url: "/health", access: "public", handle: () => deps.health() }),
+      route({ method: "GET", url: "/", access: "public", handle: (c) => this.page(c.reply, c.locale) }),
+      route({
+        method: "GET",
+        url: "/index.html",
+        access: "public",
+        handle: (c) => this.page(c.reply, c.locale),
+      }),
+      route({
+        method: "POST",
+        url: "/api/login",
+        access: "public",
+        body: LoginBody,
+        invalid: { status: 400, key: "api.login-fields" },
+        handle: (c) => this.login(c.body, c.reply),
+      }),
+      route({
+        method: "POST",
+        url: "/api/logout",
+        access: "public",
+        body: Empty,
+        handle: (c) => this.logout(c),
+      }),
+      route({ method: "GET", url: "/api/me", access: "session", handle: (c) => c.user }),
+      route({ method: "GET", url: "/api/alerts", access: "session", handle: () => deps.alerts.open() }),
+      route({
+        method: "GET",
+        url: "/api/events",
+        access: "session",
+        handle: (c) => this.stream(c.req, c.reply),
+      }),
+      route({ method: "GET", url: "/api/stations", access: "session", handle: () => deps.board() }),
+      route({
+        method: "GET",
+        url: "/api/report",
+        access: "session",
+        query: ReportQuery,
+        invalid: { status: 400, key: "api.bad-date" },
+        handle: (c) => deps.report(c.query.date ?? dayIn(Date.now(), deps.timeZone)),
+      }),
+      route({
+        method: "GET",
+        url: "/api/report.csv",
+        access: "session",
+        query: ReportQuery,
+        invalid: { status: 400, key: "api.bad-date" },
+        handle: (c) => this.csv(c.query.date ?? dayIn(Date.now(), deps.timeZone), c.reply),
+      }),
+      route({
+        method: "POST",
+        url: "/api/alerts/:id/ack",
+        access: OFFICERS,
+        params: AlertParams,
+        body: Empty,
+        invalid: { status: 404, key: "api.not-found" },
+        handle: (c) => this.changed(c.params.id, deps.alerts.acknowledge(c.params.id, this.name(c.user))),
+      }),
+      route({
+        method: "POST",
+        url: "/api/alerts/:id/close",
+        access: OFFICERS,
+        params: AlertParams,
+        body: CloseBody,
+        invalid: { status: 400, key: "api.bad-close", params: { dispositions: DISPOSITIONS.join(", ") } },
+        handle: (c) =>
+          this.changed(
+            c.params.id,
+            deps.alerts.close(
+              c.params.id,
+              this.name(c.user),
+              c.body.disposition,
+              c.body.clinical_c ?? null,
+              c.body.note ?? "",
+            ),
+          ),
+      }),
+    ];
+  }
+
   async listen(host: string, port: number): Promise<number> {
-    this.server = createServer((req, res) => {
-      this.route(req, res).catch((error: Error) => {
-        const status =
-          error instanceof HttpError ? error.status : error instanceof AlertTransitionError ? 409 : 500;
-        if (!res.headersSent) send(res, status, { error: error.message });
-        else res.end();
+    const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+      loggerInstance: this.deps.log,
+      logController: new Fastify.LogController({ disableRequestLogging: true }),
+      bodyLimit: MAX_BODY,
+      forceCloseConnections: true,
+      exposeHeadRoutes: false,
+    });
+    this.app = app;
+    await app.register(fastifyCookie);
+    app.addHook("onRequest", async (_req, reply) => {
+      reply.header("cache-control", "no-store");
+    });
+    app.addHook("onResponse", async (req, reply) => {
+      req.log.debug(
+        { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        "gateway:http: request",
+      );
+    });
+    app.setErrorHandler((error: FastifyError, req, reply) => this.fail(error, req, reply));
+    app.setNotFoundHandler((req, reply) =>
+      this.refuse(reply, localeOf(req, this.deps.locale), 404, "api.not-found"),
+    );
+    for (const r of this.routes()) {
+      app.route({
+        method: r.method,
+        url: r.url,
+        schema: r.schema,
+        config: { invalid: r.invalid },
+        // Who you are first, then what you sent: a stranger learns nothing from a bad body.
+        onRequest: async (req) => {
+          if (r.access !== "public") this.users.set(req, this.authorize(req, r.access));
+          if (r.method === "POST" && !isJson(req)) throw new HttpError(415, "api.json-only");
+        },
+        handler: (req, reply) =>
+          r.run(req, reply, this.users.get(req) ?? null, localeOf(req, this.deps.locale)),
       });
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server?.once("error", reject);
-      this.server?.listen(port, host, () => resolve());
-    });
-    const a = this.server.address();
-    return typeof a === "object" && a ? a.port : port;
+    }
+    await app.listen({ host, port });
+    const address = app.server.address();
+    return typeof address === "object" && address ? address.port : port;
   }
 
   /** Pushes a new alert to every open console. */
@@ -110,108 +306,138 @@ export class ConsoleServer {
     this.broadcast("alert", this.deps.alerts.get(alert.id) ?? alert);
   }
 
+  async close(): Promise<void> {
+    for (const res of this.streams) res.end();
+    this.streams.clear();
+    await this.app?.close();
+  }
+
+  private authorize(req: FastifyRequest, access: "session" | readonly Role[]): User {
+    const token = req.cookies[COOKIE];
+    const user = token ? this.deps.users.session(token) : null;
+    if (!user) throw new HttpError(401, "api.session-required");
+    if (access !== "session" && !access.includes(user.role)) {
+      const locale = localeOf(req, this.deps.locale);
+      const roles = access.map((role) => t(locale, `role.${role}`)).join(locale === "en" ? " or " : "或");
+      throw new HttpError(403, "api.role-required", { roles });
+    }
+    return user;
+  }
+
+  private name(user: User | null): string {
+    return user?.username ?? "";
+  }
+
+  private page(reply: FastifyReply, locale: Locale): FastifyReply {
+    return reply
+      .type("text/html; charset=utf-8")
+      .header(
+        "content-security-policy",
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
+      )
+      .send(this.deps.page(locale));
+  }
+
+  private async login(body: Static<typeof LoginBody>, reply: FastifyReply): Promise<User> {
+    const session = await this.deps.users.login(body.username, body.password);
+    if (!session) throw new HttpError(401, "api.login-failed");
+    reply.setCookie(COOKIE, session.token, {
+      httpOnly: true,
+      sameSite: "strict",
+      path: "/",
+      maxAge: this.deps.sessionSeconds,
+    });
+    return session.user;
+  }
+
+  private logout(c: { req: FastifyRequest; reply: FastifyReply }): object {
+    const token = c.req.cookies[COOKIE];
+    if (token) this.deps.users.logout(token);
+    c.reply.clearCookie(COOKIE, { httpOnly: true, sameSite: "strict", path: "/" });
+    return {};
+  }
+
+  private async csv(date: string, reply: FastifyReply): Promise<FastifyReply> {
+    const rows = await this.deps.report(date);
+    return reply
+      .type("text/csv; charset=utf-8")
+      .header("content-disposition", `attachment; filename="checkpoint-report-${date}.csv"`)
+      .send(reportCsv(date, rows));
+  }
+
+  /** Stores an alert's new state, tells every open console, and answers with it. */
+  private async changed(id: string, point: StoredPoint): Promise<object> {
+    await this.deps.store(point);
+    const record = this.deps.alerts.get(id);
+    if (!record) throw new HttpError(404, "alert.not-found", { id });
+    this.broadcast("update", record);
+    return record;
+  }
+
+  private stream(req: FastifyRequest, reply: FastifyReply): void {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+    });
+    res.write(": connected\n\n");
+    this.streams.add(res);
+    req.raw.on("close", () => this.streams.delete(res));
+  }
+
   private broadcast(event: string, data: unknown): void {
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const res of this.streams) res.write(frame);
   }
 
-  private user(req: IncomingMessage, roles?: Role[]): User {
-    const token = cookieToken(req);
-    const user = token ? this.deps.users.session(token) : null;
-    if (!user) throw new HttpError(401, "log in first (your session may have expired)");
-    if (roles && !roles.includes(user.role))
-      throw new HttpError(403, `this needs the role ${roles.join(" or ")}`);
-    return user;
+  private refuse(
+    reply: FastifyReply,
+    locale: Locale,
+    status: number,
+    key: MessageKey,
+    params: Readonly<Record<string, string | number>> = {},
+  ): FastifyReply {
+    return reply
+      .code(status)
+      .type("application/json")
+      .send({ error: messageText(locale, key, params), code: key });
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://console");
-    const path = url.pathname;
-    if (req.method === "GET" && path === "/health") return send(res, 200, this.deps.health());
-    if (req.method === "GET" && (path === "/" || path === "/index.html")) {
-      res.writeHead(200, {
-        "content-type": "text/html; charset=utf-8",
-        "content-security-policy":
-          "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
-      });
-      res.end(this.deps.page());
-      return;
+  /** Every error becomes a catalogue message; anything unexpected is logged and shown as such. */
+  private fail(error: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const locale = localeOf(req, this.deps.locale);
+    if (error instanceof HttpError) return this.refuse(reply, locale, error.status, error.key, error.params);
+    if (error instanceof AlertTransitionError) {
+      const status = error.key === "alert.not-found" ? 404 : 409;
+      return this.refuse(reply, locale, status, error.key, error.params);
     }
-    if (req.method === "POST" && path === "/api/login") {
-      const body = await readJson(req);
-      const session = await this.deps.users.login(String(body.username ?? ""), String(body.password ?? ""));
-      if (!session) return send(res, 401, { error: "wrong username or password" });
-      const cookie = `${COOKIE}=${session.token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${this.deps.sessionSeconds}`;
-      return send(res, 200, session.user, { "set-cookie": cookie });
+    if (error.validation) {
+      const invalid = (req.routeOptions.config as { invalid?: Route["invalid"] }).invalid;
+      return this.refuse(
+        reply,
+        locale,
+        invalid?.status ?? 400,
+        invalid?.key ?? "api.bad-request",
+        invalid?.params,
+      );
     }
-    if (req.method === "POST" && path === "/api/logout") {
-      await readJson(req);
-      const token = cookieToken(req);
-      if (token) this.deps.users.logout(token);
-      return send(res, 200, {}, { "set-cookie": `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` });
+    switch (error.code) {
+      case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+        return this.refuse(reply, locale, 415, "api.json-only");
+      case "FST_ERR_CTP_BODY_TOO_LARGE":
+        return this.refuse(reply, locale, 413, "api.too-large");
+      case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      case "FST_ERR_CTP_INVALID_JSON_BODY":
+        return this.refuse(reply, locale, 400, "api.bad-json");
     }
-    if (req.method === "GET" && path === "/api/me") return send(res, 200, this.user(req));
-    if (req.method === "GET" && path === "/api/alerts") {
-      this.user(req);
-      return send(res, 200, this.deps.alerts.open());
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      if (error instanceof SyntaxError) return this.refuse(reply, locale, 400, "api.bad-json");
+      return this.refuse(reply, locale, status, "api.bad-request");
     }
-    if (req.method === "GET" && path === "/api/events") {
-      this.user(req);
-      res.writeHead(200, {
-        "content-type": "text/event-stream",
-        "cache-control": "no-store",
-        connection: "keep-alive",
-      });
-      res.write(": connected\n\n");
-      this.streams.add(res);
-      req.on("close", () => this.streams.delete(res));
-      return;
-    }
-    if (req.method === "GET" && path === "/api/stations") {
-      this.user(req);
-      return send(res, 200, await this.deps.board());
-    }
-    if (req.method === "GET" && (path === "/api/report" || path === "/api/report.csv")) {
-      this.user(req);
-      const date = url.searchParams.get("date") ?? new Date().toISOString().slice(0, 10);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new HttpError(400, "date must be YYYY-MM-DD");
-      const rows = await this.deps.report(date);
-      if (path === "/api/report") return send(res, 200, rows);
-      res.writeHead(200, {
-        "content-type": "text/csv; charset=utf-8",
-        "content-disposition": `attachment; filename="checkpoint-report-${date}.csv"`,
-      });
-      res.end(reportCsv(date, rows));
-      return;
-    }
-    const action = /^\/api\/alerts\/([0-9A-Z]{26})\/(ack|close)$/.exec(path);
-    if (req.method === "POST" && action) {
-      const user = this.user(req, OFFICERS);
-      const [, id = "", verb] = action;
-      const body = await readJson(req);
-      let point: StoredPoint;
-      if (verb === "ack") point = this.deps.alerts.acknowledge(id, user.username);
-      else {
-        const disposition = String(body.disposition) as Disposition;
-        if (!DISPOSITIONS.includes(disposition)) {
-          throw new HttpError(400, `disposition must be one of ${DISPOSITIONS.join(", ")}`);
-        }
-        const clinical =
-          body.clinical_c === undefined || body.clinical_c === null ? null : Number(body.clinical_c);
-        point = this.deps.alerts.close(id, user.username, disposition, clinical, String(body.note ?? ""));
-      }
-      await this.deps.store(point);
-      const record = this.deps.alerts.get(id) as AlertRecord;
-      this.broadcast("update", record);
-      return send(res, 200, record);
-    }
-    throw new HttpError(404, "not found");
-  }
-
-  async close(): Promise<void> {
-    for (const res of this.streams) res.end();
-    this.streams.clear();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections();
+    req.log.error({ err: error, method: req.method, url: req.url }, "gateway:http: request failed");
+    return this.refuse(reply, locale, 500, "api.internal");
   }
 }

@@ -5,7 +5,7 @@
  *   for InfluxDB so dashboards can count confirmed referrals.
  */
 
-import type { Alert } from "@checkpoint/protocol";
+import { type Alert, MessageError, type MessageKey } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
 import { alertPoint, type StoredPoint } from "../store/points.ts";
 
@@ -27,11 +27,9 @@ export interface Lifecycle {
 
 export interface AlertRecord extends Alert, Lifecycle {}
 
-export class AlertTransitionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "AlertTransitionError";
-  }
+/** A change of state the alert cannot make; its text comes from the message catalogue. */
+export class AlertTransitionError<K extends MessageKey = MessageKey> extends MessageError<K> {
+  override name = "AlertTransitionError";
 }
 
 interface Row extends Lifecycle {
@@ -103,7 +101,11 @@ export class AlertStore {
 
   acknowledge(id: string, officer: string): StoredPoint {
     const current = this.require(id);
-    if (current.state !== "new") throw new AlertTransitionError(`alert ${id} is already ${current.state}`);
+    if (current.state !== "new")
+      throw new AlertTransitionError(
+        current.state === "closed" ? "alert.already-closed" : "alert.already-acknowledged",
+        { id },
+      );
     const at = new Date(this.now()).toISOString();
     this.db
       .prepare(
@@ -121,14 +123,12 @@ export class AlertStore {
     note: string,
   ): StoredPoint {
     const current = this.require(id);
-    if (current.state === "closed") throw new AlertTransitionError(`alert ${id} is already closed`);
+    if (current.state === "closed") throw new AlertTransitionError("alert.already-closed", { id });
     if (!DISPOSITIONS.includes(disposition)) {
-      throw new AlertTransitionError(`disposition must be one of ${DISPOSITIONS.join(", ")}`);
+      throw new AlertTransitionError("alert.bad-disposition", { dispositions: DISPOSITIONS.join(", ") });
     }
     if (current.kind === "fever" && (clinicalC === null || !(clinicalC >= 34 && clinicalC <= 43))) {
-      throw new AlertTransitionError(
-        "a fever alert is closed with the clinical thermometer's reading (34–43 °C)",
-      );
+      throw new AlertTransitionError("alert.clinical-required");
     }
     const at = new Date(this.now()).toISOString();
     this.db
@@ -142,7 +142,7 @@ export class AlertStore {
 
   private require(id: string): AlertRecord {
     const record = this.get(id);
-    if (!record) throw new AlertTransitionError(`no alert ${id}`);
+    if (!record) throw new AlertTransitionError("alert.not-found", { id });
     return record;
   }
 

@@ -3,6 +3,7 @@
  * screenings come from InfluxDB (the gateway's verdicts); transfers and handovers from the
  * closed alerts in SQLite. Without InfluxDB (spool-only) the counts are zero and say so.
  */
+import { dayBounds, dayIn } from "@checkpoint/protocol";
 import type { InfluxDB } from "influx";
 import type { AlertStore } from "./alert-store.ts";
 
@@ -55,17 +56,20 @@ async function verdictCounts(
 
 const sum = (r: Record<string, number> | undefined) => Object.values(r ?? {}).reduce((a, b) => a + b, 0);
 
-export function localDayBounds(date: string): { fromMs: number; toMs: number } {
+/** A day ("YYYY-MM-DD") of the officers' time zone, as instants. */
+export function localDayBounds(date: string, timeZone: string): { fromMs: number; toMs: number } {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error("date must be YYYY-MM-DD");
-  const [y, m, d] = date.split("-").map(Number) as [number, number, number];
-  const from = new Date(y, m - 1, d).getTime();
-  return { fromMs: from, toMs: new Date(y, m - 1, d + 1).getTime() };
+  return dayBounds(date, timeZone);
 }
 
-export async function stationBoard(src: ReportSources, nowMs: number): Promise<StationRow[]> {
-  const midnight = new Date(nowMs);
-  midnight.setHours(0, 0, 0, 0);
-  const counts = await verdictCounts(src.influx, midnight.getTime(), nowMs + 60_000);
+/** "Today" is the officers' day (TIME_ZONE), whatever the server's own zone. */
+export async function stationBoard(
+  src: ReportSources,
+  nowMs: number,
+  timeZone: string,
+): Promise<StationRow[]> {
+  const midnight = localDayBounds(dayIn(nowMs, timeZone), timeZone).fromMs;
+  const counts = await verdictCounts(src.influx, midnight, nowMs + 60_000);
   const rows = new Map<string, StationRow>();
   for (const { station, device } of src.devices()) {
     const key = `${station}/${device}`;
@@ -93,8 +97,8 @@ export async function stationBoard(src: ReportSources, nowMs: number): Promise<S
   return [...rows.values()].sort((a, b) => a.station.localeCompare(b.station));
 }
 
-export async function dailyReport(src: ReportSources, date: string): Promise<ReportRow[]> {
-  const { fromMs, toMs } = localDayBounds(date);
+export async function dailyReport(src: ReportSources, date: string, timeZone: string): Promise<ReportRow[]> {
+  const { fromMs, toMs } = localDayBounds(date, timeZone);
   const counts = await verdictCounts(src.influx, fromMs, toMs);
   const closed = src.alerts.dispositions(new Date(fromMs).toISOString(), new Date(toMs).toISOString());
   const stations = new Set([...counts.keys(), ...closed.map((c) => c.station)]);

@@ -3,6 +3,7 @@
  * a session is a random token kept only as its SHA-256, valid for a fixed time.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { MessageError } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
 import { hashSecret, verifySecret } from "../registry/secrets.ts";
 
@@ -31,9 +32,8 @@ export class Users {
   }
 
   async add(username: string, role: Role, password: string): Promise<void> {
-    if (!/^[\w .@-]{1,64}$/.test(username))
-      throw new Error("a username is 1-64 letters, digits, spaces, . @ _ or -");
-    if (password.length < 10) throw new Error("a password has at least 10 characters");
+    if (!/^[\w .@-]{1,64}$/.test(username)) throw new MessageError("admin.bad-username");
+    if (password.length < 10) throw new MessageError("admin.short-password");
     this.db
       .prepare(
         `INSERT INTO users (username, role, password_hash) VALUES (?, ?, ?)

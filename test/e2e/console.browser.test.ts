@@ -1,7 +1,9 @@
 /**
- * The duty console in a real browser (Debian's chromium driven by playwright-core) at 1366×768:
- * a wrong password is refused; a fever sent by a device appears live; the officer acknowledges it
- * and closes it with a disposition and the clinical reading; after a reload it stays closed.
+ * The duty console in a real browser (Debian's chromium driven by playwright-core) at 1366×768,
+ * as a duty officer's Chinese browser (Accept-Language zh-CN): the page is in Chinese; a wrong
+ * password is refused; a fever sent by a device appears live; the officer acknowledges it and
+ * closes it with a disposition and the clinical reading; after a reload it stays closed. Then the
+ * language switch: English at once, still English after a reload, and the API's errors follow.
  * Measures device publish → alert on screen, and saves screenshots under test/artifacts/.
  */
 import { mkdirSync } from "node:fs";
@@ -43,13 +45,17 @@ describe("duty console in a browser", () => {
     { timeout: 60_000 },
     async () => {
       await ctx.gw.gateway.users.add("officer zhao", "officer", "correct-horse-9");
-      const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+      // Headless chromium would ask for en-US; an officer's browser in China asks for zh-CN.
+      const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
       await page.goto(`http://127.0.0.1:${ctx.gw.gateway.httpPort}/`);
+      expect(await page.getAttribute("html", "lang")).toBe("zh-CN");
+      expect(await page.textContent("#login h1")).toBe("卡口体温筛查值班台");
+      expect(await page.textContent("#login-form button[type=submit]")).toBe("登录");
 
       await page.fill("#username", "officer zhao");
       await page.fill("#password", "wrong-password");
       await page.click("button[type=submit]");
-      await expect.poll(() => page.textContent("#login-error")).toBe("wrong username or password");
+      await expect.poll(() => page.textContent("#login-error")).toBe("用户名或密码错误");
 
       await page.fill("#password", "correct-horse-9");
       await page.press("#password", "Enter");
@@ -68,15 +74,18 @@ describe("duty console in a browser", () => {
       console.log(`device publish → alert on screen: ${onScreenMs} ms`);
       expect(onScreenMs).toBeLessThan(1000);
       expect(await page.textContent(".alert.fever")).toContain("ui-1 / lane-2");
+      expect(await page.textContent(".alert.fever")).toContain("发热");
+      expect(await page.textContent("#alerts-title")).toContain("待处置告警");
 
-      await page.click(".alert.fever >> text=Acknowledge");
-      await page.waitForSelector(".alert.fever .state >> text=acknowledged");
-      await page.click(".alert.fever >> text=Close…");
+      await page.click(".alert.fever [data-action=ack]");
+      await page.waitForSelector(".alert.fever .state >> text=已确认");
+      await page.click(".alert.fever [data-action=close]");
+      expect(await page.textContent(".alert.fever select[name=disposition]")).toContain("转运发热门诊");
       await page.selectOption(".alert.fever select[name=disposition]", "fever-clinic");
       await page.fill(".alert.fever input[name=clinical_c]", "38.9");
       await page.fill(".alert.fever input[name=note]", "confirmed, ambulance called");
       await page.screenshot({ path: join(ARTIFACTS, "console-close.png") });
-      await page.click(".alert.fever >> text=Close alert");
+      await page.click(".alert.fever [data-action=close-alert]");
       await page.waitForSelector(".alert.fever", { state: "detached" });
 
       await page.reload();
@@ -85,6 +94,27 @@ describe("duty console in a browser", () => {
       await page.screenshot({ path: join(ARTIFACTS, "console-after-reload.png") });
       const stored = [...ctx.gw.gateway.alerts.open()].find((a) => a.event_id === event.id);
       expect(stored).toBeUndefined();
+
+      // The switch: English at once, remembered across a reload, and the API answers in English.
+      await page.click("header [data-action=language]");
+      expect(await page.getAttribute("html", "lang")).toBe("en");
+      expect(await page.textContent("#alerts-title")).toContain("Open alerts");
+      expect(await page.textContent("#board-title")).toBe("Stations");
+      await page.reload();
+      await page.waitForSelector("#app:not(.hidden)");
+      expect(await page.textContent("header h1")).toBe("Checkpoint duty console");
+      expect(await page.textContent("#who")).toBe("officer zhao (officer)");
+      await page.screenshot({ path: join(ARTIFACTS, "console-english.png") });
+      await page.click("#logout");
+      await page.waitForSelector("#login-view:not(.hidden)");
+      expect(await page.textContent("#login-form button[type=submit]")).toBe("Log in");
+      await page.fill("#username", "officer zhao");
+      await page.fill("#password", "wrong-password");
+      await page.click("button[type=submit]");
+      await expect.poll(() => page.textContent("#login-error")).toBe("wrong username or password");
+      // And back to Chinese.
+      await page.click("#login [data-action=language]");
+      expect(await page.textContent("#login h1")).toBe("卡口体温筛查值班台");
       await page.close();
     },
   );

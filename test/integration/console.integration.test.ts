@@ -1,6 +1,6 @@
 /** The duty console's API over real HTTP, fed by the real gateway and MQTT devices. */
 import { describe, expect, it } from "vitest";
-import { deviceTopic } from "../../protocol/index.ts";
+import { dayIn, deviceTopic } from "../../protocol/index.ts";
 import { screening } from "../support/events.ts";
 import { eventually } from "../support/gateway.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
@@ -66,10 +66,67 @@ describe("duty console API", () => {
     await ctx.gw.gateway.users.add("officer chen", "officer", "correct-horse-1");
     const wrong = await login("officer chen", "not-it");
     expect(wrong.status).toBe(401);
-    expect(wrong.body).toEqual({ error: "wrong username or password" });
+    // Chinese unless the reader asks for English.
+    expect(wrong.body).toEqual({ error: "用户名或密码错误", code: "api.login-failed" });
     for (const path of ["/api/alerts", "/api/events", "/api/me"]) {
       expect((await fetch(`${base()}${path}`)).status, path).toBe(401);
     }
+    expect((await fetch(`${base()}/health`)).status).toBe(200);
+  });
+
+  it("answers errors in the language the reader asks for: the page's switch, else Accept-Language", async () => {
+    const attempt = (headers: Record<string, string>) =>
+      fetch(`${base()}/api/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ username: "officer chen", password: "not-it" }),
+      }).then((r) => r.json());
+    expect(await attempt({ "accept-language": "en-US,en;q=0.9" })).toEqual({
+      error: "wrong username or password",
+      code: "api.login-failed",
+    });
+    expect(await attempt({ "accept-language": "zh-CN,zh;q=0.9,en;q=0.8" })).toMatchObject({
+      error: "用户名或密码错误",
+    });
+    expect(await attempt({ "accept-language": "zh-CN", cookie: "checkpoint_locale=en" })).toMatchObject({
+      error: "wrong username or password",
+    });
+    const me = await fetch(`${base()}/api/me`, { headers: { "accept-language": "en" } });
+    expect(await me.json()).toMatchObject({ error: "log in first (your session may have expired)" });
+  });
+
+  it("serves the page in Chinese by default and in English to an English browser", async () => {
+    const zh = await fetch(`${base()}/`);
+    expect(zh.headers.get("content-type")).toMatch(/text\/html/);
+    const html = await zh.text();
+    expect(html).toContain('<html lang="zh-CN">');
+    expect(html).toContain("卡口体温筛查值班台");
+    const en = await (await fetch(`${base()}/`, { headers: { "accept-language": "en-GB" } })).text();
+    expect(en).toContain('<html lang="en">');
+    expect(en).toContain('<title data-t="console.title">Checkpoint duty console</title>');
+  });
+
+  it("refuses a body that is not a small JSON object, saying why without internals", async () => {
+    const text = await fetch(`${base()}/api/login`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: '{"username":"a","password":"b"}',
+    });
+    expect(text.status).toBe(415);
+    expect(await text.json()).toMatchObject({ code: "api.json-only" });
+    const big = await post("/api/login", "", { username: "x".repeat(20_000), password: "y" });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toEqual({ error: "提交的内容过大", code: "api.too-large" });
+    const broken = await fetch(`${base()}/api/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({ code: "api.bad-json" });
+    const missing = await post("/api/login", "", { username: "officer chen" });
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toMatchObject({ error: "请输入用户名和密码" });
   });
 
   it("pushes a fever alert live, then takes it from acknowledged to closed with a disposition", async () => {
@@ -124,7 +181,9 @@ describe("duty console API", () => {
   it("lets only officers act on alerts, and only with JSON", async () => {
     await ctx.gw.gateway.users.add("tech wu", "technician", "correct-horse-3");
     const tech = await login("tech wu", "correct-horse-3");
-    expect((await post("/api/alerts/01JDALERT0000000000000000A/ack", tech.cookie, {})).status).toBe(403);
+    const refused = await post("/api/alerts/01JDALERT0000000000000000A/ack", tech.cookie, {});
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: "此操作需要值班员或管理员权限" });
     const officer = await login("officer li", "correct-horse-2");
     const form = await post(
       "/api/alerts/01JDALERT0000000000000000A/ack",
@@ -133,6 +192,18 @@ describe("duty console API", () => {
       "application/x-www-form-urlencoded",
     );
     expect(form.status).toBe(415);
+    const unknown = await post("/api/alerts/01JDALERT0000000000000000A/ack", officer.cookie, {});
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({
+      error: "告警 01JDALERT0000000000000000A 不存在",
+      code: "alert.not-found",
+    });
+    const english = await fetch(`${base()}/api/alerts/01JDALERT0000000000000000A/ack`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: tech.cookie, "accept-language": "en" },
+      body: "{}",
+    });
+    expect(await english.json()).toMatchObject({ error: "this needs the role officer or admin" });
   });
 });
 
@@ -172,7 +243,8 @@ describe("station board and daily report", () => {
       screened_today: 3,
       fevers_today: 1,
     });
-    const day = new Date().toLocaleDateString("sv-SE");
+    // The officers' day, in the gateway's TIME_ZONE (Asia/Shanghai by default).
+    const day = dayIn(Date.now(), ctx.gw.gateway.config.timeZone);
     const report = (await (
       await fetch(`${base()}/api/report?date=${day}`, { headers: { cookie } })
     ).json()) as Record<string, unknown>[];

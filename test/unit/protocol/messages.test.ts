@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   CATALOGUE,
   DEFAULT_LOCALE,
+  dayBounds,
   dayIn,
   formatDateTime,
   interpolate,
@@ -118,6 +119,18 @@ describe("times for officers", () => {
   it("shows them in Asia/Shanghai by default", () => {
     expect(formatDateTime("zh-CN", at)).toBe("2024/12/01 00:05:09");
     expect(dayIn(at)).toBe("2024-12-01");
+  });
+
+  it("bounds a day at the zone's midnights", () => {
+    expect(dayBounds("2024-12-01")).toEqual({
+      fromMs: Date.UTC(2024, 10, 30, 16),
+      toMs: Date.UTC(2024, 11, 1, 16),
+    });
+    expect(dayBounds("2024-12-31", "UTC").toMs).toBe(Date.UTC(2025, 0, 1));
+    // A day with a DST change is 23 hours long.
+    const spring = dayBounds("2024-03-31", "Europe/Berlin");
+    expect(spring.fromMs).toBe(Date.UTC(2024, 2, 30, 23));
+    expect(spring.toMs - spring.fromMs).toBe(23 * 3600_000);
   });
 
   it("follows another zone when configured", () => {
