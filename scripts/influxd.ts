@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { waitUntilUp } from "./health.ts";
 
 export const INFLUXD_PATH = "/usr/bin/influxd";
 
@@ -72,22 +73,16 @@ bind-address = "127.0.0.1:${rpcPort}"
 `;
 }
 
-async function waitForPing(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`influxd exited with code ${child.exitCode} during start`);
-    try {
-      const res = await fetch(`${url}/ping`);
-      if (res.status === 204) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`influxd did not answer ${url}/ping within ${timeoutMs} ms`);
+export interface InfluxdOptions {
+  port?: number;
+  /**
+   * In a process group of its own, so that a terminal's Ctrl-C does not stop it before its owner
+   * has read what it needs (npm start audits the run against it after the lanes have drained).
+   */
+  ownProcessGroup?: boolean;
 }
 
-export async function startInfluxd(dir: string, options: { port?: number } = {}): Promise<InfluxdHandle> {
+export async function startInfluxd(dir: string, options: InfluxdOptions = {}): Promise<InfluxdHandle> {
   if (!influxdInstalled()) {
     throw new Error(`${INFLUXD_PATH} is missing: install it with "apt-get install -y influxdb" (as root)`);
   }
@@ -101,8 +96,17 @@ export async function startInfluxd(dir: string, options: { port?: number } = {})
 
   const launch = async () => {
     const logFd = openSync(join(dir, "influxd.log"), "a");
-    child = spawn(INFLUXD_PATH, ["run", "-config", configPath], { stdio: ["ignore", logFd, logFd] });
-    await waitForPing(url, child, 15_000);
+    child = spawn(INFLUXD_PATH, ["run", "-config", configPath], {
+      stdio: ["ignore", logFd, logFd],
+      detached: options.ownProcessGroup ?? false,
+    });
+    await waitUntilUp(`${url}/ping`, {
+      name: "influxd",
+      timeoutMs: 15_000,
+      process: child,
+      intervalMs: 50,
+      hint: `see ${join(dir, "influxd.log")}`,
+    });
   };
   const stop = async () => {
     const running = child;

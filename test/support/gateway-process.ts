@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { openSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { waitUntilUp } from "../../scripts/health.ts";
 import { freePort } from "../../scripts/influxd.ts";
 import { killAndWait } from "./process.ts";
 
@@ -10,6 +11,8 @@ const ROOT = resolve(import.meta.dirname, "../..");
 export class GatewayProcess {
   private child: ChildProcess | null = null;
   readonly env: Record<string, string>;
+  /** Node flags for the gateway process, e.g. --cpu-prof (bench:ingest --cpu-prof). */
+  nodeArgs: string[] = [];
 
   constructor(
     readonly dataDir: string,
@@ -33,22 +36,21 @@ export class GatewayProcess {
 
   async start(): Promise<void> {
     const log = openSync(join(this.dataDir, "..", "gateway-process.log"), "a");
-    this.child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "gateway", "main.ts")], {
-      cwd: ROOT,
-      env: { ...process.env, ...this.env },
-      stdio: ["ignore", log, log],
+    this.child = spawn(
+      process.execPath,
+      [...this.nodeArgs, "--import", "tsx", join(ROOT, "gateway", "main.ts")],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...this.env },
+        stdio: ["ignore", log, log],
+      },
+    );
+    await waitUntilUp(`http://127.0.0.1:${this.httpPort}/health`, {
+      name: "the gateway process",
+      timeoutMs: 20_000,
+      process: this.child,
+      intervalMs: 50,
     });
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`gateway exited with ${this.child.exitCode}`);
-      try {
-        if ((await fetch(`http://127.0.0.1:${this.httpPort}/health`)).ok) return;
-      } catch {
-        // starting
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error("gateway process did not become healthy in 20 s");
   }
 
   async health(): Promise<Record<string, number | string>> {
