@@ -22,6 +22,8 @@ interface RunningLane {
 
 export class FirmwareLanes {
   private readonly lanes: RunningLane[] = [];
+  private readonly children = new Set<ChildProcess>();
+  private stopping = false;
 
   constructor(
     private readonly root: string,
@@ -47,29 +49,31 @@ export class FirmwareLanes {
         telemetryMs: 30_000,
       };
       const configPath = join(dataDir, "lane.json");
-      writeFileSync(configPath, JSON.stringify(file, null, 2));
+      // It holds the lane's secret: readable by this user only.
+      writeFileSync(configPath, JSON.stringify(file, null, 2), { mode: 0o600 });
       const log = join(this.varDir, "log", `${device}.log`);
       const fd = openSync(log, "w");
       const child = spawn(
         process.execPath,
         ["--import", "tsx", join(this.root, "firmware", "main.ts"), "--config", configPath],
-        {
-          cwd: this.root,
-          stdio: ["ignore", fd, fd],
-        },
+        // Its own process group: a terminal's Ctrl-C reaches npm start, which stops the lane
+        // while the gateway still runs to acknowledge what it sends on the way out.
+        { cwd: this.root, stdio: ["ignore", fd, fd], detached: true },
       );
+      this.children.add(child);
+      child.once("exit", () => this.children.delete(child));
       const lane: RunningLane = { station, child, log, timer: null };
       this.lanes.push(lane);
       const walkUp = () => {
         const person = makePerson(rng, 0, { feverShare });
         const code = `HC${rng.text(16)}`;
         station.scene.stepUp(person, rng.uniform(1, 5));
-        void station.scanner.scan(code);
+        this.scan(station, code);
         // Whoever is asked to retest comes back after a short rest (compressed for the demo).
         lane.timer = setTimeout(() => {
           if (station.lights().yellow) {
             station.scene.stepUp(person, 20);
-            void station.scanner.scan(code);
+            this.scan(station, code);
           }
           lane.timer = setTimeout(walkUp, rng.uniform(3000, 8000));
         }, 4000);
@@ -88,15 +92,34 @@ export class FirmwareLanes {
     return n;
   }
 
+  /** A person scanning; a scanner that is closing (the lanes are stopping) is no failure. */
+  private scan(station: VirtualStation, code: string): void {
+    station.scanner.scan(code).catch((error: Error) => {
+      if (!this.stopping) process.stderr.write(`firmware lanes: a scan failed: ${error.message}\n`);
+    });
+  }
+
+  /** Stops every lane (SIGTERM; SIGKILL after 10 s), then its virtual board and scanner. */
   async stop(): Promise<void> {
-    for (const lane of this.lanes) {
-      if (lane.timer) clearTimeout(lane.timer);
-      const exited = new Promise<void>((r) =>
-        lane.child.exitCode !== null ? r() : lane.child.once("exit", () => r()),
-      );
-      lane.child.kill("SIGTERM");
-      await exited;
-      await lane.station.close();
-    }
+    this.stopping = true;
+    for (const lane of this.lanes) if (lane.timer) clearTimeout(lane.timer);
+    await Promise.all(
+      this.lanes.map(async (lane) => {
+        const child = lane.child;
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise<void>((r) => child.once("exit", () => r()));
+          child.kill("SIGTERM");
+          const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        await lane.station.close();
+      }),
+    );
+  }
+
+  /** Last resort when npm start must exit now: kills every lane process at once. */
+  killNow(): void {
+    for (const child of this.children) child.kill("SIGKILL");
   }
 }

@@ -2,30 +2,32 @@
  * `npm start`: a whole simulated city on one machine.
  *   1. InfluxDB: INFLUX_URL if set; otherwise a private influxd under var/influxdb (installed with
  *      apt-get when missing and running as root); otherwise spool-only, said plainly.
- *   2. Credentials for the simulated fleet, provisioned into the gateway's registry.
+ *   2. Credentials for the simulated fleet, provisioned through the gateway's own admin commands
+ *      (`add-devices`, `add-operator`, `add-user`): secrets travel on pipes and in 0600 files only.
  *   3. The gateway as its own process (logs in var/log/gateway.log).
  *   4. The fleet (18 highway stations × 4 lanes, 40 community entrances), with a live summary.
+ *   5. A few lanes (--firmware-lanes, default 2) running the real firmware against virtual boards.
  * `--duration S` stops after S seconds; Ctrl-C stops too. On stop: lanes drain their unacknowledged
  * events, the gateway flushes, the run is audited against InfluxDB by event id, and the last line
  * printed is one JSON object: screenings, stored, fevers, alerts, rejected, lost, ...
  *
- *   5. A few lanes (--firmware-lanes, default 2) running the real firmware against virtual boards.
- * Options: --duration S  --speed N (default 60: a day in 24 min)  --fever-share F (0.01)
- *          --walk-off F (0.1)  --seed N  --highway N  --lanes N  --community N  --firmware-lanes N
+ * Every process it starts (influxd, gateway, firmware lanes, socat) runs in a process group of its
+ * own: a terminal's Ctrl-C reaches only npm and this script, which then stops them in order (lanes
+ * while the gateway still acknowledges, the gateway before influxd is audited). On any failure it
+ * stops everything it started and exits 1; a second Ctrl-C kills everything at once.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, openSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
-import { Users } from "../gateway/ops/users.ts";
-import { Registry } from "../gateway/registry/registry.ts";
-import { newSecret } from "../gateway/registry/secrets.ts";
-import { Args } from "../simulator/args.ts";
+import { join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { exitWithUsage, isUsageError, numberOption } from "../simulator/command-line.ts";
 import { type FleetCredentials, writeCredentials } from "../simulator/fleet/credentials.ts";
-import { Fleet } from "../simulator/fleet/fleet.ts";
+import { Fleet, type FleetDevice } from "../simulator/fleet/fleet.ts";
 import { cityLayout } from "../simulator/fleet/layout.ts";
 import { Progress } from "../simulator/progress.ts";
 import { FIRMWARE_STATION, FirmwareLanes } from "./firmware-lanes.ts";
+import { type Health, readHealth, waitUntilUp } from "./health.ts";
 import { freePort, type InfluxdHandle, startInfluxd } from "./influxd.ts";
 import { ensureSystemPackages, installCommand } from "./system-deps.ts";
 
@@ -33,8 +35,144 @@ const ROOT = resolve(import.meta.dirname, "..");
 /** Where the demo keeps its data; CHECKPOINT_VAR moves it (tests use a temporary folder). */
 const VAR = process.env.CHECKPOINT_VAR ? resolve(process.env.CHECKPOINT_VAR) : join(ROOT, "var");
 const DATABASE = process.env.INFLUX_DB ?? "checkpoint";
+const GATEWAY_MAIN = join(ROOT, "gateway", "main.ts");
+
+const USAGE = `Usage: npm start [-- options]
+
+A whole simulated city on this machine: a private InfluxDB (unless INFLUX_URL is set), the gateway,
+a fleet of simulated lanes and a few lanes on the real firmware against virtual boards. Data and
+logs go to var/. Ctrl-C (or --duration) stops it cleanly and prints a JSON summary as the last line.
+
+Options:
+  --duration S        stop after S seconds (default: run until Ctrl-C)
+  --speed N           simulated seconds per real second, 1 to 10000 (default 60: a day in 24 min)
+  --fever-share F     share of people with a fever, 0 to 1 (default 0.01)
+  --walk-off F        share of people who leave instead of retesting, 0 to 1 (default 0.1)
+  --seed N            random seed (default: from the clock)
+  --highway N         highway stations, 0 to 99 (default 18)
+  --lanes N           lanes per highway station, 1 to 16 (default 4)
+  --community N       community entrances, 0 to 999 (default 40)
+  --firmware-lanes N  lanes on the real firmware, 0 to 8 (default 2; they need socat)
+  -h, --help          print this and exit
+
+Environment: INFLUX_URL (use this InfluxDB), INFLUX_DB, MQTT_PORT, HTTP_PORT (preferred ports),
+CHECKPOINT_VAR (instead of var/).
+`;
+
+interface Options {
+  durationS: number;
+  speed: number;
+  feverShare: number;
+  walkOffShare: number;
+  seed: number;
+  highway: number;
+  lanes: number;
+  community: number;
+  firmwareLanes: number;
+}
+
+function parseOptions(argv: string[]): Options | "help" {
+  const number = { type: "string" } as const;
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      help: { type: "boolean", short: "h" },
+      duration: number,
+      speed: number,
+      "fever-share": number,
+      "walk-off": number,
+      seed: number,
+      highway: number,
+      lanes: number,
+      community: number,
+      "firmware-lanes": number,
+    },
+    strict: true,
+  });
+  if (values.help) return "help";
+  return {
+    durationS: numberOption(values, "duration", 0, 0),
+    speed: numberOption(values, "speed", 60, 1, 10_000),
+    feverShare: numberOption(values, "fever-share", 0.01, 0, 1),
+    walkOffShare: numberOption(values, "walk-off", 0.1, 0, 1),
+    seed: numberOption(values, "seed", Date.now() % 1_000_000, 0),
+    highway: numberOption(values, "highway", 18, 0, 99),
+    lanes: numberOption(values, "lanes", 4, 1, 16),
+    community: numberOption(values, "community", 40, 0, 999),
+    firmwareLanes: numberOption(values, "firmware-lanes", 2, 0, 8),
+  };
+}
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
+/** A path as the user can type it: relative when it is under the current folder. */
+const shown = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel === "" ? "." : rel.startsWith("..") ? path : rel;
+};
+
+/** A failure with what to do about it, printed after everything has been stopped. */
+class StartError extends Error {
+  constructor(
+    message: string,
+    readonly next: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Ctrl-C, SIGTERM or the end of --duration: the run stops at the next step. */
+class StopRequest {
+  requested = false;
+  private wake: (() => void) | null = null;
+  readonly reached = new Promise<void>((r) => {
+    this.wake = r;
+  });
+
+  request(): void {
+    this.requested = true;
+    this.wake?.();
+  }
+}
+
+/** What was started, stopped in reverse order; `killNow` when there is no time left for that. */
+class Started {
+  private readonly stops: { name: string; stop: () => Promise<void> }[] = [];
+  private readonly kills: (() => void)[] = [];
+
+  add(name: string, stop: () => Promise<void>, killNow: () => void): void {
+    this.stops.push({ name, stop });
+    this.kills.push(killNow);
+  }
+
+  /** Stops, newest first, everything down to and including `name` (everything when not given). */
+  async stopThrough(name?: string): Promise<void> {
+    while (this.stops.length > 0) {
+      const step = this.stops.pop();
+      this.kills.pop();
+      try {
+        await step?.stop();
+      } catch (error) {
+        say(`stopping ${step?.name} failed: ${(error as Error).message}`);
+      }
+      if (step?.name === name) return;
+    }
+  }
+
+  killNow(): void {
+    for (const kill of this.kills.splice(0)) kill();
+    this.stops.length = 0;
+  }
+}
+
+/** Sends SIGTERM and waits for the exit; SIGKILL after `graceMs`. */
+async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
 
 async function portFree(port: number): Promise<boolean> {
   return new Promise((r) => {
@@ -49,12 +187,13 @@ async function pickPort(preferred: number): Promise<number> {
   return (await portFree(preferred)) ? preferred : freePort();
 }
 
-async function startInflux(): Promise<{ url: string | undefined; handle: InfluxdHandle | null }> {
+async function startInflux(
+  missing: string[],
+): Promise<{ url: string | undefined; handle: InfluxdHandle | null }> {
   if (process.env.INFLUX_URL) {
     say(`InfluxDB: using INFLUX_URL=${process.env.INFLUX_URL}`);
     return { url: process.env.INFLUX_URL, handle: null };
   }
-  const missing = ensureSystemPackages(["influxdb"], say);
   if (missing.length > 0) {
     say("");
     say("  ******************************************************************************");
@@ -66,54 +205,85 @@ async function startInflux(): Promise<{ url: string | undefined; handle: Influxd
     say("");
     return { url: undefined, handle: null };
   }
-  const handle = await startInfluxd(join(VAR, "influxdb"));
-  say(`InfluxDB: started a local influxd at ${handle.url} (data in var/influxdb)`);
+  const handle = await startInfluxd(join(VAR, "influxdb"), { ownProcessGroup: true });
+  say(`InfluxDB: started a local influxd at ${handle.url} (data in ${shown(join(VAR, "influxdb"))})`);
   return { url: handle.url, handle };
 }
 
-async function provision(
-  args: Args,
-): Promise<FleetCredentials & { firmwareSecrets: string[]; consolePassword: string }> {
-  const layout = cityLayout({
-    highwayStations: args.number("highway", 18, 0, 99),
-    highwayLanes: args.number("lanes", 4, 1, 16),
-    communityPoints: args.number("community", 40, 0, 999),
+/**
+ * Runs one of the gateway's admin commands (gateway/main.ts, as an operator would) with `input`
+ * on its stdin; returns what it printed on stdout (JSON with the new secrets: never logged).
+ */
+async function gatewayAdmin(args: string[], env: NodeJS.ProcessEnv, input = ""): Promise<string> {
+  const child = spawn(process.execPath, ["--import", "tsx", GATEWAY_MAIN, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
   });
-  const registry = new Registry(join(VAR, "gateway", "gateway.db"));
-  const credentials: FleetCredentials = {
-    operator: { username: "demo-operator", secret: newSecret() },
-    devices: layout.map((lane) => ({ ...lane, secret: newSecret() })),
-  };
-  await registry.addOperator(credentials.operator.username, credentials.operator.secret);
-  await Promise.all(credentials.devices.map((d) => registry.addDevice(d.station, d.device, d.secret)));
-  const firmwareSecrets = Array.from({ length: args.number("firmware-lanes", 2, 0, 8) }, () => newSecret());
-  await Promise.all(firmwareSecrets.map((s, i) => registry.addDevice(FIRMWARE_STATION, `lane-${i + 1}`, s)));
-  const consolePassword = newSecret();
-  await new Users(registry.db, 0).add("duty-officer", "officer", consolePassword);
-  writeFileSync(
-    join(VAR, "console-credentials.json"),
-    `${JSON.stringify({ username: "duty-officer", password: consolePassword }, null, 2)}\n`,
-    { mode: 0o600 },
-  );
-  registry.close();
-  writeCredentials(join(VAR, "fleet-credentials.json"), credentials);
-  say(`fleet: ${credentials.devices.length} lanes provisioned (credentials in var/fleet-credentials.json)`);
-  return { ...credentials, firmwareSecrets, consolePassword };
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdin.end(input);
+  const code = await new Promise<number | null>((r) => {
+    child.once("error", () => r(null));
+    child.once("exit", (c) => r(c));
+  });
+  if (code !== 0) {
+    throw new StartError(
+      `the gateway's "${args[0]}" command failed (exit ${code}): ${stderr.trim()}`,
+      `fix what the gateway says above and run npm start again ("npm run gateway -- ${args[0]} --help" shows the command)`,
+    );
+  }
+  return stdout;
 }
 
-async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`the gateway exited (code ${child.exitCode}); see var/log/gateway.log`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("the gateway did not come up within 30 s; see var/log/gateway.log");
+interface Provisioned extends FleetCredentials {
+  firmwareSecrets: string[];
+}
+
+/** Registers the fleet, the firmware lanes, an operator and a console user with the gateway. */
+async function provision(options: Options, gatewayEnv: NodeJS.ProcessEnv): Promise<Provisioned> {
+  const layout = cityLayout({
+    highwayStations: options.highway,
+    highwayLanes: options.lanes,
+    communityPoints: options.community,
+  });
+  const firmware = Array.from({ length: options.firmwareLanes }, (_, i) => ({
+    station: FIRMWARE_STATION,
+    device: `lane-${i + 1}`,
+  }));
+  const wanted = [...layout.map(({ station, device }) => ({ station, device })), ...firmware];
+  const registered = JSON.parse(
+    await gatewayAdmin(["add-devices", "-"], gatewayEnv, JSON.stringify(wanted)),
+  ) as { station: string; device: string; secret: string }[];
+  const secretOf = new Map(registered.map((d) => [`${d.station}/${d.device}`, d.secret]));
+  const secret = (station: string, device: string) => secretOf.get(`${station}/${device}`) ?? "";
+  // The pepper and the database exist now: the other two may run side by side.
+  const [operator, user] = await Promise.all([
+    gatewayAdmin(["add-operator", "demo-operator"], gatewayEnv),
+    gatewayAdmin(["add-user", "duty-officer", "officer"], gatewayEnv),
+  ]);
+  const { password } = JSON.parse(user) as { password: string };
+  writeFileSync(
+    join(VAR, "console-credentials.json"),
+    `${JSON.stringify({ username: "duty-officer", password }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
+  const credentials: FleetCredentials = {
+    operator: { username: "demo-operator", secret: (JSON.parse(operator) as { secret: string }).secret },
+    devices: layout.map((lane): FleetDevice => ({ ...lane, secret: secret(lane.station, lane.device) })),
+  };
+  writeCredentials(join(VAR, "fleet-credentials.json"), credentials);
+  say(
+    `fleet: ${credentials.devices.length} lanes provisioned (credentials in ${shown(join(VAR, "fleet-credentials.json"))})`,
+  );
+  return { ...credentials, firmwareSecrets: firmware.map((f) => secret(f.station, f.device)) };
 }
 
 /** Screenings stored for one station since `sinceMs` (the firmware lanes are not in the fleet's ledger). */
@@ -124,115 +294,165 @@ async function countStation(influxUrl: string, station: string, sinceMs: number)
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
 }
 
-async function health(url: string): Promise<Record<string, number | string> | null> {
-  try {
-    return (await (await fetch(url)).json()) as Record<string, number | string>;
-  } catch {
-    return null;
-  }
+/** Stops the run when asked to: throws when asked during the start, so that everything is undone. */
+function checkpoint(stop: StopRequest): void {
+  if (stop.requested)
+    throw new StartError("stopped while starting", "run npm start again when you want the city");
 }
 
-async function main(): Promise<void> {
-  const args = new Args(process.argv.slice(2));
-  const durationS = args.number("duration", 0, 0);
+async function run(options: Options, stop: StopRequest, started: Started): Promise<void> {
   mkdirSync(join(VAR, "log"), { recursive: true });
-  const influx = await startInflux();
-  const credentials = await provision(args);
+  const wantedPackages = [
+    ...(process.env.INFLUX_URL ? [] : ["influxdb"]),
+    ...(options.firmwareLanes > 0 ? ["socat"] : []),
+  ];
+  const missing = ensureSystemPackages(wantedPackages, say);
+  if (missing.includes("socat")) {
+    throw new StartError(
+      "socat is not installed: the firmware lanes need it for their scanners' pseudo-terminals",
+      `install it with:  ${installCommand(missing)}\n  or run without firmware lanes:  npm start -- --firmware-lanes 0`,
+    );
+  }
+  const influx = await startInflux(missing.filter((m) => m === "influxdb"));
+  if (influx.handle) {
+    const handle = influx.handle;
+    started.add(
+      "influxd",
+      () => handle.stop(),
+      () => {
+        const pid = handle.pid();
+        if (pid) process.kill(pid, "SIGKILL");
+      },
+    );
+  }
+  checkpoint(stop);
+
   const mqttPort = await pickPort(Number(process.env.MQTT_PORT ?? 1883));
   const httpPort = await pickPort(Number(process.env.HTTP_PORT ?? 8080));
-  const logFd = openSync(join(VAR, "log", "gateway.log"), "a");
-  const gateway = spawn(process.execPath, ["--import", "tsx", join(ROOT, "gateway", "main.ts")], {
+  const gatewayEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    INFLUX_URL: influx.url ?? "",
+    INFLUX_DB: DATABASE,
+    MQTT_HOST: "127.0.0.1",
+    MQTT_PORT: String(mqttPort),
+    HTTP_HOST: "127.0.0.1",
+    HTTP_PORT: String(httpPort),
+    DATA_DIR: join(VAR, "gateway"),
+  };
+  const credentials = await provision(options, gatewayEnv);
+  checkpoint(stop);
+
+  const gatewayLog = join(VAR, "log", "gateway.log");
+  const logFd = openSync(gatewayLog, "a");
+  const gateway = spawn(process.execPath, ["--import", "tsx", GATEWAY_MAIN], {
     cwd: ROOT,
     stdio: ["ignore", logFd, logFd],
-    env: {
-      ...process.env,
-      INFLUX_URL: influx.url ?? "",
-      INFLUX_DB: DATABASE,
-      MQTT_HOST: "127.0.0.1",
-      MQTT_PORT: String(mqttPort),
-      HTTP_HOST: "127.0.0.1",
-      HTTP_PORT: String(httpPort),
-      DATA_DIR: join(VAR, "gateway"),
-    },
+    env: gatewayEnv,
+    detached: true,
   });
-  const healthUrl = `http://127.0.0.1:${httpPort}/health`;
-  const gatewayExited = new Promise<void>((r) => gateway.once("exit", () => r()));
-  await waitForHealth(healthUrl, gateway);
-  say(`gateway: MQTT on 127.0.0.1:${mqttPort}, log in var/log/gateway.log`);
-  say(
-    `duty console: http://127.0.0.1:${httpPort}/  (user duty-officer, password ${credentials.consolePassword}; also in var/console-credentials.json)`,
+  started.add(
+    "the gateway",
+    () => terminate(gateway, 30_000),
+    () => gateway.kill("SIGKILL"),
   );
+  const healthUrl = `http://127.0.0.1:${httpPort}/health`;
+  try {
+    await waitUntilUp(healthUrl, { name: "the gateway", timeoutMs: 30_000, process: gateway });
+  } catch (error) {
+    throw new StartError((error as Error).message, `see ${shown(gatewayLog)} for why`);
+  }
+  say(`gateway: MQTT on 127.0.0.1:${mqttPort}, log in ${shown(gatewayLog)}`);
+  say(
+    `duty console: http://127.0.0.1:${httpPort}/  (user duty-officer; password in ${shown(join(VAR, "console-credentials.json"))})`,
+  );
+  checkpoint(stop);
 
   const fleet = new Fleet({
     brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
     devices: credentials.devices,
     operator: credentials.operator,
-    speed: args.number("speed", 60, 1, 10_000),
-    seed: args.number("seed", Date.now() % 1_000_000, 0),
-    feverShare: args.number("fever-share", 0.01, 0, 1),
-    walkOffShare: args.number("walk-off", 0.1, 0, 1),
+    speed: options.speed,
+    seed: options.seed,
+    feverShare: options.feverShare,
+    walkOffShare: options.walkOffShare,
     telemetryMs: 30_000,
   });
+  // Its lanes drain their outboxes for this long (a failed start does not wait as long).
+  let drainMs = 5000;
+  started.add(
+    "the fleet",
+    () => fleet.stop(drainMs),
+    () => undefined,
+  );
   await fleet.start();
+  checkpoint(stop);
   const firmwareLanes = new FirmwareLanes(ROOT, VAR);
+  started.add(
+    "the firmware lanes",
+    () => firmwareLanes.stop(),
+    () => firmwareLanes.killNow(),
+  );
   await firmwareLanes.start(
     credentials.firmwareSecrets.length,
     `mqtt://127.0.0.1:${mqttPort}`,
     credentials.firmwareSecrets,
-    args.number("fever-share", 0.01, 0, 1) * 5,
+    options.feverShare * 5,
   );
-  if (credentials.firmwareSecrets.length > 0) {
+  const firmwareCount = credentials.firmwareSecrets.length;
+  if (firmwareCount > 0) {
     say(
-      `firmware: ${credentials.firmwareSecrets.length} lanes run the real firmware against virtual boards (station ${FIRMWARE_STATION}, logs in var/log/lane-N.log)`,
+      `firmware: ${firmwareCount} lanes run the real firmware against virtual boards (station ${FIRMWARE_STATION}, logs in ${shown(join(VAR, "log"))}/lane-N.log)`,
     );
   }
+  checkpoint(stop);
   say(
     `fleet: ${credentials.devices.length} lanes online at speed ×${fleet.clock.speed}` +
-      (durationS > 0 ? `; stopping in ${durationS} s` : "; Ctrl-C to stop"),
+      (options.durationS > 0 ? `; stopping in ${options.durationS} s` : "; Ctrl-C to stop"),
   );
 
   const progress = new Progress();
-  const started = Date.now();
-  let last: Record<string, number | string> | null = null;
+  const started_ = Date.now();
+  let last: Health | null = null;
   let lastStored = 0;
   const ticker = setInterval(async () => {
-    const g = await health(healthUrl);
+    const g = await readHealth(healthUrl, 900);
     if (g) last = g;
+    if (stop.requested) return;
     const f = fleet.stats();
     const stored = Number(last?.stored ?? 0);
     const rate = stored - lastStored;
     lastStored = stored;
     const simTime = new Date(fleet.clock.now()).toISOString().slice(5, 16).replace("T", " ");
     progress.update(
-      `[${Math.round((Date.now() - started) / 1000)}s sim ${simTime}] screenings ${f.screenings}  ` +
+      `[${Math.round((Date.now() - started_) / 1000)}s sim ${simTime}] screenings ${f.screenings}  ` +
         `fevers ${f.verdicts.fever ?? 0}  retests ${f.verdicts.retest ?? 0}  alerts ${f.alerts}  ` +
-        `online ${last?.devices_online ?? "?"}/${f.lanes}  writes ${rate}/s  ` +
+        // devices_online counts every lane on the broker: the fleet's and the firmware's.
+        `online ${last?.devices_online ?? "?"}/${f.lanes + firmwareCount}  writes ${rate}/s  ` +
         `spool ${last?.spool_bytes ?? 0} B  rejected ${last?.rejected ?? 0}`,
     );
   }, 1000);
+  const timer = options.durationS > 0 ? setTimeout(() => stop.request(), options.durationS * 1000) : null;
 
-  await new Promise<void>((r) => {
-    if (durationS > 0) setTimeout(r, durationS * 1000);
-    process.once("SIGINT", () => r());
-    process.once("SIGTERM", () => r());
-  });
+  await stop.reached;
+  if (timer) clearTimeout(timer);
   clearInterval(ticker);
   progress.done();
-  say("stopping: lanes drain their outboxes, then the gateway flushes…");
-  await fleet.stop(30_000);
-  await firmwareLanes.stop();
-  const final = (await health(healthUrl)) ?? last;
-  gateway.kill("SIGTERM");
-  await gatewayExited;
+  say(
+    "stopping: lanes drain their outboxes, then the gateway flushes… (Ctrl-C again to kill everything now)",
+  );
+  drainMs = 30_000;
+  await started.stopThrough("the fleet"); // the firmware lanes, then the fleet
+  const final = (await readHealth(healthUrl)) ?? last;
+  await started.stopThrough("the gateway");
 
   const f = fleet.stats();
   let audit = null;
   let firmwareStored: number | null = null;
   if (influx.url) {
     audit = await fleet.ledger.audit(influx.url, DATABASE, fleet.clock.startMs);
-    firmwareStored = await countStation(influx.url, FIRMWARE_STATION, started);
+    firmwareStored = await countStation(influx.url, FIRMWARE_STATION, started_);
   }
-  await influx.handle?.stop();
+  await started.stopThrough();
   const summary = {
     screenings: f.screenings,
     acked: f.acked,
@@ -249,10 +469,60 @@ async function main(): Promise<void> {
   };
   if (audit && audit.missing > 0) say(`WARNING: ${audit.missing} screenings sent but not found in InfluxDB`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+async function main(): Promise<void> {
+  let options: Options | "help";
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    if (isUsageError(error)) exitWithUsage(error as Error, USAGE);
+    throw error;
+  }
+  if (options === "help") {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const stop = new StopRequest();
+  const started = new Started();
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.requested) {
+      say(`${signal} again: killing everything now`);
+      started.killNow();
+      process.exit(130);
+    }
+    stop.request();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  // Whatever is still running when this process exits for any reason is killed with it.
+  process.once("exit", () => started.killNow());
+  const fail = async (error: Error) => {
+    if (stopping) return;
+    stopping = true;
+    say("");
+    say(`npm start failed: ${error.message}`);
+    say("stopping everything it started…");
+    await started.stopThrough();
+    say(
+      error instanceof StartError
+        ? `next: ${error.next}`
+        : `next: see the logs in ${shown(join(VAR, "log"))}, fix the cause and run npm start again (this is a bug if it repeats: ${error.stack?.split("\n")[1]?.trim() ?? ""})`,
+    );
+    process.exit(1);
+  };
+  process.on("uncaughtException", (error) => void fail(error));
+  process.on(
+    "unhandledRejection",
+    (reason) => void fail(reason instanceof Error ? reason : new Error(String(reason))),
+  );
+  try {
+    await run(options, stop, started);
+  } catch (error) {
+    await fail(error as Error);
+  }
   process.exit(0);
 }
 
-main().catch((error: Error) => {
-  say(`npm start failed: ${error.message}`);
-  process.exit(1);
-});
+void main();

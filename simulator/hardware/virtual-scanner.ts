@@ -18,7 +18,19 @@ export interface VirtualScanner {
   close(): Promise<void>;
 }
 
+/**
+ * The socat processes still running. They sit in their own process group (a terminal's Ctrl-C goes
+ * to the program that owns them, which closes them in order: a socat killed first makes every
+ * write to the scanner fail with EIO); whatever is left when the process exits is killed then.
+ */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 export class PtyScanner implements VirtualScanner {
+  private closed = false;
+
   private constructor(
     readonly address: string,
     private readonly dir: string,
@@ -37,11 +49,16 @@ export class PtyScanner implements VirtualScanner {
     const sim = join(dir, "sim");
     const socat = spawn("socat", [`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${sim}`], {
       stdio: "ignore",
+      detached: true,
     });
+    running.add(socat);
+    socat.once("exit", () => running.delete(socat));
     const deadline = Date.now() + 5000;
     while (!(existsSync(device) && existsSync(sim))) {
-      if (Date.now() > deadline || socat.exitCode !== null)
+      if (Date.now() > deadline || socat.exitCode !== null) {
+        socat.kill("SIGKILL");
         throw new Error("socat did not create the pty pair");
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
     const fh = await open(sim, "r+");
@@ -49,16 +66,24 @@ export class PtyScanner implements VirtualScanner {
   }
 
   async scan(code: string, ending = "\r\n"): Promise<void> {
-    await this.fh.write(`${code}${ending}`);
+    await this.sendRaw(Buffer.from(`${code}${ending}`));
   }
 
   async sendRaw(bytes: Uint8Array): Promise<void> {
+    if (this.closed || this.socat.exitCode !== null || this.socat.signalCode !== null) {
+      throw new Error(`the scanner's pseudo-terminal ${this.address} is closed (socat is not running)`);
+    }
     await this.fh.write(bytes);
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.fh.close().catch(() => undefined);
-    this.socat.kill();
+    if (this.socat.exitCode === null && this.socat.signalCode === null) {
+      const exited = new Promise((r) => this.socat.once("exit", r));
+      this.socat.kill();
+      await exited;
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
