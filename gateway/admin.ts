@@ -16,7 +16,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { isNodeId } from "@checkpoint/protocol";
+import { isNodeId, MessageError, translator } from "@checkpoint/protocol";
 import type { GatewayConfig } from "./config.ts";
 import { AlertStore } from "./ops/alert-store.ts";
 import { backupDatabase, DB_FILE, listBackups, restoreDatabase } from "./ops/backup.ts";
@@ -56,9 +56,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
         const secret = newSecret();
         await registry.addDevice(station, device, secret);
         console.log(JSON.stringify({ username: `${station}/${device}`, secret }));
-        console.error(
-          `Device ${station}/${device} registered. Put this secret in the lane's config; it is not shown again.`,
-        );
+        console.error(translator(config.locale)("admin.device-added", { station, device }));
         return 0;
       }),
   },
@@ -84,7 +82,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
           throw error;
         }
         console.log(JSON.stringify(registered));
-        console.error(`${registered.length} devices registered. Their secrets are not shown again.`);
+        console.error(translator(config.locale)("admin.devices-added", { n: registered.length }));
         return 0;
       });
     },
@@ -107,14 +105,17 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     arity: [2, 2],
     run: async (config, [name = "", role = ""]) => {
       if (!(ROLES as readonly string[]).includes(role))
-        throw new UsageError(`role must be one of ${ROLES.join(", ")}`);
+        throw new UsageError(translator(config.locale)("admin.bad-role", { roles: ROLES.join(", ") }));
       return withRegistry(config, async (registry) => {
         const password = newSecret();
-        await new Users(registry.db, 0).add(name, role as Role, password);
+        try {
+          await new Users(registry.db, 0).add(name, role as Role, password);
+        } catch (error) {
+          if (!(error instanceof MessageError)) throw error;
+          throw new UsageError(error.text(config.locale));
+        }
         console.log(JSON.stringify({ username: name, role, password }));
-        console.error(
-          `Console user ${name} (${role}) created. Give them this password; it is not shown again.`,
-        );
+        console.error(translator(config.locale)("admin.user-added", { username: name, role }));
         return 0;
       });
     },
@@ -141,7 +142,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
         new AlertStore(registry.db, () => config.policy.fever_line_c);
         const result = await backupDatabase(registry.db, { dir: config.backupDir, keep: config.backupKeep });
         console.log(JSON.stringify({ file: result.path, bytes: result.bytes, deleted: result.deleted }));
-        console.error(`Backup written and verified; the newest ${config.backupKeep} are kept.`);
+        console.error(translator(config.locale)("admin.backup-done", { keep: config.backupKeep }));
         return 0;
       }),
   },
@@ -238,21 +239,23 @@ function parseLaneList(text: string, from: string): { station: string; device: s
 
 /** `restore <file>`: a path, or the name of a file in the backups folder. */
 function restore(config: GatewayConfig, file: string): number {
+  const t = translator(config.locale);
   const path = existsSync(file) ? resolve(file) : join(config.backupDir, file);
   try {
     const result = restoreDatabase(path, config.dataDir);
     console.log(JSON.stringify(result));
-    console.error(
-      `Restored ${result.restored} from ${path}.` +
-        (result.previous ? ` The previous database is kept as ${result.previous}.` : "") +
-        " Console users log in again.",
-    );
-    for (const warning of result.warnings) console.error(`WARNING: ${warning}`);
-    if (result.warnings.length === 0) console.error("Start the gateway.");
+    const said = [
+      t("admin.restored", { restored: result.restored, path }),
+      result.previous ? t("admin.previous-kept", { previous: result.previous }) : "",
+      t("admin.log-in-again"),
+    ];
+    console.error(said.filter(Boolean).join(config.locale === "en" ? " " : ""));
+    for (const warning of result.warnings) console.error(t("admin.warning", { warning }));
+    if (result.warnings.length === 0) console.error(t("admin.start-gateway"));
     return 0;
   } catch (error) {
-    console.error(`restore refused: ${(error as Error).message}`);
-    console.error(`Nothing was changed in ${join(config.dataDir, DB_FILE)}.`);
+    console.error(t("admin.restore-refused", { error: (error as Error).message }));
+    console.error(t("admin.nothing-changed", { path: join(config.dataDir, DB_FILE) }));
     return 1;
   }
 }

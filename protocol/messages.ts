@@ -312,6 +312,10 @@ const ADMIN = {
     "zh-CN": "设备 {station}/{device} 已登记。请把此密钥写入该通道的配置文件；它不会再次显示。",
     en: "Device {station}/{device} registered. Put this secret in the lane's config; it is not shown again.",
   },
+  "admin.devices-added": {
+    "zh-CN": "已登记 {n} 台设备。它们的密钥不会再次显示。",
+    en: "{n} devices registered. Their secrets are not shown again.",
+  },
   "admin.user-added": {
     "zh-CN": "值班台用户 {username}（{role}）已创建。请把此密码交给本人；它不会再次显示。",
     en: "Console user {username} ({role}) created. Give them this password; it is not shown again.",

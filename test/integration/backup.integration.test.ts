@@ -368,13 +368,14 @@ describe("backup and restore", () => {
       const name = listBackups(backups)[0]?.name ?? "";
       const refused = admin("restore", name);
       expect(refused.status).toBe(1);
-      expect(refused.stderr).toMatch(/restore refused: .*gateway\.db is in use/);
+      // The admin commands speak Chinese unless LOCALE says otherwise.
+      expect(refused.stderr).toMatch(/拒绝恢复：.*gateway\.db is in use/);
       expect(readdirSync(dataDir).some((f) => f.includes("before-restore"))).toBe(false);
 
       await gw.kill("SIGTERM");
       const restored = admin("restore", name);
       expect(restored.status, restored.stderr).toBe(0);
-      expect(restored.stderr).toMatch(/The previous database is kept as .*before-restore/);
+      expect(restored.stderr).toMatch(/原数据库保留为 .*before-restore/);
       const back = open(dataDir);
       expect(back.registry.devices()).toEqual([{ station: "hw-01", device: "lane-1" }]);
       back.close();
