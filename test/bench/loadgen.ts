@@ -1,8 +1,10 @@
 /**
  * Load generator for the ingest benchmark, run as a child process so that it does not share a
  * core's event loop with the broker it measures. Commands arrive over IPC:
- *   burst:  N devices publish `total` screenings at QoS 1, at most `window` unacknowledged each;
- *           optionally a subscriber receives them (raw relay). Reports the rate.
+ *   burst:  N devices each drain an outbox of `perDevice` screenings of the city's verdict mix
+ *           (screenings.ts) at QoS 1, at most `window` unacknowledged each. Counts PUBACKs only,
+ *           whatever the broker behind the URL is (a bare aedes or the gateway): the same work
+ *           for the generator either way. Reports the rate and every acknowledged event.
  *   steady: devices publish at a fixed rate with a share of fevers; an operator subscribed to the
  *           alerts measures publish → alert latency per event id.
  */
@@ -16,6 +18,7 @@ import {
   pseudonym,
   type ScreeningEvent,
 } from "../../protocol/index.ts";
+import { laneOutbox, mixOf } from "./screenings.ts";
 
 export interface Login {
   username: string;
@@ -32,9 +35,12 @@ export type LoadCommand =
       cmd: "burst";
       url: string;
       devices: BenchDevice[];
-      total: number;
+      perDevice: number;
       window: number;
-      subscriber?: Login | "anonymous";
+      /** Seeds the outboxes: the same seed gives the same people, verdicts and timestamps. */
+      seed: number;
+      /** Login-free devices (the bare broker has no authenticate hook). */
+      anonymous?: boolean;
     }
   | {
       cmd: "steady";
@@ -48,9 +54,13 @@ export type LoadCommand =
 
 export interface BurstResult {
   acked: number;
-  received: number;
+  /** Publishes that ended in an error (a closed connection) instead of a PUBACK. */
+  failed: number;
   elapsedMs: number;
-  ackedIds: string[];
+  /** station/device/id of every acknowledged screening. */
+  ackedKeys: string[];
+  /** Verdicts and attempts of the screenings sent (screenings.ts mixOf). */
+  mix: Record<string, number>;
 }
 
 export interface SteadyResult {
@@ -96,34 +106,22 @@ async function connect(url: string, login: Login | "anonymous", clientId: string
 }
 
 async function burst(c: Extract<LoadCommand, { cmd: "burst" }>): Promise<BurstResult> {
+  // Outboxes are made before the clock starts: the generator should measure the broker, not JSON.
+  const endMs = Date.now() - 1000;
+  const outboxes = c.devices.map((d, k) =>
+    laneOutbox(d.station, d.device, c.perDevice, endMs, c.seed * 1000 + k),
+  );
   const clients = await Promise.all(
-    c.devices.map((d) => connect(c.url, d, deviceClientId(d.station, d.device))),
+    c.devices.map((d) => connect(c.url, c.anonymous ? "anonymous" : d, deviceClientId(d.station, d.device))),
   );
-  let received = 0;
-  let sub: MqttClient | null = null;
-  if (c.subscriber) {
-    sub = await connect(c.url, c.subscriber, `bench-sub-${process.pid}`);
-    sub.on("message", () => {
-      received++;
-    });
-    await sub.subscribeAsync("checkpoint/v1/+/+/screening", { qos: 1 });
-  }
-  const per = Math.ceil(c.total / clients.length);
-  const base = Date.now() - per;
-  // Payloads are made before the clock starts: the generator should measure the broker, not JSON.
-  const payloads = c.devices.map((d) =>
-    Array.from({ length: per }, (_, i) => {
-      const e = event(d, i, false, base + i);
-      return { id: e.id, topic: deviceTopic(d.station, d.device, "screening"), body: JSON.stringify(e) };
-    }),
-  );
-  const ackedIds: string[] = [];
+  const ackedKeys: string[] = [];
+  let failed = 0;
   const started = performance.now();
   await Promise.all(
     clients.map(
       (client, k) =>
         new Promise<void>((resolve) => {
-          const list = payloads[k] ?? [];
+          const list = outboxes[k] ?? [];
           let next = 0;
           let done = 0;
           const pump = () => {
@@ -132,24 +130,21 @@ async function burst(c: Extract<LoadCommand, { cmd: "burst" }>): Promise<BurstRe
               if (!p) break;
               client.publish(p.topic, p.body, { qos: 1 }, (err) => {
                 done++;
-                if (!err) ackedIds.push(p.id);
+                if (err) failed++;
+                else ackedKeys.push(p.key);
                 if (done === list.length) resolve();
                 else pump();
               });
             }
           };
-          pump();
+          if (list.length === 0) resolve();
+          else pump();
         }),
     ),
   );
-  if (sub) {
-    const total = per * clients.length;
-    const deadline = Date.now() + 60_000;
-    while (received < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
-  }
   const elapsedMs = performance.now() - started;
-  await Promise.all([...clients, ...(sub ? [sub] : [])].map((cl) => cl.endAsync()));
-  return { acked: ackedIds.length, received, elapsedMs, ackedIds };
+  await Promise.all(clients.map((cl) => cl.endAsync()));
+  return { acked: ackedKeys.length, failed, elapsedMs, ackedKeys, mix: mixOf(outboxes.flat()) };
 }
 
 async function steady(c: Extract<LoadCommand, { cmd: "steady" }>): Promise<SteadyResult> {

@@ -30,6 +30,7 @@ import type {
   FleetReport,
   FleetSettings,
 } from "./reconnect-fleet.ts";
+import { finiteOrNull, percentile } from "./stats.ts";
 
 const HERE = import.meta.dirname;
 const USAGE = `usage: npm run bench:reconnect -- [options]
@@ -305,10 +306,8 @@ process.on("exit", () => {
 }
 
 /** The time by which a share `p` of all `n` devices were done; null when fewer got there. */
-function quantile(sortedSeconds: number[], n: number, p: number): number | null {
-  const index = Math.ceil(p * n) - 1;
-  const v = sortedSeconds[index];
-  return v === undefined ? null : round(v, 2);
+function quantile(seconds: number[], n: number, p: number): number | null {
+  return finiteOrNull(percentile(seconds, p * 100, n), 2);
 }
 
 async function healthOf(gateway: GatewayProcess): Promise<Record<string, number | string> | null> {

@@ -11,6 +11,10 @@ export interface PanelQuery {
   timeFrom: string | undefined;
   /** The panel's minimum interval, e.g. "1h". */
   minInterval: string | undefined;
+  /** The panel's width in grid columns (of 24). */
+  widthCols: number;
+  /** The panel's own max data points, when it sets one. */
+  maxDataPoints: number | undefined;
 }
 
 interface LoosePanel {
@@ -18,6 +22,7 @@ interface LoosePanel {
   gridPos?: { x: number; y: number; w: number; h: number };
   timeFrom?: string;
   interval?: string;
+  maxDataPoints?: number;
   targets?: { refId?: string; query?: string; datasource?: { uid?: string } }[];
 }
 
@@ -35,6 +40,8 @@ export function panelQueries(name: string, d: Dashboard): PanelQuery[] {
       datasourceUid: t.datasource?.uid,
       timeFrom: p.timeFrom,
       minInterval: p.interval,
+      widthCols: p.gridPos?.w ?? 24,
+      maxDataPoints: p.maxDataPoints,
     })),
   );
 }
