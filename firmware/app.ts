@@ -18,6 +18,7 @@ import { Outbox } from "./uplink/outbox.ts";
 import { Uplink } from "./uplink/uplink.ts";
 
 export const FIRMWARE_VERSION = "0.1.0";
+/** Firmata's pin mode for a digital output (an LED, the active buzzer). */
 const OUTPUT = 1;
 
 export class LaneApp {
@@ -108,11 +109,11 @@ export class LaneApp {
   }
 
   start(): void {
-    this.link.on("ready", ({ io, board }) => {
+    this.link.on("ready", ({ io }) => {
       this.thermometer = new Mlx90614(io);
       this.indicators.attach(
-        (pin) => board.pinMode(pin, OUTPUT),
-        (pin, value) => board.digitalWrite(pin, value),
+        (pin) => io.pinMode(pin, OUTPUT),
+        (pin, value) => io.digitalWrite(pin, value),
       );
     });
     this.link.on("down", () => {

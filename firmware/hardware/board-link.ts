@@ -1,13 +1,19 @@
 /**
- * The link to the Firmata board: johnny-five over firmata-io, on a serial path (an Arduino or ESP32
- * running StandardFirmata) or on tcp://host:port (StandardFirmataWiFi). johnny-five has no
+ * The link to the Firmata board, straight over firmata-io (the Firmata protocol alone, no
+ * dependencies): on a serial path (an Arduino or ESP32 running StandardFirmata, opened with
+ * serialport 13) or on tcp://host:port (StandardFirmataWiFi, opened with node:net). Firmata has no
  * reconnect: when the link drops this reconnects with exponential backoff and announces a fresh
- * board, so drivers re-initialise. No REPL, no debug output, no SIGINT handler of its own.
+ * board, so drivers re-initialise. It has no ready timeout either: a board that does not answer is
+ * dropped and tried again.
+ *
+ * No johnny-five (issue 8, decided in firmware/README.md): the lane used it for `new Board` only;
+ * its parts that fit (Led, Pin) are one digitalWrite each, the ones the lane needs (an MLX90614
+ * controller, a buzzer tone over Firmata) it does not have, and it pulled serialport 8 with a
+ * native build beside serialport 13.
  */
 import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
 import firmataIo, { type Firmata, type FirmataTransport } from "firmata-io";
-import five from "johnny-five";
 import type { Logger } from "pino";
 import { SerialPort } from "serialport";
 
@@ -23,7 +29,6 @@ export interface BoardLinkOptions {
 
 export interface LinkedBoard {
   io: Firmata;
-  board: five.Board;
 }
 
 export class BoardLink extends EventEmitter<{ ready: [LinkedBoard]; down: [string] }> {
@@ -92,20 +97,10 @@ export class BoardLink extends EventEmitter<{ ready: [LinkedBoard]; down: [strin
       clearTimeout(readyTimer);
       if (settled) return;
       settled = true;
-      const board = new five.Board({
-        io,
-        repl: false,
-        debug: false,
-        sigint: false,
-        timeout: 10_000,
-      } as five.BoardOption);
-      board.on("error", (e: Error) => fail(e.message));
-      board.on("ready", () => {
-        this.backoff = this.options.retryMinMs ?? 500;
-        this.current = { io, board };
-        this.log.info({ address: this.options.address }, "firmware:board: board ready");
-        this.emit("ready", this.current);
-      });
+      this.backoff = this.options.retryMinMs ?? 500;
+      this.current = { io };
+      this.log.info({ address: this.options.address }, "firmware:board: board ready");
+      this.emit("ready", this.current);
     });
   }
 

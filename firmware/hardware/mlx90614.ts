@@ -1,8 +1,9 @@
 /**
- * MLX90614 driver over Firmata I2C (johnny-five has no controller for it). Reads ambient (0x06)
- * and object (0x07) with a repeated start, checks the PEC and the error flag, times out every
- * read (firmata has no I2C timeout), and reports a stuck sensor (the same raw object value for
- * many reads in a row, which a live sensor's noise never gives). A fault is a value, never a number.
+ * MLX90614 driver over Firmata I2C (neither firmata-io nor johnny-five has a controller for it).
+ * Reads ambient (0x06) and object (0x07) with a repeated start, checks the PEC and the error flag,
+ * times out every read (firmata has no I2C timeout), and reports a stuck sensor (the same raw
+ * object value for many reads in a row, which a live sensor's noise never gives). A fault is a
+ * value, never a number.
  */
 
 import {
