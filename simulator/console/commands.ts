@@ -1,41 +1,56 @@
 /**
  * The technician's commands against a virtual station. One parser and one executor serve the
- * interactive prompt and scenario files alike; every command answers with one line of text.
+ * interactive prompt and scenario files alike; every command answers with one line of text, in
+ * the technician's language (protocol/messages.ts; Chinese unless the context says otherwise).
  */
+import { DEFAULT_LOCALE, type Locale, type Translate, t, translator } from "@checkpoint/protocol";
 import type { NetworkLink } from "../hardware/network-link.ts";
 import type { VirtualStation } from "../hardware/station.ts";
 import { MLX_FAULTS, type MlxFault } from "../hardware/virtual-mlx90614.ts";
 
-export const HELP = `commands:
-  person <core °C> [from <°C>] [in <min>]  the next person steps up (core temperature; where they came from)
-  scan [code]                              scan a QR code (a random one if none is given)
-  next <core °C>                           person + scan in one go
-  ambient <°C>                             set the air temperature at the lane
-  blackbody <°C> | clear                   aim the sensor at a blackbody / at nobody
-  unplug | replug                          pull out / put back the thermometer
-  fault <${MLX_FAULTS.join("|")}>          make the thermometer misbehave
-  garbage                                  send line noise down the scanner line
-  cut | restore                            cut / restore the lane's network link
-  lights                                   show the LEDs and the buzzer
-  wait <seconds>                           pause (scenario files)
-  help | quit`;
+/** The command list, in the technician's language (the command words themselves stay English). */
+export function help(locale: Locale = DEFAULT_LOCALE): string {
+  return t(locale, "sim.help", { faults: MLX_FAULTS.join("|") });
+}
 
 export interface ConsoleContext {
   station: VirtualStation;
   link: NetworkLink | null;
   randomCode(): string;
   sleep(ms: number): Promise<void>;
+  /** Language of the answers; zh-CN when unset. */
+  locale?: Locale;
 }
 
-export function lightsLine(station: VirtualStation): string {
+export function lightsLine(station: VirtualStation, locale: Locale = DEFAULT_LOCALE): string {
   const l = station.lights();
-  const show = (on: number, name: string) => (on ? name.toUpperCase() : name.toLowerCase());
-  return `lights: ${show(l.green, "green")} ${show(l.yellow, "yellow")} ${show(l.red, "red")} buzzer:${l.buzzer ? "ON" : "off"}`;
+  const tr = translator(locale);
+  // English shows a lit LED in capitals; Chinese says 亮 after its colour.
+  const show = (on: number, name: string) =>
+    locale === "en"
+      ? on
+        ? name.toUpperCase()
+        : name.toLowerCase()
+      : `${name}${tr(on ? "sim.light.on" : "sim.light.off")}`;
+  return tr("sim.lights", {
+    green: show(l.green, tr("sim.light.green")),
+    yellow: show(l.yellow, tr("sim.light.yellow")),
+    red: show(l.red, tr("sim.light.red")),
+    buzzer: tr(l.buzzer ? "sim.buzzer.on" : "sim.buzzer.off"),
+  });
 }
 
-function num(word: string | undefined, what: string): number {
+type What =
+  | "sim.what.core"
+  | "sim.what.from"
+  | "sim.what.in"
+  | "sim.what.ambient"
+  | "sim.what.blackbody"
+  | "sim.what.seconds";
+
+function num(word: string | undefined, what: What, tr: Translate): number {
   const v = Number(word);
-  if (word === undefined || !Number.isFinite(v)) throw new Error(`${what} must be a number`);
+  if (word === undefined || !Number.isFinite(v)) throw new Error(tr("sim.not-a-number", { what: tr(what) }));
   return v;
 }
 
@@ -43,71 +58,74 @@ function num(word: string | undefined, what: string): number {
 export async function runCommand(line: string, ctx: ConsoleContext): Promise<string> {
   const [cmd = "", ...args] = line.trim().split(/\s+/);
   const { station } = ctx;
+  const locale = ctx.locale ?? DEFAULT_LOCALE;
+  const tr = translator(locale);
   switch (cmd.toLowerCase()) {
     case "":
       return "";
     case "help":
-      return HELP;
+      return help(locale);
     case "quit":
     case "exit":
       return "quit";
     case "person": {
-      const core = num(args[0], "core temperature");
+      const core = num(args[0], "sim.what.core", tr);
       const fromAt = args.indexOf("from");
       const inAt = args.indexOf("in");
-      const comingFromC = fromAt >= 0 ? num(args[fromAt + 1], "from") : undefined;
-      const minutesIn = inAt >= 0 ? num(args[inAt + 1], "in") : undefined;
+      const comingFromC = fromAt >= 0 ? num(args[fromAt + 1], "sim.what.from", tr) : undefined;
+      const minutesIn = inAt >= 0 ? num(args[inAt + 1], "sim.what.in", tr) : undefined;
       station.person(core, { comingFromC, minutesIn });
-      return `person with core ${core} °C steps up (forehead ${station.scene.objectC().toFixed(2)} °C)`;
+      return tr("sim.person", { core, forehead: station.scene.objectC().toFixed(2) });
     }
     case "scan": {
       const code = args[0] ?? ctx.randomCode();
       await station.scanner.scan(code);
-      return `scanned ${code}`;
+      return tr("sim.scanned", { code });
     }
     case "next": {
-      const core = num(args[0], "core temperature");
+      const core = num(args[0], "sim.what.core", tr);
       station.person(core);
       const code = ctx.randomCode();
       await station.scanner.scan(code);
-      return `person with core ${core} °C scanned ${code}`;
+      return tr("sim.next", { core, code });
     }
     case "ambient":
-      station.setAmbient(num(args[0], "ambient"));
-      return `ambient is ${station.scene.ambient} °C`;
+      station.setAmbient(num(args[0], "sim.what.ambient", tr));
+      return tr("sim.ambient", { ambient: station.scene.ambient });
     case "blackbody":
-      station.scene.blackbody(num(args[0], "blackbody temperature"));
-      return `sensor aimed at a blackbody at ${args[0]} °C`;
+      station.scene.blackbody(num(args[0], "sim.what.blackbody", tr));
+      return tr("sim.blackbody", { temp: args[0] ?? "" });
     case "clear":
       station.scene.clear();
-      return "nobody in front of the sensor";
+      return tr("sim.clear");
     case "unplug":
       station.unplugThermometer();
-      return "thermometer unplugged";
+      return tr("sim.unplugged");
     case "replug":
       station.replugThermometer();
-      return "thermometer plugged back in";
+      return tr("sim.replugged");
     case "fault": {
       const fault = args[0] as MlxFault;
-      if (!MLX_FAULTS.includes(fault)) throw new Error(`fault must be one of ${MLX_FAULTS.join(", ")}`);
+      if (!MLX_FAULTS.includes(fault))
+        throw new Error(tr("sim.bad-fault", { faults: MLX_FAULTS.join(", ") }));
       station.setFault(fault);
-      return `thermometer fault: ${fault}`;
+      return tr("sim.fault", { fault });
     }
     case "garbage":
       await station.scanner.sendRaw(Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x80, 0x0d, 0x0a]));
-      return "sent line noise on the scanner line";
+      return tr("sim.garbage");
     case "cut":
     case "restore":
-      if (!ctx.link) throw new Error("no network link: start the station with --gateway mqtt://host:port");
+      if (!ctx.link) throw new Error(tr("sim.no-link"));
       if (cmd === "cut") ctx.link.cut();
       else ctx.link.restore();
-      return cmd === "cut" ? "network cut (silently, like a pulled cable)" : "network restored";
+      return tr(cmd === "cut" ? "sim.cut" : "sim.restored");
     case "lights":
-      return lightsLine(station);
+      return lightsLine(station, locale);
     case "wait":
-      await ctx.sleep(num(args[0], "seconds") * 1000);
+      await ctx.sleep(num(args[0], "sim.what.seconds", tr) * 1000);
       return "";
     default:
-      throw new Error(`unknown command "${cmd}"; type help`);
+      throw new Error(tr("sim.unknown-command", { command: cmd }));
   }
 }

@@ -3,10 +3,12 @@
  *                         [--gateway mqtt://127.0.0.1:1883] [--script scenario.txt]`
  * Starts a virtual lane's hardware and prints where the firmware should connect; then either an
  * interactive prompt (plain terminal or tmux) or a scenario file, one command per line.
- * LED and buzzer changes are printed live.
+ * LED and buzzer changes are printed live. What it prints is in Simplified Chinese, or in English
+ * with `locale: "en"` (or CHECKPOINT_LOCALE=en in the environment).
  */
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { DEFAULT_LOCALE, type Locale, parseLocale, translator } from "@checkpoint/protocol";
 import { NetworkLink } from "../hardware/network-link.ts";
 import { VirtualStation } from "../hardware/station.ts";
 import { lightsLine, runCommand } from "./commands.ts";
@@ -21,9 +23,13 @@ export interface StationCliOptions {
   linkPort: number;
   /** A scenario file, one command per line, instead of the interactive prompt. */
   script?: string;
+  /** Language of everything printed; else CHECKPOINT_LOCALE, else zh-CN. */
+  locale?: Locale;
 }
 
 export async function stationCli(options: StationCliOptions): Promise<void> {
+  const locale = options.locale ?? parseLocale(process.env.CHECKPOINT_LOCALE) ?? DEFAULT_LOCALE;
+  const tr = translator(locale);
   const station = new VirtualStation({
     boardPort: options.boardPort,
     scanner: options.scanner,
@@ -37,15 +43,15 @@ export async function stationCli(options: StationCliOptions): Promise<void> {
     const url = new URL(gateway);
     link = new NetworkLink(url.hostname, Number(url.port || 1883));
     const via = await link.start(options.linkPort);
-    console.log(`network link: point the firmware's mqtt.url at ${via} (relays to ${gateway})`);
+    console.log(tr("sim.link", { via, gateway }));
   }
-  console.log(`board:   ${station.boardAddress}   (lane.json "board")`);
-  console.log(`scanner: ${station.scanner.address}   (lane.json "scanner")`);
-  station.board.on("connection", () => console.log("firmware connected to the board"));
-  station.board.on("disconnect", () => console.log("firmware disconnected from the board"));
+  console.log(tr("sim.board", { address: station.boardAddress }));
+  console.log(tr("sim.scanner", { address: station.scanner.address }));
+  station.board.on("connection", () => console.log(tr("sim.firmware-connected")));
+  station.board.on("disconnect", () => console.log(tr("sim.firmware-disconnected")));
   let lastLights = "";
   station.board.on("pin", () => {
-    const line = lightsLine(station);
+    const line = lightsLine(station, locale);
     if (line !== lastLights) console.log(line);
     lastLights = line;
   });
@@ -55,6 +61,7 @@ export async function stationCli(options: StationCliOptions): Promise<void> {
     link,
     randomCode: () => `HC-SIM-${Date.now().toString(36).toUpperCase()}-${++n}`,
     sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    locale,
   };
   const shutdown = async () => {
     await link?.close();
@@ -77,14 +84,14 @@ export async function stationCli(options: StationCliOptions): Promise<void> {
         if (out) console.log(out);
       }
     } catch (error) {
-      console.error(`scenario stopped: ${(error as Error).message}`);
+      console.error(tr("sim.scenario-stopped", { error: (error as Error).message }));
       failed = true;
     }
     await link?.close();
     await station.close();
     process.exit(failed ? 1 : 0);
   }
-  console.log('type "help" for commands');
+  console.log(tr("sim.type-help"));
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "station> " });
   rl.prompt();
   rl.on("line", async (line) => {
@@ -93,7 +100,7 @@ export async function stationCli(options: StationCliOptions): Promise<void> {
       if (out === "quit") return void (await shutdown());
       if (out) console.log(out);
     } catch (error) {
-      console.log(`error: ${(error as Error).message}`);
+      console.log(tr("sim.error", { error: (error as Error).message }));
     }
     rl.prompt();
   });

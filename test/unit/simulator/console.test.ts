@@ -3,7 +3,13 @@ import { runCommand } from "../../../simulator/console/commands.ts";
 import { VirtualStation } from "../../../simulator/hardware/station.ts";
 
 let station: VirtualStation;
-const ctx = () => ({ station, link: null, randomCode: () => "HC-TEST", sleep: async () => undefined });
+const ctx = (locale: "en" | "zh-CN" = "en") => ({
+  station,
+  link: null,
+  randomCode: () => "HC-TEST",
+  sleep: async () => undefined,
+  locale,
+});
 
 beforeAll(async () => {
   station = new VirtualStation({ scanner: "tcp", ambientC: 20 });
@@ -41,5 +47,14 @@ describe("technician console commands", () => {
 
   it("shows the lights as the board's pins are set", async () => {
     expect(await runCommand("lights", ctx())).toBe("lights: green yellow red buzzer:off");
+  });
+
+  it("answers in Chinese by default", async () => {
+    const zh = { ...ctx(), locale: undefined };
+    expect(await runCommand("lights", zh)).toBe("指示灯：绿灭 黄灭 红灭 蜂鸣器：静音");
+    expect(await runCommand("person 37 from 20 in 30", zh)).toMatch(/^核心体温 37 °C 的受检者上前/);
+    await expect(runCommand("person hot", zh)).rejects.toThrow("核心体温必须是数字");
+    await expect(runCommand("jump", zh)).rejects.toThrow("未知命令“jump”；输入 help 查看命令");
+    expect(await runCommand("help", zh)).toContain("扫描二维码");
   });
 });
