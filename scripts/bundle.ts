@@ -26,7 +26,6 @@ await build({
   format: "esm",
   target: "node20",
   external,
-  // ESM output still meets CommonJS dependencies that call require(): give them one.
   banner: {
     js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);",
   },
