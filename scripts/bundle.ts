@@ -5,7 +5,7 @@
  * packages it builds on (@checkpoint/protocol) are bundled in, so the output needs nothing from
  * this repository and runs on plain `node`.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -31,4 +31,6 @@ await build({
   },
   logLevel: "warning",
 });
+// The interpreter line goes first of all (esbuild's banner does not keep one).
+writeFileSync(outfile, `#!/usr/bin/env node\n${readFileSync(outfile, "utf8")}`, { mode: 0o755 });
 process.stdout.write(`bundled ${entry} → ${outfile} (external: ${external.join(", ")})\n`);
