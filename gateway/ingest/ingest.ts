@@ -62,6 +62,8 @@ export interface IngestLogger {
 export interface AlertLog {
   /** Keeps a raised alert; false when an alert with that id was already kept. */
   add(alert: Alert): boolean;
+  /** Resolves once every alert added so far is on disk (batched). */
+  durable(): Promise<void>;
   get(id: string): (Alert & { state: string }) | null;
 }
 
@@ -213,6 +215,7 @@ export class Ingest {
     const durable = Promise.all([
       this.deps.store.submit(points),
       ledger.record({ id: key, pointNs, verdict, receivedMs: now }),
+      points.length > 1 ? this.deps.alerts.durable() : undefined,
     ]).then(
       () => undefined,
       (error: Error) => {
@@ -272,7 +275,7 @@ export class Ingest {
     const now = this.deps.now();
     const points = this.offlineAlerts(now);
     for (const p of this.deps.retests.takeExpired(now)) this.missedRetest(p, points);
-    if (points.length > 0) await this.deps.store.submit(points);
+    if (points.length > 0) await Promise.all([this.deps.store.submit(points), this.deps.alerts.durable()]);
   }
 
   private missedRetest(p: PendingRetest, points: StoredPoint[]): void {

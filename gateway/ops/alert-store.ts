@@ -38,6 +38,10 @@ interface Row extends Lifecycle {
 }
 
 export class AlertStore {
+  /** An alert was added since the last durability barrier. */
+  private dirty = false;
+  private barrier: Promise<void> | null = null;
+
   constructor(
     private readonly db: Database.Database,
     /** The clinical fever line (policy fever_line_c): a referral is confirmed at or above it. */
@@ -56,6 +60,7 @@ export class AlertStore {
       disposition TEXT CHECK (disposition IS NULL OR disposition IN ('released', 'home-isolation', 'fever-clinic')),
       clinical_c REAL, note TEXT
     );
+    CREATE TABLE IF NOT EXISTS alerts_barrier (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS alerts_open ON alerts (state, raised_at);
     CREATE INDEX IF NOT EXISTS alerts_station_day ON alerts (station, raised_at);`);
   }
@@ -65,13 +70,52 @@ export class AlertStore {
     return { ...(JSON.parse(alert) as Alert), ...rest };
   }
 
-  /** Records a raised alert; false when one with that id is already kept (idempotent by id). */
+  /**
+   * Records a raised alert; false when one with that id is already kept (idempotent by id).
+   * Committed without waiting for the disk (an fsync per fever alert cost ~3 ms of the gateway's
+   * only thread); `durable()` makes every alert added so far durable with one fsync.
+   */
   add(alert: Alert): boolean {
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      return this.insert(alert);
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
+  }
+
+  /**
+   * Resolves once every alert added before it is on disk: one FULL-synchronous commit per
+   * event-loop turn, whatever the number of alerts (in WAL mode its fsync covers the earlier
+   * commits' frames). The ingest waits for it before a PUBACK, as it waits for the points.
+   */
+  durable(): Promise<void> {
+    if (!this.dirty) return this.barrier ?? Promise.resolve();
+    this.barrier ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.barrier = null;
+        this.dirty = false;
+        try {
+          this.db
+            .prepare("INSERT OR REPLACE INTO alerts_barrier (id, at) VALUES (1, ?)")
+            .run(new Date(this.now()).toISOString());
+          resolve();
+        } catch (error) {
+          this.dirty = true;
+          reject(error as Error);
+        }
+      });
+    });
+    return this.barrier;
+  }
+
+  private insert(alert: Alert): boolean {
     const { changes } = this.db
       .prepare(
         `INSERT OR IGNORE INTO alerts (id, alert, station, kind, raised_at, state) VALUES (?, ?, ?, ?, ?, 'new')`,
       )
       .run(alert.id, JSON.stringify(alert), alert.station, alert.kind, alert.raised_at);
+    if (changes === 1) this.dirty = true;
     return changes === 1;
   }
 

@@ -74,3 +74,29 @@ describe("alert lifecycle", () => {
     expect(s2.close(fever.id, "a", "released", 36.9, "").fields.confirmed).toBe(0);
   });
 });
+
+describe("alert durability", () => {
+  it("makes every alert added in one turn durable with one barrier commit, and nothing when none was added", async () => {
+    const db = new Database(":memory:");
+    const store = new AlertStore(db, () => 37.3);
+    const barriers = () => (db.prepare("SELECT count(*) AS n FROM alerts_barrier").get() as { n: number }).n;
+    await store.durable();
+    expect(barriers()).toBe(0);
+    const base = {
+      v: 1 as const,
+      kind: "fever" as const,
+      station: "hw-01",
+      device: "lane-1",
+      ts: new Date().toISOString(),
+      raised_at: new Date().toISOString(),
+    };
+    expect(store.add({ ...base, id: "01JDAAAAAAAAAAAAAAAAAAAAA1" })).toBe(true);
+    expect(store.add({ ...base, id: "01JDAAAAAAAAAAAAAAAAAAAAA2" })).toBe(true);
+    expect(store.add({ ...base, id: "01JDAAAAAAAAAAAAAAAAAAAAA2" })).toBe(false);
+    const [a, b] = [store.durable(), store.durable()];
+    expect(a).toBe(b);
+    await a;
+    expect(barriers()).toBe(1);
+    db.close();
+  });
+});

@@ -22,6 +22,7 @@ class MemoryAlertLog implements AlertLog {
     this.byId.set(alert.id, alert);
     return true;
   }
+  async durable(): Promise<void> {}
   get(id: string): (Alert & { state: string }) | null {
     const alert = this.byId.get(id);
     return alert ? { ...alert, state: "new" } : null;
