@@ -3,7 +3,7 @@
  * (the real device) and by the simulator to run the unchanged firmware against virtual hardware.
  */
 import { join } from "node:path";
-import { deviceTopic } from "@checkpoint/protocol";
+import { DEFAULT_LOCALE, deviceTopic, t } from "@checkpoint/protocol";
 import type { Logger } from "pino";
 import { monotonicFactory } from "ulid";
 import { type CalibrationResult, loadCalibration } from "./calibration.ts";
@@ -14,6 +14,7 @@ import { Mlx90614, type ThermoReading } from "./hardware/mlx90614.ts";
 import { QrScanner } from "./hardware/scanner.ts";
 import { Lane, type LaneConfig } from "./lane/lane.ts";
 import { DEFAULT_MEASURE } from "./lane/measure.ts";
+import { outcomeText } from "./lane/outcome-text.ts";
 import { Outbox } from "./uplink/outbox.ts";
 import { Uplink } from "./uplink/uplink.ts";
 
@@ -124,21 +125,28 @@ export class LaneApp {
     this.scanner.on("scan", (code: string) => {
       this.lane.onScan(code).then(
         (outcome) => {
+          // `text`: what the person and the technician read, in the lane's language.
+          const locale = this.file.locale ?? DEFAULT_LOCALE;
+          const text = outcomeText(outcome, locale, this.laneConfig()?.policy.rest_min ?? 0);
           if (outcome.kind === "fault") {
             this.log.warn(
-              { fault: outcome.fault },
+              { fault: outcome.fault, text },
               "firmware:lane: thermometer fault, no reading taken; check the sensor and its wiring",
             );
           } else if (outcome.kind === "screened") {
             this.log.info(
-              { verdict: outcome.verdict, attempt: outcome.event.attempt },
+              { verdict: outcome.verdict, attempt: outcome.event.attempt, text },
               "firmware:lane: screened",
             );
           } else {
-            this.log.info({ outcome: outcome.kind }, "firmware:lane: scan not screened");
+            this.log.info({ outcome: outcome.kind, text }, "firmware:lane: scan not screened");
           }
         },
-        (error: Error) => this.log.error({ err: error.message }, "firmware:lane: scan failed"),
+        (error: Error) =>
+          this.log.error(
+            { err: error, text: t(this.file.locale ?? DEFAULT_LOCALE, "lane.scan-failed") },
+            "firmware:lane: scan failed",
+          ),
       );
     });
     this.scanner.start();

@@ -4,7 +4,14 @@
  * this file says who the lane is, where its parts are and where it keeps its data.
  */
 import { readFileSync } from "node:fs";
-import { compileValidator, NODE_ID_PATTERN } from "@checkpoint/protocol";
+import {
+  compileValidator,
+  DEFAULT_LOCALE,
+  LOCALES,
+  NODE_ID_PATTERN,
+  parseLocale,
+  t,
+} from "@checkpoint/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 
 const Pin = Type.Integer({ minimum: 0, maximum: 127 });
@@ -30,6 +37,8 @@ export const LaneFileSchema = Type.Object(
     sampleIntervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
     telemetryMs: Type.Optional(Type.Integer({ minimum: 1000 })),
     logLevel: Type.Optional(Type.String()),
+    /** Language of what the lane tells people and technicians: "zh-CN" (default) or "en". */
+    locale: Type.Optional(Type.Union(LOCALES.map((l) => Type.Literal(l)))),
   },
   { additionalProperties: false },
 );
@@ -42,9 +51,15 @@ export function loadLaneFile(path: string): LaneFile {
   try {
     data = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new Error(`cannot read the lane config ${path}: ${(error as Error).message}`);
+    throw new Error(t(DEFAULT_LOCALE, "lane.config-unreadable", { path, error: (error as Error).message }));
   }
   const r = validate(data);
-  if (!r.ok) throw new Error(`lane config ${path} is invalid:\n  ${r.errors.join("\n  ")}`);
+  if (!r.ok) {
+    // In the language the file asks for, if it says so readably.
+    const asked =
+      typeof data === "object" && data !== null ? (data as { locale?: unknown }).locale : undefined;
+    const locale = parseLocale(typeof asked === "string" ? asked : undefined) ?? DEFAULT_LOCALE;
+    throw new Error(t(locale, "lane.config-invalid", { path, errors: r.errors.join("\n  ") }));
+  }
   return r.value;
 }

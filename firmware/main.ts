@@ -6,6 +6,7 @@
  * Stops cleanly on SIGINT/SIGTERM (says offline to the gateway; the outbox keeps what is unsent).
  */
 import { parseArgs } from "node:util";
+import { DEFAULT_LOCALE, t } from "@checkpoint/protocol";
 import { pino } from "pino";
 import { LaneApp } from "./app.ts";
 import { calibrate, saveCalibration } from "./calibration.ts";
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
   if (command === "calibrate") {
     const reference = Number(values.reference);
     if (!(reference >= 30 && reference <= 45))
-      throw new UsageError("calibrate needs --reference <blackbody °C> from 30 to 45, e.g. --reference 37.0");
+      throw new UsageError(t(file.locale ?? DEFAULT_LOCALE, "lane.reference-required"));
     app.link.start();
     const linked = await new Promise<LinkedBoard>((resolve) => app.link.once("ready", resolve));
     const sensor = new Mlx90614(linked.io);
@@ -66,7 +67,12 @@ async function main(): Promise<void> {
     saveCalibration(app.calibrationPath, result);
     console.log(JSON.stringify(result));
     console.error(
-      `Calibrated: offset ${result.offset_c >= 0 ? "+" : ""}${result.offset_c} °C, residual ${result.residual_c} °C (sd ${result.sd_c}); saved to ${app.calibrationPath}`,
+      t(file.locale ?? DEFAULT_LOCALE, "lane.calibrated", {
+        offset: `${result.offset_c >= 0 ? "+" : ""}${result.offset_c}`,
+        residual: result.residual_c,
+        sd: result.sd_c,
+        path: app.calibrationPath,
+      }),
     );
     app.link.stop();
     process.exit(0);
@@ -97,6 +103,6 @@ main().catch((error: Error) => {
     process.stderr.write(`${error.message}\n\n${USAGE}`);
     process.exit(2);
   }
-  console.error(`firmware: ${error.message}`);
+  console.error(t(DEFAULT_LOCALE, "lane.failed", { error: error.message }));
   process.exit(1);
 });

@@ -181,10 +181,6 @@ const LANE = {
     "zh-CN": "设备配置文件 {path} 有误：\n  {errors}",
     en: "lane config {path} is invalid:\n  {errors}",
   },
-  "lane.unknown-command": {
-    "zh-CN": "未知命令“{command}”\n{usage}",
-    en: 'unknown command "{command}"\n{usage}',
-  },
   "lane.reference-required": {
     "zh-CN": "校准需要 --reference <黑体温度 °C>，范围 30–45，例如 --reference 37.0",
     en: "calibrate needs --reference <blackbody °C> from 30 to 45, e.g. --reference 37.0",

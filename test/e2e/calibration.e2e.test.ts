@@ -76,7 +76,8 @@ describe("blackbody calibration", () => {
     expect(result.offset_c).toBeGreaterThan(-0.9);
     expect(result.offset_c).toBeLessThan(-0.7);
     expect(Math.abs(result.residual_c)).toBeLessThanOrEqual(0.1);
-    expect(err).toMatch(/Calibrated: offset -0\.\d+ °C/);
+    // Told in the lane's language: Chinese unless lane.json says "locale": "en".
+    expect(err).toMatch(/校准完成：偏移 -0\.\d+ °C/);
     // Kept on the device, where the lane picks it up.
     const saved = JSON.parse(readFileSync(join(file.dataDir, "calibration.json"), "utf8")) as {
       offset_c: number;

@@ -1,0 +1,39 @@
+/**
+ * What the lane tells the person in front of it (and the technician reading its log) about one
+ * scan, from the message catalogue in the lane's language (lane.json `locale`, zh-CN by default).
+ * A lane with a display or a voice module shows or speaks exactly this.
+ */
+import { type Locale, translator } from "@checkpoint/protocol";
+import type { ScanOutcome } from "./lane.ts";
+
+/** `restMin`: the policy's rest before a retest (shown with a `retest` verdict). */
+export function outcomeText(outcome: ScanOutcome, locale: Locale, restMin: number): string {
+  const t = translator(locale);
+  switch (outcome.kind) {
+    case "screened":
+      switch (outcome.verdict) {
+        case "pass":
+          return t("lane.pass");
+        case "retest":
+          return t("lane.retest", { minutes: restMin });
+        case "fever":
+          return t("lane.fever");
+        case "invalid":
+          return t("lane.invalid");
+      }
+      break;
+    case "rest-more":
+      return t("lane.rest-more", { minutes: outcome.minutesLeft });
+    case "fault":
+      return t("lane.fault", { fault: outcome.fault });
+    case "busy":
+      return t("lane.busy");
+    case "no-config":
+      return t("lane.no-config");
+    case "outbox-full":
+      return t("lane.outbox-full");
+    case "unstable":
+      return t("lane.unstable");
+  }
+  return "";
+}
