@@ -40,11 +40,13 @@ export function cityDashboard(): DashboardBuilder {
   return checkpointDashboard("city overview", "checkpoint-city", 6)
     .withPanel(
       new TimeSeries()
-        .title("Screenings per minute, by station (last 24 hours)")
+        // Per 10 minutes: 58 stations at one point a minute is 83,000 rows and a tangle of lines no
+        // officer reads; 10-minute steps show the day's shape and load in a tenth of the time.
+        .title("Screenings per 10 minutes, by station (last 24 hours)")
         .datasource(DATASOURCE)
         .withTarget(target(rollup().groupByTime().groupBy("station").fill("0"), { alias: "$tag_station" }))
         .timeFrom("24h")
-        .interval("1m")
+        .interval("10m")
         .unit("short")
         .gridPos(grid.next(24, 8)),
     )
