@@ -43,7 +43,10 @@ export class LaneApp {
     this.calibration = loadCalibration(this.calibrationPath);
     this.link = new BoardLink({ address: file.board, baudRate: file.boardBaud }, log);
     this.indicators = new Indicators(file.pins);
-    this.scanner = new QrScanner({ address: file.scanner, baudRate: file.scannerBaud }, log);
+    this.scanner = new QrScanner(
+      { address: file.scanner, baudRate: file.scannerBaud, locale: file.locale },
+      log,
+    );
     this.outbox = new Outbox(join(file.dataDir, "outbox.db"), file.outboxCapacity ?? 100_000, log);
     this.uplink = new Uplink(
       {

@@ -3,9 +3,11 @@
  * (`tcp://host:port`, a ser2net-style bridge). Reconnects when the port goes away; never throws on
  * bad input: garbled lines are counted and reported. Emits "scan" with each accepted code.
  * The raw code stays in this process: it is handed to the lane, which keeps only its pseudonym.
+ * Log lines a technician reads carry `text` from the message catalogue in the lane's language.
  */
 import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
+import { DEFAULT_LOCALE, type Locale, translator } from "@checkpoint/protocol";
 import type { Logger } from "pino";
 import { SerialPort } from "serialport";
 import { ScanDebouncer, ScanLineDecoder } from "./scan-lines.ts";
@@ -15,6 +17,8 @@ export interface ScannerOptions {
   baudRate?: number;
   maxLength?: number;
   debounceMs?: number;
+  /** Language of the `text` in log lines a technician reads (zh-CN by default). */
+  locale?: Locale;
 }
 
 export class QrScanner extends EventEmitter<{ scan: [string] }> {
@@ -60,18 +64,28 @@ export class QrScanner extends EventEmitter<{ scan: [string] }> {
         }
       }
     });
-    stream.on("error", (e: Error) => this.log.warn({ err: e.message }, "firmware:scanner: port error"));
+    const t = translator(this.options.locale ?? DEFAULT_LOCALE);
+    stream.on("error", (e: Error) =>
+      this.log.warn(
+        { err: e.message, text: t("lane.scanner-error", { error: e.message }) },
+        "firmware:scanner: port error",
+      ),
+    );
     stream.on("close", () => {
       this.connected = false;
       if (this.stopped) return;
-      this.log.warn({ address }, "firmware:scanner: scanner gone; retrying in 1 s (check the cable)");
+      this.log.warn(
+        { address, text: t("lane.scanner-gone") },
+        "firmware:scanner: scanner gone; retrying in 1 s (check the cable)",
+      );
       this.timer = setTimeout(() => this.start(), 1000);
     });
   }
 
   private up(): void {
     this.connected = true;
-    this.log.info({ address: this.options.address }, "firmware:scanner: scanner connected");
+    const text = translator(this.options.locale ?? DEFAULT_LOCALE)("lane.scanner-connected");
+    this.log.info({ address: this.options.address, text }, "firmware:scanner: scanner connected");
   }
 
   stop(): void {
