@@ -79,12 +79,16 @@ async function main(): Promise<void> {
   }
 
   app.start();
-  let stopping = false;
+  let stoppingSince = 0;
   const shutdown = () => {
     // A second signal, or a stop that hangs (a gateway that never acknowledges the offline
     // status), must not leave the lane running: exit anyway. The outbox keeps what is unsent.
-    if (stopping) process.exit(1);
-    stopping = true;
+    // (One Ctrl-C arrives several times within a moment: from the terminal, npm and tsx.)
+    if (stoppingSince > 0) {
+      if (Date.now() - stoppingSince > 2000) process.exit(1);
+      return;
+    }
+    stoppingSince = Date.now();
     setTimeout(() => {
       log.warn({ deadlineMs: STOP_DEADLINE_MS }, "firmware: stop took too long; exiting");
       process.exit(1);

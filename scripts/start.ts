@@ -36,6 +36,8 @@ const ROOT = resolve(import.meta.dirname, "..");
 const VAR = process.env.CHECKPOINT_VAR ? resolve(process.env.CHECKPOINT_VAR) : join(ROOT, "var");
 const DATABASE = process.env.INFLUX_DB ?? "checkpoint";
 const GATEWAY_MAIN = join(ROOT, "gateway", "main.ts");
+/** Signals this close after the first are the same Ctrl-C, forwarded by npm and tsx. */
+const FORWARDED_SIGNAL_MS = 2000;
 
 const USAGE = `Usage: npm start [-- options]
 
@@ -486,12 +488,17 @@ async function main(): Promise<void> {
   const stop = new StopRequest();
   const started = new Started();
   let stopping = false;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stop.requested) {
+    // One Ctrl-C arrives more than once: from the terminal (to the whole process group) and
+    // again as npm and tsx forward it. Only a second press, later, kills everything.
+    if (stop.requested && Date.now() - firstSignalAt > FORWARDED_SIGNAL_MS) {
       say(`${signal} again: killing everything now`);
       started.killNow();
       process.exit(130);
     }
+    if (stop.requested) return;
+    firstSignalAt = Date.now();
     stop.request();
   };
   process.on("SIGINT", onSignal);

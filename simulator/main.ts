@@ -77,7 +77,10 @@ async function fleetCli(argv: string[]): Promise<void> {
       `screenings ${s.screenings}  acked ${s.acked}  alerts ${s.alerts}  connected ${s.connected}/${s.lanes}`,
     );
   }, 1000);
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return; // one Ctrl-C arrives several times (terminal, npm, tsx)
+    stopping = true;
     clearInterval(timer);
     progress.done();
     await fleet.stop();

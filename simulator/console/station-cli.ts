@@ -63,7 +63,10 @@ export async function stationCli(options: StationCliOptions): Promise<void> {
     sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
     locale,
   };
+  let stopping = false;
   const shutdown = async () => {
+    if (stopping) return; // one Ctrl-C arrives several times (terminal, npm, tsx)
+    stopping = true;
     await link?.close();
     await station.close();
     process.exit(0);

@@ -1,8 +1,10 @@
 /**
  * `npm start -- --duration N` as a newcomer runs it (a smaller city, to keep the suite quick):
  * it starts influxd, the gateway and the fleet, stops cleanly and prints one JSON summary last.
+ * And Ctrl-C as a terminal sends it: SIGINT to the whole foreground process group (npm, sh, tsx,
+ * the script); everything stops in order, the summary is printed, no process is left behind.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/influxd.ts";
@@ -59,4 +61,98 @@ describe("npm start", () => {
     expect(summary.firmware_lanes.screened).toBeGreaterThan(0);
     expect(summary.firmware_lanes.stored).toBe(summary.firmware_lanes.screened);
   });
+
+  it("stops everything on Ctrl-C (SIGINT to its process group), prints the summary, leaves no process", async () => {
+    const dir = tempDir("start-ctrl-c");
+    const child = spawn(
+      "npm",
+      [
+        "start",
+        "--",
+        ...["--speed", "300", "--highway", "1", "--lanes", "1", "--community", "2", "--firmware-lanes", "1"],
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          CHECKPOINT_VAR: dir.path,
+          MQTT_PORT: String(await freePort()),
+          HTTP_PORT: String(await freePort()),
+          INFLUX_URL: "",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true, // its own process group, as a terminal's foreground job
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+      child.once("exit", (code, signal) => r({ code, signal })),
+    );
+    const closed = new Promise((r) => child.once("close", r));
+    const deadline = Date.now() + 60_000;
+    while (!/Ctrl-C to stop/.test(stderr) && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(stderr).toMatch(/Ctrl-C to stop/);
+    await new Promise((r) => setTimeout(r, 4000));
+    // Every process npm start runs, found by its data folder or as a descendant of npm.
+    const tree = descendants(child.pid ?? -1);
+    expect(tree.some((p) => p.args.includes("influxd"))).toBe(true);
+    expect(tree.some((p) => p.args.includes("gateway/main.ts"))).toBe(true);
+    expect(tree.some((p) => p.args.includes("firmware/main.ts"))).toBe(true);
+    expect(tree.some((p) => p.args.startsWith("socat"))).toBe(true);
+    process.kill(-(child.pid ?? 0), "SIGINT");
+    const { code, signal } = await exited;
+    const left = tree.filter((p) => alive(p.pid));
+    await closed;
+    dir.remove();
+    expect(left.map((p) => p.args)).toEqual([]);
+    expect(stderr).not.toMatch(/EIO|failed/);
+    // The script exits 0; npm then ends itself with the SIGINT it received, as a shell expects of
+    // a job stopped with Ctrl-C.
+    expect(code === 0 || signal === "SIGINT", `${code} ${signal}: ${stderr}`).toBe(true);
+    const summary = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Record<string, number>;
+    expect(summary.screenings).toBeGreaterThan(0);
+    expect(summary.stored).toBe(summary.screenings);
+    expect(summary.lost).toBe(0);
+  });
 });
+
+interface Proc {
+  pid: number;
+  args: string;
+}
+
+/** Every process below `root` (children of children), from ps. */
+function descendants(root: number): Proc[] {
+  const rows = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+    .split("\n")
+    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
+    .filter((m): m is RegExpMatchArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] ?? "" }));
+  const found: Proc[] = [];
+  const walk = (pid: number) => {
+    for (const row of rows.filter((r) => r.ppid === pid)) {
+      found.push({ pid: row.pid, args: row.args });
+      walk(row.pid);
+    }
+  };
+  walk(root);
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
