@@ -18,6 +18,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Verdict } from "@checkpoint/protocol";
 import Database from "better-sqlite3";
+import { BloomFilter } from "./bloom.ts";
 
 export interface LedgerEntry {
   id: string;
@@ -46,8 +47,13 @@ export function openEventsDb(path: string): Database.Database {
   return db;
 }
 
+/** Ids the Bloom filter is sized for: a month of a large city's screenings. */
+const BLOOM_CAPACITY = 4_000_000;
+
 export class EventLedger {
   private buffer = new Map<string, LedgerEntry>();
+  /** Every id in the ledger is in here: a "no" skips the SQLite lookup (nearly every event). */
+  private readonly seen = new BloomFilter(BLOOM_CAPACITY);
   private flushing: Promise<void> | null = null;
   private readonly find: Database.Statement<[string], Row>;
   private readonly insert: Database.Statement<[string, string, string, number]>;
@@ -57,6 +63,7 @@ export class EventLedger {
     this.insert = db.prepare(
       "INSERT OR IGNORE INTO events (id, point_ns, verdict, received_ms) VALUES (?, ?, ?, ?)",
     );
+    for (const row of db.prepare("SELECT id FROM events").pluck().iterate()) this.seen.add(row as string);
   }
 
   static open(path: string): EventLedger {
@@ -72,6 +79,7 @@ export class EventLedger {
   }
 
   lookup(id: string): LedgerEntry | undefined {
+    if (!this.seen.mightContain(id)) return undefined;
     const pending = this.buffer.get(id);
     if (pending) return pending;
     const row = this.find.get(id);
@@ -81,6 +89,7 @@ export class EventLedger {
   /** Resolves once the entry is committed (with the others of this turn). */
   record(entry: LedgerEntry): Promise<void> {
     if (!this.buffer.has(entry.id)) this.buffer.set(entry.id, entry);
+    this.seen.add(entry.id);
     this.flushing ??= new Promise<void>((resolve, reject) => {
       setImmediate(() => {
         const rows = [...this.buffer.values()];

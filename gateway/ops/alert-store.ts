@@ -41,6 +41,8 @@ export class AlertStore {
   /** An alert was added since the last durability barrier. */
   private dirty = false;
   private barrier: Promise<void> | null = null;
+  private readonly insertRow: Database.Statement<[string, string, string, string, string]>;
+  private readonly barrierRow: Database.Statement<[string]>;
 
   constructor(
     private readonly db: Database.Database,
@@ -63,6 +65,13 @@ export class AlertStore {
     CREATE TABLE IF NOT EXISTS alerts_barrier (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS alerts_open ON alerts (state, raised_at);
     CREATE INDEX IF NOT EXISTS alerts_station_day ON alerts (station, raised_at);`);
+    this.insertRow = db.prepare(
+      "INSERT OR IGNORE INTO alerts (id, alert, station, kind, raised_at, state) VALUES (?, ?, ?, ?, ?, 'new')",
+    );
+    this.barrierRow = db.prepare("INSERT OR REPLACE INTO alerts_barrier (id, at) VALUES (1, ?)");
+    // The gateway's connection commits without waiting for the disk; what must be durable (a
+    // raised alert before its PUBACK, an officer's acknowledge or close) is made so by a barrier.
+    db.pragma("synchronous = NORMAL");
   }
 
   private toRecord(row: Row): AlertRecord {
@@ -73,15 +82,28 @@ export class AlertStore {
   /**
    * Records a raised alert; false when one with that id is already kept (idempotent by id).
    * Committed without waiting for the disk (an fsync per fever alert cost ~3 ms of the gateway's
-   * only thread); `durable()` makes every alert added so far durable with one fsync.
+   * only thread); `durable()` makes every alert added so far durable with one fsync. (The
+   * admin commands that register devices and users never open an AlertStore, so their connections
+   * stay fully synchronous.)
    */
   add(alert: Alert): boolean {
+    const { changes } = this.insertRow.run(
+      alert.id,
+      JSON.stringify(alert),
+      alert.station,
+      alert.kind,
+      alert.raised_at,
+    );
+    if (changes === 1) this.dirty = true;
+    return changes === 1;
+  }
+
+  /** Commits a barrier with a full fsync: every earlier commit of this connection is on disk after. */
+  private barrierNow(): void {
+    this.dirty = false;
+    this.db.pragma("synchronous = FULL");
+    this.barrierRow.run(new Date(this.now()).toISOString());
     this.db.pragma("synchronous = NORMAL");
-    try {
-      return this.insert(alert);
-    } finally {
-      this.db.pragma("synchronous = FULL");
-    }
   }
 
   /**
@@ -94,11 +116,8 @@ export class AlertStore {
     this.barrier ??= new Promise<void>((resolve, reject) => {
       setImmediate(() => {
         this.barrier = null;
-        this.dirty = false;
         try {
-          this.db
-            .prepare("INSERT OR REPLACE INTO alerts_barrier (id, at) VALUES (1, ?)")
-            .run(new Date(this.now()).toISOString());
+          this.barrierNow();
           resolve();
         } catch (error) {
           this.dirty = true;
@@ -107,16 +126,6 @@ export class AlertStore {
       });
     });
     return this.barrier;
-  }
-
-  private insert(alert: Alert): boolean {
-    const { changes } = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO alerts (id, alert, station, kind, raised_at, state) VALUES (?, ?, ?, ?, ?, 'new')`,
-      )
-      .run(alert.id, JSON.stringify(alert), alert.station, alert.kind, alert.raised_at);
-    if (changes === 1) this.dirty = true;
-    return changes === 1;
   }
 
   get(id: string): AlertRecord | null {
@@ -156,6 +165,7 @@ export class AlertStore {
         "UPDATE alerts SET state = 'acknowledged', acknowledged_by = ?, acknowledged_at = ? WHERE id = ?",
       )
       .run(officer, at, id);
+    this.barrierNow();
     return this.point(this.require(id));
   }
 
@@ -181,6 +191,7 @@ export class AlertStore {
            acknowledged_by = COALESCE(acknowledged_by, ?), acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?`,
       )
       .run(officer, at, disposition, clinicalC, note.slice(0, 2000), officer, at, id);
+    this.barrierNow();
     return this.point(this.require(id));
   }
 
