@@ -59,6 +59,7 @@ export class PacketSizeGuard {
 /** The socket as aedes sees it, with the guard in front of its reads. */
 export class GuardedSocket extends Duplex {
   private readonly guard: PacketSizeGuard;
+  private corked = false;
 
   constructor(
     private readonly socket: import("node:net").Socket,
@@ -90,8 +91,24 @@ export class GuardedSocket extends Duplex {
     this.socket.resume();
   }
 
+  /**
+   * Writes go straight through, coalesced per tick: a group commit acknowledges hundreds of
+   * publishes at once, and one PUBACK per syscall (Nagle is off, as it must be for latency) cost a
+   * fifth of the gateway's time. The socket is corked at the first write of a tick and uncorked on
+   * the next, so one tick's PUBACKs leave in one write. Backpressure: a write the socket could not
+   * take waits for its 'drain' before the next is accepted.
+   */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.socket.write(chunk, callback);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    if (this.socket.write(chunk)) callback();
+    else this.socket.once("drain", () => callback());
   }
 
   override _final(callback: (error?: Error | null) => void): void {
