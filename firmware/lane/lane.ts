@@ -52,6 +52,7 @@ export type ScanOutcome =
 
 export class Lane {
   busy = false;
+  private sensorQueue: Promise<void> = Promise.resolve();
   sensorFault: ThermoFault | null = null;
   lastAmbientC: number | null = null;
   readonly counts = { screened: 0, unstable: 0, faults: 0, busy: 0 };
@@ -86,7 +87,7 @@ export class Lane {
     this.busy = true;
     try {
       p.show("measuring");
-      const m = await measure(() => p.read(), p.measureOptions);
+      const m = await measure(() => this.read(), p.measureOptions);
       if (m.kind === "fault") {
         this.counts.faults++;
         this.sensorFault = m.fault;
@@ -134,10 +135,26 @@ export class Lane {
     }
   }
 
+  /**
+   * One sensor read at a time: the idle poll and a scan's samples share one I2C device, and two
+   * transactions in flight at once get each other's replies (a scan during the poll then failed,
+   * or the poll's late "fault" turned a person's green light off; bench:lane saw 9 of 300).
+   */
+  private read(): Promise<ThermoReading> {
+    const next = this.sensorQueue.then(() => this.ports.read());
+    this.sensorQueue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
   /** Polls the sensor while idle, so a fault shows (and clears) without anyone scanning. */
   async checkSensor(): Promise<void> {
     if (this.busy) return;
-    const r = await this.ports.read();
+    const r = await this.read();
+    // A person stepped up while the poll read: the scan owns the lights now.
+    if (this.busy) return;
     if (r.ok) {
       this.lastAmbientC = r.ambientC;
       if (this.sensorFault) this.ports.show("idle");

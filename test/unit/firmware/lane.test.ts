@@ -77,4 +77,40 @@ describe("lane", () => {
     expect(r.queued).toEqual([]);
     expect(r.shown.at(-1)).toBe("remeasure");
   });
+
+  it("never reads the sensor twice at once, and the idle poll leaves a person's verdict on", async () => {
+    let inFlight = 0;
+    let overlap = 0;
+    const shown: PatternName[] = [];
+    const lane = new Lane({
+      station: "hw-01",
+      device: "lane-1",
+      fw: "test",
+      config: () => ({
+        policy: DEFAULT_POLICY,
+        calibration: DEFAULT_CALIBRATION,
+        pseudonymKey: Buffer.from("k".repeat(32)),
+      }),
+      read: async () => {
+        inFlight++;
+        if (inFlight > 1) overlap++;
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        // A read that collided on the bus would fail; this one fails only if it overlapped.
+        return inFlight > 0 ? { ok: false, fault: "bad-pec" } : normal();
+      },
+      show: (p) => shown.push(p),
+      enqueue: () => true,
+      outboxFull: () => false,
+      now: () => Date.now(),
+      newId: () => "01JDA000000000000000000000",
+      measureOptions: { samples: 3, intervalMs: 0, maxSpreadC: 0.4 },
+    });
+    const poll = lane.checkSensor();
+    const scan = lane.onScan("HC-DURING-POLL");
+    const [, out] = await Promise.all([poll, scan]);
+    expect(overlap).toBe(0);
+    expect(out.kind === "screened" && out.verdict).toBe("pass");
+    expect(shown.at(-1)).toBe("pass");
+  });
 });
