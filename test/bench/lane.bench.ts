@@ -193,7 +193,11 @@ async function main(): Promise<void> {
       SCAN_TIMEOUT_MS + 5000,
     );
     if (Number.isFinite(ms)) latencies.push(ms);
-    else timeouts++;
+    else {
+      timeouts++;
+      // What the lane made of it, for whoever reads the run (a timeout is never silent).
+      say(`  scan ${i + 1} timed out; the lane's last lines: ${JSON.stringify(firmware.logs.slice(-3))}`);
+    }
     if (i % 50 === 49 || i === SCANS - 1)
       say(
         `  ${i + 1}/${SCANS} scans: p50 ${percentile(latencies, 50, i + 1).toFixed(0)} ms, ` +
