@@ -56,6 +56,7 @@ import {
   panelRange,
 } from "../support/grafana.ts";
 import { tempDir } from "../support/tmp.ts";
+import { cleanups } from "./cleanup.ts";
 import { percentile } from "./stats.ts";
 
 const args = new Args(process.argv.slice(2));
@@ -67,22 +68,7 @@ const STATION = "hw-01";
 const DAY = 86_400_000;
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-const cleanups: (() => Promise<void> | void)[] = [];
-async function cleanUp(): Promise<void> {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()?.();
-    } catch (error) {
-      say(`  cleanup: ${(error as Error).message}`);
-    }
-  }
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    say(`bench:dashboards: ${signal}, cleaning up`);
-    void cleanUp().then(() => process.exit(130));
-  });
-}
+const cleanup = cleanups("bench:dashboards", say);
 
 /** What happens to a lane over the seeded days besides screening. */
 interface LaneLife {
@@ -520,16 +506,16 @@ async function loadDashboard(
 
 async function main(): Promise<void> {
   const dir = tempDir("bench-dash");
-  cleanups.push(() => dir.remove());
+  cleanup.push(() => dir.remove());
   const influx = await startInfluxd(join(dir.path, "influx"));
-  cleanups.push(() => influx.stop());
+  cleanup.push(() => influx.stop());
   const sink = new InfluxSink({
     url: influx.url,
     database: "checkpoint",
     retention: "400d",
     timeoutMs: 60_000,
   });
-  cleanups.push(() => sink.close());
+  cleanup.push(() => sink.close());
   await sink.prepare();
   await sink.prepareRollups();
   const endMs = Date.now();
@@ -559,7 +545,7 @@ async function main(): Promise<void> {
       say(`  ${name} / ${rangeLabel}: ${RUNS} loads`);
     }
   }
-  await cleanUp();
+  await cleanup.run();
 
   const panels = [...timings.values()].map((t) => ({
     dashboard: t.dashboard,
@@ -636,6 +622,6 @@ async function main(): Promise<void> {
 
 main().catch(async (error: Error) => {
   say(`bench:dashboards failed: ${error.stack ?? error.message}`);
-  await cleanUp();
+  await cleanup.run();
   process.exit(1);
 });

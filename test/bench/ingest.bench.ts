@@ -29,6 +29,7 @@ import { type InfluxdHandle, startInfluxd } from "../../scripts/influxd.ts";
 import { Args } from "../../simulator/args.ts";
 import { GatewayProcess } from "../support/gateway-process.ts";
 import { tempDir } from "../support/tmp.ts";
+import { cleanups } from "./cleanup.ts";
 import { type ProfileSummary, summarizeProfile } from "./cpu-profile.ts";
 import type { BenchDevice, BurstResult, LoadCommand, SteadyResult } from "./loadgen.ts";
 import { CITY_MIX } from "./screenings.ts";
@@ -47,30 +48,14 @@ const OUT = resolve(args.string("out", join(HERE, "results", "ingest.json")));
 const TARGETS = { ratio_vs_puback: 0.5, e2e_eps: 15_000, lost: 0 };
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Everything started, stopped in reverse order on the way out, whatever happens. */
-const cleanups: (() => Promise<void> | void)[] = [];
-async function cleanUp(): Promise<void> {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()?.();
-    } catch (error) {
-      say(`  cleanup: ${(error as Error).message}`);
-    }
-  }
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    say(`bench:ingest: ${signal}, cleaning up`);
-    void cleanUp().then(() => process.exit(130));
-  });
-}
+const cleanup = cleanups("bench:ingest", say);
 
 function child(script: string): ChildProcess {
   const c = fork(join(HERE, script), [], {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  cleanups.push(() => {
+  cleanup.push(() => {
     if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
   });
   return c;
@@ -171,12 +156,12 @@ async function main(): Promise<void> {
       `window ${WINDOW}, warm-up ${WARMUP} per lane${PROFILE ? ", gateway profiled" : ""}`,
   );
   const dir = tempDir("bench-ingest");
-  cleanups.push(() => {
+  cleanup.push(() => {
     if (process.env.BENCH_KEEP) say(`kept ${dir.path}`);
     else dir.remove();
   });
   const influx = await startInfluxd(join(dir.path, "influx"));
-  cleanups.push(() => influx.stop());
+  cleanup.push(() => influx.stop());
 
   // Every login the gateway will see, registered before it starts.
   const dataDir = join(dir.path, "gateway");
@@ -200,7 +185,7 @@ async function main(): Promise<void> {
   const gateway = await GatewayProcess.create(dataDir, influx.url);
   const profileDir = join(dir.path, "profile");
   if (PROFILE) gateway.nodeArgs = ["--cpu-prof", "--cpu-prof-dir", profileDir];
-  cleanups.push(() => gateway.kill("SIGTERM"));
+  cleanup.push(() => gateway.kill("SIGTERM"));
   await gateway.start();
   const gatewayUrl = `mqtt://127.0.0.1:${gateway.mqttPort}`;
   const bare = child("bare-broker.ts");
@@ -358,7 +343,7 @@ async function main(): Promise<void> {
     profile,
     measured_at: new Date().toISOString(),
   };
-  await cleanUp();
+  await cleanup.run();
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
   say(
@@ -386,6 +371,6 @@ async function main(): Promise<void> {
 
 main().catch(async (error: Error) => {
   say(`bench:ingest failed: ${error.stack ?? error.message}`);
-  await cleanUp();
+  await cleanup.run();
   process.exit(1);
 });

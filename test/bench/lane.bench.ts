@@ -24,6 +24,7 @@ import { Args } from "../../simulator/args.ts";
 import { DEFAULT_PINS } from "../../simulator/hardware/station.ts";
 import { FirmwareProcess } from "../support/firmware-process.ts";
 import { tempDir } from "../support/tmp.ts";
+import { cleanups } from "./cleanup.ts";
 import { finiteOrNull, percentile } from "./stats.ts";
 
 const args = new Args(process.argv.slice(2));
@@ -37,22 +38,7 @@ const TARGETS = { timeouts: 0, verdict_p95_ms: 300 };
 export const DEVICE_NODE_FLAGS = ["--max-semi-space-size=1", "--lite-mode"];
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-const cleanups: (() => Promise<void> | void)[] = [];
-async function cleanUp(): Promise<void> {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()?.();
-    } catch (error) {
-      say(`  cleanup: ${(error as Error).message}`);
-    }
-  }
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    say(`bench:lane: ${signal}, cleaning up`);
-    void cleanUp().then(() => process.exit(130));
-  });
-}
+const cleanup = cleanups("bench:lane", say);
 
 function ask<T>(child: ChildProcess, message: object, timeoutMs: number): Promise<T> {
   return new Promise((resolvePromise, reject) => {
@@ -106,13 +92,13 @@ async function standInGateway(station: string, device: string) {
 
 async function main(): Promise<void> {
   const dir = tempDir("bench-lane");
-  cleanups.push(() => dir.remove());
+  cleanup.push(() => dir.remove());
   say(`bench:lane: ${SCANS} scans`);
   const station = fork(join(HERE, "lane-station.ts"), [], {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  cleanups.push(async () => {
+  cleanup.push(async () => {
     if (station.exitCode !== null || station.signalCode !== null) return;
     const gone = new Promise((r) => station.once("exit", r));
     station.send({ cmd: "stop" });
@@ -127,7 +113,7 @@ async function main(): Promise<void> {
     });
   });
   const gateway = await standInGateway("bench", "lane-1");
-  cleanups.push(() => gateway.close());
+  cleanup.push(() => gateway.close());
   // The lane starts with a saved config (as after a first contact with its gateway).
   const dataDir = join(dir.path, "lane");
   mkdirSync(dataDir, { recursive: true });
@@ -163,7 +149,7 @@ async function main(): Promise<void> {
   }
   const firmware = new FirmwareProcess(file, dir.path, bundle, bundle ? DEVICE_NODE_FLAGS : []);
   const child = firmware.start();
-  cleanups.push(() => firmware.kill("SIGTERM"));
+  cleanup.push(() => firmware.kill("SIGTERM"));
   const bootMs = performance.now();
   say("waiting for the lane: board ready, scanner connected, MQTT status online …");
   const readiness = () => ({
@@ -261,7 +247,7 @@ async function main(): Promise<void> {
     ],
     measured_at: new Date().toISOString(),
   };
-  await cleanUp();
+  await cleanup.run();
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
   say(
@@ -274,6 +260,6 @@ async function main(): Promise<void> {
 
 main().catch(async (error: Error) => {
   say(`bench:lane failed: ${error.stack ?? error.message}`);
-  await cleanUp();
+  await cleanup.run();
   process.exit(1);
 });
