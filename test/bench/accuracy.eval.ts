@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_EVAL, type EvalOptions, evaluate } from "../../simulator/accuracy/evaluate.ts";
-import { Args } from "../../simulator/args.ts";
+import { Args } from "./args.ts";
 
 const args = new Args(process.argv.slice(2));
 const fp1 = args.flag("fp1");

@@ -40,7 +40,6 @@ import {
   type ScreeningEvent,
 } from "../../protocol/index.ts";
 import { type InfluxdHandle, startInfluxd } from "../../scripts/influxd.ts";
-import { Args } from "../../simulator/args.ts";
 import { cityLayout, type LaneSpec } from "../../simulator/fleet/layout.ts";
 import { arrivalsPerMinute } from "../../simulator/people/arrivals.ts";
 import { foreheadC, makePerson, type Person, sensorReadingC } from "../../simulator/people/physiology.ts";
@@ -56,6 +55,7 @@ import {
   panelRange,
 } from "../support/grafana.ts";
 import { tempDir } from "../support/tmp.ts";
+import { Args } from "./args.ts";
 import { cleanups } from "./cleanup.ts";
 import { percentile } from "./stats.ts";
 

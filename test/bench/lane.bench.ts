@@ -20,10 +20,10 @@ import { dirname, join, resolve } from "node:path";
 import { Aedes } from "aedes";
 import type { LaneFile } from "../../firmware/config.ts";
 import { DEFAULT_CALIBRATION, DEFAULT_POLICY, type DeviceConfig, deviceTopic } from "../../protocol/index.ts";
-import { Args } from "../../simulator/args.ts";
 import { DEFAULT_PINS } from "../../simulator/hardware/station.ts";
 import { FirmwareProcess } from "../support/firmware-process.ts";
 import { tempDir } from "../support/tmp.ts";
+import { Args } from "./args.ts";
 import { cleanups } from "./cleanup.ts";
 import { finiteOrNull, percentile } from "./stats.ts";
 

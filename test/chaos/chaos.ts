@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Args } from "../../simulator/args.ts";
+import { Args } from "../bench/args.ts";
 import { FULL_RUN, runChaos, SHORT_RUN } from "./run.ts";
 
 const RESULTS = resolve(import.meta.dirname, "../bench/results");

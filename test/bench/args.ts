@@ -1,4 +1,7 @@
-/** Tiny `--name value` / `--flag` argument parser with typed getters and clear errors. */
+/**
+ * Tiny `--name value` / `--flag` argument parser with typed getters and clear errors, for the
+ * benchmarks and the chaos run (the programs themselves use node:util parseArgs, strict).
+ */
 export class Args {
   private readonly values = new Map<string, string>();
   readonly positional: string[] = [];
