@@ -33,6 +33,9 @@ Options:
   -h, --help        print this and exit
 `;
 
+/** The lane's files (its config with the MQTT secret, the outbox, calibration) are its user's alone. */
+process.umask(0o077);
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2),

@@ -39,6 +39,12 @@ function config(): ReturnType<typeof loadConfig> {
   }
 }
 
+/**
+ * Everything this program writes (the registry with its secret hashes and pseudonym key, the
+ * event ledger, the spool, backups, logs) is for its own user alone: files 0600, folders 0700.
+ */
+process.umask(0o077);
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const first = argv[0];

@@ -473,6 +473,12 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 
+/**
+ * Everything the demo writes under var/ (credentials, the gateway's databases, influxd's data, the
+ * lanes' configs and outboxes) is for this user alone; the processes it starts inherit the mask.
+ */
+process.umask(0o077);
+
 async function main(): Promise<void> {
   let options: Options | "help";
   try {

@@ -5,12 +5,24 @@
  * the script); everything stops in order, the summary is printed, no process is left behind.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/influxd.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
+
+/** Files under `dir` that group or others may read (paths relative to `dir`). */
+function readableByOthers(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (statSync(path).mode & 0o044) out.push(relative(dir, path));
+  }
+  return out;
+}
 
 describe("npm start", () => {
   it("runs a city for a few seconds and reports every screening stored, none lost", async () => {
@@ -44,8 +56,12 @@ describe("npm start", () => {
       stderr += d.toString();
     });
     const code = await new Promise<number | null>((r) => child.once("exit", r));
+    // Nothing it wrote (credentials, the gateway's and influxd's databases, the lanes' configs and
+    // outboxes, logs) is readable by anyone but its user.
+    const exposed = readableByOthers(dir.path);
     dir.remove();
     expect(code, stderr).toBe(0);
+    expect(exposed).toEqual([]);
     const last = stdout.trim().split("\n").at(-1) ?? "";
     const summary = JSON.parse(last) as Record<string, number> & {
       firmware_lanes: { screened: number; stored: number };
