@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/influxd.ts";
+import { captured } from "../support/process.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -23,15 +24,10 @@ function run(args: string[], env: Record<string, string>): Promise<Run> {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((r) => child.once("exit", (code) => r({ code, stdout, stderr })));
+  const out = captured(child);
+  return new Promise((r) =>
+    child.once("exit", (code) => r({ code, stdout: out.stdout, stderr: out.stderr })),
+  );
 }
 
 /** [npm script and arguments, what its usage mentions] */

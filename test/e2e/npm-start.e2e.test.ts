@@ -9,6 +9,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/influxd.ts";
+import { captured } from "../support/process.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -47,22 +48,15 @@ describe("npm start", () => {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const out = captured(child);
     const code = await new Promise<number | null>((r) => child.once("exit", r));
     // Nothing it wrote (credentials, the gateway's and influxd's databases, the lanes' configs and
     // outboxes, logs) is readable by anyone but its user.
     const exposed = readableByOthers(dir.path);
     dir.remove();
-    expect(code, stderr).toBe(0);
+    expect(code, out.stderr).toBe(0);
     expect(exposed).toEqual([]);
-    const last = stdout.trim().split("\n").at(-1) ?? "";
+    const last = out.stdout.trim().split("\n").at(-1) ?? "";
     const summary = JSON.parse(last) as Record<string, number> & {
       firmware_lanes: { screened: number; stored: number };
     };
@@ -72,7 +66,7 @@ describe("npm start", () => {
     expect(summary.duplicated).toBe(0);
     expect(summary.fevers).toBeGreaterThan(0);
     expect(summary.alerts).toBeGreaterThan(0);
-    expect(stderr).toMatch(/started a local influxd/);
+    expect(out.stderr).toMatch(/started a local influxd/);
     // The lane running the real firmware against a virtual board screened people too.
     expect(summary.firmware_lanes.screened).toBeGreaterThan(0);
     expect(summary.firmware_lanes.stored).toBe(summary.firmware_lanes.screened);
@@ -100,23 +94,16 @@ describe("npm start", () => {
         detached: true, // its own process group, as a terminal's foreground job
       },
     );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const out = captured(child);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
       child.once("exit", (code, signal) => r({ code, signal })),
     );
     const closed = new Promise((r) => child.once("close", r));
     const deadline = Date.now() + 60_000;
-    while (!/Ctrl-C to stop/.test(stderr) && Date.now() < deadline && child.exitCode === null) {
+    while (!/Ctrl-C to stop/.test(out.stderr) && Date.now() < deadline && child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(stderr).toMatch(/Ctrl-C to stop/);
+    expect(out.stderr).toMatch(/Ctrl-C to stop/);
     await new Promise((r) => setTimeout(r, 4000));
     // Every process npm start runs, found by its data folder or as a descendant of npm.
     const tree = descendants(child.pid ?? -1);
@@ -130,11 +117,11 @@ describe("npm start", () => {
     await closed;
     dir.remove();
     expect(left.map((p) => p.args)).toEqual([]);
-    expect(stderr).not.toMatch(/EIO|failed/);
+    expect(out.stderr).not.toMatch(/EIO|failed/);
     // The script exits 0; npm then ends itself with the SIGINT it received, as a shell expects of
     // a job stopped with Ctrl-C.
-    expect(code === 0 || signal === "SIGINT", `${code} ${signal}: ${stderr}`).toBe(true);
-    const summary = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Record<string, number>;
+    expect(code === 0 || signal === "SIGINT", `${code} ${signal}: ${out.stderr}`).toBe(true);
+    const summary = JSON.parse(out.stdout.trim().split("\n").at(-1) ?? "") as Record<string, number>;
     expect(summary.screenings).toBeGreaterThan(0);
     expect(summary.stored).toBe(summary.screenings);
     expect(summary.lost).toBe(0);

@@ -8,3 +8,15 @@ export async function killAndWait(child: ChildProcess | null, signal: NodeJS.Sig
   child.kill(signal);
   await exited;
 }
+
+/** What a child prints, gathered as it comes (read `stdout`/`stderr` at any time). */
+export function captured(child: ChildProcess): { readonly stdout: string; readonly stderr: string } {
+  const out = { stdout: "", stderr: "" };
+  child.stdout?.on("data", (d: Buffer) => {
+    out.stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    out.stderr += d.toString();
+  });
+  return out;
+}
