@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { validateScreening, validateTelemetry } from "../../../protocol/index.ts";
+import {
+  parseUtcTimestamp,
+  UTC_TIMESTAMP_PATTERN,
+  validateScreening,
+  validateTelemetry,
+} from "../../../protocol/index.ts";
 import { screening } from "../../support/events.ts";
 
 describe("screening event schema", () => {
@@ -79,5 +84,21 @@ describe("telemetry schema", () => {
     };
     expect(validateTelemetry(t).ok).toBe(true);
     expect(validateTelemetry({ ...t, outbox: -1 }).ok).toBe(false);
+  });
+});
+
+describe("real dates", () => {
+  it("parses exactly the shape the schema's timestamp pattern accepts", () => {
+    const shape = new RegExp(UTC_TIMESTAMP_PATTERN);
+    for (const ts of [
+      "2026-11-29T09:30:00Z",
+      "2026-11-29T09:30:00.1Z",
+      "2026-11-29T09:30:00.123456789Z",
+      "2026-11-29T09:30:00.1234567890Z",
+      "2026-11-29 09:30:00Z",
+      "2026-11-29T09:30:00+08:00",
+    ]) {
+      expect(parseUtcTimestamp(ts) !== null, ts).toBe(shape.test(ts));
+    }
   });
 });
