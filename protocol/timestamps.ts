@@ -29,7 +29,3 @@ export function parseUtcTimestamp(text: string): number | null {
   }
   return at;
 }
-
-export function isUtcTimestamp(text: string): boolean {
-  return parseUtcTimestamp(text) !== null;
-}

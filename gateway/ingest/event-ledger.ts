@@ -119,9 +119,6 @@ export class EventLedger {
     return this.db.prepare("DELETE FROM events WHERE received_ms < ?").run(beforeMs).changes;
   }
 
-  get size(): number {
-    return (this.db.prepare("SELECT count(*) AS n FROM events").get() as { n: number }).n + this.buffer.size;
-  }
 
   close(): void {
     this.db.close();
