@@ -119,7 +119,6 @@ export class EventLedger {
     return this.db.prepare("DELETE FROM events WHERE received_ms < ?").run(beforeMs).changes;
   }
 
-
   close(): void {
     this.db.close();
   }
