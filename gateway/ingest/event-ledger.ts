@@ -19,6 +19,7 @@ import { dirname } from "node:path";
 import type { Verdict } from "@checkpoint/protocol";
 import Database from "better-sqlite3";
 import { BloomFilter } from "./bloom.ts";
+import { TurnWriter } from "./turn-writer.ts";
 
 export interface LedgerEntry {
   id: string;
@@ -54,7 +55,7 @@ export class EventLedger {
   private buffer = new Map<string, LedgerEntry>();
   /** Every id in the ledger is in here: a "no" skips the SQLite lookup (nearly every event). */
   private readonly seen = new BloomFilter(BLOOM_CAPACITY);
-  private flushing: Promise<void> | null = null;
+  private readonly writer: TurnWriter;
   private readonly find: Database.Statement<[string], Row>;
   private readonly insert: Database.Statement<[string, string, string, number]>;
 
@@ -63,6 +64,7 @@ export class EventLedger {
     this.insert = db.prepare(
       "INSERT OR IGNORE INTO events (id, point_ns, verdict, received_ms) VALUES (?, ?, ?, ?)",
     );
+    this.writer = new TurnWriter(db);
     for (const row of db.prepare("SELECT id FROM events").pluck().iterate()) this.seen.add(row as string);
   }
 
@@ -88,24 +90,14 @@ export class EventLedger {
 
   /** Resolves once the entry is committed (with the others of this turn). */
   record(entry: LedgerEntry): Promise<void> {
-    if (!this.buffer.has(entry.id)) this.buffer.set(entry.id, entry);
+    if (this.buffer.has(entry.id)) return this.writer.durable();
+    this.buffer.set(entry.id, entry);
     this.seen.add(entry.id);
-    this.flushing ??= new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
-        const rows = [...this.buffer.values()];
-        this.flushing = null;
-        try {
-          this.db.transaction(() => {
-            for (const r of rows) this.insert.run(r.id, r.pointNs, r.verdict, r.receivedMs);
-          })();
-          for (const r of rows) this.buffer.delete(r.id);
-          resolve();
-        } catch (error) {
-          reject(error as Error);
-        }
-      });
+    return this.writer.write(() => {
+      if (this.buffer.get(entry.id) !== entry) return; // forgotten since: its points were not stored
+      this.insert.run(entry.id, entry.pointNs, entry.verdict, entry.receivedMs);
+      this.buffer.delete(entry.id);
     });
-    return this.flushing;
   }
 
   /** Forgets one entry whose points could not be stored, so its retry is not taken for a replay. */
@@ -120,6 +112,7 @@ export class EventLedger {
   }
 
   close(): void {
+    this.writer.commitNow();
     this.db.close();
   }
 }

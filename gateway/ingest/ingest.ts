@@ -216,6 +216,7 @@ export class Ingest {
       this.deps.store.submit(points),
       ledger.record({ id: key, pointNs, verdict, receivedMs: now }),
       points.length > 1 ? this.deps.alerts.durable() : undefined,
+      verdict === "retest" || event.attempt === 2 ? retests.durable() : undefined,
     ]).then(
       () => undefined,
       (error: Error) => {
@@ -276,6 +277,7 @@ export class Ingest {
     const points = this.offlineAlerts(now);
     for (const p of this.deps.retests.takeExpired(now)) this.missedRetest(p, points);
     if (points.length > 0) await Promise.all([this.deps.store.submit(points), this.deps.alerts.durable()]);
+    await this.deps.retests.durable();
   }
 
   private missedRetest(p: PendingRetest, points: StoredPoint[]): void {

@@ -2,11 +2,13 @@
  * The retest tracker's journal in SQLite (in `events.db`, beside the event ledger; WAL,
  * synchronous=NORMAL: a pending retest survives a crash of the gateway process). One row per person
  * waiting for attempt 2 at a station; the tracker keeps its working copy in memory and writes
- * through.
+ * through, one transaction per event-loop turn; `durable()` resolves once those writes are
+ * committed, and the ingest waits for it before a PUBACK.
  */
 import type Database from "better-sqlite3";
 import { openEventsDb } from "./event-ledger.ts";
 import type { PendingRetest, RetestJournal } from "./retest-tracker.ts";
+import { TurnWriter } from "./turn-writer.ts";
 
 interface Row {
   station: string;
@@ -21,6 +23,7 @@ interface Row {
 export class SqliteRetestJournal implements RetestJournal {
   private readonly putRow: Database.Statement<[Row]>;
   private readonly removeRow: Database.Statement<[string, string]>;
+  private readonly writer: TurnWriter;
 
   private constructor(private readonly db: Database.Database) {
     this.putRow = db.prepare(
@@ -28,6 +31,7 @@ export class SqliteRetestJournal implements RetestJournal {
        VALUES (@station, @subject, @device, @event_id, @body_c, @ts_ms, @received_ms)`,
     );
     this.removeRow = db.prepare("DELETE FROM pending_retests WHERE station = ? AND subject = ?");
+    this.writer = new TurnWriter(db);
   }
 
   static open(path: string): SqliteRetestJournal {
@@ -46,6 +50,7 @@ export class SqliteRetestJournal implements RetestJournal {
   }
 
   load(): PendingRetest[] {
+    this.writer.commitNow();
     const rows = this.db.prepare("SELECT * FROM pending_retests ORDER BY received_ms").all() as Row[];
     return rows.map((r) => ({
       station: r.station,
@@ -59,7 +64,7 @@ export class SqliteRetestJournal implements RetestJournal {
   }
 
   put(e: PendingRetest): void {
-    this.putRow.run({
+    const row: Row = {
       station: e.station,
       subject: e.subject,
       device: e.device,
@@ -67,14 +72,20 @@ export class SqliteRetestJournal implements RetestJournal {
       body_c: e.bodyC,
       ts_ms: e.tsMs,
       received_ms: e.receivedMs,
-    });
+    };
+    void this.writer.write(() => this.putRow.run(row)).catch(() => undefined);
   }
 
   remove(station: string, subject: string): void {
-    this.removeRow.run(station, subject);
+    void this.writer.write(() => this.removeRow.run(station, subject)).catch(() => undefined);
+  }
+
+  durable(): Promise<void> {
+    return this.writer.durable();
   }
 
   close(): void {
+    this.writer.commitNow();
     this.db.close();
   }
 }

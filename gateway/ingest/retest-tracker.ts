@@ -36,8 +36,10 @@ export interface PendingRetest {
 /** Where pending retests are kept across restarts. */
 export interface RetestJournal {
   load(): PendingRetest[];
+  /** Queue a write; `durable()` resolves once every write queued so far is committed. */
   put(entry: PendingRetest): void;
   remove(station: string, subject: string): void;
+  durable(): Promise<void>;
 }
 
 interface Answer {
@@ -62,6 +64,11 @@ export class RetestTracker {
 
   get size(): number {
     return this.pending.size;
+  }
+
+  /** Resolves once the journal holds every change made so far. */
+  durable(): Promise<void> {
+    return this.journal?.durable() ?? Promise.resolve();
   }
 
   private key(station: string, subject: string): string {

@@ -7,6 +7,7 @@
 
 import { type Alert, MessageError, type MessageKey } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
+import { TurnWriter } from "../ingest/turn-writer.ts";
 import { alertPoint, type StoredPoint } from "../store/points.ts";
 
 export const DISPOSITIONS = ["released", "home-isolation", "fever-clinic"] as const;
@@ -32,6 +33,18 @@ export class AlertTransitionError<K extends MessageKey = MessageKey> extends Mes
   override name = "AlertTransitionError";
 }
 
+/** The lifecycle of an alert just raised. */
+export const NEW_LIFECYCLE: Lifecycle = {
+  state: "new",
+  acknowledged_by: null,
+  acknowledged_at: null,
+  closed_by: null,
+  closed_at: null,
+  disposition: null,
+  clinical_c: null,
+  note: null,
+};
+
 interface Row extends Lifecycle {
   id: string;
   alert: string;
@@ -42,7 +55,12 @@ export class AlertStore {
   private dirty = false;
   private barrier: Promise<void> | null = null;
   private readonly insertRow: Database.Statement<[string, string, string, string, string]>;
+  private readonly existsRow: Database.Statement<[string], unknown>;
+  private readonly selectRow: Database.Statement<[string], Row>;
   private readonly barrierRow: Database.Statement<[string]>;
+  /** Raised this turn, committed at its end (one transaction for all of them). */
+  private readonly fresh = new Map<string, Alert>();
+  private readonly writer: TurnWriter;
 
   constructor(
     private readonly db: Database.Database,
@@ -68,7 +86,10 @@ export class AlertStore {
     this.insertRow = db.prepare(
       "INSERT OR IGNORE INTO alerts (id, alert, station, kind, raised_at, state) VALUES (?, ?, ?, ?, ?, 'new')",
     );
+    this.existsRow = db.prepare("SELECT 1 FROM alerts WHERE id = ?").pluck();
+    this.selectRow = db.prepare("SELECT * FROM alerts WHERE id = ?");
     this.barrierRow = db.prepare("INSERT OR REPLACE INTO alerts_barrier (id, at) VALUES (1, ?)");
+    this.writer = new TurnWriter(db);
     // The gateway's connection commits without waiting for the disk; what must be durable (a
     // raised alert before its PUBACK, an officer's acknowledge or close) is made so by a barrier.
     db.pragma("synchronous = NORMAL");
@@ -81,21 +102,22 @@ export class AlertStore {
 
   /**
    * Records a raised alert; false when one with that id is already kept (idempotent by id).
-   * Committed without waiting for the disk (an fsync per fever alert cost ~3 ms of the gateway's
-   * only thread); `durable()` makes every alert added so far durable with one fsync. (The
-   * admin commands that register devices and users never open an AlertStore, so their connections
-   * stay fully synchronous.)
+   * The alerts raised in one event-loop turn are committed together at its end, without waiting
+   * for the disk (an fsync per fever alert cost ~3 ms of the gateway's only thread); `durable()`
+   * makes every alert added so far durable with one fsync. (The admin commands that register
+   * devices and users never open an AlertStore, so their connections stay fully synchronous.)
    */
   add(alert: Alert): boolean {
-    const { changes } = this.insertRow.run(
-      alert.id,
-      JSON.stringify(alert),
-      alert.station,
-      alert.kind,
-      alert.raised_at,
-    );
-    if (changes === 1) this.dirty = true;
-    return changes === 1;
+    if (this.fresh.has(alert.id) || this.existsRow.get(alert.id) !== undefined) return false;
+    this.fresh.set(alert.id, alert);
+    this.dirty = true;
+    void this.writer
+      .write(() => {
+        this.fresh.delete(alert.id);
+        this.insertRow.run(alert.id, JSON.stringify(alert), alert.station, alert.kind, alert.raised_at);
+      })
+      .catch(() => undefined); // durable() reports it
+    return true;
   }
 
   /** Commits a barrier with a full fsync: every earlier commit of this connection is on disk after. */
@@ -113,28 +135,39 @@ export class AlertStore {
    */
   durable(): Promise<void> {
     if (!this.dirty) return this.barrier ?? Promise.resolve();
-    this.barrier ??= new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
+    this.barrier ??= this.writer.durable().then(
+      () => {
         this.barrier = null;
         try {
           this.barrierNow();
-          resolve();
         } catch (error) {
           this.dirty = true;
-          reject(error as Error);
+          throw error;
         }
-      });
-    });
+      },
+      (error: Error) => {
+        this.barrier = null;
+        throw error;
+      },
+    );
     return this.barrier;
   }
 
+  /** Commits the alerts raised this turn now (before an officer's change reads or updates them). */
+  private settle(): void {
+    this.writer.commitNow();
+  }
+
   get(id: string): AlertRecord | null {
-    const row = this.db.prepare("SELECT * FROM alerts WHERE id = ?").get(id) as Row | undefined;
+    const fresh = this.fresh.get(id);
+    if (fresh) return { ...fresh, ...NEW_LIFECYCLE };
+    const row = this.selectRow.get(id);
     return row ? this.toRecord(row) : null;
   }
 
   /** Alerts not yet closed, newest first. */
   open(limit = 200): AlertRecord[] {
+    this.settle();
     return (
       this.db
         .prepare("SELECT * FROM alerts WHERE state != 'closed' ORDER BY raised_at DESC LIMIT ?")
@@ -153,6 +186,7 @@ export class AlertStore {
   }
 
   acknowledge(id: string, officer: string): StoredPoint {
+    this.settle();
     const current = this.require(id);
     if (current.state !== "new")
       throw new AlertTransitionError(
@@ -176,6 +210,7 @@ export class AlertStore {
     clinicalC: number | null,
     note: string,
   ): StoredPoint {
+    this.settle();
     const current = this.require(id);
     if (current.state === "closed") throw new AlertTransitionError("alert.already-closed", { id });
     if (!DISPOSITIONS.includes(disposition)) {

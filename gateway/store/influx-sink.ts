@@ -3,10 +3,11 @@
  * compatibility, 2.x and 3.x). Creates the database and its retention policy at start.
  * No retries inside the client: the group commit decides what a failure means (spool and replay).
  */
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { RAW_RETENTION_POLICY } from "@checkpoint/protocol";
 import { InfluxDB } from "influx";
+import { toLines } from "./line-protocol.ts";
 import type { StoredPoint } from "./points.ts";
 import { ensureRollups } from "./rollups.ts";
 import { type PointSink, StoreError } from "./sink.ts";
@@ -29,8 +30,10 @@ export interface InfluxSinkOptions {
  * serialised never get here: the group commit checks them first (points.ts pointProblem).
  */
 export function classifyWriteError(error: Error, databaseMissing: () => void): StoreError {
-  // node-influx's RequestError (not exported by the package) carries the HTTP response.
-  const status = (error as { res?: { statusCode?: unknown } }).res?.statusCode;
+  // Our own writes carry `status`; node-influx's RequestError (not exported by the package, used
+  // by prepare()) carries the HTTP response.
+  const status =
+    (error as { status?: unknown }).status ?? (error as { res?: { statusCode?: unknown } }).res?.statusCode;
   if (typeof status === "number") {
     if (status === 404) databaseMissing();
     return new StoreError(
@@ -41,14 +44,34 @@ export function classifyWriteError(error: Error, databaseMissing: () => void): S
   return new StoreError(`InfluxDB write failed: ${error.message}`, true);
 }
 
+/** InfluxDB answered a write with an HTTP error; its body is InfluxDB's own explanation. */
+export class InfluxWriteError extends Error {
+  constructor(
+    readonly status: number,
+    body: string,
+  ) {
+    super(`InfluxDB answered ${status}: ${body.trim().slice(0, 500)}`);
+    this.name = "InfluxWriteError";
+  }
+}
+
 export class InfluxSink implements PointSink {
   readonly client: InfluxDB;
   private prepared = false;
   private readonly agent: HttpAgent;
+  private readonly url: URL;
+  private readonly writePath: string;
+  private readonly authorization: string | undefined;
 
   constructor(private readonly options: InfluxSinkOptions) {
     const url = new URL(options.url);
+    this.url = url;
     const https = url.protocol === "https:";
+    const query = new URLSearchParams({ db: options.database, precision: "n" });
+    this.writePath = `${url.pathname.replace(/\/$/, "")}/write?${query}`;
+    this.authorization = options.username
+      ? `Basic ${Buffer.from(`${options.username}:${options.password ?? ""}`).toString("base64")}`
+      : undefined;
     // Keep connections open: hundreds of small commits a second should not each open a socket.
     const agentOptions = { keepAlive: true, maxSockets: 8 };
     this.agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
@@ -84,12 +107,51 @@ export class InfluxSink implements PointSink {
         await this.prepare();
         this.prepared = true;
       }
-      await this.client.writePoints(points, { precision: "n" });
+      await this.post(toLines(points));
     } catch (error) {
       throw classifyWriteError(error as Error, () => {
         this.prepared = false;
       });
     }
+  }
+
+  /**
+   * One write request, straight to /write with the line protocol made here (line-protocol.ts): on
+   * the ingest path the package's per-point parsing was a tenth of the gateway's time.
+   */
+  private post(body: string): Promise<void> {
+    const headers: Record<string, string | number> = {
+      "content-type": "text/plain; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+    };
+    if (this.authorization) headers.authorization = this.authorization;
+    const request = this.url.protocol === "https:" ? httpsRequest : httpRequest;
+    return new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          agent: this.agent,
+          hostname: this.url.hostname,
+          port: Number(this.url.port || 8086),
+          path: this.writePath,
+          method: "POST",
+          headers,
+          timeout: this.options.timeoutMs,
+        },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("error", reject);
+          res.on("end", () => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) resolve();
+            else reject(new InfluxWriteError(status, Buffer.concat(chunks).toString("utf8")));
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`no answer in ${this.options.timeoutMs} ms`)));
+      req.on("error", reject);
+      req.end(body);
+    });
   }
 
   /**
