@@ -192,6 +192,49 @@ const LANE = {
   "lane.failed": { "zh-CN": "设备程序出错：{error}", en: "firmware: {error}" },
 } as const satisfies Section;
 
+/**
+ * Why the lane did not take a scanned code (protocol/identity.ts): `identity.<reason>` for each
+ * IdentityRefusal, shown to the person in front of the lane.
+ */
+const IDENTITY = {
+  "identity.unrecognised": {
+    "zh-CN": "无法识别此码，请出示健康码或身份证",
+    en: "This code is not recognised: show your health code or your ID card",
+  },
+  "identity.cn-id-not-accepted": {
+    "zh-CN": "本通道不接受身份证，请出示健康码或咨询现场工作人员",
+    en: "This lane does not take ID cards: show your health code, or ask the staff",
+  },
+  "identity.cn-id-format": {
+    "zh-CN": "身份证号应为 18 位，请重新刷卡或重新输入",
+    en: "An ID number has 18 characters: read the card again or type the number again",
+  },
+  "identity.cn-id-check-digit": {
+    "zh-CN": "身份证号校验位不符，请核对后重新输入",
+    en: "The ID number's check digit does not match: check the number and type it again",
+  },
+  "identity.cn-id-birth-date": {
+    "zh-CN": "身份证号中的出生日期无效，请核对后重新输入",
+    en: "The ID number's birth date is not a real date: check the number and type it again",
+  },
+  "identity.health-code-not-accepted": {
+    "zh-CN": "本通道不接受健康码，请出示身份证或咨询现场工作人员",
+    en: "This lane does not take health codes: show your ID card, or ask the staff",
+  },
+  "identity.health-code-format": {
+    "zh-CN": "健康码内容不完整，请刷新健康码后重新扫码",
+    en: "The health code is incomplete: refresh it and scan again",
+  },
+  "identity.health-code-version": {
+    "zh-CN": "暂不支持此版本的健康码，请刷新后重试；如持续出现请联系技术员",
+    en: "This health code version is not supported: refresh it and try again, and call a technician if it persists",
+  },
+  "identity.plain-format": {
+    "zh-CN": "此码过长或含有无法识别的字符，请重新扫码",
+    en: "The code is too long or has characters that cannot be read: scan again",
+  },
+} as const satisfies Section;
+
 /** The technician's console against a virtual station (simulator/console). */
 const TECHNICIAN = {
   "sim.help": {
@@ -341,7 +384,7 @@ const ADMIN = {
   "admin.failed": { "zh-CN": "出错：{error}", en: "error: {error}" },
 } as const satisfies Section;
 
-export const CATALOGUE = { ...CONSOLE, ...API, ...LANE, ...TECHNICIAN, ...ADMIN } as const;
+export const CATALOGUE = { ...CONSOLE, ...API, ...LANE, ...IDENTITY, ...TECHNICIAN, ...ADMIN } as const;
 
 export type MessageKey = keyof typeof CATALOGUE;
 
