@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { build } from "esbuild";
+import { nodeFlagsIn } from "./node-flags.ts";
 
 const [entry, outfile] = process.argv.slice(2);
 if (!entry || !outfile) {
@@ -31,6 +32,9 @@ await build({
   },
   logLevel: "warning",
 });
-// The interpreter line goes first of all (esbuild's banner does not keep one).
-writeFileSync(outfile, `#!/usr/bin/env node\n${readFileSync(outfile, "utf8")}`, { mode: 0o755 });
+// The interpreter line goes first of all (esbuild's banner does not keep one), with the program's
+// node flags (package.json checkpoint.nodeFlags; `env -S` splits them).
+const flags = nodeFlagsIn(resolve("package.json"));
+const interpreter = flags.length > 0 ? `#!/usr/bin/env -S node ${flags.join(" ")}` : "#!/usr/bin/env node";
+writeFileSync(outfile, `${interpreter}\n${readFileSync(outfile, "utf8")}`, { mode: 0o755 });
 process.stdout.write(`bundled ${entry} → ${outfile} (external: ${external.join(", ")})\n`);

@@ -29,6 +29,7 @@ import { Progress } from "../simulator/progress.ts";
 import { FIRMWARE_STATION, FirmwareLanes } from "./firmware-lanes.ts";
 import { type Health, readHealth, waitUntilUp } from "./health.ts";
 import { freePort, type InfluxdHandle, startInfluxd } from "./influxd.ts";
+import { nodeFlags } from "./node-flags.ts";
 import { ensureSystemPackages, installCommand } from "./system-deps.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -346,7 +347,7 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
 
   const gatewayLog = join(VAR, "log", "gateway.log");
   const logFd = openSync(gatewayLog, "a");
-  const gateway = spawn(process.execPath, ["--import", "tsx", GATEWAY_MAIN], {
+  const gateway = spawn(process.execPath, [...nodeFlags("gateway"), "--import", "tsx", GATEWAY_MAIN], {
     cwd: ROOT,
     stdio: ["ignore", logFd, logFd],
     env: gatewayEnv,

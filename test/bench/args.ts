@@ -10,7 +10,9 @@ export class Args {
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i] ?? "";
       if (arg.startsWith("--")) {
-        const [name, inline] = arg.slice(2).split("=", 2) as [string, string | undefined];
+        const eq = arg.indexOf("=");
+        const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+        const inline = eq < 0 ? undefined : arg.slice(eq + 1);
         const next = argv[i + 1];
         if (inline !== undefined) this.values.set(name, inline);
         else if (next !== undefined && !next.startsWith("--")) {

@@ -16,6 +16,7 @@
  * Options: --per-device N (12500) --clients N (8) --rounds N (3) --window N (500)
  *          --warmup N (per device, 2000) --steady-seconds N (20; 0 skips it)
  *          --cpu-prof (profile the gateway: node --cpu-prof; the summary goes in the result)
+ *          --gateway-node-flags="…" (instead of the gateway's production flags, to compare; "" for none)
  *          --out FILE (test/bench/results/ingest.json)
  * Progress on stderr; the result JSON last on stdout.
  */
@@ -44,6 +45,8 @@ const WINDOW = args.number("window", 500, 1, 10_000);
 const WARMUP = args.number("warmup", 2000, 0);
 const STEADY_S = args.number("steady-seconds", 20, 0);
 const PROFILE = args.flag("cpu-prof");
+/** Instead of the gateway's production node flags (package.json checkpoint.nodeFlags), to compare. */
+const GATEWAY_FLAGS = args.optional("gateway-node-flags");
 const OUT = resolve(args.string("out", join(HERE, "results", "ingest.json")));
 const TARGETS = { ratio_vs_puback: 0.5, e2e_eps: 15_000, lost: 0 };
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -184,7 +187,8 @@ async function main(): Promise<void> {
   // Tuning knobs (BATCH_MAX, BATCH_LINGER_MS, ...) set in the environment reach the gateway.
   const gateway = await GatewayProcess.create(dataDir, influx.url);
   const profileDir = join(dir.path, "profile");
-  if (PROFILE) gateway.nodeArgs = ["--cpu-prof", "--cpu-prof-dir", profileDir];
+  if (GATEWAY_FLAGS !== undefined) gateway.nodeArgs = GATEWAY_FLAGS.split(" ").filter(Boolean);
+  if (PROFILE) gateway.nodeArgs.push("--cpu-prof", "--cpu-prof-dir", profileDir);
   cleanup.push(() => gateway.kill("SIGTERM"));
   await gateway.start();
   const gatewayUrl = `mqtt://127.0.0.1:${gateway.mqttPort}`;

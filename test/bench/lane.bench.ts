@@ -20,6 +20,7 @@ import { dirname, join, resolve } from "node:path";
 import { Aedes } from "aedes";
 import type { LaneFile } from "../../firmware/config.ts";
 import { DEFAULT_CALIBRATION, DEFAULT_POLICY, type DeviceConfig, deviceTopic } from "../../protocol/index.ts";
+import { nodeFlags } from "../../scripts/node-flags.ts";
 import { DEFAULT_PINS } from "../../simulator/hardware/station.ts";
 import { FirmwareProcess } from "../support/firmware-process.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -35,7 +36,7 @@ const READY_TIMEOUT_MS = 30_000;
 const SCAN_TIMEOUT_MS = 5000;
 const TARGETS = { timeouts: 0, verdict_p95_ms: 300 };
 /** The node flags of firmware/deploy/checkpoint-lane.service: a small young generation and no optimizing JIT. */
-export const DEVICE_NODE_FLAGS = ["--max-semi-space-size=1", "--lite-mode"];
+export const DEVICE_NODE_FLAGS = nodeFlags("firmware");
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 const cleanup = cleanups("bench:lane", say);

@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { nodeFlags } from "../../scripts/node-flags.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -53,11 +54,15 @@ describe("packaging", () => {
     expect(files.some((f) => f.endsWith(".ts"))).toBe(false);
   }, 120_000);
 
-  it("the gateway runs from its built module on plain node", () => {
+  it("the gateway runs from its built module on plain node, with its production node flags", () => {
     bundle("gateway", "dist/gateway.mjs");
-    const help = execFileSync(process.execPath, [join(ROOT, "gateway", "dist", "gateway.mjs"), "--help"], {
-      cwd: ROOT,
-    }).toString();
+    const file = join(ROOT, "gateway", "dist", "gateway.mjs");
+    const help = execFileSync(process.execPath, [file, "--help"], { cwd: ROOT }).toString();
     expect(help).toMatch(/Usage/i);
+    // Run as an executable (as a systemd unit or `npx checkpoint-gateway` would), its interpreter
+    // line starts node with the flags the gateway package declares.
+    const first = readFileSync(file, "utf8").split("\n", 1)[0];
+    expect(first).toBe(`#!/usr/bin/env -S node ${nodeFlags("gateway").join(" ")}`);
+    expect(execFileSync(file, ["--help"], { cwd: ROOT }).toString()).toMatch(/Usage/i);
   }, 120_000);
 });

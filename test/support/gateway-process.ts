@@ -4,6 +4,7 @@ import { openSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { waitUntilUp } from "../../scripts/health.ts";
 import { freePort } from "../../scripts/influxd.ts";
+import { nodeFlags } from "../../scripts/node-flags.ts";
 import { killAndWait } from "./process.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -12,7 +13,8 @@ export class GatewayProcess {
   private child: ChildProcess | null = null;
   readonly env: Record<string, string>;
   /** Node flags for the gateway process, e.g. --cpu-prof (bench:ingest --cpu-prof). */
-  nodeArgs: string[] = [];
+  /** Node's flags: the gateway's production ones (package.json checkpoint.nodeFlags) unless changed. */
+  nodeArgs: string[] = nodeFlags("gateway");
 
   constructor(
     readonly dataDir: string,

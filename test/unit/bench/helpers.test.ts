@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { nodeFlags } from "../../../scripts/node-flags.ts";
+import { Args } from "../../bench/args.ts";
 import { laneOutbox } from "../../bench/screenings.ts";
 import { finiteOrNull, median, percentile, spread } from "../../bench/stats.ts";
 import {
@@ -100,5 +102,22 @@ describe("a lane's outbox for the ingest benchmark", () => {
     expect(verdicts.has("pass/1")).toBe(true);
     expect(verdicts.has("retest/1")).toBe(true);
     expect([...verdicts].some((v) => v.endsWith("/2"))).toBe(true);
+  });
+});
+
+describe("bench arguments", () => {
+  it("keeps everything after the first = as the value, so a value may itself be a flag", () => {
+    const args = new Args(["--gateway-node-flags=--max-semi-space-size=32", "--rounds", "2", "--cpu-prof"]);
+    expect(args.optional("gateway-node-flags")).toBe("--max-semi-space-size=32");
+    expect(args.number("rounds", 3)).toBe(2);
+    expect(args.flag("cpu-prof")).toBe(true);
+    expect(() => new Args(["--rounds=x"]).number("rounds", 3)).toThrow(/expected a number/);
+  });
+});
+
+describe("production node flags", () => {
+  it("are declared in each program's package.json and go into its bundle's interpreter line", () => {
+    expect(nodeFlags("gateway").some((f) => f.startsWith("--max-semi-space-size="))).toBe(true);
+    expect(nodeFlags("firmware")).toContain("--lite-mode");
   });
 });

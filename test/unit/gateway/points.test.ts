@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { idempotentTimestamp, screeningPoint } from "../../../gateway/store/points.ts";
+import { idempotentTimestamp, pointProblem, screeningPoint } from "../../../gateway/store/points.ts";
 import { screening } from "../../support/events.ts";
 
 const OK = { clock: "ok" } as const;
@@ -7,6 +7,16 @@ const OK = { clock: "ok" } as const;
 describe("InfluxDB points", () => {
   it("refuses a time InfluxDB could never store, before any write", () => {
     expect(() => idempotentTimestamp("2026-13-01T00:00:00.000Z", "x")).toThrow(RangeError);
+  });
+
+  it("takes a nanosecond time up to line protocol's largest, and nothing past it", () => {
+    const at = (timestamp: string) =>
+      pointProblem({ measurement: "m", tags: {}, fields: { a: 1 }, timestamp });
+    expect(at("9223372036854775806")).toBeNull();
+    expect(at("1")).toBeNull();
+    expect(at("9223372036854775807")).toMatch(/not a storable/);
+    expect(at("10000000000000000000")).toMatch(/not a storable/);
+    expect(at("0123")).toMatch(/not a storable/);
   });
 
   it("derives the same nanosecond timestamp for a replay of the same event", () => {
