@@ -89,6 +89,14 @@ const CONSOLE = {
 const API = {
   "api.login-failed": { "zh-CN": "用户名或密码错误", en: "wrong username or password" },
   "api.login-fields": { "zh-CN": "请输入用户名和密码", en: "enter a username and a password" },
+  "api.login-throttled": {
+    "zh-CN": "登录失败次数过多，请 {seconds} 秒后再试",
+    en: "too many failed logins: try again in {seconds} s",
+  },
+  "api.login-locked": {
+    "zh-CN": "登录失败次数过多，登录已暂停 {minutes} 分钟；请稍后再试，或请管理员解除",
+    en: "too many failed logins: logins are paused for {minutes} min; try again later, or ask an admin to lift it",
+  },
   "api.session-required": {
     "zh-CN": "请先登录（登录可能已过期）",
     en: "log in first (your session may have expired)",
@@ -108,8 +116,8 @@ const API = {
   "api.bad-request": { "zh-CN": "请求格式不正确", en: "the request is not in the expected form" },
   "api.not-found": { "zh-CN": "未找到该页面或接口", en: "not found" },
   "api.internal": {
-    "zh-CN": "网关内部出错，已记录日志；请稍后重试，如持续出现请联系技术员",
-    en: "the gateway failed to do this; it has been logged. Try again, and call a technician if it persists",
+    "zh-CN": "网关内部出错，已记录日志（编号 {request}）；请稍后重试，如持续出现请联系技术员并告知此编号",
+    en: "the gateway failed to do this; it has been logged as {request}. Try again, and if it persists call a technician with that number",
   },
   "alert.not-found": { "zh-CN": "告警 {id} 不存在", en: "no alert {id}" },
   "alert.already-acknowledged": {
@@ -382,6 +390,29 @@ const ADMIN = {
   "admin.restore-refused": { "zh-CN": "拒绝恢复：{error}", en: "restore refused: {error}" },
   "admin.nothing-changed": { "zh-CN": "{path} 未做任何改动。", en: "Nothing was changed in {path}." },
   "admin.failed": { "zh-CN": "出错：{error}", en: "error: {error}" },
+  "admin.unlocked": {
+    "zh-CN": "已解除 {name} 的登录限制（值班台与 MQTT），运行中的网关在下一次登录尝试时生效；已记入审计日志。",
+    en: "Login limits on {name} lifted (console and MQTT); a running gateway applies it at the next attempt. Recorded in the audit log.",
+  },
+  "admin.audit-columns": {
+    "zh-CN": "时间\t操作\t操作者\t对象\t地址\t详情",
+    en: "time\taction\tactor\tsubject\taddress\tdetail",
+  },
+  "admin.audit-summary": {
+    "zh-CN": "最近 {days} 天共 {n} 条审计记录（最多显示 {limit} 条，最新的在前）",
+    en: "{n} audit rows in the last {days} days (at most {limit} shown, newest first)",
+  },
+  "admin.bad-number": {
+    "zh-CN": "{option} 应为 1 到 {max} 之间的整数",
+    en: "{option} must be a whole number from 1 to {max}",
+  },
+  "audit.console.login": { "zh-CN": "值班台登录", en: "console login" },
+  "audit.console.login-failure": { "zh-CN": "值班台登录失败", en: "console login failed" },
+  "audit.console.lockout": { "zh-CN": "值班台登录暂停", en: "console logins paused" },
+  "audit.console.logout": { "zh-CN": "值班台退出登录", en: "console logout" },
+  "audit.mqtt.login-failure": { "zh-CN": "MQTT 登录失败", en: "MQTT login failed" },
+  "audit.mqtt.lockout": { "zh-CN": "MQTT 登录暂停", en: "MQTT logins paused" },
+  "audit.admin.unlock": { "zh-CN": "解除登录限制", en: "login limits lifted" },
 } as const satisfies Section;
 
 export const CATALOGUE = { ...CONSOLE, ...API, ...LANE, ...IDENTITY, ...TECHNICIAN, ...ADMIN } as const;
