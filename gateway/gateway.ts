@@ -21,6 +21,7 @@ import { ConsoleServer } from "./http/console-server.ts";
 import type { ClockVerdict } from "./ingest/clock-rule.ts";
 import { Counters } from "./ingest/counters.ts";
 import { EventLedger } from "./ingest/event-ledger.ts";
+import { EventsDb } from "./ingest/events-db.ts";
 import { Ingest } from "./ingest/ingest.ts";
 import { RecentIds } from "./ingest/recent-ids.ts";
 import { SqliteRetestJournal } from "./ingest/retest-journal.ts";
@@ -59,6 +60,7 @@ export class Gateway {
   private policy: FeverPolicy;
   ledger!: EventLedger;
   private retestJournal!: SqliteRetestJournal;
+  private eventsDb!: EventsDb;
   /** When each device was last told its clock is wrong (at most once a minute). */
   private readonly clockToldMs = new Map<string, number>();
   private startedMs = Date.now();
@@ -81,8 +83,9 @@ export class Gateway {
     this.startedMs = Date.now();
     this.loopDelay.enable();
     this.registry = new Registry(join(config.dataDir, "gateway.db"));
-    this.ledger = EventLedger.open(join(config.dataDir, "events.db"));
-    this.retestJournal = SqliteRetestJournal.open(join(config.dataDir, "events.db"));
+    this.eventsDb = EventsDb.open(join(config.dataDir, "events.db"));
+    this.ledger = new EventLedger(this.eventsDb);
+    this.retestJournal = new SqliteRetestJournal(this.eventsDb);
     this.alerts = new AlertStore(this.registry.db, () => this.policy.fever_line_c);
     this.users = new Users(this.registry.db, SESSION_SECONDS * 1000);
     const sink = await this.makeSink();
@@ -246,12 +249,14 @@ export class Gateway {
   /** The ledger keeps a month: longer than any lane may trust its outbox's timestamps. */
   private pruneLedger(): void {
     const keepMs = Math.max(30 * 86_400_000, 2 * this.config.clock.maxBehindMs);
-    try {
-      const n = this.ledger.prune(Date.now() - keepMs);
-      if (n > 0) this.log.info({ pruned: n }, "gateway: pruned the event ledger");
-    } catch (error) {
-      this.log.warn({ err: error }, "gateway: could not prune the event ledger; will try again in an hour");
-    }
+    this.ledger.prune(Date.now() - keepMs).then(
+      (n) => {
+        if (n > 0) this.log.info({ pruned: n }, "gateway: pruned the event ledger");
+      },
+      (error: Error) => {
+        this.log.warn({ err: error }, "gateway: could not prune the event ledger; will try again in an hour");
+      },
+    );
   }
 
   /** The retained config of every registered device: policy, calibration defaults, pseudonym key. */
@@ -345,8 +350,7 @@ export class Gateway {
     await this.store?.stop();
     await this.spool?.close();
     this.sink?.close?.();
-    this.retestJournal?.close();
-    this.ledger?.close();
+    await this.eventsDb?.close();
     this.registry?.close();
     this.log.info({}, "gateway: stopped");
   }

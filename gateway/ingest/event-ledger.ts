@@ -14,12 +14,10 @@
  * in between). Rows older than `keepMs` are pruned; an outbox replay older than that is rare enough
  * (a lost PUBACK and a month offline) to be recomputed.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import type { Verdict } from "@checkpoint/protocol";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { BloomFilter } from "./bloom.ts";
-import { TurnWriter } from "./turn-writer.ts";
+import { EventsDb } from "./events-db.ts";
 
 export interface LedgerEntry {
   id: string;
@@ -36,48 +34,29 @@ interface Row {
   received_ms: number;
 }
 
-/**
- * `events.db`, the gateway's high-rate SQLite file (the ledger, the retest journal): WAL with
- * synchronous=NORMAL, so a committed row survives a crash of the process without an fsync per row.
- */
-export function openEventsDb(path: string): Database.Database {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new Database(path);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  return db;
-}
-
 /** Ids the Bloom filter is sized for: a month of a large city's screenings. */
 const BLOOM_CAPACITY = 4_000_000;
 
 export class EventLedger {
+  /** Recorded, not yet committed: what a lookup must see meanwhile. */
   private buffer = new Map<string, LedgerEntry>();
   /** Every id in the ledger is in here: a "no" skips the SQLite lookup (nearly every event). */
   private readonly seen = new BloomFilter(BLOOM_CAPACITY);
-  private readonly writer: TurnWriter;
   private readonly find: Database.Statement<[string], Row>;
-  private readonly insert: Database.Statement<[string, string, string, number]>;
 
-  private constructor(private readonly db: Database.Database) {
-    this.find = db.prepare("SELECT id, point_ns, verdict, received_ms FROM events WHERE id = ?");
-    this.insert = db.prepare(
-      "INSERT OR IGNORE INTO events (id, point_ns, verdict, received_ms) VALUES (?, ?, ?, ?)",
-    );
-    this.writer = new TurnWriter(db);
-    for (const row of db.prepare("SELECT id FROM events").pluck().iterate()) this.seen.add(row as string);
+  /** `owned`: this ledger opened the database and closes it. */
+  constructor(
+    private readonly events: EventsDb,
+    private readonly owned = false,
+  ) {
+    this.find = events.db.prepare("SELECT id, point_ns, verdict, received_ms FROM events WHERE id = ?");
+    for (const row of events.db.prepare("SELECT id FROM events").pluck().iterate())
+      this.seen.add(row as string);
   }
 
+  /** A ledger with a database of its own (tests, tools). */
   static open(path: string): EventLedger {
-    const db = openEventsDb(path);
-    db.exec(`CREATE TABLE IF NOT EXISTS events (
-      id TEXT PRIMARY KEY,
-      point_ns TEXT NOT NULL,
-      verdict TEXT NOT NULL,
-      received_ms INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS events_received ON events (received_ms);`);
-    return new EventLedger(db);
+    return new EventLedger(EventsDb.open(path), true);
   }
 
   lookup(id: string): LedgerEntry | undefined {
@@ -90,29 +69,31 @@ export class EventLedger {
 
   /** Resolves once the entry is committed (with the others of this turn). */
   record(entry: LedgerEntry): Promise<void> {
-    if (this.buffer.has(entry.id)) return this.writer.durable();
+    if (this.buffer.has(entry.id)) return this.events.durable();
     this.buffer.set(entry.id, entry);
     this.seen.add(entry.id);
-    return this.writer.write(() => {
-      if (this.buffer.get(entry.id) !== entry) return; // forgotten since: its points were not stored
-      this.insert.run(entry.id, entry.pointNs, entry.verdict, entry.receivedMs);
-      this.buffer.delete(entry.id);
-    });
+    return this.events
+      .write(["ledgerInsert", entry.id, entry.pointNs, entry.verdict, entry.receivedMs])
+      .then(() => {
+        if (this.buffer.get(entry.id) === entry) this.buffer.delete(entry.id);
+      });
   }
 
-  /** Forgets one entry whose points could not be stored, so its retry is not taken for a replay. */
+  /**
+   * Forgets one entry whose points could not be stored, so its retry is not taken for a replay.
+   * (Its insert may still be queued: the delete is queued after it.)
+   */
   forget(id: string): void {
     this.buffer.delete(id);
-    this.db.prepare("DELETE FROM events WHERE id = ?").run(id);
+    this.events.write(["ledgerDelete", id]).catch(() => undefined);
   }
 
-  /** Forgets entries received before `beforeMs`; returns how many. */
-  prune(beforeMs: number): number {
-    return this.db.prepare("DELETE FROM events WHERE received_ms < ?").run(beforeMs).changes;
+  /** Forgets entries received before `beforeMs`; resolves to how many. */
+  prune(beforeMs: number): Promise<number> {
+    return this.events.runAlone(["ledgerPrune", beforeMs]);
   }
 
-  close(): void {
-    this.writer.commitNow();
-    this.db.close();
+  async close(): Promise<void> {
+    if (this.owned) await this.events.close();
   }
 }

@@ -2,13 +2,11 @@
  * The retest tracker's journal in SQLite (in `events.db`, beside the event ledger; WAL,
  * synchronous=NORMAL: a pending retest survives a crash of the gateway process). One row per person
  * waiting for attempt 2 at a station; the tracker keeps its working copy in memory and writes
- * through, one transaction per event-loop turn; `durable()` resolves once those writes are
- * committed, and the ingest waits for it before a PUBACK.
+ * through events.db's writer (events-db.ts: one transaction per event-loop turn, off the event loop);
+ * `durable()` resolves once those writes are committed, and the ingest waits for it before a PUBACK.
  */
-import type Database from "better-sqlite3";
-import { openEventsDb } from "./event-ledger.ts";
+import { EventsDb } from "./events-db.ts";
 import type { PendingRetest, RetestJournal } from "./retest-tracker.ts";
-import { TurnWriter } from "./turn-writer.ts";
 
 interface Row {
   station: string;
@@ -21,37 +19,20 @@ interface Row {
 }
 
 export class SqliteRetestJournal implements RetestJournal {
-  private readonly putRow: Database.Statement<[Row]>;
-  private readonly removeRow: Database.Statement<[string, string]>;
-  private readonly writer: TurnWriter;
+  /** `owned`: this journal opened the database and closes it. */
+  constructor(
+    private readonly events: EventsDb,
+    private readonly owned = false,
+  ) {}
 
-  private constructor(private readonly db: Database.Database) {
-    this.putRow = db.prepare(
-      `INSERT OR REPLACE INTO pending_retests (station, subject, device, event_id, body_c, ts_ms, received_ms)
-       VALUES (@station, @subject, @device, @event_id, @body_c, @ts_ms, @received_ms)`,
-    );
-    this.removeRow = db.prepare("DELETE FROM pending_retests WHERE station = ? AND subject = ?");
-    this.writer = new TurnWriter(db);
-  }
-
+  /** A journal with a database of its own (tests, tools). */
   static open(path: string): SqliteRetestJournal {
-    const db = openEventsDb(path);
-    db.exec(`CREATE TABLE IF NOT EXISTS pending_retests (
-      station TEXT NOT NULL,
-      subject TEXT NOT NULL,
-      device TEXT NOT NULL,
-      event_id TEXT NOT NULL,
-      body_c REAL NOT NULL,
-      ts_ms INTEGER NOT NULL,
-      received_ms INTEGER NOT NULL,
-      PRIMARY KEY (station, subject)
-    ) WITHOUT ROWID`);
-    return new SqliteRetestJournal(db);
+    return new SqliteRetestJournal(EventsDb.open(path), true);
   }
 
+  /** What is pending, as committed (call at start, before any write). */
   load(): PendingRetest[] {
-    this.writer.commitNow();
-    const rows = this.db.prepare("SELECT * FROM pending_retests ORDER BY received_ms").all() as Row[];
+    const rows = this.events.db.prepare("SELECT * FROM pending_retests ORDER BY received_ms").all() as Row[];
     return rows.map((r) => ({
       station: r.station,
       subject: r.subject,
@@ -64,28 +45,20 @@ export class SqliteRetestJournal implements RetestJournal {
   }
 
   put(e: PendingRetest): void {
-    const row: Row = {
-      station: e.station,
-      subject: e.subject,
-      device: e.device,
-      event_id: e.eventId,
-      body_c: e.bodyC,
-      ts_ms: e.tsMs,
-      received_ms: e.receivedMs,
-    };
-    void this.writer.write(() => this.putRow.run(row)).catch(() => undefined);
+    this.events
+      .write(["retestPut", e.station, e.subject, e.device, e.eventId, e.bodyC, e.tsMs, e.receivedMs])
+      .catch(() => undefined); // durable() reports it
   }
 
   remove(station: string, subject: string): void {
-    void this.writer.write(() => this.removeRow.run(station, subject)).catch(() => undefined);
+    this.events.write(["retestRemove", station, subject]).catch(() => undefined);
   }
 
   durable(): Promise<void> {
-    return this.writer.durable();
+    return this.events.durable();
   }
 
-  close(): void {
-    this.writer.commitNow();
-    this.db.close();
+  async close(): Promise<void> {
+    if (this.owned) await this.events.close();
   }
 }

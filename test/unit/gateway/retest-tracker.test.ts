@@ -84,7 +84,7 @@ describe("missed-retest tracking", () => {
     expect(t.size).toBe(0);
   });
 
-  it("keeps pending retests across a restart through its journal", () => {
+  it("keeps pending retests across a restart through its journal", async () => {
     const dir = tempDir("journal");
     const path = join(dir.path, "events.db");
     const first = SqliteRetestJournal.open(path);
@@ -92,12 +92,13 @@ describe("missed-retest tracking", () => {
     before.addRetest(retest("walked-off", T0, T0));
     before.addRetest(retest("came-back", T0, T0));
     before.resolve("hw-01", "came-back");
-    first.close();
+    await first.close();
     const second = SqliteRetestJournal.open(path);
     const after = new RetestTracker(() => WINDOW, 100, second);
     expect(after.takeExpired(T0 + WINDOW + 1).map((p) => p.subject)).toEqual(["walked-off"]);
+    await after.durable();
     expect(second.load()).toEqual([]);
-    second.close();
+    await second.close();
     dir.remove();
   });
 });
