@@ -1,0 +1,175 @@
+/**
+ * The security audit log: who did what, to what, from where and when, as rows in SQLite.
+ *
+ * It is its own database file (`audit.db` in the data folder), not a table in gateway.db, so
+ * that restoring a backup of the registry never rewinds the record of what happened, and so that
+ * a flood of failed logins writes to a file the registry's fsync'd writes do not wait behind.
+ * WAL mode with NORMAL synchronous: a row survives the gateway crashing at once; a power cut may
+ * lose the last moment's rows (what FULL would keep, at an fsync per row).
+ *
+ * Any part of the gateway appends through one call, `audit.record({ actor, action, subject,
+ * detail, address })`; the admin command `audit` reads the rows back (gateway/admin.ts). Rows
+ * are kept `retentionDays` (at least 180: China's Cybersecurity Law, art. 21, asks for network
+ * logs of at least six months) and pruned after.
+ */
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+
+/**
+ * What happened, as `<area>.<event>`. A new kind of row is one more name here (and, for the
+ * `audit` command to print it in words, an `audit.<action>` entry in protocol/messages.ts).
+ */
+export const AUDIT_ACTIONS = [
+  /** A duty console login succeeded. */
+  "console.login",
+  /** A console login was refused: wrong username or password (which one is never told). */
+  "console.login-failure",
+  /** Too many failed console logins: a username or an address is locked for a while. */
+  "console.lockout",
+  "console.logout",
+  /** An MQTT login was refused for its credentials. */
+  "mqtt.login-failure",
+  /** Too many failed MQTT logins from one address (for one username, or for all). */
+  "mqtt.lockout",
+  /** An admin lifted the login limits on a username or an address (`unlock`). */
+  "admin.unlock",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Who acts when no person does: a lockout is the gateway's decision. */
+export const GATEWAY_ACTOR = "gateway";
+
+export interface AuditEntry {
+  /** Who did it: a username (as given, for a failed login), an operator, or GATEWAY_ACTOR. */
+  actor: string;
+  action: AuditAction;
+  /** What it was done to: a username, an address, an alert id. */
+  subject: string;
+  /** The remote address it came from, when it came over the network. */
+  address?: string | null;
+  /** A few facts more (never a secret, never a person's health data). */
+  detail?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface AuditRow {
+  id: number;
+  /** Milliseconds since the epoch. */
+  at: number;
+  actor: string;
+  action: string;
+  subject: string;
+  address: string | null;
+  detail: Record<string, string | number | boolean | null>;
+}
+
+export interface AuditQuery {
+  /** Rows at or after this time (ms). */
+  since?: number;
+  action?: string;
+  /** Rows whose actor or subject is this. */
+  who?: string;
+  /** The newest this many. */
+  limit?: number;
+}
+
+export const MIN_RETENTION_DAYS = 180;
+const DAY_MS = 86_400_000;
+/** Longest text kept in a column: a hostile username is not stored whole. */
+const MAX_TEXT = 200;
+
+const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
+
+export class AuditLog {
+  private readonly insert: Database.Statement;
+  private readonly unlockAfter: Database.Statement;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => number,
+  ) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        address TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+      CREATE INDEX IF NOT EXISTS audit_action_subject ON audit (action, subject, at);
+    `);
+    this.insert = db.prepare(
+      "INSERT INTO audit (at, actor, action, subject, address, detail) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    this.unlockAfter = db.prepare(
+      "SELECT 1 FROM audit WHERE action = 'admin.unlock' AND subject = ? AND at >= ? LIMIT 1",
+    );
+  }
+
+  /** Opens (creating) the audit database at `path`, or an in-memory one for ":memory:". */
+  static open(path: string, now: () => number = Date.now): AuditLog {
+    if (path !== ":memory:") {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Its user's alone whatever the umask (SQLite gives -wal and -shm the same mode).
+      closeSync(openSync(path, "a", 0o600));
+    }
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("busy_timeout = 5000");
+    return new AuditLog(db, now);
+  }
+
+  /** Appends one row, stamped now. */
+  record(entry: AuditEntry): void {
+    this.insert.run(
+      this.now(),
+      clip(entry.actor),
+      entry.action,
+      clip(entry.subject),
+      entry.address ? clip(entry.address) : null,
+      JSON.stringify(entry.detail ?? {}),
+    );
+  }
+
+  /** Rows, newest first. */
+  list(query: AuditQuery = {}): AuditRow[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (query.since !== undefined) {
+      where.push("at >= ?");
+      args.push(query.since);
+    }
+    if (query.action !== undefined) {
+      where.push("action = ?");
+      args.push(query.action);
+    }
+    if (query.who !== undefined) {
+      where.push("(actor = ? OR subject = ?)");
+      args.push(query.who, query.who);
+    }
+    const sql = `SELECT id, at, actor, action, subject, address, detail FROM audit
+      ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY at DESC, id DESC LIMIT ?`;
+    args.push(query.limit ?? 1000);
+    const rows = this.db.prepare(sql).all(...args) as (Omit<AuditRow, "detail"> & { detail: string })[];
+    return rows.map((row) => ({ ...row, detail: JSON.parse(row.detail) as AuditRow["detail"] }));
+  }
+
+  /** Whether an admin lifted the login limits on one of `names` at or after `sinceMs`. */
+  unlockedSince(names: readonly string[], sinceMs: number): boolean {
+    return names.some((name) => this.unlockAfter.get(clip(name), sinceMs) !== undefined);
+  }
+
+  /** Deletes rows older than `retentionDays` (never fewer than MIN_RETENTION_DAYS); returns how many. */
+  prune(retentionDays: number): number {
+    const days = Math.max(MIN_RETENTION_DAYS, retentionDays);
+    return this.db.prepare("DELETE FROM audit WHERE at < ?").run(this.now() - days * DAY_MS).changes;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
