@@ -3,7 +3,7 @@
  * (the real device) and by the simulator to run the unchanged firmware against virtual hardware.
  */
 import { join } from "node:path";
-import { DEFAULT_LOCALE, deviceTopic, t } from "@checkpoint/protocol";
+import { DEFAULT_ACCEPT, DEFAULT_LOCALE, deviceTopic, t } from "@checkpoint/protocol";
 import type { Logger } from "pino";
 import { monotonicFactory } from "ulid";
 import { type CalibrationResult, loadCalibration } from "./calibration.ts";
@@ -93,7 +93,10 @@ export class LaneApp {
     return join(this.file.dataDir, "calibration.json");
   }
 
-  /** Policy and key from the gateway; this device's own blackbody offset when it has one. */
+  /**
+   * Policy and key from the gateway; this device's own blackbody offset when it has one; the
+   * identities lane.json accepts.
+   */
   laneConfig(): LaneConfig | null {
     const c = this.uplink.config;
     if (!c) return null;
@@ -101,6 +104,7 @@ export class LaneApp {
       policy: c.policy,
       calibration: { k: c.calibration.k, offset_c: this.calibration?.offset_c ?? c.calibration.offset_c },
       pseudonymKey: Buffer.from(c.pseudonym_key, "base64"),
+      accept: this.file.accept ?? DEFAULT_ACCEPT,
     };
   }
 
@@ -140,6 +144,12 @@ export class LaneApp {
             this.log.info(
               { verdict: outcome.verdict, attempt: outcome.event.attempt, text },
               "firmware:lane: screened",
+            );
+          } else if (outcome.kind === "refused") {
+            // The reason only: never the payload, nor anything taken from it.
+            this.log.info(
+              { outcome: outcome.kind, reason: outcome.reason, refused: this.lane.counts.refused, text },
+              "firmware:lane: code refused; the person was asked for a code this lane takes",
             );
           } else {
             this.log.info({ outcome: outcome.kind, text }, "firmware:lane: scan not screened");

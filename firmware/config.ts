@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import {
   compileValidator,
   DEFAULT_LOCALE,
+  IDENTITY_KINDS,
   LOCALES,
   NODE_ID_PATTERN,
   parseLocale,
@@ -39,6 +40,15 @@ export const LaneFileSchema = Type.Object(
     logLevel: Type.Optional(Type.String()),
     /** Language of what the lane tells people and technicians: "zh-CN" (default) or "en". */
     locale: Type.Optional(Type.Union(LOCALES.map((l) => Type.Literal(l)))),
+    /**
+     * Which scanned codes the lane takes (protocol/identity.ts): "cn-id" (an ID number, typed or
+     * from an ID card reader), "health-code", "plain" (any other code, as before identities).
+     * Default ["cn-id", "health-code"]. Set here, not in the gateway's retained config: what a
+     * lane can read depends on its reader and its site.
+     */
+    accept: Type.Optional(
+      Type.Array(Type.Union(IDENTITY_KINDS.map((k) => Type.Literal(k))), { minItems: 1, uniqueItems: true }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -13,7 +13,8 @@ export type PatternName =
   | "invalid"
   | "remeasure"
   | "fault"
-  | "full";
+  | "full"
+  | "refused";
 
 interface Step {
   on: Light[];
@@ -72,6 +73,15 @@ export const PATTERNS: Record<PatternName, { steps: Step[]; loop: boolean }> = {
       { on: [], ms: 500 },
     ],
     loop: true,
+  },
+  /** A code the lane does not take (unknown, mistyped, a kind this lane does not accept). */
+  refused: {
+    steps: [
+      { on: ["red"], ms: 300 },
+      { on: [], ms: 300 },
+      { on: ["red"], ms: 300 },
+    ],
+    loop: false,
   },
 };
 

@@ -1,7 +1,10 @@
 /**
  * The lane: scan → measure → estimate → verdict → indicators → outbox. It works the same with the
  * gateway unreachable: the event waits in the durable outbox.
- * - The raw code is turned into its pseudonym at once and dropped.
+ * - The scanned payload goes through the extractors the lane's config enables (lane.json `accept`,
+ *   protocol/identity.ts): only its stable identity is turned into the pseudonym, at once, and both
+ *   are dropped. A payload no enabled extractor takes is refused with its reason (shown, counted,
+ *   never sent, never logged).
  * - A second scan of a subject whose last verdict here was `retest`, within the retest window, is
  *   attempt 2 — once the rest the policy asks for has passed; earlier, the lane shows `retest`
  *   again and measures nothing.
@@ -12,8 +15,12 @@
 import {
   type Calibration,
   classify,
+  DEFAULT_ACCEPT,
   estimateBody,
+  extractIdentity,
   type FeverPolicy,
+  type IdentityKind,
+  type IdentityRefusal,
   pseudonym,
   roundCentidegree,
   type ScreeningEvent,
@@ -27,6 +34,8 @@ export interface LaneConfig {
   policy: FeverPolicy;
   calibration: Calibration;
   pseudonymKey: Buffer;
+  /** Which identities the lane takes from a scan (DEFAULT_ACCEPT: ID numbers and health codes). */
+  accept?: readonly IdentityKind[];
 }
 
 export interface LanePorts {
@@ -47,6 +56,7 @@ export interface LanePorts {
 export type ScanOutcome =
   | { kind: "screened"; verdict: Verdict; event: ScreeningEvent }
   | { kind: "busy" | "no-config" | "outbox-full" | "unstable" }
+  | { kind: "refused"; reason: IdentityRefusal }
   | { kind: "rest-more"; minutesLeft: number }
   | { kind: "fault"; fault: ThermoFault };
 
@@ -55,13 +65,14 @@ export class Lane {
   private sensorQueue: Promise<void> = Promise.resolve();
   sensorFault: ThermoFault | null = null;
   lastAmbientC: number | null = null;
-  readonly counts = { screened: 0, unstable: 0, faults: 0, busy: 0 };
+  readonly counts = { screened: 0, unstable: 0, faults: 0, busy: 0, refused: 0 };
   /** subject → time of its `retest` verdict here. */
   private readonly retests = new Map<string, number>();
 
   constructor(private readonly ports: LanePorts) {}
 
-  async onScan(code: string): Promise<ScanOutcome> {
+  /** `payload`: one scanned line, as the scanner passed it on. It is not kept. */
+  async onScan(payload: string): Promise<ScanOutcome> {
     const p = this.ports;
     if (this.busy) {
       this.counts.busy++;
@@ -76,7 +87,13 @@ export class Lane {
       p.show("full");
       return { kind: "outbox-full" };
     }
-    const subject = pseudonym(config.pseudonymKey, code);
+    const found = extractIdentity(payload, config.accept ?? DEFAULT_ACCEPT);
+    if (!found.ok) {
+      this.counts.refused++;
+      p.show("refused");
+      return { kind: "refused", reason: found.reason };
+    }
+    const subject = pseudonym(config.pseudonymKey, found.identity);
     // Back too soon for the retest: the forehead has not recovered from the cold yet.
     const retestAt = this.retests.get(subject);
     const restMs = config.policy.rest_min * 60_000;

@@ -3,7 +3,7 @@
  * scan, from the message catalogue in the lane's language (lane.json `locale`, zh-CN by default).
  * A lane with a display or a voice module shows or speaks exactly this.
  */
-import { type Locale, translator } from "@checkpoint/protocol";
+import { type Locale, refusalMessageKey, translator } from "@checkpoint/protocol";
 import type { ScanOutcome } from "./lane.ts";
 
 /** `restMin`: the policy's rest before a retest (shown with a `retest` verdict). */
@@ -34,6 +34,8 @@ export function outcomeText(outcome: ScanOutcome, locale: Locale, restMin: numbe
       return t("lane.outbox-full");
     case "unstable":
       return t("lane.unstable");
+    case "refused":
+      return t(refusalMessageKey(outcome.reason));
   }
   return "";
 }

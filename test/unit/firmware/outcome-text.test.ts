@@ -22,4 +22,11 @@ describe("what the lane tells the person", () => {
       expect(outcomeText({ kind }, "zh-CN", 20)).not.toBe("");
     }
   });
+
+  it("says why a code was refused, in Chinese by default", () => {
+    expect(outcomeText({ kind: "refused", reason: "unrecognised" }, "zh-CN", 20)).toBe(
+      "无法识别此码，请出示健康码或身份证",
+    );
+    expect(outcomeText({ kind: "refused", reason: "cn-id-check-digit" }, "en", 20)).toContain("check digit");
+  });
 });
