@@ -248,7 +248,7 @@ const TECHNICIAN = {
   "sim.help": {
     "zh-CN": `命令：
   person <核心体温 °C> [from <°C>] [in <分钟>]  下一位受检者上前（核心体温；来自何种气温环境）
-  scan [code]                                 扫描二维码（不指定则随机生成）
+  scan [code|again]                           扫描二维码（不指定：新受检者出示健康码或身份证；again：上一位再次出示，健康码已刷新）
   next <核心体温 °C>                          person 与 scan 一步完成
   ambient <°C>                                设置通道处气温
   blackbody <°C> | clear                      传感器对准黑体 / 无人
@@ -261,7 +261,7 @@ const TECHNICIAN = {
   help | quit`,
     en: `commands:
   person <core °C> [from <°C>] [in <min>]  the next person steps up (core temperature; where they came from)
-  scan [code]                              scan a QR code (a random one if none is given)
+  scan [code|again]                        scan a code (none: a new person's health code or ID card; again: the last one shown again, refreshed)
   next <core °C>                           person + scan in one go
   ambient <°C>                             set the air temperature at the lane
   blackbody <°C> | clear                   aim the sensor at a blackbody / at nobody
@@ -285,6 +285,10 @@ const TECHNICIAN = {
     en: "person with core {core} °C steps up (forehead {forehead} °C)",
   },
   "sim.scanned": { "zh-CN": "已扫码 {code}", en: "scanned {code}" },
+  "sim.no-code-yet": {
+    "zh-CN": "还没有人出示过码：请先用 scan 或 next",
+    en: "nobody has shown a code yet: use scan or next first",
+  },
   "sim.next": {
     "zh-CN": "核心体温 {core} °C 的受检者扫码 {code}",
     en: "person with core {core} °C scanned {code}",
@@ -391,7 +395,8 @@ const ADMIN = {
   "admin.nothing-changed": { "zh-CN": "{path} 未做任何改动。", en: "Nothing was changed in {path}." },
   "admin.failed": { "zh-CN": "出错：{error}", en: "error: {error}" },
   "admin.unlocked": {
-    "zh-CN": "已解除 {name} 的登录限制（值班台与 MQTT），运行中的网关在下一次登录尝试时生效；已记入审计日志。",
+    "zh-CN":
+      "已解除 {name} 的登录限制（值班台与 MQTT），运行中的网关在下一次登录尝试时生效；已记入审计日志。",
     en: "Login limits on {name} lifted (console and MQTT); a running gateway applies it at the next attempt. Recorded in the audit log.",
   },
   "admin.audit-columns": {

@@ -1,13 +1,15 @@
 /**
  * The few lanes `npm start` runs with the real firmware, each against its own virtual station
  * (Firmata board over TCP, MLX90614, scanner on a pseudo-terminal), with people walking up every
- * few seconds and coming back for their retest. Their logs go to var/log/lane-N.log.
+ * few seconds and coming back for their retest, showing what people carry (mostly a health code,
+ * refreshed for the retest; some an ID card). Their logs go to var/log/lane-N.log.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LaneFile } from "../firmware/config.ts";
 import { DEFAULT_PINS, VirtualStation } from "../simulator/hardware/station.ts";
+import { makeCredential, scanLine } from "../simulator/people/credentials.ts";
 import { makePerson } from "../simulator/people/physiology.ts";
 import { Rng } from "../simulator/random.ts";
 
@@ -66,14 +68,14 @@ export class FirmwareLanes {
       this.lanes.push(lane);
       const walkUp = () => {
         const person = makePerson(rng, 0, { feverShare });
-        const code = `HC${rng.text(16)}`;
+        const credential = makeCredential(rng);
         station.scene.stepUp(person, rng.uniform(1, 5));
-        this.scan(station, code);
+        this.scan(station, scanLine(credential, Date.now(), rng));
         // Whoever is asked to retest comes back after a short rest (compressed for the demo).
         lane.timer = setTimeout(() => {
           if (station.lights().yellow) {
             station.scene.stepUp(person, 20);
-            this.scan(station, code);
+            this.scan(station, scanLine(credential, Date.now(), rng));
           }
           lane.timer = setTimeout(walkUp, rng.uniform(3000, 8000));
         }, 4000);

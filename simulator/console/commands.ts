@@ -16,7 +16,10 @@ export function help(locale: Locale = DEFAULT_LOCALE): string {
 export interface ConsoleContext {
   station: VirtualStation;
   link: NetworkLink | null;
+  /** A new person's code: what the simulator's people carry (a health code, an ID card, …). */
   randomCode(): string;
+  /** The last person's credential shown again (a health code refreshed); null before anyone. */
+  codeAgain?(): string | null;
   sleep(ms: number): Promise<void>;
   /** Language of the answers; zh-CN when unset. */
   locale?: Locale;
@@ -78,7 +81,8 @@ export async function runCommand(line: string, ctx: ConsoleContext): Promise<str
       return tr("sim.person", { core, forehead: station.scene.objectC().toFixed(2) });
     }
     case "scan": {
-      const code = args[0] ?? ctx.randomCode();
+      const code = args[0] === "again" ? ctx.codeAgain?.() : (args[0] ?? ctx.randomCode());
+      if (!code) throw new Error(tr("sim.no-code-yet"));
       await station.scanner.scan(code);
       return tr("sim.scanned", { code });
     }

@@ -11,6 +11,8 @@ import { createInterface } from "node:readline";
 import { DEFAULT_LOCALE, type Locale, parseLocale, translator } from "@checkpoint/protocol";
 import { NetworkLink } from "../hardware/network-link.ts";
 import { VirtualStation } from "../hardware/station.ts";
+import { type Credential, makeCredential, scanLine } from "../people/credentials.ts";
+import { Rng } from "../random.ts";
 import { lightsLine, runCommand } from "./commands.ts";
 
 export interface StationCliOptions {
@@ -55,11 +57,17 @@ export async function stationCli(options: StationCliOptions): Promise<void> {
     if (line !== lastLights) console.log(line);
     lastLights = line;
   });
-  let n = 0;
+  // Each new person shows what the simulator's people carry; `scan again` is the same one, refreshed.
+  const rng = new Rng(options.seed);
+  let last: Credential | null = null;
   const ctx = {
     station,
     link,
-    randomCode: () => `HC-SIM-${Date.now().toString(36).toUpperCase()}-${++n}`,
+    randomCode: () => {
+      last = makeCredential(rng);
+      return scanLine(last, Date.now(), rng);
+    },
+    codeAgain: () => (last ? scanLine(last, Date.now(), rng) : null),
     sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
     locale,
   };

@@ -3,7 +3,9 @@
  * a real device, that receives its retained config (policy, calibration, pseudonym key) and then
  * screens the people who arrive: attempt 1, a retest after a rest when it crosses the line (or a
  * walk-off), telemetry every 30 s. It computes its verdict with the shared protocol code, exactly
- * as the firmware does, and remembers every event id it sent in the ledger.
+ * as the firmware does, and remembers every event id it sent in the ledger. People show what they
+ * carry (simulator/people/credentials.ts): mostly a health code, refreshed for the retest; the
+ * lane takes its identity as the firmware does (protocol/identity.ts, the default extractors).
  */
 
 import {
@@ -12,6 +14,7 @@ import {
   deviceClientId,
   deviceTopic,
   estimateBody,
+  extractIdentity,
   pseudonym,
   roundCentidegree,
   type ScreeningEvent,
@@ -22,6 +25,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { monotonicFactory } from "ulid";
 import type { SimClock } from "../clock.ts";
 import { arrivalsPerMinute } from "../people/arrivals.ts";
+import { type Credential, makeCredential, scanLine } from "../people/credentials.ts";
 import { foreheadC, makePerson, type Person, sensorReadingC } from "../people/physiology.ts";
 import { laneAmbientC, outdoorC, WINTER } from "../people/weather.ts";
 import type { Rng } from "../random.ts";
@@ -139,25 +143,37 @@ export class FleetLane {
     const { rng, clock } = this.options;
     const { ambient, outdoor } = this.ambientNow();
     const person = makePerson(rng, outdoor, { feverShare: this.options.feverShare });
-    const code = `HC${rng.text(16)}`;
-    this.options.onScan?.(code);
+    const credential = makeCredential(rng);
     const minutesIn = this.spec.kind === "community" ? 10 : rng.uniform(0.5, 3);
-    const verdict = this.measure(person, code, 1, ambient, minutesIn);
+    const verdict = this.measure(person, credential, 1, ambient, minutesIn);
     if (verdict !== "retest" || rng.chance(this.options.walkOffShare)) return;
     // As the policy asks: a rest out of the cold, then attempt 2 indoors, where the station's
     // retest point is (simulated here as this lane's device, measuring in the warm room).
     const restMin = (this.config?.policy.rest_min ?? 20) + rng.uniform(0, 5);
     const roomC = rng.uniform(18, 24);
     this.after(clock.toWallMs(restMin * 60_000), () => {
-      this.measure({ ...person, comingFromC: ambient }, code, 2, roomC, restMin);
+      this.measure({ ...person, comingFromC: ambient }, credential, 2, roomC, restMin);
     });
   }
 
-  /** Measures `person`, `minutesIn` minutes after they moved from `person.comingFromC` into `ambientC`. */
-  private measure(person: Person, code: string, attempt: 1 | 2, ambientC: number, minutesIn: number): string {
+  /**
+   * Scans what `person` shows and measures them, `minutesIn` minutes after they moved from
+   * `person.comingFromC` into `ambientC`.
+   */
+  private measure(
+    person: Person,
+    credential: Credential,
+    attempt: 1 | 2,
+    ambientC: number,
+    minutesIn: number,
+  ): string {
     const config = this.config;
     if (!config) return "invalid";
     const { rng, clock } = this.options;
+    const code = scanLine(credential, clock.now(), rng);
+    this.options.onScan?.(code);
+    const found = extractIdentity(code);
+    if (!found.ok) return "refused";
     const objectC = roundCentidegree(
       sensorReadingC(foreheadC(person, ambientC, minutesIn), this.sensorBiasC, rng),
     );
@@ -170,7 +186,7 @@ export class FleetLane {
       ts: new Date(nowMs).toISOString(),
       station: this.spec.station,
       device: this.spec.device,
-      subject: pseudonym(Buffer.from(config.pseudonym_key, "base64"), code),
+      subject: pseudonym(Buffer.from(config.pseudonym_key, "base64"), found.identity),
       attempt,
       object_c: objectC,
       ambient_c: sensedAmbient,

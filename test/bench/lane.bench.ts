@@ -22,6 +22,8 @@ import type { LaneFile } from "../../firmware/config.ts";
 import { DEFAULT_CALIBRATION, DEFAULT_POLICY, type DeviceConfig, deviceTopic } from "../../protocol/index.ts";
 import { nodeFlags } from "../../scripts/node-flags.ts";
 import { DEFAULT_PINS } from "../../simulator/hardware/station.ts";
+import { makeCredential, scanLine } from "../../simulator/people/credentials.ts";
+import { Rng } from "../../simulator/random.ts";
 import { FirmwareProcess } from "../support/firmware-process.ts";
 import { tempDir } from "../support/tmp.ts";
 import { Args } from "./args.ts";
@@ -174,10 +176,12 @@ async function main(): Promise<void> {
   const verdictsShown: Record<string, number> = {};
   let timeouts = 0;
   const started = Date.now();
+  // What people show (mostly health codes, some ID cards): the lane extracts the identity as deployed.
+  const people = new Rng(300);
   for (let i = 0; i < SCANS; i++) {
     const { ms, verdict } = await ask<{ ms: number; verdict: string }>(
       station,
-      { cmd: "scan", code: `HC-BENCH-${i}` },
+      { cmd: "scan", code: scanLine(makeCredential(people), Date.now(), people) },
       SCAN_TIMEOUT_MS + 5000,
     );
     verdictsShown[verdict] = (verdictsShown[verdict] ?? 0) + 1;

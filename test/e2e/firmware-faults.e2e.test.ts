@@ -1,5 +1,7 @@
 /** Sensor and scanner faults at the lane, end to end: reported, nothing invented, recovered. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeCredential, scanLine } from "../../simulator/people/credentials.ts";
+import { Rng } from "../../simulator/random.ts";
 import { eventually } from "../support/gateway.ts";
 import { type LaneRig, startLaneRig } from "../support/lane-rig.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
@@ -7,6 +9,9 @@ import { useGatewayWithInflux } from "../support/suite.ts";
 // No rest before the retest here: the tests do not wait 20 minutes.
 const ctx = useGatewayWithInflux({ REST_MIN: "0" });
 let rig: LaneRig;
+const rng = new Rng(8);
+/** What the next person shows: mostly a health code, some an ID card or a typed number. */
+const nextCode = () => scanLine(makeCredential(rng), Date.now(), rng);
 
 async function count(): Promise<number> {
   const r = await ctx.influx.query<{ count: number }>(
@@ -26,13 +31,14 @@ afterAll(async () => {
 describe("faults at the lane", () => {
   it("reports an unplugged thermometer, invents no reading, and recovers when it is plugged back", async () => {
     rig.station.person(36.9);
-    await rig.station.scanner.scan("HC-FAULT-0001");
+    await rig.station.scanner.scan(nextCode());
     await eventually(async () => (await count()) === 1, 15_000);
 
     rig.station.unplugThermometer();
     rig.lit.clear();
     rig.station.person(37.0);
-    await rig.station.scanner.scan("HC-FAULT-0002");
+    const unplugged = nextCode();
+    await rig.station.scanner.scan(unplugged);
     await eventually(() => rig.lit.has("red"), 10_000);
     // Telemetry says the sensor is faulty.
     await eventually(async () => {
@@ -45,7 +51,7 @@ describe("faults at the lane", () => {
 
     rig.station.replugThermometer();
     await new Promise((r) => setTimeout(r, 3500)); // past the scanner's debounce window
-    await rig.station.scanner.scan("HC-FAULT-0002");
+    await rig.station.scanner.scan(unplugged);
     await eventually(async () => (await count()) === 2, 15_000);
     await eventually(async () => {
       const t = await ctx.influx.query<{ sensor_ok: number }>(
@@ -61,7 +67,7 @@ describe("faults at the lane", () => {
     for (const [injected, reported] of Object.entries(expected)) {
       rig.station.setFault(injected as keyof typeof expected);
       rig.station.person(36.8);
-      await rig.station.scanner.scan(`HC-${injected.toUpperCase()}-0003`);
+      await rig.station.scanner.scan(nextCode());
       await eventually(() => rig.firmware.logs.some((l) => l.fault === reported), 10_000);
     }
     rig.station.setFault("none");
@@ -78,7 +84,7 @@ describe("faults at the lane", () => {
       20_000,
     );
     rig.station.person(36.7);
-    await rig.station.scanner.scan("HC-AFTER-DROPOUT-0005");
+    await rig.station.scanner.scan(nextCode());
     await eventually(async () => (await count()) === before + 1, 15_000);
   });
 
@@ -89,7 +95,7 @@ describe("faults at the lane", () => {
     await rig.station.scanner.sendRaw(Buffer.from("\n"));
     await eventually(() => rig.firmware.logged("garbled"), 10_000);
     rig.station.person(36.6);
-    await rig.station.scanner.scan("HC-AFTER-GARBAGE-0004", "\n");
+    await rig.station.scanner.scan(nextCode(), "\n");
     await eventually(async () => (await count()) === before + 1, 15_000);
   });
 });

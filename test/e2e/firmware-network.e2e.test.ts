@@ -4,6 +4,8 @@
  * timestamps kept. Also with the firmware killed (SIGKILL) while events wait in its outbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeCredential, scanLine } from "../../simulator/people/credentials.ts";
+import { Rng } from "../../simulator/random.ts";
 import { eventually } from "../support/gateway.ts";
 import { type LaneRig, startLaneRig } from "../support/lane-rig.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
@@ -23,11 +25,11 @@ async function stored(): Promise<Row[]> {
   return ctx.influx.query<Row>(`SELECT "id" FROM "screening" WHERE "station" = 'fw-net'`);
 }
 
-let scans = 0;
+const rng = new Rng(9);
 async function screenOne(coreC = 36.7): Promise<void> {
   const before = rig.firmware.logs.filter((l) => l.msg === "firmware:lane: screened").length;
   rig.station.person(coreC);
-  await rig.station.scanner.scan(`HC-NET-${String(++scans).padStart(4, "0")}`);
+  await rig.station.scanner.scan(scanLine(makeCredential(rng), Date.now(), rng));
   await eventually(
     () => rig.firmware.logs.filter((l) => l.msg === "firmware:lane: screened").length > before,
     10_000,

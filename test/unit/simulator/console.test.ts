@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { extractIdentity } from "../../../protocol/index.ts";
 import { runCommand } from "../../../simulator/console/commands.ts";
 import { VirtualStation } from "../../../simulator/hardware/station.ts";
+import { type Credential, makeCredential, scanLine } from "../../../simulator/people/credentials.ts";
+import { Rng } from "../../../simulator/random.ts";
 
 let station: VirtualStation;
 const ctx = (locale: "en" | "zh-CN" = "en") => ({
@@ -43,6 +46,25 @@ describe("technician console commands", () => {
     await expect(runCommand("person hot", ctx())).rejects.toThrow(/must be a number/);
     await expect(runCommand("fault melted", ctx())).rejects.toThrow(/one of none, absent/);
     await expect(runCommand("cut", ctx())).rejects.toThrow(/--gateway/);
+  });
+
+  it("scans a new person's code, and the same person's code again, refreshed", async () => {
+    const rng = new Rng(1);
+    let last: Credential | null = null;
+    const people = {
+      ...ctx(),
+      randomCode: () => {
+        last = makeCredential(rng, { idCardShare: 0, typedShare: 0 });
+        return scanLine(last, Date.now(), rng);
+      },
+      codeAgain: () => (last ? scanLine(last, Date.now() + 60_000, rng) : null),
+    };
+    await expect(runCommand("scan again", people)).rejects.toThrow(/nobody has shown a code yet/);
+    const first = (await runCommand("scan", people)).replace("scanned ", "");
+    const again = (await runCommand("scan again", people)).replace("scanned ", "");
+    expect(again).not.toBe(first);
+    expect(extractIdentity(again)).toEqual(extractIdentity(first));
+    expect(extractIdentity(first).ok).toBe(true);
   });
 
   it("shows the lights as the board's pins are set", async () => {
