@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { MessageError } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
-import { hashSecret, verifySecret } from "../registry/secrets.ts";
+import { DUMMY_SECRET_HASH, hashSecret, verifySecret } from "../registry/secrets.ts";
 
 export const ROLES = ["officer", "technician", "admin"] as const;
 export type Role = (typeof ROLES)[number];
@@ -42,12 +42,16 @@ export class Users {
       .run(username, role, await hashSecret(password));
   }
 
-  /** A new session token for the right password, or null. */
+  /**
+   * A new session token for the right password, or null. An unknown username costs the same
+   * scrypt as a known one (checked against a dummy hash), so the time taken does not tell them apart.
+   */
   async login(username: string, password: string): Promise<{ token: string; user: User } | null> {
     const row = this.db
       .prepare("SELECT username, role, password_hash FROM users WHERE username = ?")
       .get(username) as (User & { password_hash: string }) | undefined;
-    if (!row || !(await verifySecret(password, row.password_hash))) return null;
+    const matches = await verifySecret(password, row?.password_hash ?? DUMMY_SECRET_HASH);
+    if (!row || !matches) return null;
     const token = randomBytes(32).toString("base64url");
     this.db.prepare("DELETE FROM sessions WHERE expires_at <= ?").run(this.now());
     this.db

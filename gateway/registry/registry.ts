@@ -28,10 +28,13 @@ export class Registry {
   readonly db: Database.Database;
   /** Keys the stored secret hashes; in `pepper` beside the database (never in it). */
   private readonly pepper: Buffer;
+  /** What an unknown username's secret is checked against: the same work as for a known one. */
+  private readonly dummyHash: string;
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.pepper = path === ":memory:" ? randomBytes(32) : loadPepper(join(dirname(path), "pepper"));
+    this.dummyHash = keyedHash(this.pepper, randomBytes(24).toString("base64url"));
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
@@ -83,14 +86,18 @@ export class Registry {
       .all() as { station: string; device: string }[];
   }
 
-  /** The identity for a username and secret, or null when either is wrong. */
+  /**
+   * The identity for a username and secret, or null when either is wrong. An unknown username
+   * costs what a known one does: one lookup and one keyed hash compared in constant time. (A
+   * login still on a pre-keyed scrypt hash costs a scrypt until its first success re-keys it.)
+   * Throttling and the audit of failures are the caller's (gateway/security/mqtt-logins.ts).
+   */
   async authenticate(username: string, secret: string): Promise<Identity | null> {
     const row = this.db.prepare("SELECT * FROM principals WHERE username = ?").get(username) as
       | PrincipalRow
       | undefined;
     if (!row) {
-      // The same work for an unknown login as for a known one.
-      verifyKeyedHash(this.pepper, secret, keyedHash(this.pepper, ""));
+      verifyKeyedHash(this.pepper, secret, this.dummyHash);
       return null;
     }
     if (row.secret_hash.startsWith("scrypt$")) {

@@ -1,6 +1,9 @@
+import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { Users } from "../../../gateway/ops/users.ts";
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 describe("duty console users", () => {
   it("logs in with the right password only, and the session expires", async () => {
@@ -24,5 +27,35 @@ describe("duty console users", () => {
     users.logout(s?.token ?? "");
     expect(users.session(s?.token ?? "")).toBeNull();
     await expect(users.add("x", "officer", "short")).rejects.toThrow(/at least 10/);
+  });
+
+  it("takes as long to refuse an unknown username as a known one's wrong password", async () => {
+    const users = new Users(new Database(":memory:"), 60_000);
+    await users.add("officer li", "officer", "a-long-password");
+    const known: number[] = [];
+    const unknown: number[] = [];
+    const time = async (username: string, into: number[]) => {
+      const start = performance.now();
+      expect(await users.login(username, "wrong-password")).toBeNull();
+      into.push(performance.now() - start);
+    };
+    // Interleaved, each order in turn, so that a busy moment falls on both alike.
+    for (let i = 0; i < 10; i++) {
+      if (i % 2) {
+        await time("officer li", known);
+        await time(`nobody-${i}`, unknown);
+      } else {
+        await time(`nobody-${i}`, unknown);
+        await time("officer li", known);
+      }
+    }
+    // Both pay for scrypt (tens of ms), and within a factor of 2.5 of each other: the 50-fold
+    // gap of a skipped hash (1 ms against 50 ms) fails this by far.
+    const ratio = median(unknown) / median(known);
+    expect(
+      ratio,
+      `known ${median(known).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms`,
+    ).toBeGreaterThan(1 / 2.5);
+    expect(ratio).toBeLessThan(2.5);
   });
 });
