@@ -9,11 +9,16 @@
  * - Every error the browser gets is a message from the catalogue (protocol/messages.ts) in the
  *   reader's language — the page's language switch (a cookie), else Accept-Language, else the
  *   gateway's LOCALE — with its key as `code`. Internal errors (SQLite, InfluxDB) are logged
- *   and never shown.
+ *   with the request's id and never shown: the answer carries only the id, for the technician.
+ * - Every answer (pages, API, live feed, errors, 404s, even a malformed request's 400) carries the
+ *   security headers of security-headers.ts: a strict CSP with no inline script or style, no
+ *   framing, nosniff, no referrer. The page's script and style sheet are served beside it.
  * - GET /api/events is a Server-Sent Events stream: "alert" for each new alert, "update" for each
  *   change of state, pushed the moment they happen.
  */
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import {
   type Alert,
   dayIn,
@@ -39,6 +44,9 @@ import { type AlertStore, AlertTransitionError, DISPOSITIONS } from "../ops/aler
 import { type ReportRow, reportCsv, type StationRow } from "../ops/reports.ts";
 import type { Role, User, Users } from "../ops/users.ts";
 import type { StoredPoint } from "../store/points.ts";
+import { CONSOLE_JS } from "./console-script.ts";
+import { CONSOLE_CSS } from "./console-style.ts";
+import { SECURITY_HEADERS, securityHeaderLines } from "./security-headers.ts";
 
 export interface ConsoleDeps {
   users: Users;
@@ -183,6 +191,18 @@ export class ConsoleServer {
       route({ method: "GET", url: "/", access: "public", handle: (c) => this.page(c.reply, c.locale) }),
       route({
         method: "GET",
+        url: "/console.js",
+        access: "public",
+        handle: (c) => c.reply.type("text/javascript; charset=utf-8").send(CONSOLE_JS),
+      }),
+      route({
+        method: "GET",
+        url: "/console.css",
+        access: "public",
+        handle: (c) => c.reply.type("text/css; charset=utf-8").send(CONSOLE_CSS),
+      }),
+      route({
+        method: "GET",
         url: "/index.html",
         access: "public",
         handle: (c) => this.page(c.reply, c.locale),
@@ -265,10 +285,15 @@ export class ConsoleServer {
       bodyLimit: MAX_BODY,
       forceCloseConnections: true,
       exposeHeadRoutes: false,
+      // Quoted to a technician from an error message: random, so it names one request in any log.
+      genReqId: () => randomBytes(6).toString("hex"),
+      clientErrorHandler: (error, socket) => this.clientError(error, socket),
     });
     this.app = app;
     await app.register(fastifyCookie);
     app.addHook("onRequest", async (_req, reply) => {
+      // On the raw response, so that the live feed (written raw) and every error carry them too.
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
       reply.header("cache-control", "no-store");
     });
     app.addHook("onResponse", async (req, reply) => {
@@ -329,13 +354,7 @@ export class ConsoleServer {
   }
 
   private page(reply: FastifyReply, locale: Locale): FastifyReply {
-    return reply
-      .type("text/html; charset=utf-8")
-      .header(
-        "content-security-policy",
-        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
-      )
-      .send(this.deps.page(locale));
+    return reply.type("text/html; charset=utf-8").send(this.deps.page(locale));
   }
 
   private async login(body: Static<typeof LoginBody>, reply: FastifyReply): Promise<User> {
@@ -437,7 +456,34 @@ export class ConsoleServer {
       if (error instanceof SyntaxError) return this.refuse(reply, locale, 400, "api.bad-json");
       return this.refuse(reply, locale, status, "api.bad-request");
     }
-    req.log.error({ err: error, method: req.method, url: req.url }, "gateway:http: request failed");
-    return this.refuse(reply, locale, 500, "api.internal");
+    req.log.error(
+      { err: error, request: req.id, method: req.method, url: req.url },
+      "gateway:http: request failed",
+    );
+    return reply
+      .code(500)
+      .type("application/json")
+      .send({ error: t(locale, "api.internal", { request: req.id }), code: "api.internal", request: req.id });
+  }
+
+  /**
+   * A request too malformed to reach Fastify's routes (bad HTTP, headers too large, too slow):
+   * a short catalogue answer with the security headers, written straight to the socket.
+   */
+  private clientError(error: Error & { code?: string }, socket: Socket): void {
+    if (error.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+    const body = JSON.stringify({
+      error: t(this.deps.locale, "api.bad-request"),
+      code: "api.bad-request",
+    });
+    socket.end(
+      `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n${securityHeaderLines()}\r\n${body}`,
+    );
   }
 }

@@ -4,7 +4,9 @@
  * password is refused; a fever sent by a device appears live; the officer acknowledges it and
  * closes it with a disposition and the clinical reading; after a reload it stays closed. Then the
  * language switch: English at once, still English after a reload, and the API's errors follow.
- * Measures device publish → alert on screen, and saves screenshots under test/artifacts/.
+ * Measures device publish → alert on screen, and saves screenshots under test/artifacts/. All of it
+ * under the gateway's strict Content-Security-Policy (no inline script or style): the browser
+ * reports no violation.
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -47,7 +49,13 @@ describe("duty console in a browser", () => {
       await ctx.gw.gateway.users.add("officer zhao", "officer", "correct-horse-9");
       // Headless chromium would ask for en-US; an officer's browser in China asks for zh-CN.
       const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
-      await page.goto(`http://127.0.0.1:${ctx.gw.gateway.httpPort}/`);
+      const violations: string[] = [];
+      page.on("console", (message) => {
+        if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+      });
+      const response = await page.goto(`http://127.0.0.1:${ctx.gw.gateway.httpPort}/`);
+      expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
+      expect(response?.headers()["content-security-policy"]).not.toContain("unsafe-inline");
       expect(await page.getAttribute("html", "lang")).toBe("zh-CN");
       expect(await page.textContent("#login h1")).toBe("卡口体温筛查值班台");
       expect(await page.textContent("#login-form button[type=submit]")).toBe("登录");
@@ -115,6 +123,7 @@ describe("duty console in a browser", () => {
       // And back to Chinese.
       await page.click("#login [data-action=language]");
       expect(await page.textContent("#login h1")).toBe("卡口体温筛查值班台");
+      expect(violations).toEqual([]);
       await page.close();
     },
   );

@@ -1,10 +1,12 @@
-/** The console server's error answers, with in-memory users and alerts and failing stores. */
+/** The console server's error answers and headers, with in-memory users and alerts and failing stores. */
+import { connect } from "node:net";
 import { Writable } from "node:stream";
 import Database from "better-sqlite3";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consolePage } from "../../../gateway/http/console-page.ts";
 import { ConsoleServer } from "../../../gateway/http/console-server.ts";
+import { CONTENT_SECURITY_POLICY } from "../../../gateway/http/security-headers.ts";
 import { AlertStore } from "../../../gateway/ops/alert-store.ts";
 import { Users } from "../../../gateway/ops/users.ts";
 
@@ -12,6 +14,15 @@ const INTERNAL = "connect ECONNREFUSED 127.0.0.1:8086 (InfluxDB) SQLITE_BUSY: da
 const logged: string[] = [];
 const db = new Database(":memory:");
 const users = new Users(db, 60_000);
+const log = pino(
+  { level: "debug" },
+  new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged.push(chunk.toString("utf8"));
+      done();
+    },
+  }),
+);
 const server = new ConsoleServer({
   users,
   alerts: new AlertStore(db, () => 37.3),
@@ -25,15 +36,7 @@ const server = new ConsoleServer({
   sessionSeconds: 60,
   locale: "zh-CN",
   timeZone: "Asia/Shanghai",
-  log: pino(
-    { level: "debug" },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logged.push(chunk.toString("utf8"));
-        done();
-      },
-    }),
-  ),
+  log,
 });
 let base = "";
 let cookie = "";
@@ -65,15 +68,22 @@ describe("console server errors", () => {
     expect(set).toMatch(/SameSite=Strict/);
     expect(set).toMatch(/Max-Age=60/);
     expect(set).toMatch(/Path=\//);
+    // Plain HTTP (loopback, development): a Secure cookie would never come back.
+    expect(set).not.toMatch(/Secure/);
   });
 
   it("never shows a storage error to the browser, and logs it", async () => {
     const res = await fetch(`${base}/api/stations`, { headers: { cookie } });
     expect(res.status).toBe(500);
-    const body = (await res.json()) as { error: string; code: string };
+    const body = (await res.json()) as { error: string; code: string; request: string };
     expect(body.code).toBe("api.internal");
     expect(body.error).toContain("网关内部出错");
-    expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|SQLITE|InfluxDB/);
+    expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|SQLITE|InfluxDB|Error|at /);
+    // The request's id, for the technician to find the log line by.
+    expect(body.request).toMatch(/^[0-9a-f]{12}$/);
+    expect(body.error).toContain(body.request);
+    const line = logged.find((l) => l.includes(body.request) && l.includes("request failed"));
+    expect(line).toContain("ECONNREFUSED");
     expect(logged.join("")).toContain("ECONNREFUSED");
   });
 
@@ -97,5 +107,99 @@ describe("console server errors", () => {
   it("refuses a state change without a JSON content type, even with a session", async () => {
     const res = await fetch(`${base}/api/logout`, { method: "POST", headers: { cookie } });
     expect(res.status).toBe(415);
+  });
+});
+
+describe("security headers", () => {
+  const expectSecurityHeaders = (headers: Headers, what: string) => {
+    expect(headers.get("content-security-policy"), what).toBe(CONTENT_SECURITY_POLICY);
+    expect(headers.get("x-content-type-options"), what).toBe("nosniff");
+    expect(headers.get("referrer-policy"), what).toBe("no-referrer");
+    expect(headers.get("x-frame-options"), what).toBe("DENY");
+    // Plain HTTP: no HSTS (it is for HTTPS answers only).
+    expect(headers.get("strict-transport-security"), what).toBeNull();
+  };
+
+  it("has a strict policy: nothing inline, nothing from elsewhere, no framing", () => {
+    expect(CONTENT_SECURITY_POLICY).toContain("default-src 'none'");
+    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
+    expect(CONTENT_SECURITY_POLICY).toContain("style-src 'self'");
+    expect(CONTENT_SECURITY_POLICY).toContain("frame-ancestors 'none'");
+    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe|\*|data:|http/);
+  });
+
+  it("are on every answer: page, script, style sheet, health, API, 401, 404, 415, 500", async () => {
+    const answers: [string, Promise<Response>, number][] = [
+      ["page", fetch(`${base}/`), 200],
+      ["script", fetch(`${base}/console.js`), 200],
+      ["style sheet", fetch(`${base}/console.css`), 200],
+      ["health", fetch(`${base}/health`), 200],
+      ["API", fetch(`${base}/api/me`, { headers: { cookie } }), 200],
+      ["no session", fetch(`${base}/api/alerts`), 401],
+      ["unknown path", fetch(`${base}/nowhere`), 404],
+      ["not JSON", fetch(`${base}/api/logout`, { method: "POST", headers: { cookie } }), 415],
+      [
+        "bad JSON",
+        fetch(`${base}/api/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{",
+        }),
+        400,
+      ],
+      ["internal error", fetch(`${base}/api/stations`, { headers: { cookie } }), 500],
+    ];
+    for (const [what, answer, status] of answers) {
+      const res = await answer;
+      expect(res.status, what).toBe(status);
+      expectSecurityHeaders(res.headers, what);
+      expect(res.headers.get("cache-control"), what).toBe("no-store");
+    }
+  });
+
+  it("are on the live feed too", async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${base}/api/events`, { headers: { cookie }, signal: controller.signal });
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    expectSecurityHeaders(res.headers, "live feed");
+    controller.abort();
+  });
+
+  it("are on the answer to a request too malformed to route", async () => {
+    const port = Number(new URL(base).port);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () =>
+        socket.write("GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n"),
+      );
+      let text = "";
+      socket.on("data", (chunk) => {
+        text += chunk.toString("utf8");
+      });
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw).toContain(`content-security-policy: ${CONTENT_SECURITY_POLICY}`);
+    expect(raw).toContain("x-content-type-options: nosniff");
+    expect(raw).toContain('"code":"api.bad-request"');
+  });
+
+  it("leave the page nothing inline to run or style: script and style sheet are files of the gateway", async () => {
+    const html = await (await fetch(`${base}/`)).text();
+    const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1] ?? "");
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const attributes of scripts) {
+      // Either a file of the gateway's, or a JSON data block (which is never run).
+      expect(attributes).toMatch(/ src="\/console\.js"| type="application\/json"/);
+    }
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=|javascript:/i);
+    expect(html).toContain('<link rel="stylesheet" href="/console.css">');
+    const script = await fetch(`${base}/console.js`);
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(await script.text()).toContain(
+      'JSON.parse(document.getElementById("console-messages").textContent)',
+    );
+    const css = await fetch(`${base}/console.css`);
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
   });
 });
