@@ -51,6 +51,10 @@ export interface GatewayConfig {
   locale: Locale;
   /** Time zone of the days and times shown to officers. */
   timeZone: string;
+  /** Days the security audit log (audit.db) keeps its rows: at least 180. */
+  auditRetentionDays: number;
+  /** Mark the console's session cookie Secure on plain HTTP too (HTTPS ends at a proxy in front). */
+  consoleSecureCookie: boolean;
 }
 
 interface Key {
@@ -159,6 +163,16 @@ export const CONFIG_KEYS: Key[] = [
     doc: "IANA time zone of the days and times shown to officers (daily report, alert times)",
     default: DEFAULT_TIME_ZONE,
   },
+  {
+    name: "AUDIT_RETENTION_DAYS",
+    doc: "days the security audit log (logins, lockouts, admin changes) is kept; at least 180",
+    default: "180",
+  },
+  {
+    name: "CONSOLE_SECURE_COOKIE",
+    doc: "1: the console's session cookie is Secure even on plain HTTP (HTTPS ends at a proxy in front); over HTTPS it always is",
+    default: "0",
+  },
   { name: "GATEWAY_CONFIG", doc: "optional JSON file with any of these keys (environment wins)" },
 ];
 
@@ -221,6 +235,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   }
   const locale = parseLocale(text("LOCALE"));
   if (!locale) problems.push(`LOCALE: "${text("LOCALE")}" must be zh-CN or en`);
+  const secureCookie = text("CONSOLE_SECURE_COOKIE");
+  if (secureCookie !== "0" && secureCookie !== "1")
+    problems.push(`CONSOLE_SECURE_COOKIE: "${secureCookie}" must be 0 or 1`);
   const timeZone = text("TIME_ZONE");
   if (!isTimeZone(timeZone))
     problems.push(`TIME_ZONE: "${timeZone}" is not a known time zone, e.g. Asia/Shanghai`);
@@ -255,6 +272,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     logLevel,
     locale: locale ?? DEFAULT_LOCALE,
     timeZone,
+    // Six months at least: China's Cybersecurity Law (art. 21) for network logs.
+    auditRetentionDays: number("AUDIT_RETENTION_DAYS", 180, 3650),
+    consoleSecureCookie: secureCookie === "1",
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -31,6 +31,7 @@ import { BackupScheduler } from "./ops/backup.ts";
 import { dailyReport, type ReportSources, stationBoard } from "./ops/reports.ts";
 import { Users } from "./ops/users.ts";
 import { Registry } from "./registry/registry.ts";
+import { LoginSecurity } from "./security/login-security.ts";
 import { GroupCommit } from "./store/group-commit.ts";
 import { InfluxSink } from "./store/influx-sink.ts";
 import { OfflineSink } from "./store/offline-sink.ts";
@@ -56,6 +57,8 @@ export class Gateway {
   /** Scheduled backups of gateway.db (gateway/ops/backup.ts). */
   private backups: BackupScheduler | null = null;
   users!: Users;
+  /** Audit log, and console and MQTT logins throttled and audited (gateway/security/). */
+  security!: LoginSecurity;
   private timers: NodeJS.Timeout[] = [];
   private policy: FeverPolicy;
   ledger!: EventLedger;
@@ -88,6 +91,14 @@ export class Gateway {
     this.retestJournal = new SqliteRetestJournal(this.eventsDb);
     this.alerts = new AlertStore(this.registry.db, () => this.policy.fever_line_c);
     this.users = new Users(this.registry.db, SESSION_SECONDS * 1000);
+    this.security = new LoginSecurity({
+      dataDir: config.dataDir,
+      retentionDays: config.auditRetentionDays,
+      users: this.users,
+      authenticate: (username, secret) => this.registry.authenticate(username, secret),
+      log: root.child({ ns: "gateway:security" }),
+    });
+    this.security.start();
     const sink = await this.makeSink();
     this.sink = sink;
     this.spool = await Spool.open(
@@ -130,7 +141,7 @@ export class Gateway {
       log: root.child({ ns: "gateway:ingest" }),
     });
     this.broker = await startBroker(config.mqttHost, config.mqttPort, {
-      authenticate: (username, secret) => this.registry.authenticate(username, secret),
+      authenticate: (username, secret, address) => this.security.mqtt.login(username, secret, address),
       ingest: (identity, clientId, topic, payload) => this.ingest.handle(identity, clientId, topic, payload),
       onAuthFailure: () => this.counters.authFailures++,
       onClientIdRefused: () => this.counters.clientIdRefused++,
@@ -154,6 +165,8 @@ export class Gateway {
     );
     this.http = new ConsoleServer({
       users: this.users,
+      logins: this.security.console,
+      secureCookie: config.consoleSecureCookie,
       alerts: this.alerts,
       store: (point) => this.store.submit([point]),
       health: () => this.snapshot(),
@@ -324,6 +337,7 @@ export class Gateway {
       loop_max_ms: Math.round(this.loopDelay.max / 1e5) / 10,
       backups: this.backups?.stats.ok ?? 0,
       backup_failures: this.backups?.stats.failed ?? 0,
+      ...this.security.stats(),
       ...Object.fromEntries(Object.entries(c.rejectsByReason).map(([k, v]) => [`rejected_${k}`, v])),
     };
   }
@@ -351,6 +365,7 @@ export class Gateway {
     await this.spool?.close();
     this.sink?.close?.();
     await this.eventsDb?.close();
+    this.security?.stop();
     this.registry?.close();
     this.log.info({}, "gateway: stopped");
   }

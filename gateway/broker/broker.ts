@@ -2,7 +2,9 @@
  * Embedded aedes 1.x broker with the gateway's hooks:
  * - every socket passes a packet-size guard first (packet-guard.ts): nothing over 64 KB is
  *   buffered, before login too; a CONNECT must arrive within 10 s.
- * - authenticate: username + secret against the registry; bad credentials get CONNACK 4. A client
+ * - authenticate: username + secret + the client's address, checked (and throttled, audited:
+ *   gateway/security/mqtt-logins.ts) by `deps.authenticate`; bad credentials get CONNACK 4, a
+ *   login refused unchecked after too many failures CONNACK 3 (server unavailable). A client
  *   id belongs to one login: a device must use its own (`{station}/{device}`), no login may use a
  *   device's, and an id held by another login's live connection is refused (CONNACK 2): a
  *   connection never kicks another login's session off and fires its will.
@@ -33,11 +35,20 @@ export interface BrokerLogger {
   warn(obj: object, msg: string): void;
 }
 
+/** Why a login was refused: its credentials, or too many failures from there lately (not checked). */
+export type LoginRefusal = "credentials" | "throttled";
+
 export interface BrokerDeps {
-  authenticate(username: string, secret: string): Promise<Identity | null>;
+  /** The identity of a login from `address`, or why it is refused (logged and counted there). */
+  authenticate(
+    username: string,
+    secret: string,
+    address: string | undefined,
+  ): Promise<Identity | LoginRefusal>;
   /** Resolves when the publish may be acknowledged; rejects to close the connection. */
   /** Resolves to whether the message may be forwarded (false: rejected, acknowledged only). */
   ingest(identity: Identity | null, clientId: string, topic: string, payload: Buffer): Promise<boolean>;
+  /** A login was refused for its credentials. */
   onAuthFailure(): void;
   onClientIdRefused(): void;
   onOversize(): void;
@@ -57,6 +68,7 @@ export interface RunningBroker {
 }
 
 const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 
 /** Why this login may not use this client id, or null when it may. */
@@ -79,17 +91,16 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     connectTimeout: 10_000,
     persistence: retainedIndexedPersistence(),
     authenticate(client, username, password, done) {
+      const address = client.conn instanceof GuardedSocket ? client.conn.remoteAddress : undefined;
       deps
-        .authenticate(username ?? "", password?.toString("utf8") ?? "")
+        .authenticate(username ?? "", password?.toString("utf8") ?? "", address)
         .then((identity) => {
-          if (!identity) {
-            deps.onAuthFailure();
-            deps.log.warn(
-              { client: client.id, username },
-              "broker: refused a connection with wrong credentials",
-            );
-            const error = new Error("bad username or password") as AuthenticateError;
-            error.returnCode = BAD_USERNAME_OR_PASSWORD;
+          if (typeof identity === "string") {
+            if (identity === "credentials") deps.onAuthFailure();
+            const error = new Error(
+              identity === "credentials" ? "bad username or password" : "too many failed logins; try later",
+            ) as AuthenticateError;
+            error.returnCode = identity === "credentials" ? BAD_USERNAME_OR_PASSWORD : SERVER_UNAVAILABLE;
             return done(error, false);
           }
           // aedes keeps its live clients by id (untyped): the holder of this id, if any.

@@ -10,6 +10,9 @@
  *   reader's language — the page's language switch (a cookie), else Accept-Language, else the
  *   gateway's LOCALE — with its key as `code`. Internal errors (SQLite, InfluxDB) are logged
  *   with the request's id and never shown: the answer carries only the id, for the technician.
+ * - Logins are throttled and audited (gateway/security/console-logins.ts): too many failures get
+ *   429 with Retry-After. The session cookie is `Secure` whenever the request came over HTTPS
+ *   (or `secureCookie` says so, behind a TLS-terminating proxy).
  * - Every answer (pages, API, live feed, errors, 404s, even a malformed request's 400) carries the
  *   security headers of security-headers.ts: a strict CSP with no inline script or style, no
  *   framing, nosniff, no referrer. The page's script and style sheet are served beside it.
@@ -17,7 +20,13 @@
  *   change of state, pushed the moment they happen.
  */
 import { randomBytes } from "node:crypto";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import {
   type Alert,
@@ -43,13 +52,16 @@ import Fastify, {
 import { type AlertStore, AlertTransitionError, DISPOSITIONS } from "../ops/alert-store.ts";
 import { type ReportRow, reportCsv, type StationRow } from "../ops/reports.ts";
 import type { Role, User, Users } from "../ops/users.ts";
+import type { ConsoleLogins } from "../security/console-logins.ts";
 import type { StoredPoint } from "../store/points.ts";
 import { CONSOLE_JS } from "./console-script.ts";
 import { CONSOLE_CSS } from "./console-style.ts";
-import { SECURITY_HEADERS, securityHeaderLines } from "./security-headers.ts";
+import { SECURITY_HEADERS, STRICT_TRANSPORT_SECURITY, securityHeaderLines } from "./security-headers.ts";
 
 export interface ConsoleDeps {
   users: Users;
+  /** Login and logout, throttled and audited. */
+  logins: ConsoleLogins;
   alerts: AlertStore;
   /** Stores an alert's new state for the dashboards. */
   store(point: StoredPoint): Promise<void>;
@@ -58,6 +70,13 @@ export interface ConsoleDeps {
   report(date: string): Promise<ReportRow[]>;
   page(locale: Locale): string;
   sessionSeconds: number;
+  /**
+   * Serve HTTPS with this key and certificate (PEM). Without it the server speaks plain HTTP,
+   * which only a loopback address should.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Mark the session cookie Secure on plain HTTP too (HTTPS ends at a proxy in front). */
+  secureCookie?: boolean;
   /** The language when neither the page's switch nor the browser names a supported one. */
   locale: Locale;
   /** Zone of "today" for the daily report. */
@@ -213,7 +232,7 @@ export class ConsoleServer {
         access: "public",
         body: LoginBody,
         invalid: { status: 400, key: "api.login-fields" },
-        handle: (c) => this.login(c.body, c.reply),
+        handle: (c) => this.login(c.body, c.req, c.reply, c.locale),
       }),
       route({
         method: "POST",
@@ -279,6 +298,7 @@ export class ConsoleServer {
   }
 
   async listen(host: string, port: number): Promise<number> {
+    const { tls } = this.deps;
     const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
       loggerInstance: this.deps.log,
       logController: new Fastify.LogController({ disableRequestLogging: true }),
@@ -287,13 +307,17 @@ export class ConsoleServer {
       exposeHeadRoutes: false,
       // Quoted to a technician from an error message: random, so it names one request in any log.
       genReqId: () => randomBytes(6).toString("hex"),
+      // https.Server is an http.Server to Fastify; its sockets say `encrypted`, which req.protocol reads.
+      serverFactory: (handler) => (tls ? createHttpsServer(tls, handler) : createHttpServer(handler)),
       clientErrorHandler: (error, socket) => this.clientError(error, socket),
     });
     this.app = app;
     await app.register(fastifyCookie);
-    app.addHook("onRequest", async (_req, reply) => {
+    app.addHook("onRequest", async (req, reply) => {
       // On the raw response, so that the live feed (written raw) and every error carry them too.
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
+      if (req.protocol === "https")
+        reply.raw.setHeader("strict-transport-security", STRICT_TRANSPORT_SECURITY);
       reply.header("cache-control", "no-store");
     });
     app.addHook("onResponse", async (req, reply) => {
@@ -357,22 +381,41 @@ export class ConsoleServer {
     return reply.type("text/html; charset=utf-8").send(this.deps.page(locale));
   }
 
-  private async login(body: Static<typeof LoginBody>, reply: FastifyReply): Promise<User> {
-    const session = await this.deps.users.login(body.username, body.password);
-    if (!session) throw new HttpError(401, "api.login-failed");
-    reply.setCookie(COOKIE, session.token, {
+  /** The session cookie's attributes: Secure whenever the browser reached us over HTTPS. */
+  private cookieOptions(req: FastifyRequest) {
+    return {
       httpOnly: true,
-      sameSite: "strict",
+      sameSite: "strict" as const,
       path: "/",
-      maxAge: this.deps.sessionSeconds,
-    });
-    return session.user;
+      secure: req.protocol === "https" || this.deps.secureCookie === true,
+    };
+  }
+
+  private async login(
+    body: Static<typeof LoginBody>,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    locale: Locale,
+  ): Promise<User | FastifyReply> {
+    const result = await this.deps.logins.login(body.username, body.password, req.ip);
+    if (result.ok) {
+      reply.setCookie(COOKIE, result.token, { ...this.cookieOptions(req), maxAge: this.deps.sessionSeconds });
+      return result.user;
+    }
+    if (result.reason === "credentials") throw new HttpError(401, "api.login-failed");
+    // Too many failures for this username or from this address: the same answer whether or not
+    // the username exists, and no password was checked.
+    const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+    reply.header("retry-after", String(seconds));
+    return result.locked
+      ? this.refuse(reply, locale, 429, "api.login-locked", { minutes: Math.ceil(seconds / 60) })
+      : this.refuse(reply, locale, 429, "api.login-throttled", { seconds });
   }
 
   private logout(c: { req: FastifyRequest; reply: FastifyReply }): object {
     const token = c.req.cookies[COOKIE];
-    if (token) this.deps.users.logout(token);
-    c.reply.clearCookie(COOKIE, { httpOnly: true, sameSite: "strict", path: "/" });
+    if (token) this.deps.logins.logout(token, c.req.ip);
+    c.reply.clearCookie(COOKIE, this.cookieOptions(c.req));
     return {};
   }
 

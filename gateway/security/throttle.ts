@@ -200,14 +200,18 @@ export class Throttle {
   }
 }
 
+/** A remote address as people read it: an IPv4-mapped IPv6 address as plain IPv4. */
+export function plainAddress(address: string | undefined): string {
+  if (!address) return "unknown";
+  return /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
+}
+
 /**
  * The address a throttle counts: an IPv4 address as it is (also when IPv4-mapped), an IPv6
  * address by its /64 network, which one subscriber usually holds whole.
  */
-export function addressKey(address: string | undefined): string {
-  if (!address) return "unknown";
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped?.[1]) return mapped[1];
+export function addressKey(remote: string | undefined): string {
+  const address = plainAddress(remote);
   if (!address.includes(":")) return address;
   const [head = "", tail] = address.split("%")[0]?.split("::") ?? [""];
   const left = head ? head.split(":") : [];

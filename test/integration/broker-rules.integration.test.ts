@@ -6,7 +6,7 @@
 import { connect as tcpConnect } from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import { describe, expect, it } from "vitest";
-import { deviceTopic } from "../../protocol/index.ts";
+import { deviceClientId, deviceTopic } from "../../protocol/index.ts";
 import { screening } from "../support/events.ts";
 import { collect, eventually } from "../support/gateway.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
@@ -164,6 +164,45 @@ describe("broker rules", () => {
     expect(alerts.filter((a) => a.kind === "device-offline")).toEqual([]);
     expect(ctx.gw.gateway.counters.clientIdRefused).toBeGreaterThanOrEqual(4);
     await Promise.all([lane2.endAsync(), officer.endAsync()]);
+  });
+
+  it("refuses wrong secrets (CONNACK 4), then unchecked from that place (CONNACK 3), audits them, and lets other lanes in", async () => {
+    const secret = await ctx.gw.addDevice("br-auth", "lane-1");
+    const attempt = async (password: string) => {
+      try {
+        const client = await mqtt.connectAsync(ctx.gw.brokerUrl, {
+          clientId: deviceClientId("br-auth", "lane-1"),
+          username: "br-auth/lane-1",
+          password,
+          reconnectPeriod: 0,
+        });
+        await client.endAsync();
+        return 0;
+      } catch (error) {
+        return (error as { code?: number }).code ?? -1;
+      }
+    };
+    const codes: number[] = [];
+    for (let i = 0; i < 7; i++) codes.push(await attempt(`guess-${i}`));
+    expect(codes).toEqual([4, 4, 4, 4, 4, 3, 3]);
+    // Even the right secret waits its turn from here: nothing is checked until then.
+    expect(await attempt(secret)).toBe(3);
+    const other = await ctx.gw.connectDevice("br-auth", "lane-2");
+    expect(other.connected).toBe(true);
+    await other.endAsync();
+    const rows = ctx.gw.gateway.security.audit.list({ action: "mqtt.login-failure", who: "br-auth/lane-1" });
+    expect(rows).toHaveLength(5);
+    expect(rows[0]).toMatchObject({ actor: "br-auth/lane-1", address: "127.0.0.1", detail: { failures: 5 } });
+    expect(ctx.gw.gateway.snapshot()).toMatchObject({ auth_throttled: 3 });
+    expect(ctx.gw.gateway.counters.authFailures).toBeGreaterThanOrEqual(5);
+    // An admin's unlock lets the lane straight back in (the gateway asks at most once a second).
+    ctx.gw.gateway.security.audit.record({
+      actor: "test",
+      action: "admin.unlock",
+      subject: "br-auth/lane-1",
+    });
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await attempt(secret)).toBe(0);
   });
 
   it("keeps devices whose names would collide under a '-' join apart (a-b + c, a + b-c)", async () => {

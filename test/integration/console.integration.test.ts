@@ -95,6 +95,19 @@ describe("duty console API", () => {
     expect(await me.json()).toMatchObject({ error: "log in first (your session may have expired)" });
   });
 
+  it("keeps every login, failure and logout in the audit log, with the address it came from", async () => {
+    await ctx.gw.gateway.users.add("officer audit", "officer", "correct-horse-5");
+    expect((await login("officer audit", "not-it")).status).toBe(401);
+    const { cookie } = await login("officer audit", "correct-horse-5");
+    expect((await post("/api/logout", cookie, {})).status).toBe(200);
+    const rows = ctx.gw.gateway.security.audit.list({ who: "officer audit" });
+    expect(rows.map((r) => [r.action, r.actor, r.address])).toEqual([
+      ["console.logout", "officer audit", "127.0.0.1"],
+      ["console.login", "officer audit", "127.0.0.1"],
+      ["console.login-failure", "officer audit", "127.0.0.1"],
+    ]);
+  });
+
   it("serves the page in Chinese by default and in English to an English browser", async () => {
     const zh = await fetch(`${base()}/`);
     expect(zh.headers.get("content-type")).toMatch(/text\/html/);

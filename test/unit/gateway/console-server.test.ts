@@ -9,6 +9,8 @@ import { ConsoleServer } from "../../../gateway/http/console-server.ts";
 import { CONTENT_SECURITY_POLICY } from "../../../gateway/http/security-headers.ts";
 import { AlertStore } from "../../../gateway/ops/alert-store.ts";
 import { Users } from "../../../gateway/ops/users.ts";
+import { AuditLog } from "../../../gateway/security/audit-log.ts";
+import { ConsoleLogins } from "../../../gateway/security/console-logins.ts";
 
 const INTERNAL = "connect ECONNREFUSED 127.0.0.1:8086 (InfluxDB) SQLITE_BUSY: database is locked";
 const logged: string[] = [];
@@ -25,6 +27,7 @@ const log = pino(
 );
 const server = new ConsoleServer({
   users,
+  logins: new ConsoleLogins({ users, audit: AuditLog.open(":memory:"), log }),
   alerts: new AlertStore(db, () => 37.3),
   store: async () => undefined,
   health: () => ({ ok: 1 }),
@@ -107,6 +110,38 @@ describe("console server errors", () => {
   it("refuses a state change without a JSON content type, even with a session", async () => {
     const res = await fetch(`${base}/api/logout`, { method: "POST", headers: { cookie } });
     expect(res.status).toBe(415);
+  });
+});
+
+/** One failed login; the answer's status, Retry-After and body. */
+async function failLogin(username: string, language = "zh-CN") {
+  const res = await fetch(`${base}/api/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "accept-language": language },
+    body: JSON.stringify({ username, password: "not-the-password" }),
+  });
+  return { status: res.status, retryAfter: res.headers.get("retry-after"), body: await res.json() };
+}
+
+describe("console logins over HTTP", () => {
+  it("answers too many failed logins with 429, Retry-After and a catalogue message, alike for an unknown username", async () => {
+    for (const username of ["officer sun", "officer nobody"]) {
+      for (let i = 0; i < 5; i++) {
+        expect(await failLogin(username)).toMatchObject({ status: 401, body: { code: "api.login-failed" } });
+      }
+    }
+    const known = await failLogin("officer sun", "en");
+    const unknown = await failLogin("officer nobody", "en");
+    expect(known).toEqual({
+      status: 429,
+      retryAfter: "1",
+      body: { error: "too many failed logins: try again in 1 s", code: "api.login-throttled" },
+    });
+    expect(unknown).toEqual(known);
+    expect((await failLogin("officer sun")).body).toEqual({
+      error: "登录失败次数过多，请 1 秒后再试",
+      code: "api.login-throttled",
+    });
   });
 });
 

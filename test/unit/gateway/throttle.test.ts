@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { addressKey, Throttle, type ThrottlePolicy } from "../../../gateway/security/throttle.ts";
+import {
+  addressKey,
+  plainAddress,
+  Throttle,
+  type ThrottlePolicy,
+} from "../../../gateway/security/throttle.ts";
 
 const POLICY: ThrottlePolicy = {
   free: 3,
@@ -143,6 +148,8 @@ describe("addressKey", () => {
     expect(addressKey("203.0.113.7")).toBe("203.0.113.7");
     expect(addressKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
     expect(addressKey(undefined)).toBe("unknown");
+    expect(plainAddress("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(plainAddress("2001:db8::7")).toBe("2001:db8::7");
   });
 
   it("counts an IPv6 address by its /64, however it is written", () => {
