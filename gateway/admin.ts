@@ -10,19 +10,34 @@
  *   npm run gateway -- backup                          backs up gateway.db now (also while the gateway runs)
  *   npm run gateway -- backups                         lists the backups, newest first
  *   npm run gateway -- restore <file>                  puts a backup in place (the gateway must be stopped)
+ *   npm run gateway -- unlock <name|address>           lifts login throttling and lockouts on a username or address
+ *   npm run gateway -- audit [--days N] [--action A] [--who NAME] [--limit N] [--json]
+ *                                                      reads the security audit log, newest first
  * Each command takes --help. Secrets are printed once, on stdout only, and stored only as keyed
  * hashes; they are never taken from the command line (it is visible to every user in `ps`).
  */
 import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { isNodeId, MessageError, translator } from "@checkpoint/protocol";
+import {
+  formatDateTime,
+  isMessageKey,
+  isNodeId,
+  MessageError,
+  messageText,
+  translator,
+} from "@checkpoint/protocol";
 import type { GatewayConfig } from "./config.ts";
 import { AlertStore } from "./ops/alert-store.ts";
 import { backupDatabase, DB_FILE, listBackups, restoreDatabase } from "./ops/backup.ts";
 import { ROLES, type Role, Users } from "./ops/users.ts";
 import { Registry } from "./registry/registry.ts";
 import { newSecret } from "./registry/secrets.ts";
+import { AuditLog, type AuditRow } from "./security/audit-log.ts";
+import { AUDIT_DB_FILE } from "./security/login-security.ts";
+import { addressKey } from "./security/throttle.ts";
 
 /** The command line is wrong: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {}
@@ -33,7 +48,48 @@ interface AdminCommand {
   summary: string;
   /** How many positional arguments it takes: [fewest, most]. */
   arity: [number, number];
-  run(config: GatewayConfig, args: string[]): Promise<number>;
+  /** Options besides --help (`--name value`, or a flag), each with its line of usage. */
+  options?: Record<string, { type: "string" | "boolean"; doc: string }>;
+  run(config: GatewayConfig, args: string[], options: Options): Promise<number>;
+}
+
+/** A command's options as given: a string for a valued option, true for a flag. */
+type Options = Readonly<Record<string, string | boolean | undefined>>;
+
+/** Opens the audit log for one command and closes it after, whatever happens. */
+async function withAudit<T>(config: GatewayConfig, use: (audit: AuditLog) => Promise<T>): Promise<T> {
+  const audit = AuditLog.open(join(config.dataDir, AUDIT_DB_FILE));
+  try {
+    return await use(audit);
+  } finally {
+    audit.close();
+  }
+}
+
+/** Who runs a command, for the audit log: the operating system's user. */
+function operator(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? "unknown";
+  }
+}
+
+/** A whole number option from 1 to `max`, or `fallback` when it is not given. */
+function wholeNumber(
+  config: GatewayConfig,
+  options: Options,
+  name: string,
+  max: number,
+  fallback: number,
+): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== "string" || !/^\d+$/.test(value) || n < 1 || n > max) {
+    throw new UsageError(translator(config.locale)("admin.bad-number", { option: `--${name}`, max }));
+  }
+  return n;
 }
 
 /** Opens the registry for one command and closes it after, whatever happens. */
@@ -165,7 +221,80 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     // Does not open the database: a restore needs it closed.
     run: async (config, [file = ""]) => restore(config, file),
   },
+  unlock: {
+    args: "<name|address>",
+    summary:
+      "lift the login throttling and lockouts on a username or an address (console and MQTT); recorded in the audit log",
+    arity: [1, 1],
+    run: (config, [given = ""]) =>
+      withAudit(config, async (audit) => {
+        // An address as the throttles count it (an IPv6 address by its /64).
+        const name = isIP(given) ? addressKey(given) : given;
+        audit.record({
+          actor: operator(),
+          action: "admin.unlock",
+          subject: name,
+          detail: { via: "command line" },
+        });
+        console.log(JSON.stringify({ unlocked: name }));
+        console.error(translator(config.locale)("admin.unlocked", { name }));
+        return 0;
+      }),
+  },
+  audit: {
+    args: "",
+    summary: "read the security audit log (logins, failures, lockouts, logouts, admin changes), newest first",
+    arity: [0, 0],
+    options: {
+      days: { type: "string", doc: "the last N days (default 7)" },
+      action: { type: "string", doc: "only this action, e.g. console.login-failure" },
+      who: { type: "string", doc: "only rows whose actor or subject is this username or address" },
+      limit: { type: "string", doc: "at most N rows (default 200)" },
+      json: { type: "boolean", doc: "one JSON object per line instead of a table" },
+    },
+    run: (config, _args, options) => {
+      const days = wholeNumber(config, options, "days", 3650, 7);
+      const limit = wholeNumber(config, options, "limit", 1_000_000, 200);
+      return withAudit(config, async (audit) => {
+        const rows = audit.list({
+          since: Date.now() - days * 86_400_000,
+          action: typeof options.action === "string" ? options.action : undefined,
+          who: typeof options.who === "string" ? options.who : undefined,
+          limit,
+        });
+        printAudit(config, rows, options.json === true);
+        console.error(translator(config.locale)("admin.audit-summary", { n: rows.length, days, limit }));
+        return 0;
+      });
+    },
+  },
 };
+
+/** Audit rows as a table (times in TIME_ZONE, actions in words) or as JSON lines. */
+function printAudit(config: GatewayConfig, rows: AuditRow[], json: boolean): void {
+  const t = translator(config.locale);
+  if (json) {
+    for (const row of rows) console.log(JSON.stringify({ ...row, at: new Date(row.at).toISOString() }));
+    return;
+  }
+  console.log(t("admin.audit-columns"));
+  for (const row of rows) {
+    const key = `audit.${row.action}`;
+    // A kind of row added later without words in the catalogue shows as its code.
+    const action = isMessageKey(key) ? `${messageText(config.locale, key)} (${row.action})` : row.action;
+    const detail = Object.keys(row.detail).length > 0 ? JSON.stringify(row.detail) : "";
+    console.log(
+      [
+        formatDateTime(config.locale, row.at, config.timeZone),
+        action,
+        row.actor,
+        row.subject,
+        row.address ?? "",
+        detail,
+      ].join("\t"),
+    );
+  }
+}
 
 /** One line per command, for the gateway's usage. */
 export function adminCommandsUsage(program: string): string {
@@ -176,7 +305,10 @@ export function adminCommandsUsage(program: string): string {
 
 export function commandUsage(program: string, name: string): string {
   const c = ADMIN_COMMANDS[name];
-  return `Usage: ${program} ${name}${c?.args ? ` ${c.args}` : ""}\n  ${c?.summary ?? ""}\n  -h, --help  print this and exit\n`;
+  const options = Object.entries(c?.options ?? {})
+    .map(([option, o]) => `  --${option}${o.type === "string" ? " VALUE" : ""}  ${o.doc}\n`)
+    .join("");
+  return `Usage: ${program} ${name}${c?.args ? ` ${c.args}` : ""}\n  ${c?.summary ?? ""}\n${options}  -h, --help  print this and exit\n`;
 }
 
 /**
@@ -187,9 +319,12 @@ export async function runAdmin(argv: string[], config: () => GatewayConfig): Pro
   const [name = "", ...rest] = argv;
   const command = ADMIN_COMMANDS[name];
   if (!command) throw new UsageError(`unknown command "${name}"`);
+  const options = Object.fromEntries(
+    Object.entries(command.options ?? {}).map(([k, o]) => [k, { type: o.type }]),
+  );
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { help: { type: "boolean", short: "h" } },
+    options: { ...options, help: { type: "boolean", short: "h" } },
     allowPositionals: true,
     strict: true,
   });
@@ -203,7 +338,9 @@ export async function runAdmin(argv: string[], config: () => GatewayConfig): Pro
       `${name} takes ${fewest === most ? fewest : `${fewest} to ${most}`} argument${most === 1 ? "" : "s"}${command.args ? `: ${command.args}` : ""}`,
     );
   }
-  return command.run(config(), positionals);
+  const given: Record<string, string | boolean | undefined> = {};
+  for (const [k, v] of Object.entries(values)) if (!Array.isArray(v)) given[k] = v;
+  return command.run(config(), positionals, given);
 }
 
 function readInput(file: string | undefined): string {
