@@ -1,14 +1,18 @@
 /**
  * Bounded memory of recently seen event ids, for deduplication. Holds at most `capacity` ids and
- * forgets the oldest first; a replay older than that is still harmless, because its InfluxDB point
- * is idempotent and overwrites itself. An id whose commit is still running maps to that commit's
- * promise, so a duplicate is acknowledged only once the original is durable.
+ * forgets the oldest first (bounded-map.ts: O(1) however full); a replay older than that is still
+ * harmless, because its InfluxDB point is idempotent and overwrites itself. An id whose commit is
+ * still running maps to that commit's promise, so a duplicate is acknowledged only once the
+ * original is durable.
  */
-export class RecentIds {
-  private readonly ids = new Map<string, Promise<void> | true>();
+import { BoundedMap } from "./bounded-map.ts";
 
-  constructor(private readonly capacity: number) {
+export class RecentIds {
+  private readonly ids: BoundedMap<string, Promise<void> | true>;
+
+  constructor(capacity: number) {
     if (capacity < 1) throw new Error("RecentIds capacity must be at least 1");
+    this.ids = new BoundedMap(capacity);
   }
 
   get size(): number {
@@ -20,17 +24,12 @@ export class RecentIds {
   }
 
   set(id: string, state: Promise<void> | true): void {
-    this.ids.delete(id);
     this.ids.set(id, state);
-    if (this.ids.size > this.capacity) {
-      const oldest = this.ids.keys().next();
-      if (!oldest.done) this.ids.delete(oldest.value);
-    }
   }
 
   /** Marks a committed id as done, without moving it in the eviction order. */
   markDone(id: string): void {
-    if (this.ids.has(id)) this.ids.set(id, true);
+    this.ids.update(id, true);
   }
 
   delete(id: string): void {

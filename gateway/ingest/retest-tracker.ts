@@ -21,6 +21,8 @@
  * past `capacity` pending retests the oldest is reported as missed (and counted as an overflow)
  * rather than forgotten.
  */
+import { BoundedMap } from "./bounded-map.ts";
+
 export interface PendingRetest {
   station: string;
   device: string;
@@ -48,16 +50,18 @@ interface Answer {
 }
 
 export class RetestTracker {
-  private readonly pending = new Map<string, PendingRetest>();
-  private readonly answered = new Map<string, Answer>();
+  private readonly pending: BoundedMap<string, PendingRetest>;
+  private readonly answered: BoundedMap<string, Answer>;
   private readonly deviceClock = new Map<string, number>();
   overflows = 0;
 
   constructor(
     private readonly windowMs: () => number,
-    private readonly capacity: number,
+    capacity: number,
     private readonly journal: RetestJournal | null = null,
   ) {
+    this.pending = new BoundedMap(capacity);
+    this.answered = new BoundedMap(capacity);
     for (const entry of journal?.load() ?? [])
       this.pending.set(this.key(entry.station, entry.subject), entry);
   }
@@ -105,16 +109,11 @@ export class RetestTracker {
   addRetest(entry: PendingRetest): PendingRetest[] {
     const key = this.key(entry.station, entry.subject);
     if (this.answers(entry, this.answered.get(key))) return [];
-    this.pending.delete(key);
-    this.pending.set(key, entry);
     this.journal?.put(entry);
-    const evicted: PendingRetest[] = [];
-    while (this.pending.size > this.capacity) {
-      const [oldestKey, oldest] = this.pending.entries().next().value as [string, PendingRetest];
-      this.pending.delete(oldestKey);
+    const evicted = this.pending.set(key, entry).map(([, oldest]) => oldest);
+    for (const oldest of evicted) {
       this.journal?.remove(oldest.station, oldest.subject);
       this.overflows++;
-      evicted.push(oldest);
     }
     return evicted;
   }
@@ -126,14 +125,7 @@ export class RetestTracker {
    */
   resolve(station: string, subject: string, answer?: Answer): boolean {
     const key = this.key(station, subject);
-    if (answer) {
-      this.answered.delete(key);
-      this.answered.set(key, answer);
-      if (this.answered.size > this.capacity) {
-        const oldest = this.answered.keys().next();
-        if (!oldest.done) this.answered.delete(oldest.value);
-      }
-    }
+    if (answer) this.answered.set(key, answer);
     if (!this.pending.delete(key)) return false;
     this.journal?.remove(station, subject);
     return true;
@@ -143,7 +135,7 @@ export class RetestTracker {
   takeExpired(nowMs: number): PendingRetest[] {
     const window = this.windowMs();
     const expired: PendingRetest[] = [];
-    for (const [key, entry] of this.pending) {
+    for (const [key, entry] of [...this.pending]) {
       const deviceNow =
         this.deviceClock.get(this.deviceKey(entry.station, entry.device)) ?? Number.NEGATIVE_INFINITY;
       if (Math.min(deviceNow, nowMs) > entry.tsMs + window || nowMs > entry.receivedMs + window) {
@@ -152,7 +144,7 @@ export class RetestTracker {
         expired.push(entry);
       }
     }
-    for (const [key, answer] of this.answered) {
+    for (const [key, answer] of [...this.answered]) {
       if (nowMs > answer.receivedMs + window) this.answered.delete(key);
     }
     return expired;
