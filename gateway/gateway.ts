@@ -365,6 +365,7 @@ export class Gateway {
     await this.spool?.close();
     this.sink?.close?.();
     await this.eventsDb?.close();
+    await this.alerts?.release();
     this.security?.stop();
     this.registry?.close();
     this.log.info({}, "gateway: stopped");

@@ -5,6 +5,7 @@
  *   for InfluxDB so dashboards can count confirmed referrals.
  */
 
+import { type FileHandle, open } from "node:fs/promises";
 import { type Alert, MessageError, type MessageKey } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
 import { TurnWriter } from "../ingest/turn-writer.ts";
@@ -53,7 +54,12 @@ interface Row extends Lifecycle {
 export class AlertStore {
   /** An alert was added since the last durability barrier. */
   private dirty = false;
-  private barrier: Promise<void> | null = null;
+  /** The last fsync of the WAL asked for: it covers every alert added before it was asked. */
+  private lastSync: Promise<void> = Promise.resolve();
+  private wal: Promise<FileHandle> | null = null;
+  private readonly walPath: string | null;
+  /** WAL fsyncs made for raised alerts (one per turn that raised any). */
+  syncs = 0;
   private readonly insertRow: Database.Statement<[string, string, string, string, string]>;
   private readonly existsRow: Database.Statement<[string], unknown>;
   private readonly selectRow: Database.Statement<[string], Row>;
@@ -90,6 +96,7 @@ export class AlertStore {
     this.selectRow = db.prepare("SELECT * FROM alerts WHERE id = ?");
     this.barrierRow = db.prepare("INSERT OR REPLACE INTO alerts_barrier (id, at) VALUES (1, ?)");
     this.writer = new TurnWriter(db);
+    this.walPath = db.memory ? null : `${db.name}-wal`;
     // The gateway's connection commits without waiting for the disk; what must be durable (a
     // raised alert before its PUBACK, an officer's acknowledge or close) is made so by a barrier.
     db.pragma("synchronous = NORMAL");
@@ -129,28 +136,45 @@ export class AlertStore {
   }
 
   /**
-   * Resolves once every alert added before it is on disk: one FULL-synchronous commit per
-   * event-loop turn, whatever the number of alerts (in WAL mode its fsync covers the earlier
-   * commits' frames). The ingest waits for it before a PUBACK, as it waits for the points.
+   * Resolves once every alert added before it is on disk: their turn's transaction committed, then
+   * one fsync of the WAL (gateway.db is in WAL mode, so its committed frames are all in that one
+   * file), in the thread pool, off the event loop. One fsync per turn that raised alerts, whatever
+   * their number. The ingest waits for it before a PUBACK, as it waits for the points.
    */
   durable(): Promise<void> {
-    if (!this.dirty) return this.barrier ?? Promise.resolve();
-    this.barrier ??= this.writer.durable().then(
-      () => {
-        this.barrier = null;
-        try {
-          this.barrierNow();
-        } catch (error) {
-          this.dirty = true;
-          throw error;
-        }
-      },
-      (error: Error) => {
-        this.barrier = null;
+    if (!this.dirty) return this.lastSync;
+    this.dirty = false;
+    const sync = this.writer
+      .durable()
+      .then(() => this.syncWal())
+      .catch((error: Error) => {
+        this.dirty = true;
         throw error;
-      },
-    );
-    return this.barrier;
+      });
+    this.lastSync = sync;
+    return sync;
+  }
+
+  private async syncWal(): Promise<void> {
+    if (this.walPath !== null) {
+      this.wal ??= open(this.walPath, "r");
+      const wal = this.wal;
+      try {
+        await (await wal).sync();
+      } catch (error) {
+        this.wal = null;
+        await (await wal.catch(() => null))?.close().catch(() => undefined);
+        throw error;
+      }
+    }
+    this.syncs++;
+  }
+
+  /** Releases the WAL's file handle (the registry closes the database). */
+  async release(): Promise<void> {
+    const wal = this.wal;
+    this.wal = null;
+    await (await wal?.catch(() => null))?.close().catch(() => undefined);
   }
 
   /** Commits the alerts raised this turn now (before an officer's change reads or updates them). */
