@@ -43,6 +43,8 @@ export class EventLedger {
   /** Every id in the ledger is in here: a "no" skips the SQLite lookup (nearly every event). */
   private readonly seen = new BloomFilter(BLOOM_CAPACITY);
   private readonly find: Database.Statement<[string], Row>;
+  private committing: Promise<number> | null = null;
+  private turnEntries: LedgerEntry[] = [];
 
   /** `owned`: this ledger opened the database and closes it. */
   constructor(
@@ -72,11 +74,21 @@ export class EventLedger {
     if (this.buffer.has(entry.id)) return this.events.durable();
     this.buffer.set(entry.id, entry);
     this.seen.add(entry.id);
-    return this.events
-      .write(["ledgerInsert", entry.id, entry.pointNs, entry.verdict, entry.receivedMs])
-      .then(() => {
-        if (this.buffer.get(entry.id) === entry) this.buffer.delete(entry.id);
-      });
+    const turn = this.events.write(["ledgerInsert", entry.id, entry.pointNs, entry.verdict, entry.receivedMs]);
+    if (this.committing !== turn) {
+      // The first entry of this turn: once the turn is committed, its entries leave the buffer.
+      this.committing = turn;
+      const entries: LedgerEntry[] = [];
+      this.turnEntries = entries;
+      turn.then(
+        () => {
+          for (const e of entries) if (this.buffer.get(e.id) === e) this.buffer.delete(e.id);
+        },
+        () => undefined, // the callers see it; their entries stay until forgotten
+      );
+    }
+    this.turnEntries.push(entry);
+    return turn as Promise<unknown> as Promise<void>;
   }
 
   /**

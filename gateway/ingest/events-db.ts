@@ -61,7 +61,7 @@ function openConnection(path: string): Database.Database {
 /**
  * The writer thread, as a script (a string, so that it is the same under tsx and in the bundle):
  * it prepares the statements, and runs each batch it is sent in one transaction. Messages:
- * { seq, ops } → { seq, changes } or { seq, error }; { seq, close: true } closes the connection.
+ * { seq, ops (JSON) } → { seq, changes } or { seq, error }; { seq, close: true } closes the connection.
  */
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -84,7 +84,7 @@ parentPort.on("message", (m) => {
     return;
   }
   try {
-    parentPort.postMessage({ seq: m.seq, changes: runAll(m.ops) });
+    parentPort.postMessage({ seq: m.seq, changes: runAll(JSON.parse(m.ops)) });
   } catch (error) {
     parentPort.postMessage({ seq: m.seq, error: String((error && error.message) || error) });
   }
@@ -182,10 +182,11 @@ export class EventsDb {
         return Promise.reject(error as Error);
       }
     }
-    return this.ask({ ops });
+    // One string: cloning it is a copy, cloning thousands of small arrays was not.
+    return this.ask({ ops: JSON.stringify(ops) });
   }
 
-  private ask(message: { ops?: WriteOp[]; close?: true }): Promise<number> {
+  private ask(message: { ops?: string; close?: true }): Promise<number> {
     const seq = ++this.seq;
     return new Promise<number>((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });

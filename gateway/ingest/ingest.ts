@@ -234,16 +234,16 @@ export class Ingest {
   }
 
   /** Holds duplicates of an event whose commit is under way until it is durable. */
-  private async track(id: string, durable: Promise<void>): Promise<void> {
+  private track(id: string, durable: Promise<void>): Promise<void> {
     const { recent } = this.deps;
     recent.set(id, durable);
-    try {
-      await durable;
-      recent.markDone(id);
-    } catch (error) {
-      recent.delete(id);
-      throw error;
-    }
+    return durable.then(
+      () => recent.markDone(id),
+      (error: Error) => {
+        recent.delete(id);
+        throw error;
+      },
+    );
   }
 
   /**

@@ -101,4 +101,53 @@ describe("real dates", () => {
       expect(parseUtcTimestamp(ts) !== null, ts).toBe(shape.test(ts));
     }
   });
+
+  it("reads every instant JavaScript can print back to itself, to the millisecond", () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date("1970-01-01"), max: new Date("9999-12-31"), noInvalidDate: true }),
+        (d) => {
+          expect(parseUtcTimestamp(d.toISOString())).toBe(d.getTime());
+        },
+      ),
+    );
+  });
+
+  it("agrees with the contract's pattern and the calendar on near-timestamps (property)", () => {
+    const shape = new RegExp(UTC_TIMESTAMP_PATTERN);
+    const char = fc.constantFrom(..."0123456789-T:.Z ");
+    const base = fc.date({ min: new Date("1900-01-01"), max: new Date("2200-01-01"), noInvalidDate: true });
+    // A real timestamp with a few characters changed, dropped or added.
+    const nearly = fc
+      .tuple(base, fc.array(fc.tuple(fc.nat(30), fc.option(char)), { maxLength: 3 }))
+      .map(([d, edits]) => {
+        let text = d.toISOString();
+        for (const [at, c] of edits) {
+          const i = at % (text.length + 1);
+          text = c === null ? text.slice(0, i) + text.slice(i + 1) : text.slice(0, i) + c + text.slice(i);
+        }
+        return text;
+      });
+    fc.assert(
+      fc.property(nearly, (text) => {
+        const parsed = parseUtcTimestamp(text);
+        if (!shape.test(text)) {
+          expect(parsed).toBeNull();
+          return;
+        }
+        // The shape holds: a date exactly when the calendar has that day and time.
+        const [date, time] = text.slice(0, -1).split("T") as [string, string];
+        const [y, mo, d] = date.split("-").map(Number) as [number, number, number];
+        const [h, mi, sec] = time.split(":").map((p) => Number(p.slice(0, 2))) as [number, number, number];
+        const daysIn =
+          new Date(Date.UTC(2000, mo, 0)).getUTCDate() -
+          (mo === 2 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) ? 1 : 0);
+        const real =
+          y >= 100 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn && h <= 23 && mi <= 59 && sec <= 59;
+        expect(parsed !== null, text).toBe(real);
+        if (parsed !== null) expect(new Date(parsed).toISOString().slice(0, 19)).toBe(text.slice(0, 19));
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
