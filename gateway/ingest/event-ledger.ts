@@ -61,6 +61,11 @@ export class EventLedger {
     return new EventLedger(EventsDb.open(path), true);
   }
 
+  /** False when the ledger has certainly never recorded this id (its Bloom filter). */
+  mightHave(id: string): boolean {
+    return this.seen.mightContain(id);
+  }
+
   lookup(id: string): LedgerEntry | undefined {
     if (!this.seen.mightContain(id)) return undefined;
     const pending = this.buffer.get(id);
@@ -74,7 +79,13 @@ export class EventLedger {
     if (this.buffer.has(entry.id)) return this.events.durable();
     this.buffer.set(entry.id, entry);
     this.seen.add(entry.id);
-    const turn = this.events.write(["ledgerInsert", entry.id, entry.pointNs, entry.verdict, entry.receivedMs]);
+    const turn = this.events.write([
+      "ledgerInsert",
+      entry.id,
+      entry.pointNs,
+      entry.verdict,
+      entry.receivedMs,
+    ]);
     if (this.committing !== turn) {
       // The first entry of this turn: once the turn is committed, its entries leave the buffer.
       this.committing = turn;

@@ -78,7 +78,7 @@ export interface IngestDeps {
   /** A new alert was raised (the console's live feed). */
   onAlert?: (alert: Alert) => void;
   recent: RecentIds;
-  ledger: Pick<EventLedger, "lookup" | "record" | "forget">;
+  ledger: Pick<EventLedger, "mightHave" | "lookup" | "record" | "forget">;
   retests: RetestTracker;
   clock: ClockLimits;
   /** How long a device may be gone (its will fired) before officers are alerted. */
@@ -161,16 +161,20 @@ export class Ingest {
     // An id is the device's idempotency key: unique per device, not across devices. Keyed by the
     // device too, one lane's id (a bug, a clone, a hostile lane) can never suppress another's event.
     const key = eventKey(event);
-    const seen = recent.get(key);
-    if (seen !== undefined) {
-      counters.duplicates++;
-      if (seen !== true) await seen;
-      return;
-    }
-    const known = ledger.lookup(key);
-    if (known !== undefined) {
-      counters.duplicates++;
-      return this.track(key, this.replay(event, known));
+    // Every id recorded is in the ledger's Bloom filter before it is in the recent ids: a "no"
+    // there (nearly every event) skips both lookups.
+    if (ledger.mightHave(key)) {
+      const seen = recent.get(key);
+      if (seen !== undefined) {
+        counters.duplicates++;
+        if (seen !== true) await seen;
+        return;
+      }
+      const known = ledger.lookup(key);
+      if (known !== undefined) {
+        counters.duplicates++;
+        return this.track(key, this.replay(event, known));
+      }
     }
     const now = this.deps.now();
     const time = judgeTimestamp(event.ts, now, this.deps.clock);

@@ -13,7 +13,7 @@
  * `lost` (acknowledged, no point) must be 0, and so must `duplicate_points`.
  * Then (c): alert latency from a device's publish to an alerts subscriber at a steady 1k events/s.
  *
- * Options: --per-device N (12500) --clients N (8) --rounds N (3) --window N (500)
+ * Options: --per-device N (12500) --clients N (8) --rounds N (5) --window N (500)
  *          --warmup N (per device, 2000) --steady-seconds N (20; 0 skips it)
  *          --cpu-prof (profile the gateway: node --cpu-prof; the summary goes in the result)
  *          --gateway-node-flags="…" (instead of the gateway's production flags, to compare; "" for none)
@@ -22,7 +22,7 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Registry } from "../../gateway/registry/registry.ts";
 import { newSecret } from "../../gateway/registry/secrets.ts";
@@ -32,6 +32,7 @@ import { tempDir } from "../support/tmp.ts";
 import { Args } from "./args.ts";
 import { cleanups } from "./cleanup.ts";
 import { type ProfileSummary, summarizeProfile } from "./cpu-profile.ts";
+import { cpuOf, cpuPerEvent } from "./cpu-usage.ts";
 import type { BenchDevice, BurstResult, LoadCommand, SteadyResult } from "./loadgen.ts";
 import { CITY_MIX } from "./screenings.ts";
 import { finiteOrNull, median, percentile, round, spread } from "./stats.ts";
@@ -40,7 +41,7 @@ const HERE = import.meta.dirname;
 const args = new Args(process.argv.slice(2));
 const PER_DEVICE = args.number("per-device", 12_500, 100);
 const CLIENTS = args.number("clients", 8, 1, 100);
-const ROUNDS = args.number("rounds", 3, 1, 20);
+const ROUNDS = args.number("rounds", 5, 1, 20);
 const WINDOW = args.number("window", 500, 1, 10_000);
 const WARMUP = args.number("warmup", 2000, 0);
 const STEADY_S = args.number("steady-seconds", 20, 0);
@@ -97,7 +98,12 @@ interface Round {
   kind: "baseline" | "e2e";
   eps: number;
   result: BurstResult;
+  /** Microseconds of CPU per acknowledged event, per process, during this round. */
+  cpu: Record<string, number | null>;
 }
+
+/** The processes whose CPU a round accounts for (set once they run). */
+const processes: Record<string, number | undefined> = {};
 
 async function burst(
   gen: ChildProcess,
@@ -109,6 +115,7 @@ async function burst(
 ): Promise<Round> {
   // Generous and bounded: 1k acknowledgements a second at the very least, plus making the outboxes.
   const timeoutMs = 60_000 + Math.ceil((fleet.length * perDevice) / 1000) * 1000;
+  const before = cpuOf(processes);
   const result = await ask<BurstResult>(
     gen,
     { cmd: "burst", url, devices: fleet, perDevice, window: WINDOW, seed, anonymous: kind === "baseline" },
@@ -117,7 +124,10 @@ async function burst(
   );
   if (result.failed > 0)
     throw new Error(`${kind} burst: ${result.failed} publishes failed (connection closed)`);
-  return { kind, eps: (result.acked / result.elapsedMs) * 1000, result };
+  const cpu = cpuPerEvent(before, cpuOf(processes), result.acked);
+  // The generator makes its outboxes before the clock starts: count only its timed part.
+  cpu.loadgen = result.acked > 0 ? round(result.cpuUs / result.acked, 1) : null;
+  return { kind, eps: (result.acked / result.elapsedMs) * 1000, result, cpu };
 }
 
 /** Points per acknowledged event in InfluxDB, for each station: the audit. */
@@ -196,6 +206,10 @@ async function main(): Promise<void> {
   const { port } = await ask<{ port: number }>(bare, null, 20_000, "bare broker start");
   const bareUrl = `mqtt://127.0.0.1:${port}`;
   const gen = child("loadgen.ts");
+  processes.loadgen = gen.pid;
+  processes.bare_broker = bare.pid;
+  processes.gateway = gateway.pid;
+  processes.influxd = influx.pid();
 
   const acked: string[] = [];
   const auditStations: string[] = [];
@@ -210,6 +224,7 @@ async function main(): Promise<void> {
 
   const baseline: number[] = [];
   const e2e: number[] = [];
+  const cpu: Record<Round["kind"], Record<string, number | null>[]> = { baseline: [], e2e: [] };
   let mix: Record<string, number> = {};
   for (let r = 1; r <= ROUNDS; r++) {
     const order: Round["kind"][] = r % 2 === 1 ? ["baseline", "e2e"] : ["e2e", "baseline"];
@@ -220,6 +235,7 @@ async function main(): Promise<void> {
         kind === "baseline"
           ? await burst(gen, kind, bareUrl, devices(`base-${r}`, CLIENTS, "x"), PER_DEVICE, r)
           : await burst(gen, kind, gatewayUrl, e2eFleets[r - 1] as BenchDevice[], PER_DEVICE, r);
+      cpu[kind].push(round.cpu);
       if (kind === "baseline") baseline.push(round.eps);
       else {
         e2e.push(round.eps);
@@ -278,6 +294,21 @@ async function main(): Promise<void> {
   const baseEps = median(baseline);
   const e2eEps = median(e2e);
   const pairRatios = e2e.map((v, i) => v / (baseline[i] as number));
+  // Where each event's CPU went (medians over rounds), and what that allows on this machine's cores
+  // if every process could use a core the moment it needs one: a ceiling, not a forecast.
+  const cores = availableParallelism();
+  const cpuMedians = (rounds: Record<string, number | null>[]) =>
+    Object.fromEntries(
+      Object.keys(processes).map((name) => {
+        const values = rounds.map((r) => r[name]).filter((v): v is number => typeof v === "number");
+        return [name, values.length > 0 ? round(median(values), 1) : null];
+      }),
+    );
+  const cpuBaseline = cpuMedians(cpu.baseline);
+  const cpuE2e = cpuMedians(cpu.e2e);
+  const total = (m: Record<string, number | null>) =>
+    Object.values(m).reduce<number>((a, v) => a + (v ?? 0), 0);
+  const ceiling = (m: Record<string, number | null>) => Math.round((cores * 1e6) / total(m));
   const result = {
     puback_baseline_eps: Math.round(baseEps),
     e2e_eps: Math.round(e2eEps),
@@ -312,6 +343,14 @@ async function main(): Promise<void> {
     publishers: CLIENTS,
     window: WINDOW,
     warmup_per_device: WARMUP,
+    cpu_us_per_event: { baseline: cpuBaseline, e2e: cpuE2e },
+    cpu_ceiling: {
+      cores,
+      baseline_max_eps: ceiling(cpuBaseline),
+      e2e_max_eps: ceiling(cpuE2e),
+      ratio_ceiling: round(ceiling(cpuE2e) / ceiling(cpuBaseline), 3),
+      what: "events/s if the CPU each event costs in all processes (the load generator's too) were spread perfectly over the cores: the most this machine allows each setup",
+    },
     simplifications: [
       {
         what: "the load generator, the gateway, the bare broker and influxd share this machine's cores",
@@ -357,6 +396,15 @@ async function main(): Promise<void> {
       `ratio ${result.ratio_vs_puback} (pairs ${result.pair_ratio_spread.min}…${result.pair_ratio_spread.max}); ` +
       `lost ${stored.lost} of ${acked.length}, duplicate points ${stored.duplicatePoints}; ` +
       `alert p50 ${result.alert_p50_ms} ms, p99 ${result.alert_p99_ms} ms`,
+  );
+  const fmt = (m: Record<string, number | null>) =>
+    Object.entries(m)
+      .filter(([, v]) => (v ?? 0) >= 0.5)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+  say(`CPU µs per event — baseline: ${fmt(cpuBaseline)}; end to end: ${fmt(cpuE2e)}`);
+  say(
+    `  on ${cores} cores that allows at most ${result.cpu_ceiling.baseline_max_eps}/s and ${result.cpu_ceiling.e2e_max_eps}/s: ratio ceiling ${result.cpu_ceiling.ratio_ceiling}`,
   );
   if (profile) {
     say(`gateway CPU profile (${profile.busy_ms} ms busy), by module:`);

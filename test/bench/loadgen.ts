@@ -57,6 +57,8 @@ export interface BurstResult {
   /** Publishes that ended in an error (a closed connection) instead of a PUBACK. */
   failed: number;
   elapsedMs: number;
+  /** CPU this generator used while timed (user + system, µs): its outboxes are made before. */
+  cpuUs: number;
   /** station/device/id of every acknowledged screening. */
   ackedKeys: string[];
   /** Verdicts and attempts of the screenings sent (screenings.ts mixOf). */
@@ -117,6 +119,7 @@ async function burst(c: Extract<LoadCommand, { cmd: "burst" }>): Promise<BurstRe
   const ackedKeys: string[] = [];
   let failed = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(
     clients.map(
       (client, k) =>
@@ -143,8 +146,16 @@ async function burst(c: Extract<LoadCommand, { cmd: "burst" }>): Promise<BurstRe
     ),
   );
   const elapsedMs = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpuBefore);
   await Promise.all(clients.map((cl) => cl.endAsync()));
-  return { acked: ackedKeys.length, failed, elapsedMs, ackedKeys, mix: mixOf(outboxes.flat()) };
+  return {
+    acked: ackedKeys.length,
+    failed,
+    elapsedMs,
+    cpuUs: user + system,
+    ackedKeys,
+    mix: mixOf(outboxes.flat()),
+  };
 }
 
 async function steady(c: Extract<LoadCommand, { cmd: "steady" }>): Promise<SteadyResult> {

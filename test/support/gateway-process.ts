@@ -11,6 +11,11 @@ const ROOT = resolve(import.meta.dirname, "../..");
 
 export class GatewayProcess {
   private child: ChildProcess | null = null;
+
+  /** The running gateway's process id (for CPU accounting). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
   readonly env: Record<string, string>;
   /** Node flags for the gateway process, e.g. --cpu-prof (bench:ingest --cpu-prof). */
   /** Node's flags: the gateway's production ones (package.json checkpoint.nodeFlags) unless changed. */
