@@ -7,6 +7,9 @@
  *   npm run gateway -- add-operator <name>             prints a new secret for a read-only login
  *   npm run gateway -- add-user <name> <role>          a duty console login (officer, technician, admin)
  *   npm run gateway -- list                            lists registered devices
+ *   npm run gateway -- set-station <station> [--name N] [--name-en N] [--hours 06:00-22:00]
+ *                                                      names a station, sets its opening hours (audited)
+ *   npm run gateway -- stations [--json]               lists the stations: names, hours, lanes, open now
  *   npm run gateway -- backup                          backs up gateway.db now (also while the gateway runs)
  *   npm run gateway -- backups                         lists the backups, newest first
  *   npm run gateway -- restore <file>                  puts a backup in place (the gateway must be stopped)
@@ -35,6 +38,7 @@ import { backupDatabase, DB_FILE, listBackups, restoreDatabase } from "./ops/bac
 import { ROLES, type Role, Users } from "./ops/users.ts";
 import { Registry } from "./registry/registry.ts";
 import { newSecret } from "./registry/secrets.ts";
+import { listStations, setStation } from "./registry/station-commands.ts";
 import { AuditLog, type AuditRow } from "./security/audit-log.ts";
 import { AUDIT_DB_FILE } from "./security/login-security.ts";
 import { addressKey } from "./security/throttle.ts";
@@ -183,6 +187,46 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     run: (config) =>
       withRegistry(config, async (registry) => {
         for (const d of registry.devices()) console.log(`${d.station}/${d.device}`);
+        return 0;
+      }),
+  },
+  "set-station": {
+    args: "<station>",
+    summary:
+      "name a station and set its opening hours (in TIME_ZONE; several ranges with commas); prints it as JSON; recorded in the audit log",
+    arity: [1, 1],
+    options: {
+      name: { type: "string", doc: "display name in Chinese, e.g. 京沪高速梅村服务区" },
+      "name-en": { type: "string", doc: "display name in English (optional)" },
+      hours: { type: "string", doc: "opening hours, e.g. 00:00-24:00 (all day), 06:00-22:00, 22:00-06:00" },
+    },
+    run: (config, [station = ""], options) =>
+      withRegistry(config, (registry) =>
+        withAudit(config, async (audit) => {
+          const text = (name: string) =>
+            typeof options[name] === "string" ? String(options[name]) : undefined;
+          try {
+            setStation(config, registry, audit, operator(), station, {
+              name: text("name"),
+              nameEn: text("name-en"),
+              hours: text("hours"),
+            });
+          } catch (error) {
+            if (!(error instanceof MessageError)) throw error;
+            throw new UsageError(error.text(config.locale));
+          }
+          return 0;
+        }),
+      ),
+  },
+  stations: {
+    args: "",
+    summary: "list the stations: names, opening hours, lanes, and whether each is open now",
+    arity: [0, 0],
+    options: { json: { type: "boolean", doc: "one JSON object per line instead of a table" } },
+    run: (config, _args, options) =>
+      withRegistry(config, async (registry) => {
+        listStations(config, registry, options.json === true);
         return 0;
       }),
   },

@@ -420,7 +420,80 @@ const ADMIN = {
   "audit.admin.unlock": { "zh-CN": "解除登录限制", en: "login limits lifted" },
 } as const satisfies Section;
 
-export const CATALOGUE = { ...CONSOLE, ...API, ...LANE, ...IDENTITY, ...TECHNICIAN, ...ADMIN } as const;
+/** Stations: display names and opening hours (gateway/registry/stations.ts, `set-station`, `stations`). */
+const STATIONS = {
+  "station.bad-id": {
+    "zh-CN": "站点编号为 1–32 个小写字母、数字或“-”，收到“{station}”",
+    en: 'a station id is 1-32 characters of a-z, 0-9 and "-", not "{station}"',
+  },
+  "station.bad-name": {
+    "zh-CN": "站点名称为 1–64 个字符，不含“|”和控制字符",
+    en: 'a station name is 1-64 characters, without "|" or control characters',
+  },
+  "station.bad-hours": {
+    "zh-CN":
+      "开放时间应为 HH:MM-HH:MM，多个时段用逗号分隔，例如 06:00-22:00、06:00-11:30,13:00-22:00、22:00-06:00（跨午夜）或 00:00-24:00（全天）；收到“{hours}”",
+    en: 'opening hours are HH:MM-HH:MM, several separated by commas, e.g. 06:00-22:00, 06:00-11:30,13:00-22:00, 22:00-06:00 (across midnight) or 00:00-24:00 (all day); not "{hours}"',
+  },
+  "station.nothing-to-set": {
+    "zh-CN": "请至少给出 --name、--name-en 或 --hours 之一",
+    en: "give at least one of --name, --name-en or --hours",
+  },
+  "station.set": {
+    "zh-CN":
+      "站点 {station}（{name}）已更新，开放时间 {hours}（{zone}）。运行中的网关一分钟内生效；已记入审计日志。",
+    en: "Station {station} ({name}) updated, open {hours} ({zone}). A running gateway applies it within a minute. Recorded in the audit log.",
+  },
+  "station.columns": {
+    "zh-CN": "站点\t名称\t英文名称\t开放时间\t通道数\t当前",
+    en: "station\tname\tEnglish name\thours\tlanes\tnow",
+  },
+  "station.open": { "zh-CN": "开放", en: "open" },
+  "station.closed": { "zh-CN": "关闭", en: "closed" },
+  "station.summary": {
+    "zh-CN": "共 {n} 个站点；开放时间按 {zone} 时间",
+    en: "{n} stations; opening hours in {zone}",
+  },
+  "audit.admin.set-station": { "zh-CN": "修改站点名称或开放时间", en: "station name or hours changed" },
+} as const satisfies Section;
+
+/**
+ * Grafana's alert rules (dashboards/alerting.ts: filled with Grafana's template expressions) and
+ * the gateway's record of the notifications Grafana sends it (gateway/http/grafana-alerts.ts).
+ */
+const GRAFANA = {
+  "grafana.folder": { "zh-CN": "卡口体温筛查", en: "Checkpoint screening" },
+  "grafana.rule.station-offline": { "zh-CN": "站点有通道离线", en: "A station has a lane offline" },
+  "grafana.rule.station-offline.summary": {
+    "zh-CN": "{station} 站有通道离线（最后状态为离线）",
+    en: "{station}: a lane is offline (its last status says offline)",
+  },
+  "grafana.rule.station-silent": {
+    "zh-CN": "站点开放时间内 15 分钟无筛查",
+    en: "No screening from an open station for 15 minutes",
+  },
+  "grafana.rule.station-silent.summary": {
+    "zh-CN": "{station} 站开放时间内已 {silent} 无筛查记录（通道、网络还是网关故障？）",
+    en: "{station}: no screening for {silent} while open (lane, network or gateway?)",
+  },
+  "grafana.notified": {
+    "zh-CN": "Grafana 告警{status}：{summary}",
+    en: "Grafana alert {status}: {summary}",
+  },
+  "grafana.status.firing": { "zh-CN": "触发", en: "firing" },
+  "grafana.status.resolved": { "zh-CN": "已恢复", en: "resolved" },
+} as const satisfies Section;
+
+export const CATALOGUE = {
+  ...CONSOLE,
+  ...API,
+  ...LANE,
+  ...IDENTITY,
+  ...TECHNICIAN,
+  ...ADMIN,
+  ...STATIONS,
+  ...GRAFANA,
+} as const;
 
 export type MessageKey = keyof typeof CATALOGUE;
 

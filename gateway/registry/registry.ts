@@ -10,6 +10,7 @@ import { isNodeId } from "@checkpoint/protocol";
 import Database from "better-sqlite3";
 import type { Identity } from "../broker/acl.ts";
 import { keyedHash, loadPepper, verifyKeyedHash, verifySecret } from "./secrets.ts";
+import { Stations } from "./stations.ts";
 
 interface PrincipalRow {
   username: string;
@@ -30,6 +31,8 @@ export class Registry {
   private readonly pepper: Buffer;
   /** What an unknown username's secret is checked against: the same work as for a known one. */
   private readonly dummyHash: string;
+  /** Stations' display names and opening hours (stations.ts). */
+  readonly stations: Stations;
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -49,6 +52,7 @@ export class Registry {
       );
       CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
+    this.stations = new Stations(this.db);
   }
 
   async addDevice(station: string, device: string, secret: string): Promise<void> {

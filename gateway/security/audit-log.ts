@@ -34,6 +34,8 @@ export const AUDIT_ACTIONS = [
   "mqtt.lockout",
   /** An admin lifted the login limits on a username or an address (`unlock`). */
   "admin.unlock",
+  /** An admin named a station or changed its opening hours (`set-station`). */
+  "admin.set-station",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
