@@ -14,6 +14,7 @@ import {
   t,
 } from "@checkpoint/protocol";
 import { type Static, Type } from "@sinclair/typebox";
+import { assertLaneFilesPrivate } from "./private-files.ts";
 
 const Pin = Type.Integer({ minimum: 0, maximum: 127 });
 
@@ -71,5 +72,7 @@ export function loadLaneFile(path: string): LaneFile {
     const locale = parseLocale(typeof asked === "string" ? asked : undefined) ?? DEFAULT_LOCALE;
     throw new Error(t(locale, "lane.config-invalid", { path, errors: r.errors.join("\n  ") }));
   }
+  // Secrets at rest: lane.json holds the MQTT secret (firmware/private-files.ts).
+  assertLaneFilesPrivate(path, r.value.dataDir, r.value.locale ?? DEFAULT_LOCALE);
   return r.value;
 }

@@ -26,9 +26,17 @@ export interface GatewayConfig {
   /** Unset: spool-only mode (everything is kept on disk until an InfluxDB is configured). */
   influxUrl: string | undefined;
   influxDb: string;
-  influxRetention: string;
   influxUser: string | undefined;
   influxPassword: string | undefined;
+  /** A file (0600) holding the InfluxDB password: read at start, never passed as an argument. */
+  influxPasswordFile: string | undefined;
+  /**
+   * Days per-person data is kept: raw screenings (InfluxDB's `raw` policy) and the alert store's
+   * subjects, temperatures and notes. Rollups (counts, no person) are kept longer.
+   */
+  retentionDays: number;
+  /** Files named by the configuration that hold a secret: checked 0600 at start. */
+  secretFiles: string[];
   influxTimeoutMs: number;
   dataDir: string;
   /** Backups of gateway.db (gateway/ops/backup.ts): folder, interval (0 = off), how many kept. */
@@ -57,6 +65,15 @@ export interface GatewayConfig {
   consoleSecureCookie: boolean;
 }
 
+/**
+ * Raw screenings and alerts' personal fields are kept four weeks by default: China's Personal
+ * Information Protection Law (arts. 6 and 19) asks that personal information be the minimum needed
+ * and kept no longer than its purpose needs. Health data is sensitive personal information (art.
+ * 28). Four weeks cover the 14-day follow-up of a contact, one more cycle of it, and the time for a
+ * late question about a referral; counts (rollups, the alert store's dispositions) stay longer.
+ */
+export const DEFAULT_RETENTION_DAYS = 28;
+
 interface Key {
   name: string;
   doc: string;
@@ -75,9 +92,14 @@ export const CONFIG_KEYS: Key[] = [
   { name: "HTTP_PORT", doc: "port of the health endpoint (GET /health)", default: "8080" },
   { name: "INFLUX_URL", doc: "InfluxDB v1 API URL; unset = spool-only mode" },
   { name: "INFLUX_DB", doc: "database name", default: "checkpoint" },
-  { name: "INFLUX_RETENTION", doc: "how long raw points are kept (InfluxQL duration)", default: "400d" },
-  { name: "INFLUX_USER", doc: "InfluxDB user, if auth is on" },
-  { name: "INFLUX_PASSWORD", doc: "InfluxDB password, if auth is on" },
+  {
+    name: "RETENTION_DAYS",
+    doc: "days raw per-person data is kept: screenings in InfluxDB, alerts' subjects, temperatures and notes (PIPL: no longer than needed); counts and rollups are kept longer",
+    default: String(DEFAULT_RETENTION_DAYS),
+  },
+  { name: "INFLUX_USER", doc: "the gateway's InfluxDB user, if auth is on (READ and WRITE on INFLUX_DB)" },
+  { name: "INFLUX_PASSWORD_FILE", doc: "file (mode 0600) holding INFLUX_USER's password" },
+  { name: "INFLUX_PASSWORD", doc: "INFLUX_USER's password (prefer INFLUX_PASSWORD_FILE)" },
   { name: "INFLUX_TIMEOUT_MS", doc: "a write slower than this goes to the spool", default: "5000" },
   { name: "DATA_DIR", doc: "folder for the spool and the SQLite registry", default: "var/gateway" },
   { name: "BACKUP_DIR", doc: "folder for backups of the SQLite database", default: "(DATA_DIR/backups)" },
@@ -195,7 +217,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   }
   const known = new Set(CONFIG_KEYS.map((k) => k.name));
   for (const key of Object.keys(file))
-    if (!known.has(key)) problems.push(`${key}: unknown setting in the config file`);
+    if (!known.has(key) && key !== "INFLUX_RETENTION")
+      problems.push(`${key}: unknown setting in the config file`);
+  if ((env.INFLUX_RETENTION ?? "") !== "" || file.INFLUX_RETENTION !== undefined)
+    problems.push(
+      "INFLUX_RETENTION: replaced by RETENTION_DAYS (whole days, default 28), which also bounds the alert store's personal fields",
+    );
 
   const raw = (name: string): string | undefined => {
     const value = env[name] ?? (file[name] === undefined ? undefined : String(file[name]));
@@ -216,6 +243,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   if (influxUrl !== undefined && !/^https?:\/\/[^/]+/.test(influxUrl)) {
     problems.push(`INFLUX_URL: "${influxUrl}" must be an http(s) URL such as http://127.0.0.1:8086`);
   }
+  if (raw("INFLUX_PASSWORD") !== undefined && raw("INFLUX_PASSWORD_FILE") !== undefined)
+    problems.push("INFLUX_PASSWORD: set either it or INFLUX_PASSWORD_FILE, not both");
   const policy: FeverPolicy = {
     version: text("POLICY_VERSION"),
     fever_line_c: number("FEVER_LINE_C", 35, 40, false),
@@ -248,9 +277,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     httpPort: number("HTTP_PORT", 0, 65_535),
     influxUrl,
     influxDb: text("INFLUX_DB"),
-    influxRetention: text("INFLUX_RETENTION"),
     influxUser: raw("INFLUX_USER"),
     influxPassword: raw("INFLUX_PASSWORD"),
+    influxPasswordFile: raw("INFLUX_PASSWORD_FILE"),
+    retentionDays: number("RETENTION_DAYS", 1, 3650),
+    secretFiles: [
+      raw("INFLUX_PASSWORD_FILE"),
+      env.GATEWAY_CONFIG && file.INFLUX_PASSWORD !== undefined ? env.GATEWAY_CONFIG : undefined,
+    ].filter((f): f is string => f !== undefined),
     influxTimeoutMs: number("INFLUX_TIMEOUT_MS", 100, 600_000),
     dataDir: text("DATA_DIR"),
     backupDir: raw("BACKUP_DIR") ?? join(text("DATA_DIR"), "backups"),

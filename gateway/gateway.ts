@@ -32,6 +32,7 @@ import { dailyReport, type ReportSources, stationBoard } from "./ops/reports.ts"
 import { Users } from "./ops/users.ts";
 import { Registry } from "./registry/registry.ts";
 import { LoginSecurity } from "./security/login-security.ts";
+import { assertPrivateFiles, gatewayPrivatePaths, readPasswordFile } from "./security/private-files.ts";
 import { GroupCommit } from "./store/group-commit.ts";
 import { InfluxSink } from "./store/influx-sink.ts";
 import { OfflineSink } from "./store/offline-sink.ts";
@@ -84,6 +85,7 @@ export class Gateway {
   async start(): Promise<void> {
     const { config, log, root } = this;
     this.startedMs = Date.now();
+    assertPrivateFiles(gatewayPrivatePaths(config), config.locale);
     this.loopDelay.enable();
     this.registry = new Registry(join(config.dataDir, "gateway.db"));
     this.eventsDb = EventsDb.open(join(config.dataDir, "events.db"));
@@ -210,13 +212,21 @@ export class Gateway {
     const sink = new InfluxSink({
       url: config.influxUrl,
       database: config.influxDb,
-      retention: config.influxRetention,
+      retentionDays: config.retentionDays,
       username: config.influxUser,
-      password: config.influxPassword,
+      password: config.influxPasswordFile
+        ? readPasswordFile(config.influxPasswordFile)
+        : config.influxPassword,
       timeoutMs: config.influxTimeoutMs,
     });
     try {
-      await sink.prepare();
+      const { adminStatements } = await sink.prepare();
+      if (adminStatements.length > 0) {
+        log.warn(
+          { statements: adminStatements },
+          "gateway: InfluxDB's retention policies differ from the configuration (RETENTION_DAYS) and INFLUX_USER may not change them; as InfluxDB's admin, run npm run gateway -- influx-setup, or these statements",
+        );
+      }
       await sink.prepareRollups().catch((error: Error) => {
         log.warn(
           { err: error.message },

@@ -484,6 +484,25 @@ const GRAFANA = {
   "grafana.status.resolved": { "zh-CN": "已恢复", en: "resolved" },
 } as const satisfies Section;
 
+/** Secrets at rest (protocol/file-modes.ts): what the gateway and the lane say when they refuse to start. */
+const FILES = {
+  "files.refused-gateway": {
+    "zh-CN": "网关拒绝启动：以下目录或文件保存密钥或个人数据，但其他用户也能访问。请逐条运行后再启动：",
+    en: "The gateway will not start: these folders or files hold secrets or personal data and other users can reach them. Run each command, then start it again:",
+  },
+  "files.refused-lane": {
+    "zh-CN": "设备程序拒绝启动：以下目录或文件保存通道的密钥，但其他用户也能访问。请逐条运行后再启动：",
+    en: "The lane will not start: these folders or files hold its secrets and other users can reach them. Run each command, then start it again:",
+  },
+  "files.too-open": {
+    "zh-CN": "{path}（权限 {mode}，{who}可访问）：{chmod}",
+    en: "{path} (mode {mode}, open to {who}): {chmod}",
+  },
+  "files.group": { "zh-CN": "同组用户", en: "its group" },
+  "files.others": { "zh-CN": "其他用户", en: "other users" },
+  "files.group-and-others": { "zh-CN": "同组及其他用户", en: "its group and other users" },
+} as const satisfies Section;
+
 export const CATALOGUE = {
   ...CONSOLE,
   ...API,
@@ -491,6 +510,7 @@ export const CATALOGUE = {
   ...IDENTITY,
   ...TECHNICIAN,
   ...ADMIN,
+  ...FILES,
   ...STATIONS,
   ...GRAFANA,
 } as const;

@@ -161,7 +161,7 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig]; clock: [numbe
     }
     this.config = r.value;
     const tmp = `${this.options.configPath}.tmp`;
-    writeFileSync(tmp, JSON.stringify(r.value));
+    writeFileSync(tmp, JSON.stringify(r.value), { mode: 0o600 });
     renameSync(tmp, this.options.configPath);
     this.log.info({ version: r.value.version }, "firmware:uplink: config applied");
     this.emit("config", r.value);

@@ -10,7 +10,7 @@
  * promise resolves once that transaction is committed, and the ingest's PUBACK waits for it.
  * At 30k screenings a second, the inserts and commits were a tenth of the gateway's only thread.
  */
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -51,7 +51,11 @@ const SCHEMA = `
   ) WITHOUT ROWID;`;
 
 function openConnection(path: string): Database.Database {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Its user's alone whatever the umask (SQLite gives -wal and -shm the same mode).
+    closeSync(openSync(path, "a", 0o600));
+  }
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");

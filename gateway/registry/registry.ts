@@ -4,7 +4,7 @@
  * such as the deployment's pseudonym key. WAL mode, so a crash loses nothing committed.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { isNodeId } from "@checkpoint/protocol";
 import Database from "better-sqlite3";
@@ -35,7 +35,11 @@ export class Registry {
   readonly stations: Stations;
 
   constructor(path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (path !== ":memory:") {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Its user's alone whatever the umask (SQLite gives -wal and -shm the same mode).
+      closeSync(openSync(path, "a", 0o600));
+    }
     this.pepper = path === ":memory:" ? randomBytes(32) : loadPepper(join(dirname(path), "pepper"));
     this.dummyHash = keyedHash(this.pepper, randomBytes(24).toString("base64url"));
     this.db = new Database(path);

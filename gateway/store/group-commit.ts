@@ -207,7 +207,7 @@ export class GroupCommit {
 
   private async setAside(points: StoredPoint[], error: Error): Promise<void> {
     const file = join(this.options.dir, "refused.jsonl");
-    await appendFile(file, `${JSON.stringify({ error: error.message, points })}\n`);
+    await appendFile(file, `${JSON.stringify({ error: error.message, points })}\n`, { mode: 0o600 });
     const fh = await open(file, "r");
     await fh.sync();
     await fh.close();

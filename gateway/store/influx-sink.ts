@@ -1,12 +1,14 @@
 /**
  * InfluxDB adapter (v1 HTTP API through the `influx` package; served by InfluxDB 1.x and, for
- * compatibility, 2.x and 3.x). Creates the database and its retention policy at start.
+ * compatibility, 2.x and 3.x). Checks (and, where its user may, creates) the database and its
+ * retention policies at start: influx-schema.ts says who may do what.
  * No retries inside the client: the group commit decides what a failure means (spool and replay).
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { RAW_RETENTION_POLICY } from "@checkpoint/protocol";
 import { InfluxDB } from "influx";
+import { ensureSchema, type SchemaCheck } from "./influx-schema.ts";
 import { toLines } from "./line-protocol.ts";
 import type { StoredPoint } from "./points.ts";
 import { ensureRollups } from "./rollups.ts";
@@ -15,8 +17,8 @@ import { type PointSink, StoreError } from "./sink.ts";
 export interface InfluxSinkOptions {
   url: string;
   database: string;
-  /** Retention of raw points, InfluxQL duration ("90d", "INF"). */
-  retention: string;
+  /** Days raw points are kept (the `raw` policy's duration). */
+  retentionDays: number;
   username?: string;
   password?: string;
   timeoutMs: number;
@@ -67,7 +69,9 @@ export class InfluxSink implements PointSink {
     const url = new URL(options.url);
     this.url = url;
     const https = url.protocol === "https:";
-    const query = new URLSearchParams({ db: options.database, precision: "n" });
+    // Into `raw` by name: were it missing, a write to the default policy could land in one that
+    // keeps points forever (`autogen`); this way it fails and the points wait in the spool.
+    const query = new URLSearchParams({ db: options.database, rp: RAW_RETENTION_POLICY, precision: "n" });
     this.writePath = `${url.pathname.replace(/\/$/, "")}/write?${query}`;
     this.authorization = options.username
       ? `Basic ${Buffer.from(`${options.username}:${options.password ?? ""}`).toString("base64")}`
@@ -87,17 +91,12 @@ export class InfluxSink implements PointSink {
     });
   }
 
-  /** Creates the database and makes the raw retention policy its default. Idempotent. */
-  async prepare(): Promise<void> {
-    const { database, retention } = this.options;
-    await this.client.createDatabase(database);
-    const existing = await this.client.showRetentionPolicies(database);
-    const spec = { database, duration: retention, replication: 1, isDefault: true };
-    if (existing.some((rp) => rp.name === RAW_RETENTION_POLICY)) {
-      await this.client.alterRetentionPolicy(RAW_RETENTION_POLICY, spec);
-    } else {
-      await this.client.createRetentionPolicy(RAW_RETENTION_POLICY, spec);
-    }
+  /**
+   * The database and its retention policies as configured, as far as the gateway's user may make
+   * them so (influx-schema.ts); returns what is left for InfluxDB's admin. Idempotent.
+   */
+  async prepare(): Promise<SchemaCheck> {
+    return ensureSchema(this.client, this.options.database, this.options.retentionDays);
   }
 
   async write(points: StoredPoint[]): Promise<void> {

@@ -1,10 +1,12 @@
 /**
  * Months stay fast: retention policies and continuous queries that roll screenings up per station
  * and verdict, so dashboards read 1-minute or 1-hour rows for long ranges instead of raw points.
- *   raw        every point, INFLUX_RETENTION (default 400 days), the default policy
+ *   raw        every point, RETENTION_DAYS (default 28 days: per-person data), the default policy
  *   rollup_1m  screening_1m: count, mean and max body_c per minute, station, verdict (400 days)
  *   rollup_1h  screening_1h: the same per hour, from the 1-minute rows (kept forever)
- * Created or brought up to date at start; idempotent. The continuous queries resample the last
+ * The policies are the schema's (influx-schema.ts); the continuous queries are created or brought
+ * up to date here at start, with the gateway's own user (WRITE on its database is enough: no
+ * admin, so no SHOW CONTINUOUS QUERIES either); idempotent. The continuous queries resample the last
  * few intervals, so data that arrives a little late is counted; an outbox replayed after hours
  * offline lands in raw and is not rolled up (see backfillRollups for re-running a range).
  */
@@ -35,31 +37,21 @@ export function continuousQueries(database: string, raw: string): ContinuousQuer
   ];
 }
 
-async function ensurePolicy(
-  client: InfluxDB,
-  database: string,
-  name: string,
-  duration: string,
-): Promise<void> {
-  const existing = await client.showRetentionPolicies(database);
-  const spec = { database, duration, replication: 1, isDefault: false };
-  if (existing.some((rp) => rp.name === name)) await client.alterRetentionPolicy(name, spec);
-  else await client.createRetentionPolicy(name, spec);
-}
+/** InfluxDB's answer to creating a continuous query whose name is taken by another definition. */
+const TAKEN = "continuous query already exists";
 
 export async function ensureRollups(client: InfluxDB, database: string, raw: string): Promise<void> {
-  await ensurePolicy(client, database, M.policy, M.duration);
-  await ensurePolicy(client, database, H.policy, H.duration);
-  const present = await client.query<{ name: string; query: string }>(`SHOW CONTINUOUS QUERIES`);
   for (const cq of continuousQueries(database, raw)) {
-    const current = present.find((row) => row.name === cq.name);
-    // Recreate a query whose definition changed (InfluxDB has no ALTER for continuous queries);
-    // InfluxDB shows the query back without quotes.
-    const unquoted = (q: string) => q.replaceAll('"', "");
-    if (current && unquoted(current.query).includes(unquoted(`${cq.resample} BEGIN ${cq.select} END`)))
-      continue;
-    if (current) await client.dropContinuousQuery(cq.name, database);
-    await client.createContinuousQuery(cq.name, cq.select, database, cq.resample);
+    // Creating one that exists with the same definition succeeds and changes nothing; one whose
+    // definition changed is replaced (InfluxDB has no ALTER for continuous queries). InfluxDB
+    // tells the two apart only in its message.
+    try {
+      await client.createContinuousQuery(cq.name, cq.select, database, cq.resample);
+    } catch (error) {
+      if (!(error as Error).message.includes(TAKEN)) throw error;
+      await client.dropContinuousQuery(cq.name, database);
+      await client.createContinuousQuery(cq.name, cq.select, database, cq.resample);
+    }
   }
 }
 

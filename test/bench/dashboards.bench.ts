@@ -512,7 +512,7 @@ async function main(): Promise<void> {
   const sink = new InfluxSink({
     url: influx.url,
     database: "checkpoint",
-    retention: "400d",
+    retentionDays: 400,
     timeoutMs: 60_000,
   });
   cleanup.push(() => sink.close());

@@ -49,7 +49,7 @@ describe("dashboards against seeded data", () => {
     const sink = new InfluxSink({
       url: ctx.influx.url,
       database: "checkpoint",
-      retention: "400d",
+      retentionDays: 400,
       timeoutMs: 10_000,
     });
     await backfillRollups(sink.client, "checkpoint", "raw", fleet.clock.startMs - 3_600_000, Date.now());

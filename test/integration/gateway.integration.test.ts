@@ -205,7 +205,7 @@ describe("rollups for long dashboard ranges", () => {
     const sink = new InfluxSink({
       url: ctx.influx.url,
       database: "checkpoint",
-      retention: "400d",
+      retentionDays: 400,
       timeoutMs: 5000,
     });
     await backfillRollups(sink.client, "checkpoint", "raw", t0 - 3_600_000, Date.now());

@@ -20,7 +20,8 @@ export class FirmwareProcess {
     private readonly nodeFlags: string[] = [],
   ) {
     this.configPath = join(dir, "lane.json");
-    writeFileSync(this.configPath, JSON.stringify(file, null, 2));
+    // It holds the lane's secret: the firmware refuses it open to others.
+    writeFileSync(this.configPath, JSON.stringify(file, null, 2), { mode: 0o600 });
   }
 
   start(args: string[] = []): ChildProcess {

@@ -30,4 +30,25 @@ describe("gateway configuration", () => {
       expect(problems).toMatch(/LOG_LEVEL/);
     }
   });
+
+  it("keeps per-person data 28 days unless RETENTION_DAYS says otherwise", () => {
+    expect(loadConfig({}).retentionDays).toBe(28);
+    expect(loadConfig({ RETENTION_DAYS: "14" }).retentionDays).toBe(14);
+    expect(() => loadConfig({ RETENTION_DAYS: "0" })).toThrow(/RETENTION_DAYS/);
+  });
+
+  it("says that INFLUX_RETENTION became RETENTION_DAYS", () => {
+    expect(() => loadConfig({ INFLUX_RETENTION: "400d" })).toThrow(
+      /INFLUX_RETENTION: replaced by RETENTION_DAYS/,
+    );
+  });
+
+  it("takes the InfluxDB password from a file or the environment, not both", () => {
+    const c = loadConfig({ INFLUX_USER: "gateway", INFLUX_PASSWORD_FILE: "/etc/checkpoint/influx.pw" });
+    expect(c.influxPasswordFile).toBe("/etc/checkpoint/influx.pw");
+    expect(c.influxPassword).toBeUndefined();
+    expect(() => loadConfig({ INFLUX_PASSWORD: "x", INFLUX_PASSWORD_FILE: "/etc/x" })).toThrow(
+      /either it or INFLUX_PASSWORD_FILE/,
+    );
+  });
 });
