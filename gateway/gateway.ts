@@ -18,6 +18,7 @@ import { type RunningBroker, startBroker } from "./broker/broker.ts";
 import type { GatewayConfig } from "./config.ts";
 import { consolePage } from "./http/console-page.ts";
 import { ConsoleServer } from "./http/console-server.ts";
+import { GRAFANA_TOKEN_FILE, GrafanaAlerts } from "./http/grafana-alerts.ts";
 import type { ClockVerdict } from "./ingest/clock-rule.ts";
 import { Counters } from "./ingest/counters.ts";
 import { EventLedger } from "./ingest/event-ledger.ts";
@@ -29,6 +30,7 @@ import { RetestTracker } from "./ingest/retest-tracker.ts";
 import { AlertStore } from "./ops/alert-store.ts";
 import { BackupScheduler } from "./ops/backup.ts";
 import { dailyReport, type ReportSources, stationBoard } from "./ops/reports.ts";
+import { ActivityWriter, knownStations, StationActivity, stationNames } from "./ops/station-activity.ts";
 import { Users } from "./ops/users.ts";
 import { Registry } from "./registry/registry.ts";
 import { LoginSecurity } from "./security/login-security.ts";
@@ -58,6 +60,11 @@ export class Gateway {
   /** Scheduled backups of gateway.db (gateway/ops/backup.ts). */
   private backups: BackupScheduler | null = null;
   users!: Users;
+  /** When each station was last heard from, written once a minute (gateway/ops/station-activity.ts). */
+  stationActivity!: StationActivity;
+  activityWriter: ActivityWriter | null = null;
+  /** Grafana's alert notifications for technicians (gateway/http/grafana-alerts.ts). */
+  grafana!: GrafanaAlerts;
   /** Audit log, and console and MQTT logins throttled and audited (gateway/security/). */
   security!: LoginSecurity;
   private timers: NodeJS.Timeout[] = [];
@@ -122,6 +129,7 @@ export class Gateway {
       root.child({ ns: "gateway:store" }),
     );
     this.store.start();
+    this.stationActivity = new StationActivity(this.startedMs);
     this.ingest = new Ingest({
       policy: () => this.policy,
       store: this.store,
@@ -135,6 +143,7 @@ export class Gateway {
       clock: config.clock,
       offlineGraceMs: config.offlineGraceMs,
       onWrongClock: (station, device, judged) => this.tellClock(station, device, judged.clock),
+      onScreening: (station, atMs) => this.stationActivity.heardFrom(station, atMs),
       retests: new RetestTracker(
         () => this.policy.retest_window_s * 1000,
         RETEST_CAPACITY,
@@ -165,6 +174,13 @@ export class Gateway {
       setInterval(() => this.storeCounters(), config.statsIntervalMs),
       setInterval(() => this.pruneLedger(), 3600_000),
     );
+    this.grafana = new GrafanaAlerts({
+      db: this.registry.db,
+      tokenPath: join(config.dataDir, GRAFANA_TOKEN_FILE),
+      stationName: (id) => this.registry.stations.get(id).name ?? id,
+      locale: config.locale,
+      log: root.child({ ns: "gateway:grafana" }),
+    });
     this.http = new ConsoleServer({
       users: this.users,
       logins: this.security.console,
@@ -174,6 +190,7 @@ export class Gateway {
       health: () => this.snapshot(),
       board: () => stationBoard(this.reportSources(), Date.now(), config.timeZone),
       report: (date) => dailyReport(this.reportSources(), date, config.timeZone),
+      grafana: this.grafana,
       page: (locale) => consolePage(locale, config.timeZone),
       sessionSeconds: SESSION_SECONDS,
       locale: config.locale,
@@ -189,6 +206,16 @@ export class Gateway {
       log: root.child({ ns: "gateway:backup" }),
     });
     this.backups.start();
+    this.activityWriter = new ActivityWriter({
+      activity: this.stationActivity,
+      stations: () => knownStations(this.registry),
+      query: sink instanceof InfluxSink ? (q) => sink.client.query<{ station: string; time: Date }>(q) : null,
+      submit: (points) => this.store.submit(points),
+      now: Date.now,
+      timeZone: config.timeZone,
+      log: root.child({ ns: "gateway:activity" }),
+    });
+    this.activityWriter.start();
     log.info(
       {
         mqtt: `${config.mqttHost}:${this.broker.port}`,
@@ -307,6 +334,7 @@ export class Gateway {
       telemetry: (key) => this.ingest.telemetry.get(key),
       influx: this.sink instanceof InfluxSink ? this.sink.client : null,
       alerts: this.alerts,
+      names: () => stationNames(this.registry),
     };
   }
 
@@ -348,6 +376,7 @@ export class Gateway {
       backups: this.backups?.stats.ok ?? 0,
       backup_failures: this.backups?.stats.failed ?? 0,
       ...this.security.stats(),
+      ...this.grafana?.counts(),
       ...Object.fromEntries(Object.entries(c.rejectsByReason).map(([k, v]) => [`rejected_${k}`, v])),
     };
   }
@@ -366,6 +395,7 @@ export class Gateway {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.loopDelay.disable();
+    this.activityWriter?.stop();
     await this.backups?.stop();
     await this.http?.close();
     // Alerts that are due go out while the broker can still deliver them.

@@ -482,6 +482,10 @@ const GRAFANA = {
   },
   "grafana.status.firing": { "zh-CN": "触发", en: "firing" },
   "grafana.status.resolved": { "zh-CN": "已恢复", en: "resolved" },
+  "api.grafana-token": {
+    "zh-CN": "缺少 Grafana 告警通知的令牌，或令牌不正确",
+    en: "the Grafana notification's token is missing or wrong",
+  },
 } as const satisfies Section;
 
 /** Secrets at rest (protocol/file-modes.ts): what the gateway and the lane say when they refuse to start. */

@@ -40,6 +40,26 @@ export const STORAGE = {
     ],
   },
   reject: { tags: ["reason"], fields: ["topic", "client", "errors", "bytes"] },
+  /**
+   * Written by the gateway once a minute for every station it knows (registered, or heard since
+   * it started), whether or not anything happened there: a silent station still has a series, so
+   * a per-station alert rule can fire for it (gateway/ops/station-activity.ts).
+   */
+  station_activity: {
+    tags: ["station"],
+    fields: [
+      /** Seconds since the gateway last received a screening from the station (never: since it started watching). */
+      "since_last_s",
+      /** 1 while the station is open by its opening hours (in the gateway's TIME_ZONE), else 0. */
+      "open",
+      /** Seconds the station has been silent while open: since its last screening or since it opened, whichever is later; 0 while closed. */
+      "silent_open_s",
+      /** The station's display name (Chinese), or its id when it has none. */
+      "name",
+      /** "<station>|<display text>": for Grafana's station variable (a regex takes its value and text apart). */
+      "label",
+    ],
+  },
   gateway: {
     tags: ["instance"],
     // The gateway's counters (its /health snapshot): open-ended, one field per counter.

@@ -14,6 +14,8 @@ const alerts = new Map();
 let selected = null;
 let audio = null;
 let user = null;
+/** Stations' display names by id, from the board (ids stay the key everywhere). */
+const stationNames = new Map();
 
 /** A message in the page's language; {name}s filled in one pass, as text. */
 function T(key, params) {
@@ -56,6 +58,10 @@ async function api(path, body) {
 }
 
 function text(tag, value, cls) { const e = document.createElement(tag); e.textContent = value; if (cls) e.className = cls; return e; }
+/** A station as people read it: its name, else its id. */
+function stationLabel(id) { return stationNames.get(id) || id; }
+/** A table cell with a station's name and, beside it, its id. */
+function stationCell(id, name) { const td = text("td", name || id); if (name) td.append(" ", text("span", id, "sub")); return td; }
 
 function render() {
   const box = $("alerts"); box.textContent = "";
@@ -65,8 +71,8 @@ function render() {
     const div = document.createElement("div");
     const kind = T("kind." + a.kind);
     div.className = "alert " + a.kind + (a.id === selected ? " selected" : "") + (a.fresh ? " flash" : "");
-    div.dataset.id = a.id; div.setAttribute("role", "group"); div.setAttribute("aria-label", T("console.alert-label", { kind, station: a.station }));
-    const head = text("div", kind + " — " + a.station + " / " + a.device + (a.body_c ? " — " + a.body_c.toFixed(2) + " °C" : ""), "alert-head");
+    div.dataset.id = a.id; div.setAttribute("role", "group"); div.setAttribute("aria-label", T("console.alert-label", { kind, station: stationLabel(a.station) }));
+    const head = text("div", kind + " — " + stationLabel(a.station) + " / " + a.device + (a.body_c ? " — " + a.body_c.toFixed(2) + " °C" : ""), "alert-head");
     const state = text("span", T("state." + a.state), "state"); state.dataset.state = a.state;
     div.append(head, text("div", timeOf(a.raised_at) + "  " + (a.subject || ""), "sub"), state);
     if (a.state === "new") {
@@ -107,8 +113,9 @@ async function loadBoard() {
   const rows = await api("/api/stations");
   const tb = $("board").tBodies[0]; tb.textContent = "";
   for (const s of rows) {
+    if (s.name) stationNames.set(s.station, s.name);
     const tr = document.createElement("tr");
-    tr.append(text("td", s.station), text("td", s.online + "/" + s.devices, s.online < s.devices ? "offline" : ""),
+    tr.append(stationCell(s.station, s.name), text("td", s.online + "/" + s.devices, s.online < s.devices ? "offline" : ""),
       text("td", s.last_seen ? timeOf(s.last_seen) : T("console.never")), text("td", s.screened_today),
       text("td", s.fevers_today), text("td", s.outbox), text("td", s.sensor_faults ? T("console.sensor-faulty", { n: s.sensor_faults }) : T("console.sensor-ok"), s.sensor_faults ? "offline" : ""));
     tb.append(tr);
@@ -120,7 +127,7 @@ async function loadReport() {
   $("report-csv").href = "/api/report.csv?date=" + day;
   const rows = await api("/api/report?date=" + day);
   const tb = $("report").tBodies[0]; tb.textContent = "";
-  for (const r of rows) { const tr = document.createElement("tr"); for (const k of ["station", "screened", "retests", "fevers", "transfers", "handovers"]) tr.append(text("td", r[k])); tb.append(tr); }
+  for (const r of rows) { const tr = document.createElement("tr"); tr.append(stationCell(r.station, r.name)); for (const k of ["screened", "retests", "fevers", "transfers", "handovers"]) tr.append(text("td", r[k])); tb.append(tr); }
 }
 
 function showLogin(message) { $("app").classList.add("hidden"); $("login-view").classList.remove("hidden"); $("login-error").textContent = message || ""; }

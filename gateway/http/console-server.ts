@@ -56,6 +56,7 @@ import type { ConsoleLogins } from "../security/console-logins.ts";
 import type { StoredPoint } from "../store/points.ts";
 import { CONSOLE_JS } from "./console-script.ts";
 import { CONSOLE_CSS } from "./console-style.ts";
+import { GRAFANA_BODY_LIMIT, type GrafanaAlerts } from "./grafana-alerts.ts";
 import { SECURITY_HEADERS, STRICT_TRANSPORT_SECURITY, securityHeaderLines } from "./security-headers.ts";
 
 export interface ConsoleDeps {
@@ -68,6 +69,8 @@ export interface ConsoleDeps {
   health(): object;
   board(): Promise<StationRow[]>;
   report(date: string): Promise<ReportRow[]>;
+  /** Grafana's alert notifications (POST /api/grafana/alerts, its own bearer token): grafana-alerts.ts. */
+  grafana?: GrafanaAlerts;
   page(locale: Locale): string;
   sessionSeconds: number;
   /**
@@ -144,6 +147,8 @@ interface RouteSpec<B extends TSchema, Q extends TSchema, P extends TSchema> {
   params?: P;
   /** The answer when the body, query or parameters fail their schema. */
   invalid?: Invalid;
+  /** Bytes of body this route takes, when not the console's 16 KB. */
+  bodyLimit?: number;
   handle(call: Call<Static<B>, Static<Q>, Static<P>>): unknown;
 }
 
@@ -154,6 +159,7 @@ interface Route {
   access: Access;
   schema: { body?: TSchema; querystring?: TSchema; params?: TSchema };
   invalid?: Invalid;
+  bodyLimit?: number;
   run(req: FastifyRequest, reply: FastifyReply, user: User | null, locale: Locale): unknown;
 }
 
@@ -170,6 +176,7 @@ function route<B extends TSchema = TSchema, Q extends TSchema = TSchema, P exten
       ...(spec.params && { params: spec.params }),
     },
     invalid: spec.invalid,
+    bodyLimit: spec.bodyLimit,
     // The schemas were checked by Fastify before this runs.
     run: (req, reply, user, locale) =>
       spec.handle({
@@ -250,6 +257,24 @@ export class ConsoleServer {
         handle: (c) => this.stream(c.req, c.reply),
       }),
       route({ method: "GET", url: "/api/stations", access: "session", handle: () => deps.board() }),
+      // Grafana's webhook: no session, its own token, checked before the body is (grafana-alerts.ts).
+      route({
+        method: "POST",
+        url: "/api/grafana/alerts",
+        access: "public",
+        bodyLimit: GRAFANA_BODY_LIMIT,
+        handle: (c) => {
+          const answer = deps.grafana?.receive(c.req.headers.authorization, c.body, c.req.ip);
+          if (!answer) return this.refuse(c.reply, c.locale, 404, "api.not-found");
+          return "key" in answer ? this.refuse(c.reply, c.locale, answer.status, answer.key) : answer;
+        },
+      }),
+      route({
+        method: "GET",
+        url: "/api/grafana/alerts",
+        access: "session",
+        handle: () => deps.grafana?.list() ?? [],
+      }),
       route({
         method: "GET",
         url: "/api/report",
@@ -336,6 +361,7 @@ export class ConsoleServer {
         url: r.url,
         schema: r.schema,
         config: { invalid: r.invalid },
+        ...(r.bodyLimit ? { bodyLimit: r.bodyLimit } : {}),
         // Who you are first, then what you sent: a stranger learns nothing from a bad body.
         onRequest: async (req) => {
           if (r.access !== "public") this.users.set(req, this.authorize(req, r.access));

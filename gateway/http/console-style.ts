@@ -25,4 +25,5 @@ form.close { display: grid; grid-template-columns: auto 1fr; gap: 4px 8px; margi
 .hidden { display: none; }
 .spaced { margin-top: 12px; }
 .alert-head { font-weight: 600; }
+td .sub { color: #666; font-size: 11px; }
 `;

@@ -83,6 +83,8 @@ export interface IngestDeps {
   clock: ClockLimits;
   /** How long a device may be gone (its will fired) before officers are alerted. */
   offlineGraceMs: number;
+  /** A screening (a first delivery, not a duplicate) arrived from `station` (station activity). */
+  onScreening?: (station: string, receivedMs: number) => void;
   /** A screening came with a timestamp the gateway does not trust: tell the lane. */
   onWrongClock?: (station: string, device: string, judged: JudgedTime) => void;
   log: IngestLogger;
@@ -177,6 +179,7 @@ export class Ingest {
       }
     }
     const now = this.deps.now();
+    this.deps.onScreening?.(event.station, now);
     const time = judgeTimestamp(event.ts, now, this.deps.clock);
     if (time.clock === "ok") retests.observe(event.station, event.device, time.atMs, now);
     else {

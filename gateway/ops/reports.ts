@@ -9,6 +9,8 @@ import type { AlertStore } from "./alert-store.ts";
 
 export interface StationRow {
   station: string;
+  /** Display name (Chinese; the registry's stations), or null: show the id. */
+  name: string | null;
   devices: number;
   online: number;
   last_seen: string | null;
@@ -20,6 +22,7 @@ export interface StationRow {
 
 export interface ReportRow {
   station: string;
+  name: string | null;
   screened: number;
   retests: number;
   fevers: number;
@@ -33,6 +36,8 @@ export interface ReportSources {
   telemetry(key: string): { outbox: number; sensorOk: boolean; atMs: number } | undefined;
   influx: InfluxDB | null;
   alerts: AlertStore;
+  /** Stations' display names by id (gateway/registry/stations.ts); ids stay the key. */
+  names?(): Map<string, string>;
 }
 
 /** Screenings per station and verdict in [fromMs, toMs). */
@@ -71,10 +76,12 @@ export async function stationBoard(
   const midnight = localDayBounds(dayIn(nowMs, timeZone), timeZone).fromMs;
   const counts = await verdictCounts(src.influx, midnight, nowMs + 60_000);
   const rows = new Map<string, StationRow>();
+  const names = src.names?.() ?? new Map<string, string>();
   for (const { station, device } of src.devices()) {
     const key = `${station}/${device}`;
     const row = rows.get(station) ?? {
       station,
+      name: names.get(station) ?? null,
       devices: 0,
       online: 0,
       last_seen: null,
@@ -102,12 +109,14 @@ export async function dailyReport(src: ReportSources, date: string, timeZone: st
   const counts = await verdictCounts(src.influx, fromMs, toMs);
   const closed = src.alerts.dispositions(new Date(fromMs).toISOString(), new Date(toMs).toISOString());
   const stations = new Set([...counts.keys(), ...closed.map((c) => c.station)]);
+  const names = src.names?.() ?? new Map<string, string>();
   return [...stations].sort().map((station) => {
     const c = counts.get(station);
     const by = (d: string) =>
       closed.filter((x) => x.station === station && x.disposition === d).reduce((a, x) => a + x.n, 0);
     return {
       station,
+      name: names.get(station) ?? null,
       screened: sum(c),
       retests: c?.retest ?? 0,
       fevers: c?.fever ?? 0,

@@ -263,6 +263,7 @@ describe("station board and daily report", () => {
     ).json()) as Record<string, unknown>[];
     expect(report.find((r) => r.station === "rep-1")).toEqual({
       station: "rep-1",
+      name: null,
       screened: 3,
       retests: 0,
       fevers: 1,
