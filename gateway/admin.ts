@@ -42,6 +42,7 @@ import { listStations, setStation } from "./registry/station-commands.ts";
 import { AuditLog, type AuditRow } from "./security/audit-log.ts";
 import { AUDIT_DB_FILE } from "./security/login-security.ts";
 import { addressKey } from "./security/throttle.ts";
+import { setupInflux } from "./store/influx-setup.ts";
 
 /** The command line is wrong: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {}
@@ -230,6 +231,22 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
         return 0;
       }),
   },
+  "influx-setup": {
+    args: "",
+    summary:
+      "as InfluxDB's admin (created on a new server with no user yet): the database and its retention policies, the gateway's user INFLUX_USER (READ and WRITE; password in INFLUX_PASSWORD_FILE) and a read-only user for Grafana; idempotent, no password printed; recorded in the audit log",
+    arity: [0, 0],
+    options: {
+      "admin-user": { type: "string", doc: "InfluxDB's admin (default admin)" },
+      "admin-password-file": {
+        type: "string",
+        doc: "the admin's password (0600); when missing on a new server, the admin is created and its new password written here",
+      },
+      reader: { type: "string", doc: "Grafana's read-only user (default grafana)" },
+      "reader-password-file": { type: "string", doc: "its password (0600), created when missing" },
+    },
+    run: (config, _args, options) => withAudit(config, (audit) => influxSetup(config, options, audit)),
+  },
   backup: {
     args: "",
     summary: "back gateway.db up now (also while the gateway runs)",
@@ -338,6 +355,58 @@ function printAudit(config: GatewayConfig, rows: AuditRow[], json: boolean): voi
       ].join("\t"),
     );
   }
+}
+
+/** `influx-setup`: InfluxDB's admin sets the database and users up (gateway/store/influx-setup.ts). */
+async function influxSetup(config: GatewayConfig, options: Options, audit: AuditLog): Promise<number> {
+  const t = translator(config.locale);
+  const file = (name: string): string => {
+    const value = options[name];
+    if (typeof value !== "string" || value === "")
+      throw new UsageError(t("admin.option-required", { option: `--${name}` }));
+    return resolve(value);
+  };
+  const admin = {
+    username: String(options["admin-user"] ?? "admin"),
+    passwordFile: file("admin-password-file"),
+  };
+  const reader = {
+    username: String(options.reader ?? "grafana"),
+    passwordFile: file("reader-password-file"),
+  };
+  if (!config.influxUrl || !config.influxUser || !config.influxPasswordFile)
+    throw new UsageError(t("admin.influx-setup-needs"));
+  const report = await setupInflux({
+    url: config.influxUrl,
+    database: config.influxDb,
+    retentionDays: config.retentionDays,
+    admin,
+    gateway: { username: config.influxUser, passwordFile: resolve(config.influxPasswordFile) },
+    reader,
+    locale: config.locale,
+  });
+  audit.record({
+    actor: operator(),
+    action: "admin.influx-setup",
+    subject: config.influxDb,
+    detail: {
+      via: "command line",
+      url: config.influxUrl,
+      retention_days: config.retentionDays,
+      gateway_user: config.influxUser,
+      reader: reader.username,
+    },
+  });
+  console.log(JSON.stringify(report));
+  console.error(
+    t("admin.influx-ready", {
+      database: config.influxDb,
+      days: config.retentionDays,
+      gateway: config.influxUser,
+      reader: reader.username,
+    }),
+  );
+  return 0;
 }
 
 /** One line per command, for the gateway's usage. */

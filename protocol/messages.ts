@@ -488,6 +488,88 @@ const GRAFANA = {
   },
 } as const satisfies Section;
 
+/**
+ * Taking access back and InfluxDB's users (issue 9): the admin commands influx-setup,
+ * disable-/enable-/remove-device, rotate-secret, disable-/enable-/remove-user and users.
+ */
+const LIFECYCLE = {
+  "admin.option-required": { "zh-CN": "缺少 {option}", en: "{option} is required" },
+  "admin.influx-setup-needs": {
+    "zh-CN":
+      "influx-setup 需要 INFLUX_URL、INFLUX_USER 和 INFLUX_PASSWORD_FILE（网关的 InfluxDB 用户及其密码文件；文件不存在时自动创建）",
+    en: "influx-setup needs INFLUX_URL, INFLUX_USER and INFLUX_PASSWORD_FILE (the gateway's InfluxDB user and its password file, created when missing)",
+  },
+  "admin.influx-ready": {
+    "zh-CN":
+      "InfluxDB 已就绪：数据库 {database}（原始数据保留 {days} 天），网关用户 {gateway}（读写），Grafana 只读用户 {reader}。密码只在各自的文件中（权限 0600），不会显示。",
+    en: "InfluxDB is ready: database {database} (raw points kept {days} days), the gateway's user {gateway} (READ and WRITE), Grafana's read-only user {reader}. The passwords are in their files (0600) and are never printed.",
+  },
+  "admin.no-such-device": {
+    "zh-CN": "没有登记设备 {station}/{device}（npm run gateway -- list 列出设备）",
+    en: "no device {station}/{device} is registered (npm run gateway -- list shows them)",
+  },
+  "admin.device-disabled": {
+    "zh-CN":
+      "设备 {station}/{device} 已停用：运行中的网关在一秒内断开它，并在 enable-device 之前拒绝其登录。",
+    en: "Device {station}/{device} disabled: a running gateway cuts it off within a second and refuses its logins until enable-device.",
+  },
+  "admin.device-enabled": {
+    "zh-CN": "设备 {station}/{device} 已启用：它可以用原密钥重新登录。",
+    en: "Device {station}/{device} enabled: it may log in again with its secret.",
+  },
+  "admin.device-removed": {
+    "zh-CN":
+      "设备 {station}/{device} 已删除：运行中的网关在一秒内断开它，其密钥与保留配置一并清除。需要时用 add-device 重新登记。",
+    en: "Device {station}/{device} removed: a running gateway cuts it off within a second, and its secret and retained config are gone. add-device registers it anew.",
+  },
+  "admin.secret-rotated": {
+    "zh-CN":
+      "已为 {station}/{device} 生成新密钥。通道在 {until} 之前在线或用旧密钥登录时，网关会经已认证的连接把新密钥发给它并由它保存；通道用新密钥登录后（最迟 {until}）旧密钥失效。无法自动接收的旧版设备程序，须在 {until} 之前把此密钥写入其配置文件。",
+    en: "New secret for {station}/{device}. While the lane is connected, or logs in with its old secret before {until}, the gateway sends it the new one over its authenticated connection and the lane keeps it; the old secret stops working once the lane logs in with the new one, and at {until} at the latest. A lane on older firmware that cannot take it needs this secret in its config before {until}.",
+  },
+  "admin.bad-grace": {
+    "zh-CN": "--grace 应为时长，例如 30s、15m、12h 或 7d，最长 90d",
+    en: "--grace must be a duration such as 30s, 15m, 12h or 7d, at most 90d",
+  },
+  "admin.no-such-user": {
+    "zh-CN": "没有值班台用户 {username}（npm run gateway -- users 列出用户）",
+    en: "no console user {username} (npm run gateway -- users lists them)",
+  },
+  "admin.user-disabled": {
+    "zh-CN": "值班台用户 {username} 已停用：已结束 {sessions} 个会话，在 enable-user 之前拒绝其登录。",
+    en: "Console user {username} disabled: {sessions} sessions ended; logins refused until enable-user.",
+  },
+  "admin.user-enabled": {
+    "zh-CN": "值班台用户 {username} 已启用：可用原密码登录。",
+    en: "Console user {username} enabled: they may log in with their password.",
+  },
+  "admin.user-removed": {
+    "zh-CN": "值班台用户 {username} 已删除：已结束 {sessions} 个会话。",
+    en: "Console user {username} removed; {sessions} sessions ended.",
+  },
+  "admin.users-columns": {
+    "zh-CN": "用户名\t角色\t状态\t会话",
+    en: "username\trole\tstate\tsessions",
+  },
+  "admin.state-enabled": { "zh-CN": "启用", en: "enabled" },
+  "admin.state-disabled": { "zh-CN": "停用", en: "disabled" },
+  "admin.users-summary": { "zh-CN": "共 {n} 个值班台用户", en: "{n} console users" },
+  "audit.admin.influx-setup": {
+    "zh-CN": "设置 InfluxDB 用户与数据库",
+    en: "InfluxDB users and database set up",
+  },
+  "audit.admin.device-disabled": { "zh-CN": "停用设备", en: "device disabled" },
+  "audit.admin.device-enabled": { "zh-CN": "启用设备", en: "device enabled" },
+  "audit.admin.device-removed": { "zh-CN": "删除设备", en: "device removed" },
+  "audit.admin.secret-rotated": { "zh-CN": "更换设备密钥", en: "device secret rotated" },
+  "audit.admin.user-disabled": { "zh-CN": "停用值班台用户", en: "console user disabled" },
+  "audit.admin.user-enabled": { "zh-CN": "启用值班台用户", en: "console user enabled" },
+  "audit.admin.user-removed": { "zh-CN": "删除值班台用户", en: "console user removed" },
+  "audit.mqtt.secret-sent": { "zh-CN": "向设备发送新密钥", en: "new secret sent to the device" },
+  "audit.mqtt.secret-adopted": { "zh-CN": "设备改用新密钥", en: "device logged in with its new secret" },
+  "audit.mqtt.cut-off": { "zh-CN": "断开已停用或已删除的设备", en: "disabled or removed device cut off" },
+} as const satisfies Section;
+
 /** Secrets at rest (protocol/file-modes.ts): what the gateway and the lane say when they refuse to start. */
 const FILES = {
   "files.refused-gateway": {
@@ -515,6 +597,7 @@ export const CATALOGUE = {
   ...TECHNICIAN,
   ...ADMIN,
   ...FILES,
+  ...LIFECYCLE,
   ...STATIONS,
   ...GRAFANA,
 } as const;

@@ -41,7 +41,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function configText(dir: string, httpPort: number, rpcPort: number): string {
+function configText(dir: string, httpPort: number, rpcPort: number, auth: boolean): string {
   return `reporting-enabled = false
 bind-address = "127.0.0.1:${rpcPort}"
 
@@ -59,6 +59,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   bind-address = "127.0.0.1:${httpPort}"
   log-enabled = false
   max-body-size = 0
+  auth-enabled = ${auth}
 
 [monitor]
   store-enabled = false
@@ -80,6 +81,11 @@ export interface InfluxdOptions {
    * has read what it needs (npm start audits the run against it after the lanes have drained).
    */
   ownProcessGroup?: boolean;
+  /**
+   * `auth-enabled = true`: every request needs a user (npm start; the gateway's influx-setup
+   * creates the admin, the gateway's user and Grafana's). Off by default: most tests need no users.
+   */
+  auth?: boolean;
 }
 
 export async function startInfluxd(dir: string, options: InfluxdOptions = {}): Promise<InfluxdHandle> {
@@ -90,7 +96,7 @@ export async function startInfluxd(dir: string, options: InfluxdOptions = {}): P
   const port = options.port ?? (await freePort());
   const rpcPort = await freePort();
   const configPath = join(dir, "influxdb.conf");
-  writeFileSync(configPath, configText(dir, port, rpcPort));
+  writeFileSync(configPath, configText(dir, port, rpcPort, options.auth ?? false));
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
 

@@ -1,7 +1,9 @@
 /**
  * `npm start`: a whole simulated city on one machine.
  *   1. InfluxDB: INFLUX_URL if set; otherwise a private influxd under var/influxdb (installed with
- *      apt-get when missing and running as root); otherwise spool-only, said plainly.
+ *      apt-get when missing and running as root) with authentication on: the gateway's
+ *      `influx-setup` makes its admin, the gateway's user and Grafana's read-only user, each
+ *      password in a 0600 file under var/secrets; otherwise spool-only, said plainly.
  *   2. Credentials for the simulated fleet, provisioned through the gateway's own admin commands
  *      (`add-devices`, `add-operator`, `add-user`): secrets travel on pipes and in 0600 files only.
  *   3. The gateway as its own process (logs in var/log/gateway.log).
@@ -17,7 +19,7 @@
  * stops everything it started and exits 1; a second Ctrl-C kills everything at once.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, openSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -208,9 +210,40 @@ async function startInflux(
     say("");
     return { url: undefined, handle: null };
   }
-  const handle = await startInfluxd(join(VAR, "influxdb"), { ownProcessGroup: true });
+  // With authentication on: influx-setup makes its users (influxAuth below).
+  const handle = await startInfluxd(join(VAR, "influxdb"), { ownProcessGroup: true, auth: true });
   say(`InfluxDB: started a local influxd at ${handle.url} (data in ${shown(join(VAR, "influxdb"))})`);
   return { url: handle.url, handle };
+}
+
+/** The private influxd's passwords, one 0600 file each (the folder 0700): never on a command line. */
+const INFLUX_PASSWORDS = {
+  admin: join(VAR, "secrets", "influx-admin.password"),
+  gateway: join(VAR, "secrets", "influx-gateway.password"),
+  grafana: join(VAR, "secrets", "influx-grafana.password"),
+};
+
+/**
+ * The private influxd's users, through the gateway's own `influx-setup` (as an operator would): its
+ * admin (made on the first run), the gateway's user (READ and WRITE) and Grafana's (READ), each
+ * password in its file. Returns the read-only login, for the audit of the run.
+ */
+async function influxAuth(gatewayEnv: NodeJS.ProcessEnv): Promise<{ username: string; password: string }> {
+  mkdirSync(join(VAR, "secrets"), { recursive: true, mode: 0o700 });
+  await gatewayAdmin(
+    [
+      "influx-setup",
+      "--admin-password-file",
+      INFLUX_PASSWORDS.admin,
+      "--reader-password-file",
+      INFLUX_PASSWORDS.grafana,
+    ],
+    gatewayEnv,
+  );
+  say(
+    `InfluxDB: authentication on; users admin, gateway and grafana (passwords in ${shown(join(VAR, "secrets"))})`,
+  );
+  return { username: "grafana", password: readFileSync(INFLUX_PASSWORDS.grafana, "utf8").trim() };
 }
 
 /**
@@ -290,9 +323,17 @@ async function provision(options: Options, gatewayEnv: NodeJS.ProcessEnv): Promi
 }
 
 /** Screenings stored for one station since `sinceMs` (the firmware lanes are not in the fleet's ledger). */
-async function countStation(influxUrl: string, station: string, sinceMs: number): Promise<number> {
+async function countStation(
+  influxUrl: string,
+  station: string,
+  sinceMs: number,
+  login?: { username: string; password: string },
+): Promise<number> {
   const q = `SELECT count("id") FROM "screening" WHERE "station" = '${station}' AND time >= ${sinceMs - 60_000}ms`;
-  const res = await fetch(`${influxUrl}/query?db=${DATABASE}&q=${encodeURIComponent(q)}`);
+  const auth = login ? `Basic ${Buffer.from(`${login.username}:${login.password}`).toString("base64")}` : "";
+  const res = await fetch(`${influxUrl}/query?db=${DATABASE}&q=${encodeURIComponent(q)}`, {
+    headers: auth ? { authorization: auth } : {},
+  });
   const body = (await res.json()) as { results: { series?: { values: [string, number][] }[] }[] };
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
 }
@@ -341,7 +382,9 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: String(httpPort),
     DATA_DIR: join(VAR, "gateway"),
+    ...(influx.handle ? { INFLUX_USER: "gateway", INFLUX_PASSWORD_FILE: INFLUX_PASSWORDS.gateway } : {}),
   };
+  const reader = influx.handle ? await influxAuth(gatewayEnv) : undefined;
   const credentials = await provision(options, gatewayEnv);
   checkpoint(stop);
 
@@ -452,8 +495,8 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
   let audit = null;
   let firmwareStored: number | null = null;
   if (influx.url) {
-    audit = await fleet.ledger.audit(influx.url, DATABASE, fleet.clock.startMs);
-    firmwareStored = await countStation(influx.url, FIRMWARE_STATION, started_);
+    audit = await fleet.ledger.audit(influx.url, DATABASE, fleet.clock.startMs, reader);
+    firmwareStored = await countStation(influx.url, FIRMWARE_STATION, started_, reader);
   }
   await started.stopThrough();
   const summary = {

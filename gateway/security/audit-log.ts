@@ -34,8 +34,30 @@ export const AUDIT_ACTIONS = [
   "mqtt.lockout",
   /** An admin lifted the login limits on a username or an address (`unlock`). */
   "admin.unlock",
+  /** An admin made a new pseudonym key version (`rotate-pseudonym-key`); the old one is kept for the retention period. */
+  "admin.pseudonym-key-rotated",
+  /** An admin gave a station new daily keys (`rotate-station-keys`), e.g. after one of its lanes was stolen. */
+  "admin.station-keys-rotated",
   /** An admin named a station or changed its opening hours (`set-station`). */
   "admin.set-station",
+  /** An admin set InfluxDB's database and users up (`influx-setup`). */
+  "admin.influx-setup",
+  /** An admin took a device's access away for a while, gave it back, or removed the device. */
+  "admin.device-disabled",
+  "admin.device-enabled",
+  "admin.device-removed",
+  /** An admin gave a device a new secret (`rotate-secret`); the old one works until `until`. */
+  "admin.secret-rotated",
+  /** An admin disabled, enabled or removed a duty console user (their sessions end). */
+  "admin.user-disabled",
+  "admin.user-enabled",
+  "admin.user-removed",
+  /** The gateway sent a device its new secret over its authenticated connection. */
+  "mqtt.secret-sent",
+  /** A device logged in with its new secret: the old one works no more. */
+  "mqtt.secret-adopted",
+  /** The gateway disconnected a device that was disabled or removed. */
+  "mqtt.cut-off",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

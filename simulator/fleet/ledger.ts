@@ -43,9 +43,15 @@ export class Ledger {
   }
 
   /** Reads every screening id stored since `sinceMs`, station by station, and compares. */
-  async audit(influxUrl: string, database: string, sinceMs: number): Promise<AuditResult> {
+  /** `login`: a user with READ on the database, when InfluxDB has authentication on. */
+  async audit(
+    influxUrl: string,
+    database: string,
+    sinceMs: number,
+    login?: { username: string; password: string },
+  ): Promise<AuditResult> {
     const url = new URL(influxUrl);
-    const influx = new InfluxDB({ host: url.hostname, port: Number(url.port || 8086), database });
+    const influx = new InfluxDB({ host: url.hostname, port: Number(url.port || 8086), database, ...login });
     const found = new Map<string, number>();
     const verdicts: Record<string, number> = {};
     const since = `${Math.floor(sinceMs - 60_000)}ms`;
