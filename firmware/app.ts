@@ -3,7 +3,7 @@
  * (the real device) and by the simulator to run the unchanged firmware against virtual hardware.
  */
 import { join } from "node:path";
-import { DEFAULT_ACCEPT, DEFAULT_LOCALE, deviceTopic, t } from "@checkpoint/protocol";
+import { DEFAULT_ACCEPT, DEFAULT_LOCALE, deviceTopic, StationKeyring, t } from "@checkpoint/protocol";
 import type { Logger } from "pino";
 import { monotonicFactory } from "ulid";
 import { type CalibrationResult, loadCalibration } from "./calibration.ts";
@@ -32,6 +32,10 @@ export class LaneApp {
   private thermometer: Mlx90614 | null = null;
   private calibration: CalibrationResult | null;
   private sensorTimer: NodeJS.Timeout | null = null;
+  /** This station's keys: the gateway's (saved with the config), past days' in memory only. */
+  readonly stationKeys = new StationKeyring(() => (this.uplink.config?.policy.retest_window_s ?? 0) * 1000);
+  private keysTimer: NodeJS.Timeout | null = null;
+  private savedKeysRevision = -1;
   private readonly newId = monotonicFactory();
   /** Added to the system clock: the gateway's correction when this lane's clock is off. */
   private clockOffsetMs = 0;
@@ -66,11 +70,13 @@ export class LaneApp {
       log,
     );
     const topic = deviceTopic(file.station, file.device, "screening");
+    if (this.uplink.config) this.stationKeys.set(this.uplink.config.station_keys, this.now());
     this.lane = new Lane({
       station: file.station,
       device: file.device,
       fw: FIRMWARE_VERSION,
       config: () => this.laneConfig(),
+      stationKeys: this.stationKeys,
       read: () => this.read(),
       show: (p) => this.indicators.show(p),
       enqueue: (event) => {
@@ -79,7 +85,7 @@ export class LaneApp {
         return ok;
       },
       outboxFull: () => this.outbox.full,
-      now: () => Date.now() + this.clockOffsetMs,
+      now: () => this.now(),
       newId: (ms) => this.newId(ms),
       measureOptions: {
         ...DEFAULT_MEASURE,
@@ -94,7 +100,7 @@ export class LaneApp {
   }
 
   /**
-   * Policy and key from the gateway; this device's own blackbody offset when it has one; the
+   * Policy and the key to seal to from the gateway; this device's own blackbody offset when it has one; the
    * identities lane.json accepts.
    */
   laneConfig(): LaneConfig | null {
@@ -103,9 +109,27 @@ export class LaneApp {
     return {
       policy: c.policy,
       calibration: { k: c.calibration.k, offset_c: this.calibration?.offset_c ?? c.calibration.offset_c },
-      pseudonymKey: Buffer.from(c.pseudonym_key, "base64"),
+      seal: c.seal,
       accept: this.file.accept ?? DEFAULT_ACCEPT,
     };
+  }
+
+  /** The lane's clock: the system's, corrected by the gateway's when it is off. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /**
+   * A station key whose day is over leaves the saved config within 10 s (the keyring keeps it in
+   * memory for one retest window, then wipes it): a stolen lane's disk holds no past day's key.
+   */
+  private forgetPastKeys(): void {
+    this.stationKeys.tick(this.now());
+    const c = this.uplink.config;
+    if (!c || this.stationKeys.revision === this.savedKeysRevision) return;
+    this.savedKeysRevision = this.stationKeys.revision;
+    const kept = this.stationKeys.persisted();
+    if (kept.length !== c.station_keys.length) this.uplink.remember({ ...c, station_keys: kept });
   }
 
   setCalibration(result: CalibrationResult): void {
@@ -163,6 +187,9 @@ export class LaneApp {
       );
     });
     this.scanner.start();
+    this.uplink.on("config", (c) => this.stationKeys.set(c.station_keys, this.now()));
+    this.forgetPastKeys();
+    this.keysTimer = setInterval(() => this.forgetPastKeys(), 10_000);
     this.uplink.on("clock", (offsetMs) => {
       this.clockOffsetMs = offsetMs;
     });
@@ -172,6 +199,7 @@ export class LaneApp {
 
   async stop(): Promise<void> {
     if (this.sensorTimer) clearInterval(this.sensorTimer);
+    if (this.keysTimer) clearInterval(this.keysTimer);
     this.indicators.stop();
     this.scanner.stop();
     await this.uplink.stop();

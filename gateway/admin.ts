@@ -16,6 +16,9 @@
  *   npm run gateway -- unlock <name|address>           lifts login throttling and lockouts on a username or address
  *   npm run gateway -- audit [--days N] [--action A] [--who NAME] [--limit N] [--json]
  *                                                      reads the security audit log, newest first
+ *   npm run gateway -- rotate-pseudonym-key            a new pseudonym key version; the old one is kept
+ *                                                      for RETENTION_DAYS, then destroyed (audited)
+ *   npm run gateway -- rotate-station-keys <station>   new daily keys for a station's lanes (audited)
  * Each command takes --help. Secrets are printed once, on stdout only, and stored only as keyed
  * hashes; they are never taken from the command line (it is visible to every user in `ps`).
  */
@@ -36,6 +39,7 @@ import type { GatewayConfig } from "./config.ts";
 import { AlertStore } from "./ops/alert-store.ts";
 import { backupDatabase, DB_FILE, listBackups, restoreDatabase } from "./ops/backup.ts";
 import { ROLES, type Role, Users } from "./ops/users.ts";
+import { Privacy } from "./privacy/privacy.ts";
 import { Registry } from "./registry/registry.ts";
 import { newSecret } from "./registry/secrets.ts";
 import { listStations, setStation } from "./registry/station-commands.ts";
@@ -105,6 +109,13 @@ async function withRegistry<T>(config: GatewayConfig, use: (registry: Registry) 
   } finally {
     registry.close();
   }
+}
+
+/** Opens the privacy keys (in gateway.db) for one command; the running gateway sees the change within 10 s. */
+function withPrivacy<T>(config: GatewayConfig, use: (privacy: Privacy) => Promise<T>): Promise<T> {
+  return withRegistry(config, (registry) =>
+    use(Privacy.open(registry.db, { retentionDays: config.retentionDays, timeZone: config.timeZone })),
+  );
 }
 
 export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
@@ -327,6 +338,75 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
         console.error(translator(config.locale)("admin.audit-summary", { n: rows.length, days, limit }));
         return 0;
       });
+    },
+  },
+  "rotate-pseudonym-key": {
+    args: "",
+    summary:
+      "a new version of the gateway's pseudonym key (stored pseudonyms, the key lanes seal to); the old one is kept for RETENTION_DAYS to link across the rotation, then destroyed; audited",
+    arity: [0, 0],
+    run: (config) =>
+      withAudit(config, (audit) =>
+        withPrivacy(config, async (privacy) => {
+          const t = translator(config.locale);
+          const r = privacy.keys.rotate();
+          const retired = privacy.keys.version(r.retired);
+          const until = retired ? (privacy.keys.destroyAt(retired) ?? 0) : 0;
+          audit.record({
+            actor: operator(),
+            action: "admin.pseudonym-key-rotated",
+            subject: `pseudonym-key/${r.version}`,
+            detail: {
+              version: r.version,
+              retired: r.retired,
+              destroyed: r.destroyed.join(","),
+              via: "command line",
+            },
+          });
+          console.log(
+            JSON.stringify({
+              version: r.version,
+              retired: r.retired,
+              kept_until: new Date(until).toISOString(),
+              destroyed: r.destroyed,
+            }),
+          );
+          console.error(
+            t("admin.pseudonym-key-rotated", {
+              version: r.version,
+              retired: r.retired,
+              until: formatDateTime(config.locale, until, config.timeZone),
+              days: config.retentionDays,
+            }),
+          );
+          if (r.destroyed.length > 0)
+            console.error(t("admin.pseudonym-keys-destroyed", { versions: r.destroyed.join(", ") }));
+          return 0;
+        }),
+      ),
+  },
+  "rotate-station-keys": {
+    args: "<station>",
+    summary:
+      "new daily keys for a station's lanes, today's included (after one of its lanes was lost or stolen); audited",
+    arity: [1, 1],
+    run: (config, [station = ""]) => {
+      if (!isNodeId(station))
+        throw new UsageError(`station "${station}": 1-32 characters of a-z, 0-9 and "-"`);
+      return withAudit(config, (audit) =>
+        withPrivacy(config, async (privacy) => {
+          const generation = privacy.stations.rotate(station);
+          audit.record({
+            actor: operator(),
+            action: "admin.station-keys-rotated",
+            subject: station,
+            detail: { generation, via: "command line" },
+          });
+          console.log(JSON.stringify({ station, generation }));
+          console.error(translator(config.locale)("admin.station-keys-rotated", { station, generation }));
+          return 0;
+        }),
+      );
     },
   },
 };

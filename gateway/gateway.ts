@@ -10,6 +10,7 @@ import {
   type ClockSync,
   DEFAULT_CALIBRATION,
   type DeviceConfig,
+  dayIn,
   deviceTopic,
   type FeverPolicy,
 } from "@checkpoint/protocol";
@@ -32,6 +33,7 @@ import { BackupScheduler } from "./ops/backup.ts";
 import { dailyReport, type ReportSources, stationBoard } from "./ops/reports.ts";
 import { ActivityWriter, knownStations, StationActivity, stationNames } from "./ops/station-activity.ts";
 import { Users } from "./ops/users.ts";
+import { Privacy } from "./privacy/privacy.ts";
 import { Registry } from "./registry/registry.ts";
 import { LoginSecurity } from "./security/login-security.ts";
 import { assertPrivateFiles, gatewayPrivatePaths, readPasswordFile } from "./security/private-files.ts";
@@ -60,6 +62,10 @@ export class Gateway {
   /** Scheduled backups of gateway.db (gateway/ops/backup.ts). */
   private backups: BackupScheduler | null = null;
   users!: Users;
+  /** Pseudonym keys, re-keying, station keys (gateway/privacy/). */
+  privacy!: Privacy;
+  /** The day (TIME_ZONE) the lanes' station keys were last published for. */
+  private keysDay = "";
   /** When each station was last heard from, written once a minute (gateway/ops/station-activity.ts). */
   stationActivity!: StationActivity;
   activityWriter: ActivityWriter | null = null;
@@ -95,6 +101,10 @@ export class Gateway {
     assertPrivateFiles(gatewayPrivatePaths(config), config.locale);
     this.loopDelay.enable();
     this.registry = new Registry(join(config.dataDir, "gateway.db"));
+    this.privacy = Privacy.open(this.registry.db, {
+      retentionDays: config.retentionDays,
+      timeZone: config.timeZone,
+    });
     this.eventsDb = EventsDb.open(join(config.dataDir, "events.db"));
     this.ledger = new EventLedger(this.eventsDb);
     this.retestJournal = new SqliteRetestJournal(this.eventsDb);
@@ -149,6 +159,7 @@ export class Gateway {
         RETEST_CAPACITY,
         this.retestJournal,
       ),
+      subjects: this.privacy.subjects,
       log: root.child({ ns: "gateway:ingest" }),
     });
     this.broker = await startBroker(config.mqttHost, config.mqttPort, {
@@ -161,8 +172,9 @@ export class Gateway {
       onDeviceLogin: (station, device) => this.publishConfig(station, device),
       log: root.child({ ns: "gateway:broker" }),
     });
-    this.publishConfigs();
+    this.refreshKeys();
     this.timers.push(
+      setInterval(() => this.refreshKeys(), 10_000),
       setInterval(() => {
         this.ingest.sweep().catch((error: Error) => {
           log.warn(
@@ -309,20 +321,46 @@ export class Gateway {
     );
   }
 
-  /** The retained config of every registered device: policy, calibration defaults, pseudonym key. */
-  publishConfigs(): void {
-    for (const { station, device } of this.registry.devices()) this.publishConfig(station, device);
+  /**
+   * Keeps the lanes' keys current, every 10 s: a key another process rotated (the admin
+   * commands) goes out at once, and when the day changes the station keys' window moves on and
+   * retired pseudonym keys past the retention are destroyed.
+   */
+  private refreshKeys(): void {
+    try {
+      const now = Date.now();
+      const changed = this.privacy.reload();
+      const day = dayIn(now, this.config.timeZone);
+      if (day !== this.keysDay) {
+        const destroyed = this.privacy.keys.prune(now);
+        if (destroyed.length > 0)
+          this.log.info({ destroyed }, "gateway: destroyed pseudonym keys past the retention period");
+      }
+      if (changed.all || day !== this.keysDay) {
+        this.keysDay = day;
+        this.publishConfigs();
+      } else for (const station of changed.stations) this.publishConfigs(station);
+    } catch (error) {
+      this.log.warn({ err: error }, "gateway: could not refresh the lanes' keys; will try again in 10 s");
+    }
+  }
+
+  /** The retained config of every registered device (of one station): policy, calibration, keys. */
+  publishConfigs(station?: string): void {
+    for (const d of this.registry.devices()) {
+      if (station === undefined || d.station === station) this.publishConfig(d.station, d.device);
+    }
   }
 
   publishConfig(station: string, device: string): void {
-    const key = this.registry.pseudonymKey();
+    const keys = this.privacy.deviceKeys(station);
     const config: DeviceConfig = {
       v: 1,
-      // Names the key by a hash, never by a piece of it: the version is echoed in telemetry.
-      version: `${this.policy.version}+k${createHash("sha256").update(key).digest("hex").slice(0, 8)}`,
+      // Names the keys by a hash, never by a piece of one: the version is echoed in telemetry.
+      version: `${this.policy.version}+k${createHash("sha256").update(JSON.stringify(keys)).digest("hex").slice(0, 8)}`,
       policy: this.policy,
       calibration: { ...DEFAULT_CALIBRATION },
-      pseudonym_key: key,
+      ...keys,
     };
     this.broker.publish(deviceTopic(station, device, "config"), config, 1, true);
   }
@@ -366,6 +404,7 @@ export class Gateway {
       client_id_refused: c.clientIdRefused,
       oversized_packets: c.oversized,
       clock_flagged: c.clockFlagged,
+      legacy_subjects: c.legacySubjects,
       devices_online: this.devicesOnline(),
       clients: this.broker.aedes.connectedClients,
       spool_bytes: this.store.spoolBytes,

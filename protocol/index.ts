@@ -7,6 +7,8 @@ export * from "./mlx90614.ts";
 export * from "./policy.ts";
 export * from "./pseudonym.ts";
 export * from "./schemas.ts";
+export * from "./seal.ts";
+export * from "./station-keys.ts";
 export * from "./storage.ts";
 export * from "./timestamps.ts";
 export * from "./topics.ts";

@@ -418,6 +418,22 @@ const ADMIN = {
   "audit.mqtt.login-failure": { "zh-CN": "MQTT 登录失败", en: "MQTT login failed" },
   "audit.mqtt.lockout": { "zh-CN": "MQTT 登录暂停", en: "MQTT logins paused" },
   "audit.admin.unlock": { "zh-CN": "解除登录限制", en: "login limits lifted" },
+  "audit.admin.pseudonym-key-rotated": { "zh-CN": "轮换假名密钥", en: "pseudonym key rotated" },
+  "audit.admin.station-keys-rotated": { "zh-CN": "更换站点密钥", en: "station keys replaced" },
+  "admin.pseudonym-key-rotated": {
+    "zh-CN":
+      "假名密钥已轮换为第 {version} 版：今后存储的假名和各通道加密所用的公钥均为新版，通道在下次收到配置时换用。第 {retired} 版保留至 {until}（{days} 天，用于关联轮换前后的记录），届时销毁。",
+    en: "The pseudonym key is now version {version}: new stored pseudonyms and the key lanes seal to are the new one (lanes switch when their config arrives). Version {retired} is kept until {until} ({days} days, to link screenings across the rotation), then destroyed.",
+  },
+  "admin.pseudonym-keys-destroyed": {
+    "zh-CN": "已销毁超过保留期的旧版假名密钥：{versions}。",
+    en: "Destroyed the retired pseudonym keys past the retention period: {versions}.",
+  },
+  "admin.station-keys-rotated": {
+    "zh-CN":
+      "站点 {station} 已换用第 {generation} 代站点密钥（含今日）；该站在线通道立即收到新密钥，离线通道联网后收到。丢失的通道所持旧密钥不再与任何人匹配。",
+    en: "Station {station} now has generation {generation} of its keys (today's included): its lanes online get them at once, lanes offline when they reconnect. The keys a lost lane holds match no one any more.",
+  },
 } as const satisfies Section;
 
 /** Stations: display names and opening hours (gateway/registry/stations.ts, `set-station`, `stations`). */

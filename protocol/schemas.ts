@@ -4,7 +4,7 @@
  */
 import { type Static, Type } from "@sinclair/typebox";
 import { VERDICTS } from "./policy.ts";
-import { PSEUDONYM_PATTERN } from "./pseudonym.ts";
+import { STORED_SUBJECT_PATTERN, WIRE_SUBJECT_PATTERN } from "./pseudonym.ts";
 import { NODE_ID_PATTERN } from "./topics.ts";
 import { compileValidator } from "./validate.ts";
 
@@ -26,7 +26,11 @@ export const ScreeningEventSchema = Type.Object(
     ts: UtcTimestamp,
     station: NodeId,
     device: NodeId,
-    subject: Type.String({ pattern: PSEUDONYM_PATTERN }),
+    /**
+     * `h2:` the identity sealed to the gateway (protocol/seal.ts), or `h1:` a legacy lane
+     * pseudonym (old firmware). The gateway re-keys either before anything is stored (pseudonym.ts).
+     */
+    subject: Type.String({ pattern: WIRE_SUBJECT_PATTERN }),
     attempt: Type.Union([Type.Literal(1), Type.Literal(2)]),
     object_c: SensorC,
     ambient_c: Type.Number({ minimum: -40, maximum: 125 }),
@@ -90,6 +94,22 @@ export const CalibrationSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A station's key for one day of the gateway's time zone (protocol/station-keys.ts): `from`
+ * (inclusive) to `to` (exclusive), so a lane needs no time zone of its own.
+ */
+export const StationKeySchema = Type.Object(
+  {
+    id: Type.String({ pattern: "^[0-9A-Za-z._/-]{1,40}$" }),
+    from: UtcTimestamp,
+    to: UtcTimestamp,
+    /** 32 bytes, base64url. */
+    key: Type.String({ pattern: "^[A-Za-z0-9_-]{43}$" }),
+  },
+  { additionalProperties: false },
+);
+export type StationKey = Static<typeof StationKeySchema>;
+
 /** Retained, gateway → device. */
 export const DeviceConfigSchema = Type.Object(
   {
@@ -97,8 +117,16 @@ export const DeviceConfigSchema = Type.Object(
     version: Version,
     policy: FeverPolicySchema,
     calibration: CalibrationSchema,
-    /** Base64 HMAC key for pseudonyms; shared by every device of a deployment. */
-    pseudonym_key: Type.String({ minLength: 16, maxLength: 256 }),
+    /** The gateway's public key that lanes seal identities to (protocol/seal.ts). */
+    seal: Type.Object(
+      {
+        kid: Type.Integer({ minimum: 1, maximum: 999_999 }),
+        key: Type.String({ pattern: "^[A-Za-z0-9_-]{43}$" }),
+      },
+      { additionalProperties: false },
+    ),
+    /** This station's keys for today and the days ahead, for matching retests offline. */
+    station_keys: Type.Array(StationKeySchema, { maxItems: 31 }),
   },
   { additionalProperties: false },
 );
@@ -132,7 +160,8 @@ export const AlertSchema = Type.Object(
     /** When what the alert is about happened (the screening's ts, the moment a device dropped). */
     ts: UtcTimestamp,
     raised_at: UtcTimestamp,
-    subject: Type.Optional(Type.String({ pattern: PSEUDONYM_PATTERN })),
+    /** The stored, gateway-keyed pseudonym (`g<v>:`, or `l<v>:` from an old lane). */
+    subject: Type.Optional(Type.String({ pattern: STORED_SUBJECT_PATTERN })),
     event_id: Type.Optional(Ulid),
     body_c: Type.Optional(Type.Number()),
   },
@@ -148,6 +177,8 @@ export const REJECT_REASONS = [
   "topic",
   "mismatch",
   "timestamp",
+  /** A sealed subject the gateway cannot open (a key it no longer holds, or altered on the way). */
+  "subject",
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -2,12 +2,16 @@
  * The lane: scan → measure → estimate → verdict → indicators → outbox. It works the same with the
  * gateway unreachable: the event waits in the durable outbox.
  * - The scanned payload goes through the extractors the lane's config enables (lane.json `accept`,
- *   protocol/identity.ts): only its stable identity is turned into the pseudonym, at once, and both
- *   are dropped. A payload no enabled extractor takes is refused with its reason (shown, counted,
- *   never sent, never logged).
- * - A second scan of a subject whose last verdict here was `retest`, within the retest window, is
- *   attempt 2 — once the rest the policy asks for has passed; earlier, the lane shows `retest`
- *   again and measures nothing.
+ *   protocol/identity.ts): only its stable identity is kept, for the length of the scan. A payload
+ *   no enabled extractor takes is refused with its reason (shown, counted, never sent, never logged).
+ * - The identity is looked up in the station's waiting list by its station tag (protocol/
+ *   station-keys.ts: scrypt under the station key of the day; one per scan), and the event
+ *   carries it sealed to the gateway's public key (protocol/seal.ts), which only the gateway can
+ *   open. Then it is dropped: the lane keeps a tag only for a person sent to rest, in memory, for
+ *   one retest window. Nothing in the outbox or on disk links or reveals anyone.
+ * - A second scan of a subject sent to rest at this station (by this lane, or by another that
+ *   shared its waiting list), within the retest window, is attempt 2 — once the rest the policy
+ *   asks for has passed; earlier, the lane shows `retest` again and measures nothing.
  * - An unstable measurement is not a reading: the lane asks to measure again and sends nothing.
  * - A sensor fault shows on the lane and in telemetry; no event is invented.
  * - With the outbox full the lane refuses to screen (and says so) rather than lose events.
@@ -21,10 +25,13 @@ import {
   type FeverPolicy,
   type IdentityKind,
   type IdentityRefusal,
-  pseudonym,
   roundCentidegree,
   type ScreeningEvent,
+  type SealKey,
+  type StationKeyring,
+  sealIdentity,
   type Verdict,
+  WaitingList,
 } from "@checkpoint/protocol";
 import type { PatternName } from "../hardware/indicators.ts";
 import type { ThermoFault, ThermoReading } from "../hardware/mlx90614.ts";
@@ -33,7 +40,8 @@ import { type MeasureOptions, measure } from "./measure.ts";
 export interface LaneConfig {
   policy: FeverPolicy;
   calibration: Calibration;
-  pseudonymKey: Buffer;
+  /** The gateway's public key: every event's subject is the identity sealed to it. */
+  seal: SealKey;
   /** Which identities the lane takes from a scan (DEFAULT_ACCEPT: ID numbers and health codes). */
   accept?: readonly IdentityKind[];
 }
@@ -43,6 +51,8 @@ export interface LanePorts {
   device: string;
   fw: string;
   config(): LaneConfig | null;
+  /** This lane's station keys (from the gateway's config; memory-only ones past their day). */
+  stationKeys: StationKeyring;
   read(): Promise<ThermoReading>;
   show(pattern: PatternName): void;
   /** Stores the event durably; false when the outbox is full. */
@@ -66,10 +76,16 @@ export class Lane {
   sensorFault: ThermoFault | null = null;
   lastAmbientC: number | null = null;
   readonly counts = { screened: 0, unstable: 0, faults: 0, busy: 0, refused: 0 };
-  /** subject → time of its `retest` verdict here. */
-  private readonly retests = new Map<string, number>();
+  /** The people sent to rest at this station within the retest window, by station tag. */
+  readonly waiting: WaitingList;
 
-  constructor(private readonly ports: LanePorts) {}
+  constructor(private readonly ports: LanePorts) {
+    this.waiting = new WaitingList(ports.stationKeys, () => this.windowMs());
+  }
+
+  private windowMs(): number {
+    return (this.ports.config()?.policy.retest_window_s ?? 0) * 1000;
+  }
 
   /** `payload`: one scanned line, as the scanner passed it on. It is not kept. */
   async onScan(payload: string): Promise<ScanOutcome> {
@@ -93,16 +109,15 @@ export class Lane {
       p.show("refused");
       return { kind: "refused", reason: found.reason };
     }
-    const subject = pseudonym(config.pseudonymKey, found.identity);
-    // Back too soon for the retest: the forehead has not recovered from the cold yet.
-    const retestAt = this.retests.get(subject);
-    const restMs = config.policy.rest_min * 60_000;
-    if (retestAt !== undefined && p.now() - retestAt < restMs) {
-      p.show("retest");
-      return { kind: "rest-more", minutesLeft: Math.ceil((restMs - (p.now() - retestAt)) / 60_000) };
-    }
     this.busy = true;
     try {
+      const { waiting, current } = await this.waiting.match(found.identity, p.now());
+      // Back too soon for the retest: the forehead has not recovered from the cold yet.
+      const restMs = config.policy.rest_min * 60_000;
+      if (waiting && p.now() - waiting.atMs < restMs) {
+        p.show("retest");
+        return { kind: "rest-more", minutesLeft: Math.ceil((restMs - (p.now() - waiting.atMs)) / 60_000) };
+      }
       p.show("measuring");
       const m = await measure(() => this.read(), p.measureOptions);
       if (m.kind === "fault") {
@@ -119,19 +134,19 @@ export class Lane {
       }
       this.lastAmbientC = m.ambientC;
       const nowMs = p.now();
-      this.forgetOldRetests(nowMs, config.policy);
-      const attempt = this.retests.has(subject) ? 2 : 1;
+      const attempt = waiting && nowMs - waiting.atMs <= this.windowMs() ? 2 : 1;
       const bodyC = estimateBody(m.objectC, m.ambientC, config.calibration);
       const verdict = classify(bodyC, attempt, m.ambientC, config.policy);
-      if (verdict === "retest") this.retests.set(subject, nowMs);
-      else if (attempt === 2 && verdict !== "invalid") this.retests.delete(subject);
+      if (verdict === "retest") this.waiting.add(current, nowMs, p.device);
+      else if (waiting && attempt === 2 && verdict !== "invalid") this.waiting.remove(waiting);
+      const id = p.newId(nowMs);
       const event: ScreeningEvent = {
         v: 1,
-        id: p.newId(nowMs),
+        id,
         ts: new Date(nowMs).toISOString(),
         station: p.station,
         device: p.device,
-        subject,
+        subject: sealIdentity(config.seal, found.identity, { station: p.station, device: p.device, id }),
         attempt,
         object_c: roundCentidegree(m.objectC),
         ambient_c: roundCentidegree(m.ambientC),
@@ -180,10 +195,5 @@ export class Lane {
       if (!this.sensorFault) this.ports.show("fault");
       this.sensorFault = r.fault;
     }
-  }
-
-  private forgetOldRetests(nowMs: number, policy: FeverPolicy): void {
-    const window = policy.retest_window_s * 1000;
-    for (const [subject, at] of this.retests) if (nowMs - at > window) this.retests.delete(subject);
   }
 }

@@ -159,12 +159,20 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig]; clock: [numbe
       this.log.warn({ errors: r.errors }, "firmware:uplink: ignored an invalid config");
       return;
     }
-    this.config = r.value;
-    const tmp = `${this.options.configPath}.tmp`;
-    writeFileSync(tmp, JSON.stringify(r.value), { mode: 0o600 });
-    renameSync(tmp, this.options.configPath);
+    this.remember(r.value);
     this.log.info({ version: r.value.version }, "firmware:uplink: config applied");
     this.emit("config", r.value);
+  }
+
+  /**
+   * Keeps `config` as the one in effect, and on disk for a start without the network. The lane
+   * calls it too, to drop station keys whose day is over from the saved copy (station-keys.ts).
+   */
+  remember(config: DeviceConfig): void {
+    this.config = config;
+    const tmp = `${this.options.configPath}.tmp`;
+    writeFileSync(tmp, JSON.stringify(config), { mode: 0o600 });
+    renameSync(tmp, this.options.configPath);
   }
 
   /** Sends what the outbox holds, oldest first, keeping at most `window` unacknowledged. */

@@ -14,6 +14,8 @@ export class Counters {
   authFailures = 0;
   /** Screenings whose timestamp was not trusted (stored at the receive time, flagged). */
   clockFlagged = 0;
+  /** Screenings from old lanes with a legacy `h1:` subject (stored re-keyed, flagged `l…`). */
+  legacySubjects = 0;
   /** Connections refused for a client id their login does not own. */
   clientIdRefused = 0;
   /** Connections cut for a packet over the size limit. */

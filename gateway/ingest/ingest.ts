@@ -1,8 +1,12 @@
 /**
  * The ingest pipeline, run for every device publish before it is acknowledged:
- *   ACL → decode (size, JSON, version, schema, topic agreement) → dedupe by device + event id →
+ *   ACL → decode (size, JSON, version, schema, topic agreement) → re-key the subject to the
+ *   gateway's pseudonym (gateway/privacy/subjects.ts) → dedupe by device + event id →
  *   re-classify with the gateway's policy (count disagreements) → alerts, published at once →
  *   store (resolves when durable; the broker sends PUBACK only then).
+ * A screening is stored and acknowledged but never forwarded to subscribers: the subject it came
+ * with is the lane's (sealed, or a legacy keyed hash that an old lane's key reverses); what leaves
+ * the gateway about a person carries only the gateway's pseudonym.
  * A rejected message is acknowledged once its reject record is durable, and is published on the
  * rejects topic with its reason; the payload itself is never kept, only its size and hash.
  * An ACL violation throws NotAuthorizedError: the broker closes that connection.
@@ -23,6 +27,7 @@ import {
   type Status,
 } from "@checkpoint/protocol";
 import { canPublish, type Identity } from "../broker/acl.ts";
+import type { Rekeyed, SubjectRekeyer } from "../privacy/subjects.ts";
 import {
   alertPoint,
   idempotentNs,
@@ -80,6 +85,8 @@ export interface IngestDeps {
   recent: RecentIds;
   ledger: Pick<EventLedger, "mightHave" | "lookup" | "record" | "forget">;
   retests: RetestTracker;
+  /** Turns the subject a lane sent into the stored pseudonym. */
+  subjects: SubjectRekeyer;
   clock: ClockLimits;
   /** How long a device may be gone (its will fired) before officers are alerted. */
   offlineGraceMs: number;
@@ -101,6 +108,8 @@ export class Ingest {
   /** Last telemetry per "station/device", for the station board. */
   readonly telemetry = new Map<string, { outbox: number; sensorOk: boolean; atMs: number }>();
   private lastRejectLog = new Map<string, number>();
+  /** When each device was last logged for sending legacy `h1:` subjects. */
+  private readonly legacyLogged = new Map<string, number>();
   /** Devices whose last will fired, waiting out the grace period, by "station/device". */
   private readonly offline = new Map<
     string,
@@ -139,9 +148,18 @@ export class Ingest {
       return false;
     }
     switch (decoded.channel) {
-      case "screening":
-        await this.screening(decoded.value);
-        break;
+      case "screening": {
+        const event = decoded.value;
+        const rekeyed = this.deps.subjects.rekey(event);
+        if (!rekeyed.ok) {
+          await this.reject(topic, clientId, payload, "subject", [rekeyed.error]);
+          return false;
+        }
+        if (rekeyed.legacy) this.legacy(event);
+        event.subject = rekeyed.subject;
+        await this.screening(event, rekeyed);
+        return false;
+      }
       case "status":
         await this.status(parsed.station, parsed.device, decoded.value);
         break;
@@ -158,7 +176,22 @@ export class Ingest {
     return true;
   }
 
-  private async screening(event: ScreeningEvent): Promise<void> {
+  /** Counts a legacy subject, and says which lane needs new firmware (once an hour per lane). */
+  private legacy(event: ScreeningEvent): void {
+    this.deps.counters.legacySubjects++;
+    const key = `${event.station}/${event.device}`;
+    const now = this.deps.now();
+    if (now - (this.legacyLogged.get(key) ?? Number.NEGATIVE_INFINITY) < 3600_000) return;
+    if (this.legacyLogged.size > 10_000) this.legacyLogged.clear();
+    this.legacyLogged.set(key, now);
+    this.deps.log.warn(
+      { station: event.station, device: event.device, fw: event.fw },
+      "ingest: a lane sends legacy h1 pseudonyms (old firmware); they are stored re-keyed and flagged (l…), and link only with that lane generation's screenings. Upgrade its firmware.",
+    );
+  }
+
+  /** `event.subject` is the stored pseudonym already; `rekeyed` gives it under older keys. */
+  private async screening(event: ScreeningEvent, rekeyed: Extract<Rekeyed, { ok: true }>): Promise<void> {
     const { counters, recent, retests, ledger } = this.deps;
     // An id is the device's idempotency key: unique per device, not across devices. Keyed by the
     // device too, one lane's id (a bug, a clone, a hostile lane) can never suppress another's event.
@@ -198,7 +231,10 @@ export class Ingest {
     const pointNs = idempotentNs(time.atMs, event.id);
     const points: StoredPoint[] = [screeningPoint(event, verdict, pointNs, time)];
     if (event.attempt === 2) {
-      retests.resolve(event.station, event.subject, { tsMs: time.atMs, receivedMs: now });
+      retests.resolve(event.station, [event.subject, ...rekeyed.aliases()], {
+        tsMs: time.atMs,
+        receivedMs: now,
+      });
     }
     if (verdict === "fever") {
       counters.fevers++;
@@ -207,15 +243,18 @@ export class Ingest {
       );
       if (alert) points.push(alert);
     } else if (verdict === "retest") {
-      const evicted = retests.addRetest({
-        station: event.station,
-        device: event.device,
-        subject: event.subject,
-        eventId: event.id,
-        bodyC: event.body_c,
-        tsMs: time.atMs,
-        receivedMs: now,
-      });
+      const evicted = retests.addRetest(
+        {
+          station: event.station,
+          device: event.device,
+          subject: event.subject,
+          eventId: event.id,
+          bodyC: event.body_c,
+          tsMs: time.atMs,
+          receivedMs: now,
+        },
+        rekeyed.aliases(),
+      );
       for (const p of evicted) this.missedRetest(p, points);
     }
     counters.screenings++;

@@ -16,6 +16,10 @@
  * one of them answers (within the window on the event clock or on the gateway's) is never left
  * pending. The attempt 2 must have been taken after the attempt 1, within the window.
  *
+ * Subjects are the stored pseudonyms (gateway/privacy/subjects.ts). Across a rotation of the
+ * pseudonym key the same person has one under each key still kept: the caller passes the older
+ * ones as aliases, so a retest asked under the old key is answered under the new one.
+ *
  * Pending retests outlive a gateway restart through the journal (SQLite beside the event ledger):
  * a person who walked off while the gateway restarted still raises the alert. Memory is bounded:
  * past `capacity` pending retests the oldest is reported as missed (and counted as an overflow)
@@ -104,11 +108,15 @@ export class RetestTracker {
 
   /**
    * A retest verdict: returns entries pushed out by the capacity bound (report them as missed).
-   * A retest an attempt 2 that arrived first already answers is not kept.
+   * A retest an attempt 2 that arrived first already answers is not kept. `aliases`: the same
+   * subject under older pseudonym keys (an answer that arrived before a key rotation).
    */
-  addRetest(entry: PendingRetest): PendingRetest[] {
+  addRetest(entry: PendingRetest, aliases: readonly string[] = []): PendingRetest[] {
     const key = this.key(entry.station, entry.subject);
     if (this.answers(entry, this.answered.get(key))) return [];
+    for (const alias of aliases) {
+      if (this.answers(entry, this.answered.get(this.key(entry.station, alias)))) return [];
+    }
     this.journal?.put(entry);
     const evicted = this.pending.set(key, entry).map(([, oldest]) => oldest);
     for (const oldest of evicted) {
@@ -121,14 +129,20 @@ export class RetestTracker {
   /**
    * An attempt 2 arrived: the retest is done. True when one was pending. The answer is remembered
    * for one window either way: its attempt 1 may arrive later, or again (a lane resending an event
-   * whose commit failed).
+   * whose commit failed). `subject` may list the same person's pseudonym under each key still
+   * kept, current first: a retest asked before a key rotation is answered after it.
    */
-  resolve(station: string, subject: string, answer?: Answer): boolean {
-    const key = this.key(station, subject);
-    if (answer) this.answered.set(key, answer);
-    if (!this.pending.delete(key)) return false;
-    this.journal?.remove(station, subject);
-    return true;
+  resolve(station: string, subject: string | readonly string[], answer?: Answer): boolean {
+    const subjects = typeof subject === "string" ? [subject] : subject;
+    const [current] = subjects;
+    if (answer && current !== undefined) this.answered.set(this.key(station, current), answer);
+    let resolved = false;
+    for (const s of subjects) {
+      if (!this.pending.delete(this.key(station, s))) continue;
+      this.journal?.remove(station, s);
+      resolved = true;
+    }
+    return resolved;
   }
 
   /** Removes and returns every retest whose window has passed on either clock. */

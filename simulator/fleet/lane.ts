@@ -1,6 +1,6 @@
 /**
  * One simulated lane in fleet mode: a real MQTT client, with the last will and retained status of
- * a real device, that receives its retained config (policy, calibration, pseudonym key) and then
+ * a real device, that receives its retained config (policy, calibration, keys) and then
  * screens the people who arrive: attempt 1, a retest after a rest when it crosses the line (or a
  * walk-off), telemetry every 30 s. It computes its verdict with the shared protocol code, exactly
  * as the firmware does, and remembers every event id it sent in the ledger. People show what they
@@ -15,9 +15,9 @@ import {
   deviceTopic,
   estimateBody,
   extractIdentity,
-  pseudonym,
   roundCentidegree,
   type ScreeningEvent,
+  sealIdentity,
   type Telemetry,
   validateDeviceConfig,
 } from "@checkpoint/protocol";
@@ -180,13 +180,16 @@ export class FleetLane {
     const sensedAmbient = roundCentidegree(sensorReadingC(ambientC, 0, rng, 0.05));
     const bodyC = estimateBody(objectC, sensedAmbient, config.calibration);
     const nowMs = clock.now();
+    const id = this.newId(nowMs);
+    const { station, device } = this.spec;
     const event: ScreeningEvent = {
       v: 1,
-      id: this.newId(nowMs),
+      id,
       ts: new Date(nowMs).toISOString(),
-      station: this.spec.station,
-      device: this.spec.device,
-      subject: pseudonym(Buffer.from(config.pseudonym_key, "base64"), found.identity),
+      station,
+      device,
+      // Sealed to the gateway, as the firmware does (protocol/seal.ts).
+      subject: sealIdentity(config.seal, found.identity, { station, device, id }),
       attempt,
       object_c: objectC,
       ambient_c: sensedAmbient,

@@ -24,6 +24,7 @@ import { nodeFlags } from "../../scripts/node-flags.ts";
 import { DEFAULT_PINS } from "../../simulator/hardware/station.ts";
 import { makeCredential, scanLine } from "../../simulator/people/credentials.ts";
 import { Rng } from "../../simulator/random.ts";
+import { testDeviceKeys } from "../support/device-keys.ts";
 import { FirmwareProcess } from "../support/firmware-process.ts";
 import { tempDir } from "../support/tmp.ts";
 import { Args } from "./args.ts";
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
     version: "bench",
     policy: { ...DEFAULT_POLICY },
     calibration: { ...DEFAULT_CALIBRATION },
-    pseudonym_key: Buffer.from("bench-key-0123456789abcdef").toString("base64"),
+    ...testDeviceKeys("bench"),
   };
   writeFileSync(join(dataDir, "config.json"), JSON.stringify(config));
   const file: LaneFile = {

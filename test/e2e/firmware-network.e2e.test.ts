@@ -1,10 +1,14 @@
 /**
  * The lane's uplink dies (a silent cut, like a pulled cable), the lane keeps screening offline,
  * and when the link is back its outbox replays: nothing lost, nothing stored twice, original
- * timestamps kept. Also with the firmware killed (SIGKILL) while events wait in its outbox.
+ * timestamps kept. Also with the firmware killed (SIGKILL) while events wait in its outbox. And
+ * offline, a person sent to rest is recognised at the retest (station keys handed out in
+ * advance), while the outbox and the lane's files hold nothing that names or links anyone.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeCredential, scanLine } from "../../simulator/people/credentials.ts";
+import { type Credential, makeCredential, scanLine } from "../../simulator/people/credentials.ts";
 import { Rng } from "../../simulator/random.ts";
 import { eventually } from "../support/gateway.ts";
 import { type LaneRig, startLaneRig } from "../support/lane-rig.ts";
@@ -26,10 +30,10 @@ async function stored(): Promise<Row[]> {
 }
 
 const rng = new Rng(9);
-async function screenOne(coreC = 36.7): Promise<void> {
+async function screenOne(coreC = 36.7, credential: Credential = makeCredential(rng)): Promise<void> {
   const before = rig.firmware.logs.filter((l) => l.msg === "firmware:lane: screened").length;
   rig.station.person(coreC);
-  await rig.station.scanner.scan(scanLine(makeCredential(rng), Date.now(), rng));
+  await rig.station.scanner.scan(scanLine(credential, Date.now(), rng));
   await eventually(
     () => rig.firmware.logs.filter((l) => l.msg === "firmware:lane: screened").length > before,
     10_000,
@@ -78,6 +82,41 @@ describe("network cut at the lane", () => {
       expect(offline.every((r) => r.time / 1e6 < restoredAt)).toBe(true);
     },
   );
+
+  it("recognises a retest offline, and its outbox and files hold only sealed subjects", async () => {
+    const link = rig.link;
+    if (!link) throw new Error("no link");
+    const before = (await stored()).length;
+    link.cut();
+    const person = makeCredential(rng, { idCardShare: 0, typedShare: 0 });
+    await screenOne(38.6, person);
+    await screenOne(38.6, person); // the health code refreshed, the rest (0 min here) over
+    const screened = rig.firmware.logs.filter((l) => l.msg === "firmware:lane: screened").slice(-2);
+    expect(screened.map((l) => [l.verdict, l.attempt])).toEqual([
+      ["retest", 1],
+      ["fever", 2],
+    ]);
+    // What a thief who took the lane now would find on its disk: no identity, no pseudonym
+    // a lane's key makes, only seals the gateway alone opens.
+    const files = readdirSync(rig.file.dataDir).map((f) => readFileSync(join(rig.file.dataDir, f), "latin1"));
+    const onDisk = files.join("\n");
+    expect(onDisk).toContain("h2:1:");
+    if (person.kind !== "health-code") throw new Error("a health code was asked for");
+    for (const secret of [person.token, person.idNumber, person.idNumber.slice(6, 14), "h1:"]) {
+      expect(onDisk.includes(secret), secret).toBe(false);
+    }
+    link.restore();
+    const rows = await eventually(async () => {
+      const r = await ctx.influx.query<{ subject: string; attempt: string }>(
+        `SELECT "subject", "attempt" FROM "screening" WHERE "station" = 'fw-net'`,
+      );
+      return r.length >= before + 2 ? r : undefined;
+    }, 60_000);
+    const [first, second] = rows.slice(-2);
+    expect(second?.attempt).toBe("2");
+    expect(second?.subject).toBe(first?.subject);
+    expect(first?.subject).toMatch(/^g1:/);
+  });
 
   it("loses nothing queued in the outbox when the firmware is killed with SIGKILL", async () => {
     const link = rig.link;

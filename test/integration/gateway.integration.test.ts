@@ -4,24 +4,39 @@
  */
 import type { MqttClient } from "mqtt";
 import { describe, expect, it } from "vitest";
+import { dailyReport } from "../../gateway/ops/reports.ts";
 import { InfluxSink } from "../../gateway/store/influx-sink.ts";
 import { backfillRollups } from "../../gateway/store/rollups.ts";
-import { deviceTopic, type ScreeningEvent } from "../../protocol/index.ts";
-import { screening } from "../support/events.ts";
+import { dayBounds, deviceTopic, type ScreeningEvent } from "../../protocol/index.ts";
+import { screening, sealedScreening } from "../support/events.ts";
 import { collect, eventually } from "../support/gateway.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
 
 const ctx = useGatewayWithInflux({ OFFLINE_GRACE_S: "0" });
+
+/** A screening as a lane of this firmware sends it: a person's identity sealed to the gateway. */
+let people = 0;
+function laneScreening(overrides: Partial<ScreeningEvent>): ScreeningEvent {
+  const identity = `health-code:44:IntegrationPerson${String(people++).padStart(6, "0")}`;
+  return sealedScreening(ctx.gw.gateway.privacy.keys.sealKey(), identity, overrides);
+}
+
+/** What the gateway stores for the subject an event came with. */
+function storedSubject(e: ScreeningEvent): string {
+  const r = ctx.gw.gateway.privacy.subjects.rekey(e);
+  if (!r.ok) throw new Error(r.error);
+  return r.subject;
+}
 
 async function publish(client: MqttClient, e: ScreeningEvent): Promise<void> {
   await client.publishAsync(deviceTopic(e.station, e.device, "screening"), JSON.stringify(e), { qos: 1 });
 }
 
 describe("gateway with InfluxDB", () => {
-  it("stores valid screenings where InfluxQL finds them, with the pseudonym as a field", async () => {
+  it("stores valid screenings where InfluxQL finds them, with the gateway's pseudonym as a field", async () => {
     const device = await ctx.gw.connectDevice("it-store", "lane-1");
     const events = Array.from({ length: 20 }, (_, i) =>
-      screening({ station: "it-store", device: "lane-1", body_c: 36 + i / 20 }),
+      laneScreening({ station: "it-store", device: "lane-1", body_c: 36 + i / 20 }),
     );
     for (const e of events) await publish(device, e);
     // PUBACK means durable: the rows are there as soon as the last publish resolved.
@@ -29,7 +44,7 @@ describe("gateway with InfluxDB", () => {
       `SELECT "id", "subject", "verdict" FROM "screening" WHERE "station" = 'it-store'`,
     );
     expect(rows.map((r) => r.id).sort()).toEqual(events.map((e) => e.id).sort());
-    expect(rows.every((r) => /^h1:[A-Z2-7]{26}$/.test(r.subject))).toBe(true);
+    expect(rows.every((r) => /^g1:[A-Z2-7]{26}$/.test(r.subject))).toBe(true);
     expect(new Set(rows.map((r) => r.verdict))).toEqual(new Set(["pass"]));
     await device.endAsync();
   });
@@ -38,14 +53,14 @@ describe("gateway with InfluxDB", () => {
     const officer = await ctx.gw.connectOperator();
     const alerts = await collect(officer, "checkpoint/v1/alerts/it-fever");
     const device = await ctx.gw.connectDevice("it-fever", "lane-1");
-    const e = screening({ station: "it-fever", device: "lane-1", body_c: 38.4, attempt: 2 });
+    const e = laneScreening({ station: "it-fever", device: "lane-1", body_c: 38.4, attempt: 2 });
     await publish(device, e);
     const alert = await eventually(() => alerts.find((a) => a.kind === "fever"));
     expect(alert).toMatchObject({
       station: "it-fever",
       device: "lane-1",
       event_id: e.id,
-      subject: e.subject,
+      subject: storedSubject(e),
     });
     const stored = await eventually(async () => {
       const rows = await ctx.influx.query<{ id: string }>(
@@ -64,7 +79,7 @@ describe("gateway with InfluxDB", () => {
     const alerts = await collect(officer, "checkpoint/v1/alerts/it-walkoff");
     const device = await ctx.gw.connectDevice("it-walkoff", "lane-1");
     const t0 = Date.now() - 3_600_000;
-    const retest = screening({
+    const retest = laneScreening({
       station: "it-walkoff",
       device: "lane-1",
       body_c: 37.7,
@@ -78,7 +93,7 @@ describe("gateway with InfluxDB", () => {
       screening({ station: "it-walkoff", device: "lane-1", ts: new Date(t0 + 46 * 60_000).toISOString() }),
     );
     const missed = await eventually(() => alerts.find((a) => a.kind === "missed-retest"));
-    expect(missed).toMatchObject({ subject: retest.subject, event_id: retest.id, body_c: 37.7 });
+    expect(missed).toMatchObject({ subject: storedSubject(retest), event_id: retest.id, body_c: 37.7 });
     await Promise.all([device.endAsync(), officer.endAsync()]);
   });
 
@@ -150,12 +165,14 @@ describe("gateway with InfluxDB", () => {
     await officer.endAsync();
   });
 
-  it("gives a device its retained config with the policy and pseudonym key", async () => {
+  it("gives a device its retained config with the policy, the key to seal to and its station's keys", async () => {
     const device = await ctx.gw.connectDevice("it-config", "lane-1");
     const configs = await collect(device, deviceTopic("it-config", "lane-1", "config"));
     const config = await eventually(() => configs[0]);
     expect(config).toMatchObject({ v: 1, policy: { fever_line_c: 37.3, confirm_line_c: 37.6 } });
-    expect(String(config.pseudonym_key).length).toBeGreaterThanOrEqual(16);
+    expect(config.seal).toMatchObject({ kid: 1, key: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(config.station_keys).toHaveLength(7);
+    expect(config).not.toHaveProperty("pseudonym_key");
     await device.endAsync();
   });
 
@@ -218,5 +235,52 @@ describe("rollups for long dashboard ranges", () => {
     );
     expect(minute[0]?.sum).toBe(30);
     expect(hour[0]?.sum).toBe(30);
+  });
+});
+
+describe("retention of raw screenings", () => {
+  it("keeps raw points RETENTION_DAYS (default 28) and the rollups longer", async () => {
+    const rps = await ctx.influx.query<{ name: string; duration: string; default: boolean }>(
+      "SHOW RETENTION POLICIES ON checkpoint",
+    );
+    expect(rps).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "raw", duration: "672h0m0s", default: true }),
+        expect.objectContaining({ name: "rollup_1m", duration: "9600h0m0s" }),
+        expect.objectContaining({ name: "rollup_1h", duration: "0s" }),
+      ]),
+    );
+  });
+
+  it("counts a day older than the raw points from the hourly rollups in the daily report", async () => {
+    const day = "2026-01-10"; // long past: its raw points are gone
+    const { fromMs } = dayBounds(day, "Asia/Shanghai");
+    const lines = [
+      `screening_1h,station=it-old,verdict=pass n=40 ${(fromMs + 3_600_000) * 1e6}`,
+      `screening_1h,station=it-old,verdict=retest n=3 ${(fromMs + 7_200_000) * 1e6}`,
+      `screening_1h,station=it-old,verdict=pass n=99 ${(fromMs - 3_600_000) * 1e6}`, // the day before
+    ];
+    const res = await fetch(`${ctx.influx.url}/write?db=checkpoint&rp=rollup_1h&precision=ns`, {
+      method: "POST",
+      body: lines.join("\n"),
+    });
+    expect(res.status).toBe(204);
+    const sink = new InfluxSink({
+      url: ctx.influx.url,
+      database: "checkpoint",
+      retentionDays: 28,
+      timeoutMs: 5000,
+    });
+    const sources = {
+      devices: () => [],
+      status: () => undefined,
+      telemetry: () => undefined,
+      influx: sink.client,
+      alerts: ctx.gw.gateway.alerts,
+      rawSinceMs: () => Date.now() - 28 * 86_400_000,
+    };
+    const rows = await dailyReport(sources, day, "Asia/Shanghai");
+    sink.close();
+    expect(rows.find((r) => r.station === "it-old")).toMatchObject({ screened: 43, retests: 3, fevers: 0 });
   });
 });

@@ -6,9 +6,12 @@ import {
   estimateBody,
   pseudonym,
   type ScreeningEvent,
+  type SealKey,
+  sealIdentity,
 } from "../../protocol/index.ts";
 
 const nextId = monotonicFactory();
+/** The key of the legacy `h1:` subjects `screening()` makes (as old lanes did). */
 export const TEST_KEY = "test-pseudonym-key-0123456789";
 
 export function screening(overrides: Partial<ScreeningEvent> = {}): ScreeningEvent {
@@ -33,4 +36,14 @@ export function screening(overrides: Partial<ScreeningEvent> = {}): ScreeningEve
     fw: "test-1.0.0",
     ...overrides,
   };
+}
+
+/** A screening as this firmware sends it: `identity` sealed to the gateway's key `seal`. */
+export function sealedScreening(
+  seal: SealKey,
+  identity: string,
+  overrides: Partial<ScreeningEvent> = {},
+): ScreeningEvent {
+  const e = screening(overrides);
+  return { ...e, subject: sealIdentity(seal, identity, e) };
 }

@@ -7,29 +7,55 @@ import {
   DEFAULT_POLICY,
   type IdentityKind,
   type ScreeningEvent,
+  StationKeyring,
 } from "../../../protocol/index.ts";
+import { testPrivacy } from "../../support/device-keys.ts";
 
 const UID = "Zq3vK8mN2pR7sT1wX4yB6c";
 /** A person's health code as shown at `t` (Unix s): it refreshes, its holder token does not. */
 const healthCode = (t: number, uid = UID) =>
   `https://hc.gov.example/q?v=2&r=44&uid=${uid}&t=${t}&sig=S${t.toString(36)}x9Qm`;
 
-function rig(readings: () => ThermoReading, accept?: readonly IdentityKind[]) {
-  let now = Date.parse("2026-11-29T08:00:00Z");
+/** One gateway's keys for every rig: lanes of one station get the same station keys. */
+const privacy = testPrivacy();
+const T0 = Date.parse("2026-11-29T08:00:00Z");
+
+/** The stored pseudonym the gateway makes of an event's sealed subject. */
+function storedSubject(e: ScreeningEvent | undefined, gateway = privacy): string {
+  const r = e ? gateway.subjects.rekey(e) : null;
+  if (!r?.ok) throw new Error(r ? r.error : "no event");
+  return r.subject;
+}
+
+interface RigOptions {
+  accept?: readonly IdentityKind[];
+  device?: string;
+  start?: number;
+  /** The station keys as the gateway handed them out at this time (default: at the start). */
+  keysAt?: number;
+  gateway?: ReturnType<typeof testPrivacy>;
+}
+
+function rig(readings: () => ThermoReading, options: RigOptions = {}) {
+  let now = options.start ?? T0;
   const shown: PatternName[] = [];
   const queued: ScreeningEvent[] = [];
   let n = 0;
   let reads = 0;
+  const stationKeys = new StationKeyring(() => DEFAULT_POLICY.retest_window_s * 1000);
+  const keys = (options.gateway ?? privacy).deviceKeys("hw-01", options.keysAt ?? now);
+  stationKeys.set(keys.station_keys, now);
   const lane = new Lane({
     station: "hw-01",
-    device: "lane-1",
+    device: options.device ?? "lane-1",
     fw: "test",
     config: () => ({
       policy: DEFAULT_POLICY,
       calibration: DEFAULT_CALIBRATION,
-      pseudonymKey: Buffer.from("k".repeat(32)),
-      accept,
+      seal: keys.seal,
+      accept: options.accept,
     }),
+    stationKeys,
     read: async () => {
       reads++;
       return readings();
@@ -47,7 +73,10 @@ function rig(readings: () => ThermoReading, accept?: readonly IdentityKind[]) {
   const advance = (ms: number) => {
     now += ms;
   };
-  return { lane, shown, queued, advance, reads: () => reads };
+  const at = (ms: number) => {
+    now = ms;
+  };
+  return { lane, shown, queued, advance, at, stationKeys, reads: () => reads };
 }
 
 // A forehead reading of 34.9 °C in 21 °C air estimates a body temperature of about 36.4 °C.
@@ -55,13 +84,16 @@ const normal = (): ThermoReading => ({ ok: true, objectC: 34.9, ambientC: 21 });
 const hot = (): ThermoReading => ({ ok: true, objectC: 36.4, ambientC: 21 });
 
 describe("lane", () => {
-  it("screens a person, keeps only the pseudonym and shows the verdict", async () => {
+  it("screens a person, sends the identity sealed to the gateway only, and shows the verdict", async () => {
     const r = rig(normal);
     const out = await r.lane.onScan(healthCode(1764403200));
     expect(out.kind === "screened" && out.verdict).toBe("pass");
     expect(JSON.stringify(r.queued)).not.toContain(UID);
-    expect(r.queued[0]?.subject).toMatch(/^h1:/);
+    expect(r.queued[0]?.subject).toMatch(/^h2:1:[A-Za-z0-9_-]+$/);
+    expect(storedSubject(r.queued[0])).toMatch(/^g1:/);
     expect(r.shown.at(-1)).toBe("pass");
+    // A person who passes leaves nothing behind at the lane.
+    expect(r.lane.waiting.size).toBe(0);
   });
 
   it("asks for a retest, refuses a retest before the rest, then takes attempt 2 (the code refreshed each time)", async () => {
@@ -74,7 +106,11 @@ describe("lane", () => {
     expect(r.queued).toHaveLength(1);
     r.advance(16 * 60_000);
     await r.lane.onScan(healthCode(1764404460));
-    expect(r.queued[1]).toMatchObject({ attempt: 2, verdict: "fever", subject: r.queued[0]?.subject });
+    expect(r.queued[1]).toMatchObject({ attempt: 2, verdict: "fever" });
+    // Two seals of one person look nothing alike; the gateway makes them one pseudonym.
+    expect(r.queued[1]?.subject).not.toBe(r.queued[0]?.subject);
+    expect(storedSubject(r.queued[1])).toBe(storedSubject(r.queued[0]));
+    expect(r.lane.waiting.size).toBe(0);
   });
 
   it("takes the retest of a person who showed their ID card with the number typed in", async () => {
@@ -83,7 +119,7 @@ describe("lane", () => {
     r.advance(21 * 60_000);
     await r.lane.onScan("110105 19491231 002x");
     expect(r.queued.map((e) => e.attempt)).toEqual([1, 2]);
-    expect(r.queued[1]?.subject).toBe(r.queued[0]?.subject);
+    expect(storedSubject(r.queued[1])).toBe(storedSubject(r.queued[0]));
     expect(JSON.stringify(r.queued)).not.toContain("19491231");
   });
 
@@ -109,11 +145,11 @@ describe("lane", () => {
   });
 
   it("takes plain codes only where its config enables them", async () => {
-    const r = rig(normal, ["cn-id", "health-code", "plain"]);
+    const r = rig(normal, { accept: ["cn-id", "health-code", "plain"] });
     const out = await r.lane.onScan("HC-0001");
     expect(out.kind === "screened" && out.verdict).toBe("pass");
     expect(JSON.stringify(r.queued)).not.toContain("HC-0001");
-    const onlyIds = rig(normal, ["cn-id"]);
+    const onlyIds = rig(normal, { accept: ["cn-id"] });
     expect(await onlyIds.lane.onScan(healthCode(1764403200))).toEqual({
       kind: "refused",
       reason: "health-code-not-accepted",
@@ -147,8 +183,9 @@ describe("lane", () => {
       config: () => ({
         policy: DEFAULT_POLICY,
         calibration: DEFAULT_CALIBRATION,
-        pseudonymKey: Buffer.from("k".repeat(32)),
+        seal: privacy.keys.sealKey(),
       }),
+      stationKeys: new StationKeyring(() => 0),
       read: async () => {
         inFlight++;
         if (inFlight > 1) overlap++;
@@ -170,5 +207,96 @@ describe("lane", () => {
     expect(overlap).toBe(0);
     expect(out.kind === "screened" && out.verdict).toBe("pass");
     expect(shown.at(-1)).toBe("pass");
+  });
+});
+
+describe("lane: station keys by day (Asia/Shanghai), offline", () => {
+  // 23:40 in Shanghai on 29 November (UTC+8): midnight is 16:00Z.
+  const BEFORE_MIDNIGHT = Date.parse("2026-11-29T15:40:00Z");
+  const MIDNIGHT = Date.parse("2026-11-29T16:00:00Z");
+  const WINDOW = DEFAULT_POLICY.retest_window_s * 1000;
+
+  it("recognises after midnight a person sent to rest before it, with the keys it was given in advance", async () => {
+    const r = rig(hot, { start: BEFORE_MIDNIGHT });
+    await r.lane.onScan("IDCARD:11010519491231002X");
+    expect(r.queued[0]?.verdict).toBe("retest");
+    r.at(MIDNIGHT + 5 * 60_000);
+    await r.lane.onScan("110105 19491231 002x");
+    expect(r.queued[1]).toMatchObject({ attempt: 2, verdict: "fever" });
+    // New waiting entries are made with the new day's key.
+    await r.lane.onScan(healthCode(1764432300));
+    expect(r.lane.waiting.list().map((w) => w.keyId)).toEqual(["2026-11-30/0"]);
+  });
+
+  it("drops the past day's key from its saved config at midnight, and from memory one retest window later", () => {
+    const r = rig(hot, { start: BEFORE_MIDNIGHT });
+    const persisted = () => r.stationKeys.persisted().map((k) => k.id);
+    expect(persisted()[0]).toBe("2026-11-29/0");
+    expect(persisted()).toHaveLength(7);
+    r.stationKeys.tick(MIDNIGHT + 1);
+    expect(persisted()).not.toContain("2026-11-29/0");
+    expect(r.stationKeys.get("2026-11-29/0")).toBeDefined(); // memory only, for who waits
+    r.stationKeys.tick(MIDNIGHT + WINDOW + 1);
+    expect(r.stationKeys.get("2026-11-29/0")).toBeUndefined();
+    expect(r.stationKeys.heldIds()).not.toContain("2026-11-29/0");
+    expect(r.stationKeys.heldIds()).toEqual(persisted());
+  });
+
+  it("forgets a person sent to rest once the window has passed (they are a first attempt again)", async () => {
+    const r = rig(hot, { start: BEFORE_MIDNIGHT });
+    await r.lane.onScan("IDCARD:11010519491231002X");
+    r.at(BEFORE_MIDNIGHT + WINDOW + 60_000);
+    await r.lane.onScan("IDCARD:11010519491231002X");
+    expect(r.queued.map((e) => e.attempt)).toEqual([1, 1]);
+  });
+
+  it("keeps matching offline for the six days ahead, then with a key of its own (this lane only)", async () => {
+    const r = rig(hot, { start: T0 });
+    // Six days later, still offline: the key of that day was handed out on the first.
+    r.at(T0 + 6 * 86_400_000);
+    await r.lane.onScan("IDCARD:11010519491231002X");
+    expect(r.lane.waiting.list()[0]?.keyId).toBe("2026-12-05/0");
+    r.advance(21 * 60_000);
+    await r.lane.onScan("IDCARD:11010519491231002X");
+    expect(r.queued.map((e) => e.attempt)).toEqual([1, 2]);
+    // A week later it holds no key of the gateway's any more: it still matches, on its own.
+    r.at(T0 + 7 * 86_400_000);
+    r.stationKeys.tick(T0 + 7 * 86_400_000);
+    expect(r.stationKeys.persisted()).toEqual([]);
+    await r.lane.onScan("IDCARD:11010519491231002X");
+    expect(r.lane.waiting.list()[0]?.keyId).toMatch(/^local-/);
+    r.advance(21 * 60_000);
+    await r.lane.onScan("IDCARD:11010519491231002X");
+    expect(r.queued.map((e) => e.attempt)).toEqual([1, 2, 1, 2]);
+    // Every event still opens at the gateway.
+    expect(new Set(r.queued.map((e) => storedSubject(e))).size).toBe(1);
+  });
+
+  it("recognises a person sent to rest at another lane of its station (the waiting list shared)", async () => {
+    const one = rig(hot, { start: T0 });
+    const two = rig(hot, { start: T0, device: "lane-2" });
+    await one.lane.onScan(healthCode(1764403200));
+    for (const w of one.lane.waiting.list()) two.lane.waiting.merge(w);
+    two.advance(21 * 60_000);
+    await two.lane.onScan(healthCode(1764404460));
+    expect(two.queued[0]).toMatchObject({ attempt: 2, device: "lane-2", verdict: "fever" });
+    expect(storedSubject(two.queued[0])).toBe(storedSubject(one.queued[0]));
+  });
+
+  it("keeps matching across a station-key rotation: who waits under the replaced key is still found", async () => {
+    const gateway = testPrivacy();
+    const r = rig(hot, { start: T0, gateway });
+    await r.lane.onScan("IDCARD:11010519491231002X");
+    gateway.stations.rotate("hw-01"); // `npm run gateway -- rotate-station-keys hw-01`
+    const replaced = gateway.deviceKeys("hw-01", T0).station_keys;
+    expect(replaced[0]?.id).toBe("2026-11-29/1");
+    r.stationKeys.set(replaced, T0 + 60_000);
+    expect(r.stationKeys.persisted()).toEqual(replaced);
+    r.advance(21 * 60_000);
+    await r.lane.onScan("IDCARD:11010519491231002X");
+    expect(r.queued.map((e) => e.attempt)).toEqual([1, 2]);
+    r.advance(WINDOW);
+    r.stationKeys.tick(T0 + 22 * 60_000 + WINDOW);
+    expect(r.stationKeys.heldIds()).toEqual(replaced.map((k) => k.id));
   });
 });

@@ -8,7 +8,8 @@ import { RecentIds } from "../../../gateway/ingest/recent-ids.ts";
 import { RetestTracker } from "../../../gateway/ingest/retest-tracker.ts";
 import type { StoredPoint } from "../../../gateway/store/points.ts";
 import { type Alert, DEFAULT_POLICY, type ScreeningEvent } from "../../../protocol/index.ts";
-import { screening } from "../../support/events.ts";
+import { testPrivacy } from "../../support/device-keys.ts";
+import { screening, sealedScreening } from "../../support/events.ts";
 import { quietLog } from "../../support/tmp.ts";
 
 const lane: Identity = { role: "device", username: "hw-01/lane-1", station: "hw-01", device: "lane-1" };
@@ -29,13 +30,19 @@ class MemoryAlertLog implements AlertLog {
   }
 }
 
+/** What outlives a gateway restart: its databases, its keys. */
 interface RigState {
   ledger: EventLedger;
   alerts: MemoryAlertLog;
+  privacy: ReturnType<typeof testPrivacy>;
 }
 
 function rig(
-  state: RigState = { ledger: EventLedger.open(":memory:"), alerts: new MemoryAlertLog() },
+  state: RigState = {
+    ledger: EventLedger.open(":memory:"),
+    alerts: new MemoryAlertLog(),
+    privacy: testPrivacy(),
+  },
   policy = DEFAULT_POLICY,
 ) {
   const stored: StoredPoint[] = [];
@@ -44,6 +51,7 @@ function rig(
   let now = Date.now();
   let failNext = false;
   const counters = new Counters();
+  const { privacy } = state;
   const ingest = new Ingest({
     policy: () => policy,
     store: {
@@ -62,6 +70,7 @@ function rig(
     recent: new RecentIds(1000),
     ledger: state.ledger,
     retests: new RetestTracker(() => policy.retest_window_s * 1000, 100),
+    subjects: privacy.subjects,
     clock: DEFAULT_CLOCK_LIMITS,
     offlineGraceMs: 60_000,
     onWrongClock: (_station, device, judged) => toldClock.push(`${device}:${judged.clock}`),
@@ -70,8 +79,16 @@ function rig(
   const sendAs = (who: Identity, e: ScreeningEvent | string, topic: string) =>
     ingest.handle(who, "hw-01/lane-1", topic, Buffer.from(typeof e === "string" ? e : JSON.stringify(e)));
   const send = (e: ScreeningEvent | string, topic = TOPIC) => sendAs(lane, e, topic);
+  /** The pseudonym the gateway stores for what a lane sent. */
+  const subjectOf = (e: ScreeningEvent) => {
+    const r = privacy.subjects.rekey(e);
+    if (!r.ok) throw new Error(r.error);
+    return r.subject;
+  };
   return {
     ingest,
+    privacy,
+    subjectOf,
     state,
     stored,
     published,
@@ -103,7 +120,12 @@ describe("ingest", () => {
     const e = screening({ body_c: 38.2, attempt: 2 });
     await r.send(e);
     const alert = r.published.find((p) => p.topic === "checkpoint/v1/alerts/hw-01");
-    expect(alert?.payload).toMatchObject({ kind: "fever", subject: e.subject, event_id: e.id, body_c: 38.2 });
+    expect(alert?.payload).toMatchObject({
+      kind: "fever",
+      subject: r.subjectOf(e),
+      event_id: e.id,
+      body_c: 38.2,
+    });
     expect(r.stored.map((p) => p.measurement)).toEqual(["screening", "alert"]);
   });
 
@@ -142,7 +164,7 @@ describe("ingest", () => {
     await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 46 * 60_000).toISOString() }));
     await r.ingest.sweep();
     const missed = r.published.find((p) => p.payload.kind === "missed-retest");
-    expect(missed?.payload).toMatchObject({ subject: first.subject, event_id: first.id });
+    expect(missed?.payload).toMatchObject({ subject: r.subjectOf(first), event_id: first.id });
   });
 
   it("raises no missed-retest alert when the retest comes in time", async () => {
@@ -250,7 +272,7 @@ describe("ingest", () => {
   ])("keeps a screening whose ts is %s, at the receive time, flagged, and tells the lane", async (_what, ts, clock) => {
     const r = rig();
     const e = screening({ ts, id: "01JDAZZZZZZZZZZZZZZZZZZZZZ" });
-    await expect(r.send(e)).resolves.toBe(true);
+    await r.send(e);
     const p = r.stored.find((x) => x.measurement === "screening");
     expect(p?.timestamp.slice(0, -6)).toBe(String(r.now()));
     expect(p?.fields).toMatchObject({ clock, claimed_ts: ts });
@@ -308,7 +330,15 @@ describe("ingest", () => {
   it("resolves false for a rejected payload, so the broker does not forward it", async () => {
     const r = rig();
     await expect(r.send("<script>alert(1)</script>")).resolves.toBe(false);
-    await expect(r.send(screening())).resolves.toBe(true);
+    await expect(
+      r.send(JSON.stringify({ state: "online" }), "checkpoint/v1/hw-01/lane-1/status"),
+    ).resolves.toBe(true);
+  });
+
+  it("stores a screening but forwards it to no one: its subject is the lane's, not the gateway's", async () => {
+    const r = rig();
+    await expect(r.send(screening())).resolves.toBe(false);
+    expect(r.stored.filter((p) => p.measurement === "screening")).toHaveLength(1);
   });
 
   it("keeps event ids per device: another lane reusing an id suppresses neither event nor its alert", async () => {
@@ -336,5 +366,95 @@ describe("ingest", () => {
     r.advance(600_000);
     await r.ingest.sweep();
     expect(r.published).toEqual([]);
+  });
+});
+
+describe("ingest: the stored subject is the gateway's pseudonym", () => {
+  const ID = "cn-id:11010519491231002X";
+
+  it("opens a sealed subject and stores the gateway-keyed pseudonym, never what the lane sent", async () => {
+    const r = rig();
+    const e = sealedScreening(r.privacy.keys.sealKey(), ID, { body_c: 38.4, attempt: 2 });
+    await r.send(e);
+    const stored = r.stored.find((p) => p.measurement === "screening");
+    expect(stored?.fields.subject).toMatch(/^g1:[A-Z2-7]{26}$/);
+    expect(JSON.stringify(r.stored)).not.toContain(e.subject.slice(3, 40));
+    const alert = r.published.find((p) => p.payload.kind === "fever");
+    expect(alert?.payload.subject).toBe(stored?.fields.subject);
+    // The same person sealed again (another event, another seal) is the same stored pseudonym.
+    await r.send(sealedScreening(r.privacy.keys.sealKey(), ID));
+    const both = r.stored.filter((p) => p.measurement === "screening").map((p) => p.fields.subject);
+    expect(new Set(both).size).toBe(1);
+    expect(r.privacy.subjects.pseudonymsOf(ID)).toContain(stored?.fields.subject);
+  });
+
+  it("rejects a seal lifted into another event, an altered one, and one for a key it never had", async () => {
+    const r = rig();
+    const seal = r.privacy.keys.sealKey();
+    const original = sealedScreening(seal, ID);
+    const lifted = { ...screening(), subject: original.subject };
+    const body = original.subject.split(":")[2] ?? "";
+    const altered = {
+      ...original,
+      subject: `h2:1:${body.slice(0, 60)}${body[60] === "A" ? "B" : "A"}${body.slice(61)}`,
+    };
+    const unknownKey = { ...original, subject: original.subject.replace(/^h2:1:/, "h2:7:") };
+    for (const e of [lifted, altered, unknownKey]) await expect(r.send(e)).resolves.toBe(false);
+    expect(r.counters.rejectsByReason.subject).toBe(3);
+    expect(r.stored.filter((p) => p.measurement === "screening")).toEqual([]);
+    const rejects = r.published.filter((p) => p.payload.reason === "subject");
+    expect(rejects).toHaveLength(3);
+    expect(JSON.stringify(rejects)).not.toContain(body.slice(0, 20));
+  });
+
+  it("takes an old lane's h1 subject, re-keyed and flagged 'l', and counts it", async () => {
+    const r = rig();
+    const e = screening();
+    await r.send(e);
+    const stored = r.stored.find((p) => p.measurement === "screening");
+    expect(stored?.fields.subject).toMatch(/^l1:[A-Z2-7]{26}$/);
+    expect(stored?.fields.subject).not.toContain(e.subject.slice(3));
+    expect(r.counters.legacySubjects).toBe(1);
+  });
+
+  it("links a retest across a key rotation: an attempt 2 after it answers the retest asked before", async () => {
+    const r = rig();
+    const t0 = r.now() - 2 * 3_600_000;
+    await r.send(
+      sealedScreening(r.privacy.keys.sealKey(), ID, { body_c: 37.6, ts: new Date(t0).toISOString() }),
+    );
+    const before = r.stored.find((p) => p.measurement === "screening")?.fields.subject;
+    // Rotated: the lane still seals to key 1 (its config has not arrived yet) for the retest...
+    const oldSeal = r.privacy.keys.sealKey();
+    r.privacy.keys.rotate(r.now());
+    await r.send(
+      sealedScreening(oldSeal, ID, {
+        body_c: 36.9,
+        attempt: 2,
+        ts: new Date(t0 + 25 * 60_000).toISOString(),
+      }),
+    );
+    // ...and another person asked for a retest after the rotation, answered under the new key.
+    const other = "cn-id:110105199003070010";
+    const newSeal = r.privacy.keys.sealKey();
+    await r.send(
+      sealedScreening(newSeal, other, { body_c: 37.6, ts: new Date(t0 + 26 * 60_000).toISOString() }),
+    );
+    await r.send(
+      sealedScreening(newSeal, other, {
+        body_c: 36.9,
+        attempt: 2,
+        ts: new Date(t0 + 50 * 60_000).toISOString(),
+      }),
+    );
+    await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 90 * 60_000).toISOString() }));
+    r.advance(3_600_000);
+    await r.ingest.sweep();
+    expect(r.published.filter((p) => p.payload.kind === "missed-retest")).toEqual([]);
+    const subjects = r.stored.filter((p) => p.measurement === "screening").map((p) => p.fields.subject);
+    expect(before).toMatch(/^g1:/);
+    expect(subjects[1]).toMatch(/^g2:/);
+    // A trace finds both of the first person's screenings, one under each key.
+    expect(r.privacy.subjects.pseudonymsOf(ID)).toEqual(expect.arrayContaining([before, subjects[1]]));
   });
 });

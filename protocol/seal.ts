@@ -1,0 +1,167 @@
+/**
+ * Sealing an identity to the gateway: the `h2:` subject a lane sends (pseudonym.ts). Only the
+ * holder of the gateway's private key can open it; a lane, its outbox, the network and the
+ * broker's subscribers see ciphertext that links nothing (a fresh key per seal) and reveals only
+ * that the identity fits the common size.
+ *
+ * The construction is ECIES with the primitives HPKE (RFC 9180) uses, from node:crypto only:
+ *   esk, epk  = a fresh X25519 key pair, for this one seal (the secret half is dropped at once)
+ *   shared    = X25519(esk, gateway public key)
+ *   key‖nonce = HKDF-SHA256(shared, salt = epk ‖ gateway public key,
+ *                           info = "checkpoint/seal/v1" ‖ kid ‖ station ‖ device ‖ event id), 32+12 bytes
+ *   sealed    = epk ‖ ChaCha20-Poly1305(key, nonce, padded identity) ‖ tag
+ *   subject   = "h2:" + kid + ":" + base64url(sealed)
+ * - ChaCha20-Poly1305, not AES-GCM: a Raspberry Pi 4's Cortex-A72 has no AES instructions, and
+ *   ChaCha20 is fast in software and constant-time everywhere.
+ * - The event's station, device and id are in `info`: a sealed identity opens only inside the
+ *   event it was made for, so nobody can lift one person's seal into an event of their own.
+ * - `kid` names the gateway key (the retained config's `seal.kid`): after a rotation, events
+ *   sealed to the old key still open while the gateway keeps it (the retention period).
+ * - Padding: the identity, 0x80, then zeros to 96 bytes (an ID number, a health-code token, a
+ *   short plain code all look alike), or to a multiple of 128 for a long plain code.
+ * Cost, measured on this project's x86 cores (bench:privacy): about 0.07 ms to seal (a key pair
+ * and an X25519), about 0.04 ms to open.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  type KeyObject,
+} from "node:crypto";
+
+/** The gateway's public key as the retained config carries it. */
+export interface SealKey {
+  /** The gateway's key number: it names the key in every subject sealed to it. */
+  kid: number;
+  /** The X25519 public key, 32 bytes, base64url. */
+  key: string;
+}
+
+/** The event a seal belongs to: the seal opens only with the same three. */
+export interface SealContext {
+  station: string;
+  device: string;
+  id: string;
+}
+
+/** The private half, on the gateway only. */
+export interface SealOpener {
+  kid: number;
+  privateKey: KeyObject;
+  /** The public key, 32 bytes raw. */
+  publicKey: Buffer;
+}
+
+const INFO = "checkpoint/seal/v1";
+const PUBLIC_BYTES = 32;
+const TAG_BYTES = 16;
+const MAX_IDENTITY_BYTES = 600;
+
+function x25519Public(raw: string): KeyObject {
+  return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: raw }, format: "jwk" });
+}
+
+function rawPublic(key: KeyObject): Buffer {
+  const x = key.export({ format: "jwk" }).x;
+  if (typeof x !== "string") throw new Error("not an X25519 key");
+  return Buffer.from(x, "base64url");
+}
+
+function derive(shared: Buffer, epk: Buffer, gpk: Buffer, kid: number, c: SealContext) {
+  const info = Buffer.from(`${INFO}\0${kid}\0${c.station}\0${c.device}\0${c.id}`, "utf8");
+  const okm = Buffer.from(hkdfSync("sha256", shared, Buffer.concat([epk, gpk]), info, 44));
+  return { key: okm.subarray(0, 32), nonce: okm.subarray(32, 44) };
+}
+
+function pad(identity: string): Buffer {
+  const bytes = Buffer.from(identity, "utf8");
+  if (bytes.length === 0 || bytes.length > MAX_IDENTITY_BYTES) {
+    throw new Error(`an identity to seal has 1 to ${MAX_IDENTITY_BYTES} bytes`);
+  }
+  const size = bytes.length < 96 ? 96 : Math.ceil((bytes.length + 1) / 128) * 128;
+  const out = Buffer.alloc(size);
+  bytes.copy(out);
+  out[bytes.length] = 0x80;
+  return out;
+}
+
+function unpad(padded: Buffer): string | null {
+  const end = padded.lastIndexOf(0x80);
+  if (end <= 0 || padded.subarray(end + 1).some((b) => b !== 0)) return null;
+  return padded.subarray(0, end).toString("utf8");
+}
+
+let lastKey: { raw: string; key: KeyObject; bytes: Buffer } | null = null;
+
+/** Seals `identity` to the gateway key `to`, for the event `context`: the `h2:` subject. */
+export function sealIdentity(to: SealKey, identity: string, context: SealContext): string {
+  if (lastKey?.raw !== to.key) {
+    const key = x25519Public(to.key);
+    lastKey = { raw: to.key, key, bytes: rawPublic(key) };
+  }
+  const gateway = lastKey;
+  const ephemeral = generateKeyPairSync("x25519");
+  const epk = rawPublic(ephemeral.publicKey);
+  const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: gateway.key });
+  const { key, nonce } = derive(shared, epk, gateway.bytes, to.kid, context);
+  const cipher = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_BYTES });
+  const body = Buffer.concat([epk, cipher.update(pad(identity)), cipher.final(), cipher.getAuthTag()]);
+  shared.fill(0);
+  key.fill(0);
+  return `h2:${to.kid}:${body.toString("base64url")}`;
+}
+
+/** The key number an `h2:` subject was sealed to, or null when it is not one. */
+export function sealedKid(subject: string): number | null {
+  if (!subject.startsWith("h2:")) return null;
+  const end = subject.indexOf(":", 3);
+  const kid = Number(subject.slice(3, end));
+  return end > 3 && Number.isSafeInteger(kid) && kid > 0 ? kid : null;
+}
+
+/**
+ * The identity in an `h2:` subject, or null when it does not open with this key for this event
+ * (another key, another event, altered on the way).
+ */
+export function openSealed(opener: SealOpener, subject: string, context: SealContext): string | null {
+  if (sealedKid(subject) !== opener.kid) return null;
+  const body = Buffer.from(subject.slice(subject.indexOf(":", 3) + 1), "base64url");
+  if (body.length < PUBLIC_BYTES + 96 + TAG_BYTES) return null;
+  const epk = body.subarray(0, PUBLIC_BYTES);
+  try {
+    const shared = diffieHellman({
+      privateKey: opener.privateKey,
+      publicKey: x25519Public(epk.toString("base64url")),
+    });
+    const { key, nonce } = derive(shared, epk, opener.publicKey, opener.kid, context);
+    const decipher = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_BYTES });
+    decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
+    const padded = Buffer.concat([
+      decipher.update(body.subarray(PUBLIC_BYTES, body.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
+    return unpad(padded);
+  } catch {
+    // A point X25519 refuses, or a tag that does not verify: not a seal for this key and event.
+    return null;
+  }
+}
+
+/** A new gateway key pair: the private half as PKCS#8 DER, the public as the config carries it. */
+export function newSealKeyPair(): { privateDer: Buffer; publicKey: string } {
+  const pair = generateKeyPairSync("x25519");
+  return {
+    privateDer: pair.privateKey.export({ format: "der", type: "pkcs8" }),
+    publicKey: rawPublic(pair.publicKey).toString("base64url"),
+  };
+}
+
+/** The opener for a stored private key. */
+export function sealOpener(kid: number, privateDer: Buffer): SealOpener {
+  const privateKey = createPrivateKey({ key: privateDer, format: "der", type: "pkcs8" });
+  return { kid, privateKey, publicKey: rawPublic(createPublicKey(privateKey)) };
+}
