@@ -38,10 +38,6 @@ export const AUDIT_ACTIONS = [
   "admin.pseudonym-key-rotated",
   /** An admin gave a station new daily keys (`rotate-station-keys`), e.g. after one of its lanes was stolen. */
   "admin.station-keys-rotated",
-  /** An admin made a new pseudonym key version (`rotate-pseudonym-key`); the old one is kept for the retention period. */
-  "admin.pseudonym-key-rotated",
-  /** An admin gave a station new daily keys (`rotate-station-keys`), e.g. after one of its lanes was stolen. */
-  "admin.station-keys-rotated",
   /** An admin named a station or changed its opening hours (`set-station`). */
   "admin.set-station",
   /** An admin set InfluxDB's database and users up (`influx-setup`). */
