@@ -185,7 +185,9 @@ export class Gateway {
       }, 1000),
       setInterval(() => this.storeCounters(), config.statsIntervalMs),
       setInterval(() => this.pruneLedger(), 3600_000),
+      setInterval(() => this.pruneAlerts(), 3600_000),
     );
+    this.pruneAlerts();
     this.grafana = new GrafanaAlerts({
       db: this.registry.db,
       tokenPath: join(config.dataDir, GRAFANA_TOKEN_FILE),
@@ -309,6 +311,20 @@ export class Gateway {
   }
 
   /** The ledger keeps a month: longer than any lane may trust its outbox's timestamps. */
+  /** Alerts' personal fields are kept RETENTION_DAYS, as raw screenings are (alert-store.ts). */
+  private pruneAlerts(): void {
+    try {
+      const n = this.alerts.pruneBefore(Date.now() - this.config.retentionDays * 86_400_000);
+      if (n > 0)
+        this.log.info({ cleared: n }, "gateway: cleared the personal fields of alerts past RETENTION_DAYS");
+    } catch (error) {
+      this.log.warn(
+        { err: error },
+        "gateway: could not clear old alerts' personal fields; will try again in an hour",
+      );
+    }
+  }
+
   private pruneLedger(): void {
     const keepMs = Math.max(30 * 86_400_000, 2 * this.config.clock.maxBehindMs);
     this.ledger.prune(Date.now() - keepMs).then(
@@ -372,6 +388,7 @@ export class Gateway {
       telemetry: (key) => this.ingest.telemetry.get(key),
       influx: this.sink instanceof InfluxSink ? this.sink.client : null,
       alerts: this.alerts,
+      rawSinceMs: () => Date.now() - this.config.retentionDays * 86_400_000,
       names: () => stationNames(this.registry),
     };
   }

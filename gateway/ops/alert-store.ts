@@ -254,6 +254,26 @@ export class AlertStore {
     return this.point(this.require(id));
   }
 
+  /**
+   * Retention (RETENTION_DAYS, PIPL: no longer than needed): alerts raised before `beforeMs` lose
+   * what is about the person: the pseudonym, the body temperature and the event it came from (in
+   * the alert), the clinical reading and the note. What the reports count stays: station, kind,
+   * times, state, disposition and the officers who handled it. Open alerts too: an alert no one
+   * closed within the period has outlived its purpose as well. Returns how many were cleared.
+   */
+  pruneBefore(beforeMs: number): number {
+    this.settle();
+    return this.db
+      .prepare(
+        `UPDATE alerts SET alert = json_remove(alert, '$.subject', '$.body_c', '$.event_id'),
+           clinical_c = NULL, note = NULL
+         WHERE raised_at < ? AND (json_type(alert, '$.subject') IS NOT NULL
+           OR json_type(alert, '$.body_c') IS NOT NULL OR json_type(alert, '$.event_id') IS NOT NULL
+           OR clinical_c IS NOT NULL OR note IS NOT NULL)`,
+      )
+      .run(new Date(beforeMs).toISOString()).changes;
+  }
+
   private require(id: string): AlertRecord {
     const record = this.get(id);
     if (!record) throw new AlertTransitionError("alert.not-found", { id });

@@ -3,7 +3,7 @@
  * screenings come from InfluxDB (the gateway's verdicts); transfers and handovers from the
  * closed alerts in SQLite. Without InfluxDB (spool-only) the counts are zero and say so.
  */
-import { dayBounds, dayIn } from "@checkpoint/protocol";
+import { dayBounds, dayIn, ROLLUPS } from "@checkpoint/protocol";
 import type { InfluxDB } from "influx";
 import type { AlertStore } from "./alert-store.ts";
 
@@ -36,20 +36,34 @@ export interface ReportSources {
   telemetry(key: string): { outbox: number; sensorOk: boolean; atMs: number } | undefined;
   influx: InfluxDB | null;
   alerts: AlertStore;
+  /**
+   * The oldest instant raw screenings are kept from (RETENTION_DAYS): a day before it is counted
+   * from the hourly rollups, which are kept longer and hold no person.
+   */
+  rawSinceMs?(): number;
   /** Stations' display names by id (gateway/registry/stations.ts); ids stay the key. */
   names?(): Map<string, string>;
 }
 
-/** Screenings per station and verdict in [fromMs, toMs). */
+/**
+ * Screenings per station and verdict in [fromMs, toMs): from the raw points, or, with `rollup`
+ * (a range older than raw points are kept), from the hourly rollups (whole UTC hours: a day in a
+ * time zone a whole number of hours from UTC, as Asia/Shanghai, is exactly its hours).
+ */
 async function verdictCounts(
   influx: InfluxDB | null,
   fromMs: number,
   toMs: number,
+  rollup = false,
 ): Promise<Map<string, Record<string, number>>> {
   const out = new Map<string, Record<string, number>>();
   if (!influx) return out;
+  const H = ROLLUPS["1h"];
+  const source = rollup
+    ? `SELECT sum("n") AS "count" FROM "${H.policy}"."${H.measurement}"`
+    : `SELECT count("body_c") AS "count" FROM "screening"`;
   const rows = await influx.query<{ station: string; verdict: string; count: number }>(
-    `SELECT count("body_c") AS "count" FROM "screening" WHERE time >= ${Math.floor(fromMs)}ms AND time < ${Math.floor(toMs)}ms GROUP BY "station", "verdict"`,
+    `${source} WHERE time >= ${Math.floor(fromMs)}ms AND time < ${Math.floor(toMs)}ms GROUP BY "station", "verdict"`,
   );
   for (const r of rows) {
     const entry = out.get(r.station) ?? {};
@@ -106,7 +120,8 @@ export async function stationBoard(
 
 export async function dailyReport(src: ReportSources, date: string, timeZone: string): Promise<ReportRow[]> {
   const { fromMs, toMs } = localDayBounds(date, timeZone);
-  const counts = await verdictCounts(src.influx, fromMs, toMs);
+  // Raw screenings of that day may be gone (RETENTION_DAYS): count it from the rollups then.
+  const counts = await verdictCounts(src.influx, fromMs, toMs, fromMs < (src.rawSinceMs?.() ?? 0));
   const closed = src.alerts.dispositions(new Date(fromMs).toISOString(), new Date(toMs).toISOString());
   const stations = new Set([...counts.keys(), ...closed.map((c) => c.station)]);
   const names = src.names?.() ?? new Map<string, string>();

@@ -110,3 +110,55 @@ describe("alert durability", () => {
     dir.remove();
   });
 });
+
+describe("alert retention", () => {
+  const DAY = 86_400_000;
+  const raised = Date.parse(fever.raised_at);
+
+  it("clears the person's data (pseudonym, temperatures, note) after the period, keeping what reports count", () => {
+    let now = raised + 5 * 60_000;
+    const s = new AlertStore(
+      new Database(":memory:"),
+      () => 37.3,
+      () => now,
+    );
+    const open = { ...fever, id: "01JDALERT0000000000000000B", raised_at: "2026-11-30T08:00:00.000Z" };
+    s.add(fever);
+    s.add(open);
+    s.close(fever.id, "officer li", "fever-clinic", 38.4, "transferred by ambulance");
+    const retention = 28 * DAY;
+
+    now = raised + 27 * DAY;
+    expect(s.pruneBefore(now - retention)).toBe(0);
+    expect(s.get(fever.id)).toMatchObject({ subject: fever.subject, body_c: 38.2, clinical_c: 38.4 });
+
+    now = raised + 28 * DAY + 60_000;
+    expect(s.pruneBefore(now - retention)).toBe(1);
+    const kept = s.get(fever.id);
+    expect(kept).toMatchObject({
+      id: fever.id,
+      kind: "fever",
+      station: "hw-01",
+      state: "closed",
+      disposition: "fever-clinic",
+      closed_by: "officer li",
+      clinical_c: null,
+      note: null,
+    });
+    expect(kept?.subject).toBeUndefined();
+    expect(kept?.body_c).toBeUndefined();
+    expect(kept?.event_id).toBeUndefined();
+    // The daily report's counts do not change.
+    expect(s.dispositions("2026-11-29T00:00:00Z", "2026-11-30T00:00:00Z")).toEqual([
+      { station: "hw-01", disposition: "fever-clinic", n: 1 },
+    ]);
+    // The one raised a day later, still open, keeps its data a day longer; then loses it too.
+    expect(s.get(open.id)?.subject).toBe(fever.subject);
+    now += DAY;
+    expect(s.pruneBefore(now - retention)).toBe(1);
+    expect(s.get(open.id)).toMatchObject({ state: "new" });
+    expect(s.get(open.id)?.subject).toBeUndefined();
+    // Nothing left to clear: a second pass changes nothing.
+    expect(s.pruneBefore(now - retention)).toBe(0);
+  });
+});
