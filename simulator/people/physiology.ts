@@ -1,7 +1,11 @@
 /**
- * People and what an infrared thermometer sees of them.
+ * People and what an infrared thermometer sees of them: the first physiology ("linear"), kept for
+ * comparison and for the fleet simulator and benches. The accuracy evaluation's figures come from
+ * the two-node model (simulator/people/two-node.ts): this one's steady state is exactly the inverse
+ * of the device's estimator with k drawn around the estimator's own 0.11, which flatters it
+ * (issue 10). `LINEAR` below wraps it as a PhysiologyModel (`--physiology linear`).
  *
- * Deliberately not the device's estimator inverted: each person has their own skin-to-core
+ * Meant to be more than the device's estimator inverted: each person has their own skin-to-core
  * relation, the forehead carries the cold in with it and recovers over minutes, and the sensor adds
  * noise and quantisation. Figures:
  * - Healthy core temperature: mean 36.8 °C, SD 0.3 °C (Obermeyer et al., BMJ 2017; Geneva et al.,
@@ -13,7 +17,9 @@
  * - Cold exposure lowers forehead readings; they recover over minutes indoors (τ ≈ 3–6 min).
  * - MLX90614: ±0.5 °C accuracy at 0–50 °C ambient, 0.02 K resolution (Melexis datasheet).
  */
+import type { LaneContext } from "@checkpoint/protocol";
 import type { Rng } from "../random.ts";
+import type { PhysiologyModel, Surroundings } from "./model.ts";
 
 export interface Person {
   coreC: number;
@@ -81,3 +87,20 @@ export function sensorReadingC(trueC: number, biasC: number, rng: Rng, noiseSdC 
   const raw = trueC + biasC + rng.normal(0, noiseSdC);
   return Math.round(raw / 0.02) * 0.02;
 }
+
+/** The linear model as a PhysiologyModel: one exponential relaxation towards the steady state. */
+export const LINEAR: PhysiologyModel<Person, { foreheadC: number }> = {
+  name: "linear",
+  description:
+    "steady forehead = (core + k·air)/(1 + k) + offset, k ~ U(0.09, 0.13): the fp2 estimator inverted; one exponential relaxation, τ ~ U(3, 6) min, alike for cooling and rewarming",
+  skinOffsetSdC: 0.3,
+  makePerson: (rng: Rng, coreC: number, _context: LaneContext) => personWithCore(rng, coreC, 20),
+  withCore: (person: Person, coreC: number) => ({ ...person, coreC, febrile: coreC >= 37.5 }),
+  settle: (person: Person, where: Surroundings) => ({ foreheadC: steadyForeheadC(person, where.airC) }),
+  advance: (person: Person, state: { foreheadC: number }, where: Surroundings, minutes: number) => {
+    const steady = steadyForeheadC(person, where.airC);
+    return { foreheadC: steady + (state.foreheadC - steady) * Math.exp(-Math.max(0, minutes) / person.tauMin) };
+  },
+  foreheadC: (_person: Person, state: { foreheadC: number }) => state.foreheadC,
+  skinOffsetC: (person: Person) => person.skinOffsetC,
+};
