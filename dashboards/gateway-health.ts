@@ -1,15 +1,16 @@
 /** Gateway health: is every screening getting in, and how fast is it stored. */
 import type { DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as TimeSeries } from "@grafana/grafana-foundation-sdk/timeseries";
-import { checkpointDashboard } from "./common.ts";
+import { checkpointDashboard, type PlainKey, texts, UIDS } from "./common.ts";
 import { type Column, DATASOURCE, InfluxQL, target } from "./influxql.ts";
 import { Grid } from "./layout.ts";
 
 export function gatewayDashboard(): DashboardBuilder {
   const grid = new Grid();
-  const counter = (title: string, column: Column, unit: string) =>
+  const counter = (key: PlainKey, column: Column, unit: string) =>
     new TimeSeries()
-      .title(title)
+      .title(texts(key).title)
+      .description(texts(key).description)
       .datasource(DATASOURCE)
       .withTarget(
         target(
@@ -24,11 +25,12 @@ export function gatewayDashboard(): DashboardBuilder {
       )
       .unit(unit)
       .gridPos(grid.next(12, 8));
-  return checkpointDashboard("gateway health", "checkpoint-gateway", 6)
-    .withPanel(counter("Ingest rate", { field: "received", agg: "max", rate: "per-second" }, "reqps"))
+  return checkpointDashboard("dash.gateway", UIDS.gateway, 6)
+    .withPanel(counter("dash.gateway.ingest", { field: "received", agg: "max", rate: "per-second" }, "reqps"))
     .withPanel(
       new TimeSeries()
-        .title("Rejects by reason")
+        .title(texts("dash.gateway.rejects").title)
+        .description(texts("dash.gateway.rejects").description)
         .datasource(DATASOURCE)
         .withTarget(
           target(
@@ -44,19 +46,15 @@ export function gatewayDashboard(): DashboardBuilder {
         .gridPos(grid.next(12, 8)),
     )
     .withPanel(
-      counter(
-        "Duplicates (replays absorbed)",
-        { field: "duplicates", agg: "max", rate: "per-second" },
-        "short",
-      ),
+      counter("dash.gateway.duplicates", { field: "duplicates", agg: "max", rate: "per-second" }, "short"),
     )
     .withPanel(
       counter(
-        "Verdict disagreements (gateway vs device)",
+        "dash.gateway.disagreements",
         { field: "disagreements", agg: "max", rate: "per-second" },
         "short",
       ),
     )
-    .withPanel(counter("Spool depth", { field: "spool_bytes", agg: "max" }, "bytes"))
-    .withPanel(counter("InfluxDB write latency", { field: "write_ms", agg: "max" }, "ms"));
+    .withPanel(counter("dash.gateway.spool", { field: "spool_bytes", agg: "max" }, "bytes"))
+    .withPanel(counter("dash.gateway.write-latency", { field: "write_ms", agg: "max" }, "ms"));
 }

@@ -7,6 +7,8 @@ import type { StoredField, StoredSource, StoredTag } from "@checkpoint/protocol"
 import type * as cog from "@grafana/grafana-foundation-sdk/cog";
 
 export const DATASOURCE = { type: "influxdb", uid: "checkpoint-influx" } as const;
+/** Grafana's server-side expressions (math, reduce, threshold) are a datasource of their own. */
+export const EXPRESSIONS = { type: "__expr__", uid: "__expr__" } as const;
 
 export type Aggregate = "count" | "sum" | "mean" | "max" | "min" | "last" | "sample5000";
 
@@ -37,10 +39,12 @@ export type Condition =
   | { tag: StoredTag; equals: string }
   | { tag: StoredTag; variable: string }
   | { field: StoredField; equals: number }
-  | { time: "dashboard" };
+  | { time: "dashboard" }
+  /** The last `duration` before now, whatever the dashboard's range (e.g. a variable's choices). */
+  | { time: "last"; duration: `${number}${"m" | "h" | "d"}` };
 
 function condition(c: Condition): string {
-  if ("time" in c) return "$timeFilter";
+  if ("time" in c) return c.time === "last" ? `time > now() - ${c.duration}` : "$timeFilter";
   if ("variable" in c) return `${quote(c.tag)} =~ /^$${c.variable}$/`;
   if ("tag" in c) return `${quote(c.tag)} = '${c.equals.replaceAll("'", "\\'")}'`;
   return `${quote(c.field)} = ${c.equals}`;
@@ -113,12 +117,13 @@ export interface InfluxTarget extends cog.Dataquery {
   rawQuery: true;
   resultFormat: "time_series" | "table";
   alias?: string;
+  hide?: boolean;
 }
 
 /** A Grafana InfluxDB (InfluxQL) target, as a builder the SDK's panels accept. */
 export function target(
   query: InfluxQL,
-  options: { refId?: string; format?: "time_series" | "table"; alias?: string } = {},
+  options: { refId?: string; format?: "time_series" | "table"; alias?: string; hide?: boolean } = {},
 ): cog.Builder<cog.Dataquery> {
   return {
     build: (): InfluxTarget => ({
@@ -128,6 +133,8 @@ export function target(
       rawQuery: true,
       resultFormat: options.format ?? "time_series",
       ...(options.alias ? { alias: options.alias } : {}),
+      // Hidden: run for an expression that uses it, not drawn itself.
+      ...(options.hide ? { hide: true } : {}),
       _implementsDataqueryVariant() {},
     }),
   };

@@ -3,13 +3,20 @@
 import type { Measurement } from "@checkpoint/protocol";
 import {
   type DashboardBuilder,
+  FieldColorBuilder,
+  FieldColorModeId,
   QueryVariableBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
   VariableRefresh,
+  VariableSort,
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as Histogram } from "@grafana/grafana-foundation-sdk/histogram";
+import { PanelBuilder as Stat } from "@grafana/grafana-foundation-sdk/stat";
 import { PanelBuilder as Table } from "@grafana/grafana-foundation-sdk/table";
 import { PanelBuilder as TimeSeries } from "@grafana/grafana-foundation-sdk/timeseries";
-import { checkpointDashboard } from "./common.ts";
+import { SILENT_ALERT_S } from "./city.ts";
+import { checkpointDashboard, dashboardLink, type PlainKey, texts, UIDS } from "./common.ts";
 import { type Column, DATASOURCE, InfluxQL, target } from "./influxql.ts";
 import { Grid } from "./layout.ts";
 
@@ -18,11 +25,24 @@ const atStation = (column: Column, measurement: Measurement) =>
     .from(measurement)
     .where({ tag: "station", variable: "station" }, { time: "dashboard" });
 
+/**
+ * The station variable's choices: every station the gateway wrote an activity point for in the
+ * last day (it writes one a minute for each station it knows), as "<id>|<display text>". The
+ * variable's regex takes the id as the value (what the queries match) and the text (its Chinese
+ * name with the id) as what the dropdown shows.
+ */
+export const STATION_CHOICES = InfluxQL.select({ field: "label", agg: "last" })
+  .from("station_activity")
+  .where({ time: "last", duration: "1d" })
+  .groupBy("station");
+export const STATION_CHOICE_REGEX = "/^(?<value>[^|]+)\\|(?<text>.+)$/";
+
 export function stationDashboard(): DashboardBuilder {
   const grid = new Grid();
-  const perLane = (title: string, column: Column, measurement: Measurement, unit: string) =>
-    new TimeSeries()
-      .title(title)
+  const titled = <P extends { title(t: string): P; description(d: string): P }>(panel: P, key: PlainKey) =>
+    panel.title(texts(key).title).description(texts(key).description);
+  const perLane = (key: PlainKey, column: Column, measurement: Measurement, unit: string) =>
+    titled(new TimeSeries(), key)
       .datasource(DATASOURCE)
       .withTarget(
         target(atStation(column, measurement).groupByTime().groupBy("device").fill("null"), {
@@ -31,51 +51,50 @@ export function stationDashboard(): DashboardBuilder {
       )
       .unit(unit)
       .gridPos(grid.next(12, 8));
-  return checkpointDashboard("station", "checkpoint-station", 24)
+  return checkpointDashboard("dash.station", UIDS.station, 24)
+    .link(dashboardLink("dash.link.city", UIDS.city))
     .withVariable(
       new QueryVariableBuilder("station")
-        .label("Station")
+        .label(texts("dash.var.station").title)
+        .description(texts("dash.var.station").description)
         .datasource(DATASOURCE)
-        .query('SHOW TAG VALUES FROM "screening" WITH KEY = "station"')
+        .query(STATION_CHOICES.toString())
+        .regex(STATION_CHOICE_REGEX)
+        .sort(VariableSort.AlphabeticalAsc)
         .refresh(VariableRefresh.OnDashboardLoad),
     )
-    .withPanel(perLane("Screenings by lane", { field: "body_c", agg: "count" }, "screening", "short"))
     .withPanel(
-      new Histogram()
-        .title("Body temperature distribution")
+      titled(new Stat(), "dash.station.now")
         .datasource(DATASOURCE)
-        .description("A random sample of up to 5000 readings in the range")
+        .withTarget(target(atStation({ field: "silent_open_s", agg: "last" }, "station_activity")))
+        .unit("s")
+        .colorScheme(new FieldColorBuilder().mode(FieldColorModeId.Thresholds))
+        .thresholds(
+          new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
+            { value: null, color: "green" },
+            { value: SILENT_ALERT_S, color: "red" },
+          ]),
+        )
+        .gridPos(grid.next(24, 4)),
+    )
+    .withPanel(perLane("dash.station.per-lane", { field: "body_c", agg: "count" }, "screening", "short"))
+    .withPanel(
+      titled(new Histogram(), "dash.station.body")
+        .datasource(DATASOURCE)
         .withTarget(target(atStation({ field: "body_c", agg: "sample5000" }, "screening")))
         .unit("celsius")
         .gridPos(grid.next(12, 8)),
     )
-    .withPanel(perLane("Ambient at the lanes", { field: "ambient_c", agg: "mean" }, "telemetry", "celsius"))
+    .withPanel(perLane("dash.station.ambient", { field: "ambient_c", agg: "mean" }, "telemetry", "celsius"))
+    .withPanel(perLane("dash.station.sensor", { field: "sensor_ok", agg: "min" }, "telemetry", "short"))
+    .withPanel(perLane("dash.station.outbox", { field: "outbox", agg: "max" }, "telemetry", "short"))
     .withPanel(
-      perLane(
-        "Thermometer healthy (1) or faulty (0)",
-        { field: "sensor_ok", agg: "min" },
-        "telemetry",
-        "short",
-      ),
-    )
-    .withPanel(
-      perLane(
-        "Outbox depth (events waiting for the gateway)",
-        { field: "outbox", agg: "max" },
-        "telemetry",
-        "short",
-      ),
-    )
-    .withPanel(
-      new Table()
-        .title("Lanes: last seen")
+      titled(new Table(), "dash.station.last-seen")
         .datasource(DATASOURCE)
         .withTarget(
           target(
             atStation({ field: "uptime_s", agg: "last", as: "uptime_s" }, "telemetry").groupBy("device"),
-            {
-              format: "table",
-            },
+            { format: "table" },
           ),
         )
         .gridPos(grid.next(12, 8)),

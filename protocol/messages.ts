@@ -479,6 +479,83 @@ const STATIONS = {
  */
 const GRAFANA = {
   "grafana.folder": { "zh-CN": "卡口体温筛查", en: "Checkpoint screening" },
+  "dash.city": { "zh-CN": "卡口体温筛查 — 全市概览", en: "Checkpoint screening — city overview" },
+  "dash.station": { "zh-CN": "卡口体温筛查 — 站点", en: "Checkpoint screening — station" },
+  "dash.gateway": { "zh-CN": "卡口体温筛查 — 网关运行状况", en: "Checkpoint screening — gateway health" },
+  "dash.link.station": { "zh-CN": "打开 {station} 站", en: "Open station {station}" },
+  "dash.link.stations": { "zh-CN": "站点看板", en: "Station dashboard" },
+  "dash.link.city": { "zh-CN": "全市概览", en: "City overview" },
+  "dash.var.station": { "zh-CN": "站点", en: "Station" },
+  "dash.city.per-10-min": {
+    "zh-CN": "各站每 10 分钟筛查人数（最近 24 小时）",
+    en: "Screenings per 10 minutes, by station (last 24 hours); click a line to open its station",
+  },
+  "dash.city.fevers-today": {
+    "zh-CN": "今日发热（复测确认）",
+    en: "Fevers today (confirmed at the retest)",
+  },
+  "dash.city.retests-today": { "zh-CN": "今日复测", en: "Retests today" },
+  "dash.city.fever-rate-today": {
+    "zh-CN": "今日发热率",
+    en: "Fever rate today: confirmed fevers (attempt 2) per screening",
+  },
+  "dash.city.missed-retests-today": { "zh-CN": "今日未按时复测", en: "Missed retests today" },
+  "dash.city.referrals-today": {
+    "zh-CN": "今日转诊与确认",
+    en: "Referrals today: fever alerts the duty officers closed, and how many the clinical thermometer confirmed",
+  },
+  "dash.city.devices-online": { "zh-CN": "在线设备", en: "Devices online" },
+  "dash.city.devices-offline": { "zh-CN": "离线设备", en: "Devices offline" },
+  "dash.city.per-hour": {
+    "zh-CN": "各站每小时筛查人数",
+    en: "Screenings per hour, by station; click a line to open its station",
+  },
+  "dash.city.busiest": {
+    "zh-CN": "筛查人数最多的站点",
+    en: "Busiest stations; click one to open it",
+  },
+  "dash.city.stations-now": {
+    "zh-CN": "各站当前状态",
+    en: "Stations now: open by their hours, and minutes without a screening while open; click a station to open it",
+  },
+  "dash.col.station": { "zh-CN": "站点编号", en: "Station id" },
+  "dash.col.name": { "zh-CN": "站点", en: "Station" },
+  "dash.col.open": { "zh-CN": "开放", en: "Open" },
+  "dash.col.silent-open": { "zh-CN": "开放时无筛查", en: "Silent while open" },
+  "dash.col.since-last": { "zh-CN": "距上次筛查", en: "Since the last screening" },
+  "dash.open": { "zh-CN": "开放", en: "open" },
+  "dash.closed": { "zh-CN": "关闭", en: "closed" },
+  "dash.station.now": {
+    "zh-CN": "开放时无筛查时长",
+    en: "Silent while open: time since the station's last screening (or its opening), 0 while closed",
+  },
+  "dash.station.per-lane": { "zh-CN": "各通道筛查人数", en: "Screenings by lane" },
+  "dash.station.body": {
+    "zh-CN": "体温分布",
+    en: "Body temperature distribution: a random sample of up to 5000 readings in the range",
+  },
+  "dash.station.ambient": { "zh-CN": "通道处气温", en: "Ambient at the lanes" },
+  "dash.station.sensor": {
+    "zh-CN": "测温仪正常（1）或故障（0）",
+    en: "Thermometer healthy (1) or faulty (0)",
+  },
+  "dash.station.outbox": {
+    "zh-CN": "待上传记录（等待网关确认）",
+    en: "Outbox depth (events waiting for the gateway)",
+  },
+  "dash.station.last-seen": { "zh-CN": "各通道最后上报", en: "Lanes: last seen" },
+  "dash.gateway.ingest": { "zh-CN": "接收速率", en: "Ingest rate" },
+  "dash.gateway.rejects": { "zh-CN": "拒收消息（按原因）", en: "Rejects by reason" },
+  "dash.gateway.duplicates": {
+    "zh-CN": "重复消息（已吸收的重传）",
+    en: "Duplicates (replays absorbed)",
+  },
+  "dash.gateway.disagreements": {
+    "zh-CN": "判定不一致（网关与设备）",
+    en: "Verdict disagreements (gateway vs device)",
+  },
+  "dash.gateway.spool": { "zh-CN": "本地缓存积压", en: "Spool depth" },
+  "dash.gateway.write-latency": { "zh-CN": "InfluxDB 写入延迟", en: "InfluxDB write latency" },
   "grafana.rule.station-offline": { "zh-CN": "站点有通道离线", en: "A station has a lane offline" },
   "grafana.rule.station-offline.summary": {
     "zh-CN": "{station} 站有通道离线（最后状态为离线）",

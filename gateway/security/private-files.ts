@@ -90,6 +90,8 @@ export function gatewayPrivatePaths({ dataDir, backupDir, secretFiles }: Gateway
     { path: dataDir, kind: "directory" },
     ...DATABASES.flatMap((db) => ["", "-wal", "-shm"].map((suffix) => file(join(dataDir, `${db}${suffix}`)))),
     file(join(dataDir, "pepper")),
+    // Grafana's webhook token (gateway/http/grafana-alerts.ts).
+    file(join(dataDir, "grafana-webhook-token")),
     ...filesNamed(dataDir, KEY_NAME).map(file),
     { path: spool, kind: "directory" },
     ...filesIn(spool),

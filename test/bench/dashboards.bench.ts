@@ -17,6 +17,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { buildAll } from "../../dashboards/generate.ts";
+import { StationActivity } from "../../gateway/ops/station-activity.ts";
 import { InfluxSink } from "../../gateway/store/influx-sink.ts";
 import {
   alertPoint,
@@ -375,8 +376,36 @@ async function seed(sink: InfluxSink, endMs: number): Promise<Seeder> {
     say(`  seeded day ${day + 1}/${DAYS}: ${seeder.screenings} screenings so far`);
   }
   await recentIncidents(seeder, lanes, endMs);
+  await stationActivity(seeder, lanes, endMs);
   await seeder.flush();
   return seeder;
+}
+
+/**
+ * The last day of the gateway's station_activity points (one per station a minute: the station
+ * variable, the stations table, the silence rule): community points open 06:00-22:00, highway
+ * stations all day; every station heard from every few minutes, none in the last 3 minutes, and one
+ * silent for the last hour.
+ */
+async function stationActivity(seeder: Seeder, lanes: LaneSpec[], endMs: number): Promise<void> {
+  const stations = [...new Map(lanes.map((l) => [l.station, l.kind])).entries()].map(([id, kind], i) => ({
+    station: { id, name: null, name_en: null, hours: kind === "community" ? "06:00-22:00" : "00:00-24:00" },
+    silentFromMs: i === 3 ? endMs - 3_600_000 : endMs - 3 * 60_000,
+  }));
+  const activity = new StationActivity(endMs - DAY);
+  for (let minute = 0; minute < 1440; minute++) {
+    const atMs = endMs - DAY + minute * 60_000;
+    for (const [i, s] of stations.entries()) {
+      if (atMs < s.silentFromMs && (minute + i) % 4 === 0) activity.heardFrom(s.station.id, atMs);
+    }
+    for (const point of activity.points(
+      stations.map((s) => s.station),
+      atMs,
+      "Asia/Shanghai",
+    ))
+      await seeder.push(point);
+  }
+  seeder.count("station-activity-days");
 }
 
 /**

@@ -23,26 +23,43 @@ interface LoosePanel {
   timeFrom?: string;
   interval?: string;
   maxDataPoints?: number;
-  targets?: { refId?: string; query?: string; datasource?: { uid?: string } }[];
+  targets?: PanelTarget[];
 }
+
+/** A panel's target as the generated JSON has it: an InfluxQL query, or a server-side expression. */
+export interface PanelTarget {
+  refId?: string;
+  query?: string;
+  hide?: boolean;
+  datasource?: { type?: string; uid?: string };
+  /** Expressions (datasource __expr__): math, reduce, threshold. */
+  type?: string;
+  expression?: string;
+}
+
+/** Grafana's expressions have a datasource of their own; their targets carry no InfluxQL. */
+export const isExpression = (t: PanelTarget) => t.datasource?.uid === "__expr__";
 
 export function panels(d: Dashboard): LoosePanel[] {
   return (d.panels ?? []) as LoosePanel[];
 }
 
+/** Every InfluxQL target of every panel (expressions, which run on Grafana's server, are not queries). */
 export function panelQueries(name: string, d: Dashboard): PanelQuery[] {
   return panels(d).flatMap((p) =>
-    (p.targets ?? []).map((t) => ({
-      dashboard: name,
-      panel: p.title ?? "(untitled)",
-      refId: t.refId ?? "A",
-      query: t.query ?? "",
-      datasourceUid: t.datasource?.uid,
-      timeFrom: p.timeFrom,
-      minInterval: p.interval,
-      widthCols: p.gridPos?.w ?? 24,
-      maxDataPoints: p.maxDataPoints,
-    })),
+    (p.targets ?? [])
+      .filter((t) => !isExpression(t))
+      .map((t) => ({
+        dashboard: name,
+        panel: p.title ?? "(untitled)",
+        refId: t.refId ?? "A",
+        query: t.query ?? "",
+        datasourceUid: t.datasource?.uid,
+        timeFrom: p.timeFrom,
+        minInterval: p.interval,
+        widthCols: p.gridPos?.w ?? 24,
+        maxDataPoints: p.maxDataPoints,
+      })),
   );
 }
 
