@@ -122,6 +122,18 @@ async function loadBoard() {
   }
 }
 
+/** Grafana's technical alerts the gateway received (firing first, then resolved in the last day). */
+async function loadGrafana() {
+  const rows = await api("/api/grafana/alerts");
+  const list = $("grafana"); list.textContent = "";
+  if (!rows.length) { list.append(text("li", T("console.grafana-none"), "sub")); return; }
+  for (const g of rows.slice(0, 10)) {
+    const li = document.createElement("li"); li.className = g.status;
+    li.append(text("span", T("console.grafana-" + g.status), "state"), " ", text("span", timeOf(g.starts_at) + "  "), text("span", g.summary || g.rule));
+    list.append(li);
+  }
+}
+
 async function loadReport() {
   const day = $("report-date").value;
   $("report-csv").href = "/api/report.csv?date=" + day;
@@ -142,6 +154,7 @@ async function start(me) {
   feed.addEventListener("alert", (e) => { const a = JSON.parse(e.data); a.fresh = true; alerts.set(a.id, a); render(); tone(); });
   feed.addEventListener("update", (e) => { const a = JSON.parse(e.data); alerts.set(a.id, a); render(); });
   loadBoard().catch(() => {}); setInterval(() => loadBoard().catch(() => {}), 15000);
+  loadGrafana().catch(() => {}); setInterval(() => loadGrafana().catch(() => {}), 15000);
   loadReport().catch(() => {});
 }
 

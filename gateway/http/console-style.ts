@@ -26,4 +26,6 @@ form.close { display: grid; grid-template-columns: auto 1fr; gap: 4px 8px; margi
 .spaced { margin-top: 12px; }
 .alert-head { font-weight: 600; }
 td .sub { color: #666; font-size: 11px; }
+.grafana { list-style: none; margin: 0; padding: 0; font-size: 13px; } .grafana li { padding: 2px 0; border-bottom: 1px solid #eee; }
+.grafana li.firing .state { color: #c62828; } .grafana li.resolved { color: #666; }
 `;

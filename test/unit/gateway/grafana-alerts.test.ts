@@ -195,3 +195,13 @@ describe("POST /api/grafana/alerts", () => {
     expect(list.at(-1)?.status).toBe("resolved");
   });
 });
+
+describe("the console page", () => {
+  it("has a section for Grafana's technical alerts, filled from the API, titled in the reader's language", async () => {
+    const page = await (await fetch(`${base}/`, { headers: { "accept-language": "zh-CN" } })).text();
+    expect(page).toContain('<ul id="grafana" class="grafana"></ul>');
+    expect(page).toContain("技术告警（Grafana）");
+    const script = await (await fetch(`${base}/console.js`)).text();
+    expect(script).toContain('api("/api/grafana/alerts")');
+  });
+});
