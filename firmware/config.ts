@@ -15,6 +15,7 @@ import {
 } from "@checkpoint/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 import { assertLaneFilesPrivate } from "./private-files.ts";
+import { loginPassword } from "./uplink/credentials.ts";
 
 const Pin = Type.Integer({ minimum: 0, maximum: 127 });
 
@@ -74,5 +75,8 @@ export function loadLaneFile(path: string): LaneFile {
   }
   // Secrets at rest: lane.json holds the MQTT secret (firmware/private-files.ts).
   assertLaneFilesPrivate(path, r.value.dataDir, r.value.locale ?? DEFAULT_LOCALE);
+  // A secret the gateway rotated and this lane kept (uplink/credentials.ts) replaces lane.json's.
+  const username = `${r.value.station}/${r.value.device}`;
+  r.value.mqtt.password = loginPassword(r.value.dataDir, username, r.value.mqtt.password);
   return r.value;
 }

@@ -40,6 +40,17 @@ import { AlertStore } from "./ops/alert-store.ts";
 import { backupDatabase, DB_FILE, listBackups, restoreDatabase } from "./ops/backup.ts";
 import { ROLES, type Role, Users } from "./ops/users.ts";
 import { Privacy } from "./privacy/privacy.ts";
+import {
+  type Admin,
+  changeDevice,
+  changeUser,
+  DEFAULT_GRACE_MS,
+  type DeviceChange,
+  listUsers,
+  parseGrace,
+  rotateSecret,
+  type UserChange,
+} from "./registry/access-commands.ts";
 import { Registry } from "./registry/registry.ts";
 import { newSecret } from "./registry/secrets.ts";
 import { listStations, setStation } from "./registry/station-commands.ts";
@@ -194,11 +205,24 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
   },
   list: {
     args: "",
-    summary: "list the registered devices",
+    summary: "list the registered devices (and which are disabled or have a new secret on its way)",
     arity: [0, 0],
     run: (config) =>
       withRegistry(config, async (registry) => {
-        for (const d of registry.devices()) console.log(`${d.station}/${d.device}`);
+        const t = translator(config.locale);
+        for (const d of registry.deviceStates()) {
+          const state = [
+            ...(d.disabled ? [t("admin.state-disabled")] : []),
+            ...(d.rotatingUntil !== null
+              ? [
+                  t("admin.rotating", {
+                    until: formatDateTime(config.locale, d.rotatingUntil, config.timeZone),
+                  }),
+                ]
+              : []),
+          ];
+          console.log([`${d.station}/${d.device}`, ...state].join("\t"));
+        }
         return 0;
       }),
   },
@@ -239,6 +263,51 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     run: (config, _args, options) =>
       withRegistry(config, async (registry) => {
         listStations(config, registry, options.json === true);
+        return 0;
+      }),
+  },
+  "disable-device": deviceCommand(
+    "disable",
+    "refuse a lane's logins and cut it off if connected, until enable-device",
+  ),
+  "enable-device": deviceCommand("enable", "let a disabled lane log in again with its secret"),
+  "remove-device": deviceCommand(
+    "remove",
+    "delete a lane: cut off if connected, its secret and retained config gone (add-device registers it anew)",
+  ),
+  "rotate-secret": {
+    args: "<station> <device>",
+    summary:
+      "give a lane a new secret, printed once as JSON; a connected (or reconnecting) lane receives it over its authenticated connection, and its old secret works until it logs in with the new one, --grace at the latest; recorded in the audit log",
+    arity: [2, 2],
+    options: {
+      grace: {
+        type: "string",
+        doc: "how long the old secret keeps working: 30s, 15m, 12h or 7d (default 7d, at most 90d)",
+      },
+    },
+    run: (config, [station = "", device = ""], options) => {
+      const grace = options.grace === undefined ? DEFAULT_GRACE_MS : parseGrace(String(options.grace));
+      if (grace === null) throw new UsageError(translator(config.locale)("admin.bad-grace"));
+      return access(config, (registry, admin) =>
+        rotateSecret(config, registry, admin, station, device, grace),
+      );
+    },
+  },
+  "disable-user": userCommand(
+    "disable",
+    "refuse a console user's logins and end their sessions, until enable-user",
+  ),
+  "enable-user": userCommand("enable", "let a disabled console user log in again"),
+  "remove-user": userCommand("remove", "delete a console user and end their sessions"),
+  users: {
+    args: "",
+    summary: "list the duty console users: role, enabled or disabled, live sessions",
+    arity: [0, 0],
+    options: { json: { type: "boolean", doc: "one JSON object per line instead of a table" } },
+    run: (config, _args, options) =>
+      withRegistry(config, async (registry) => {
+        listUsers(config, new Users(registry.db, 0), options.json === true);
         return 0;
       }),
   },
@@ -435,6 +504,48 @@ function printAudit(config: GatewayConfig, rows: AuditRow[], json: boolean): voi
       ].join("\t"),
     );
   }
+}
+
+/**
+ * A change to the registry that takes access back (registry/access-commands.ts), with the audit
+ * log open; "no such device or user" is said in the catalogue's words, exit code 1.
+ */
+function access(
+  config: GatewayConfig,
+  change: (registry: Registry, admin: Admin) => void | Promise<void>,
+): Promise<number> {
+  return withRegistry(config, (registry) =>
+    withAudit(config, async (audit) => {
+      try {
+        await change(registry, { audit, actor: operator() });
+        return 0;
+      } catch (error) {
+        if (!(error instanceof MessageError)) throw error;
+        console.error(error.text(config.locale));
+        return 1;
+      }
+    }),
+  );
+}
+
+function deviceCommand(change: DeviceChange, summary: string): AdminCommand {
+  return {
+    args: "<station> <device>",
+    summary: `${summary}; recorded in the audit log`,
+    arity: [2, 2],
+    run: (config, [station = "", device = ""]) =>
+      access(config, (registry, admin) => changeDevice(config, registry, admin, change, station, device)),
+  };
+}
+
+function userCommand(change: UserChange, summary: string): AdminCommand {
+  return {
+    args: "<name>",
+    summary: `${summary}; recorded in the audit log`,
+    arity: [1, 1],
+    run: (config, [name = ""]) =>
+      access(config, (registry, admin) => changeUser(config, new Users(registry.db, 0), admin, change, name)),
+  };
 }
 
 /** `influx-setup`: InfluxDB's admin sets the database and users up (gateway/store/influx-setup.ts). */

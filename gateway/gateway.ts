@@ -34,6 +34,7 @@ import { dailyReport, type ReportSources, stationBoard } from "./ops/reports.ts"
 import { ActivityWriter, knownStations, StationActivity, stationNames } from "./ops/station-activity.ts";
 import { Users } from "./ops/users.ts";
 import { Privacy } from "./privacy/privacy.ts";
+import { DeviceAccess } from "./registry/device-access.ts";
 import { Registry } from "./registry/registry.ts";
 import { LoginSecurity } from "./security/login-security.ts";
 import { assertPrivateFiles, gatewayPrivatePaths, readPasswordFile } from "./security/private-files.ts";
@@ -61,6 +62,8 @@ export class Gateway {
   private http: ConsoleServer | null = null;
   /** Scheduled backups of gateway.db (gateway/ops/backup.ts). */
   private backups: BackupScheduler | null = null;
+  /** Devices and console users an admin disabled, removed or gave a new secret (registry/device-access.ts). */
+  access: DeviceAccess | null = null;
   users!: Users;
   /** Pseudonym keys, re-keying, station keys (gateway/privacy/). */
   privacy!: Privacy;
@@ -172,6 +175,15 @@ export class Gateway {
       onDeviceLogin: (station, device) => this.publishConfig(station, device),
       log: root.child({ ns: "gateway:broker" }),
     });
+    // What an admin takes back (disable, remove, rotate-secret) applies within a second.
+    this.access = new DeviceAccess({
+      registry: this.registry,
+      audit: this.security.audit,
+      broker: () => this.broker ?? null,
+      onUsersChanged: () => this.http?.endStaleStreams(),
+      log: root.child({ ns: "gateway:access" }),
+    });
+    this.access.start();
     this.refreshKeys();
     this.timers.push(
       setInterval(() => this.refreshKeys(), 10_000),
@@ -456,6 +468,7 @@ export class Gateway {
     await this.http?.close();
     // Alerts that are due go out while the broker can still deliver them.
     await this.ingest?.sweep().catch(() => undefined);
+    this.access?.stop();
     await this.broker?.close();
     await this.store?.stop();
     await this.spool?.close();

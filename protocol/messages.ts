@@ -651,6 +651,10 @@ const LIFECYCLE = {
   "admin.state-enabled": { "zh-CN": "启用", en: "enabled" },
   "admin.state-disabled": { "zh-CN": "停用", en: "disabled" },
   "admin.users-summary": { "zh-CN": "共 {n} 个值班台用户", en: "{n} console users" },
+  "admin.rotating": {
+    "zh-CN": "新密钥待送达，旧密钥有效至 {until}",
+    en: "new secret on its way; the old one works until {until}",
+  },
   "audit.admin.influx-setup": {
     "zh-CN": "设置 InfluxDB 用户与数据库",
     en: "InfluxDB users and database set up",

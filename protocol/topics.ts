@@ -9,9 +9,19 @@ export const TOPIC_ROOT = "checkpoint/v1";
 export const NODE_ID_PATTERN = "^[a-z0-9-]{1,32}$";
 const NODE_ID = new RegExp(NODE_ID_PATTERN);
 
-export const DEVICE_CHANNELS = ["screening", "status", "telemetry", "config", "clock"] as const;
+export const DEVICE_CHANNELS = [
+  "screening",
+  "status",
+  "telemetry",
+  "config",
+  "clock",
+  "credentials",
+] as const;
 export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
-/** What a device itself may publish; `config` and `clock` are written by the gateway only. */
+/**
+ * What a device itself may publish; `config`, `clock` and `credentials` (a rotated secret:
+ * credentials.ts) are written by the gateway only.
+ */
 export const DEVICE_PUBLISHES: readonly DeviceChannel[] = ["screening", "status", "telemetry"];
 /** The one channel a device may retain (its online/offline status). */
 export const DEVICE_RETAINS: DeviceChannel = "status";

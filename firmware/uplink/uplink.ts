@@ -11,6 +11,7 @@
  */
 import { EventEmitter } from "node:events";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import {
   type DeviceConfig,
   deviceClientId,
@@ -23,6 +24,7 @@ import {
 import mqtt, { type MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import { Backoff } from "./backoff.ts";
+import { keepSecret, parseRotation } from "./credentials.ts";
 import type { Outbox } from "./outbox.ts";
 
 export interface UplinkOptions {
@@ -98,6 +100,7 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig]; clock: [numbe
       client.publish(status, JSON.stringify({ state: "online", fw: o.fw }), { qos: 1, retain: true });
       client.subscribe(deviceTopic(o.station, o.device, "config"), { qos: 1 });
       client.subscribe(deviceTopic(o.station, o.device, "clock"), { qos: 0 });
+      client.subscribe(deviceTopic(o.station, o.device, "credentials"), { qos: 1 });
       this.backoff.reset();
       this.inflight.clear();
       this.kick();
@@ -108,9 +111,12 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig]; clock: [numbe
     });
     client.on("error", (e) => this.log.warn({ err: e.message }, "firmware:uplink: MQTT error; retrying"));
     const clockTopic = deviceTopic(o.station, o.device, "clock");
-    client.on("message", (topic, payload) =>
-      topic === clockTopic ? this.applyClock(payload) : this.applyConfig(payload),
-    );
+    const credentialsTopic = deviceTopic(o.station, o.device, "credentials");
+    client.on("message", (topic, payload) => {
+      if (topic === credentialsTopic) this.adoptSecret(payload);
+      else if (topic === clockTopic) this.applyClock(payload);
+      else this.applyConfig(payload);
+    });
     this.timer = setInterval(() => this.telemetry(), o.telemetryMs);
   }
 
@@ -144,6 +150,33 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig]; clock: [numbe
       "firmware:uplink: this lane's clock is off; using the gateway's time. Check NTP or the RTC.",
     );
     this.emit("clock", offsetMs);
+  }
+
+  /**
+   * A new secret from the gateway (rotate-secret; uplink/credentials.ts): kept 0600 first, then the
+   * lane logs in again with it at once, which retires the old one at the gateway.
+   */
+  private adoptSecret(payload: Buffer): void {
+    const client = this.client;
+    if (!client) return;
+    const username = `${this.options.station}/${this.options.device}`;
+    const inUse = String(client.options.password ?? "");
+    const rotation = parseRotation(payload, username, inUse);
+    if (rotation === null) return;
+    if ("problem" in rotation) {
+      this.log.warn(
+        { problem: rotation.problem },
+        "firmware:uplink: ignored a new secret that is not this lane's",
+      );
+      return;
+    }
+    keepSecret(dirname(this.options.configPath), rotation.credentials, inUse);
+    client.options.password = rotation.credentials.secret;
+    this.log.info(
+      { until: rotation.credentials.until },
+      "firmware:uplink: the gateway gave this lane a new secret; kept it, logging in again with it",
+    );
+    client.stream.destroy();
   }
 
   private applyConfig(payload: Buffer): void {

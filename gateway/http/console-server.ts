@@ -203,7 +203,8 @@ function localeOf(req: FastifyRequest, fallback: Locale): Locale {
 const isJson = (req: FastifyRequest) => /^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? "");
 
 export class ConsoleServer {
-  private readonly streams = new Set<ServerResponse>();
+  /** Open live feeds, each with its session's token: a feed ends when its session does. */
+  private readonly streams = new Map<ServerResponse, string>();
   private readonly users = new WeakMap<FastifyRequest, User>();
   private app: FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger> | null = null;
 
@@ -382,9 +383,24 @@ export class ConsoleServer {
   }
 
   async close(): Promise<void> {
-    for (const res of this.streams) res.end();
+    for (const res of this.streams.keys()) res.end();
     this.streams.clear();
     await this.app?.close();
+  }
+
+  /**
+   * Ends the live feeds whose session is gone: its user disabled or removed by an admin (their
+   * sessions were deleted), or the session expired. The gateway calls it when the registry changes.
+   */
+  endStaleStreams(): number {
+    let ended = 0;
+    for (const [res, token] of this.streams) {
+      if (this.deps.users.session(token)) continue;
+      res.end();
+      this.streams.delete(res);
+      ended++;
+    }
+    return ended;
   }
 
   private authorize(req: FastifyRequest, access: "session" | readonly Role[]): User {
@@ -471,13 +487,13 @@ export class ConsoleServer {
       connection: "keep-alive",
     });
     res.write(": connected\n\n");
-    this.streams.add(res);
+    this.streams.set(res, req.cookies[COOKIE] ?? "");
     req.raw.on("close", () => this.streams.delete(res));
   }
 
   private broadcast(event: string, data: unknown): void {
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of this.streams) res.write(frame);
+    for (const res of this.streams.keys()) res.write(frame);
   }
 
   private refuse(

@@ -15,6 +15,13 @@ export interface User {
   role: Role;
 }
 
+/** A user as the admin's `users` command lists them. */
+export interface UserListing extends User {
+  disabled: boolean;
+  /** Live sessions (not expired). */
+  sessions: number;
+}
+
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 export class Users {
@@ -29,6 +36,10 @@ export class Users {
     CREATE TABLE IF NOT EXISTS sessions (
       token_hash TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
       expires_at INTEGER NOT NULL);`);
+    // `disabled`: added to a database made before it existed.
+    const columns = db.prepare("PRAGMA table_info(users)").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "disabled"))
+      db.exec("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0");
   }
 
   async add(username: string, role: Role, password: string): Promise<void> {
@@ -48,10 +59,11 @@ export class Users {
    */
   async login(username: string, password: string): Promise<{ token: string; user: User } | null> {
     const row = this.db
-      .prepare("SELECT username, role, password_hash FROM users WHERE username = ?")
-      .get(username) as (User & { password_hash: string }) | undefined;
+      .prepare("SELECT username, role, password_hash, disabled FROM users WHERE username = ?")
+      .get(username) as (User & { password_hash: string; disabled: number }) | undefined;
     const matches = await verifySecret(password, row?.password_hash ?? DUMMY_SECRET_HASH);
-    if (!row || !matches) return null;
+    // A disabled user is refused like a wrong password, after the same work.
+    if (!row || !matches || row.disabled) return null;
     const token = randomBytes(32).toString("base64url");
     this.db.prepare("DELETE FROM sessions WHERE expires_at <= ?").run(this.now());
     this.db
@@ -65,10 +77,46 @@ export class Users {
     const row = this.db
       .prepare(
         `SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username
-         WHERE s.token_hash = ? AND s.expires_at > ?`,
+         WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0`,
       )
       .get(sha256(token), this.now()) as User | undefined;
     return row ?? null;
+  }
+
+  /** Disables (or enables) a user; a disabled one's sessions end. Null: no such user. */
+  setDisabled(username: string, disabled: boolean): { sessionsEnded: number } | null {
+    return this.db.transaction(() => {
+      const found = this.db
+        .prepare("UPDATE users SET disabled = ? WHERE username = ?")
+        .run(disabled ? 1 : 0, username).changes;
+      if (found === 0) return null;
+      return { sessionsEnded: disabled ? this.endSessions(username) : 0 };
+    })();
+  }
+
+  /** Removes a user and ends their sessions. Null: no such user. */
+  remove(username: string): { sessionsEnded: number } | null {
+    return this.db.transaction(() => {
+      const sessionsEnded = this.endSessions(username);
+      const found = this.db.prepare("DELETE FROM users WHERE username = ?").run(username).changes;
+      return found === 0 ? null : { sessionsEnded };
+    })();
+  }
+
+  /** Every user, by name, with their state and live sessions. */
+  list(): UserListing[] {
+    const rows = this.db
+      .prepare(
+        `SELECT u.username, u.role, u.disabled,
+           (SELECT count(*) FROM sessions s WHERE s.username = u.username AND s.expires_at > ?) AS sessions
+         FROM users u ORDER BY u.username`,
+      )
+      .all(this.now()) as (User & { disabled: number; sessions: number })[];
+    return rows.map((r) => ({ ...r, disabled: r.disabled !== 0 }));
+  }
+
+  private endSessions(username: string): number {
+    return this.db.prepare("DELETE FROM sessions WHERE username = ?").run(username).changes;
   }
 
   logout(token: string): void {

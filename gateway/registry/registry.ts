@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { isNodeId } from "@checkpoint/protocol";
 import Database from "better-sqlite3";
 import type { Identity } from "../broker/acl.ts";
+import { openSecret, sealSecret } from "./secret-box.ts";
 import { keyedHash, loadPepper, verifyKeyedHash, verifySecret } from "./secrets.ts";
 import { Stations } from "./stations.ts";
 
@@ -18,6 +19,34 @@ interface PrincipalRow {
   station: string | null;
   device: string | null;
   secret_hash: string;
+}
+
+/** A principal as stored, with its lifecycle (disabled, a rotation in progress). */
+interface StoredPrincipal extends PrincipalRow {
+  /** When an admin disabled it (ISO time), or null. */
+  disabled_at: string | null;
+  /** During a rotation: the old secret's hash, accepted until `previous_until` (ms). */
+  previous_hash: string | null;
+  previous_until: number | null;
+  /** During a rotation: the new secret, sealed (secret-box.ts), for the gateway to send. */
+  pending_secret: string | null;
+}
+
+/** The lifecycle columns, added to a database made before they existed. */
+const LIFECYCLE_COLUMNS: Record<string, string> = {
+  disabled_at: "TEXT",
+  previous_hash: "TEXT",
+  previous_until: "INTEGER",
+  pending_secret: "TEXT",
+};
+
+/** A device as an admin and the running gateway see it. */
+export interface DeviceState {
+  station: string;
+  device: string;
+  disabled: boolean;
+  /** A rotation in progress: the old secret works until then (ms), the new one is waiting to be sent. */
+  rotatingUntil: number | null;
 }
 
 export function deviceUsername(station: string, device: string): string {
@@ -56,6 +85,12 @@ export class Registry {
       );
       CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
+    const columns = new Set(
+      (this.db.prepare("PRAGMA table_info(principals)").all() as { name: string }[]).map((c) => c.name),
+    );
+    for (const [name, type] of Object.entries(LIFECYCLE_COLUMNS))
+      if (!columns.has(name)) this.db.exec(`ALTER TABLE principals ADD COLUMN ${name} ${type}`);
+    this.dataVersion = this.readDataVersion();
     this.stations = new Stations(this.db);
   }
 
@@ -83,7 +118,8 @@ export class Registry {
         `INSERT INTO principals (username, role, station, device, secret_hash)
          VALUES (@username, @role, @station, @device, @secret_hash)
          ON CONFLICT(username) DO UPDATE SET role = excluded.role, station = excluded.station,
-           device = excluded.device, secret_hash = excluded.secret_hash`,
+           device = excluded.device, secret_hash = excluded.secret_hash,
+           previous_hash = NULL, previous_until = NULL, pending_secret = NULL`,
       )
       .run(row);
   }
@@ -100,27 +136,149 @@ export class Registry {
    * login still on a pre-keyed scrypt hash costs a scrypt until its first success re-keys it.)
    * Throttling and the audit of failures are the caller's (gateway/security/mqtt-logins.ts).
    */
-  async authenticate(username: string, secret: string): Promise<Identity | null> {
+  async authenticate(username: string, secret: string, now = Date.now()): Promise<Identity | null> {
     const row = this.db.prepare("SELECT * FROM principals WHERE username = ?").get(username) as
-      | PrincipalRow
+      | StoredPrincipal
       | undefined;
     if (!row) {
       verifyKeyedHash(this.pepper, secret, this.dummyHash);
       return null;
     }
+    const inGrace = row.previous_hash !== null && (row.previous_until ?? 0) > now;
     if (row.secret_hash.startsWith("scrypt$")) {
       // A hash from before the keyed hash: checked the slow way once, then re-keyed.
       if (!(await verifySecret(secret, row.secret_hash))) return null;
       this.db
         .prepare("UPDATE principals SET secret_hash = ? WHERE username = ?")
         .run(keyedHash(this.pepper, secret), username);
-    } else if (!verifyKeyedHash(this.pepper, secret, row.secret_hash)) {
+    } else if (verifyKeyedHash(this.pepper, secret, row.secret_hash)) {
+      // The current secret. In a rotation, the lane now has the new one: the old one is retired.
+      if (row.previous_hash !== null) {
+        this.endRotation(username);
+        if (row.disabled_at === null && inGrace) this.onSecretAdopted?.(username);
+      }
+    } else if (!(inGrace && row.previous_hash && verifyKeyedHash(this.pepper, secret, row.previous_hash))) {
+      // A rotation whose grace period is over leaves nothing behind.
+      if (row.previous_hash !== null && !inGrace) this.endRotation(username);
       return null;
     }
+    // Disabled: refused after the same work as any other login.
+    if (row.disabled_at !== null) return null;
     if (row.role === "device" && row.station && row.device) {
       return { role: "device", username, station: row.station, device: row.device };
     }
     return { role: "operator", username };
+  }
+
+  /** Called when a device logs in with its new secret during a rotation (for the audit log). */
+  onSecretAdopted: ((username: string) => void) | null = null;
+  private dataVersion = 0;
+
+  private readDataVersion(): number {
+    return Number(this.db.pragma("data_version", { simple: true }));
+  }
+
+  /**
+   * Whether another connection (an admin command) changed the database since the last call: the
+   * running gateway then looks again at who may stay connected. One pragma, no table read.
+   */
+  changedElsewhere(): boolean {
+    const version = this.readDataVersion();
+    if (version === this.dataVersion) return false;
+    this.dataVersion = version;
+    return true;
+  }
+
+  private stored(station: string, device: string): StoredPrincipal | undefined {
+    return this.db
+      .prepare("SELECT * FROM principals WHERE username = ? AND role = 'device'")
+      .get(deviceUsername(station, device)) as StoredPrincipal | undefined;
+  }
+
+  /** A device's lifecycle, or null when it is not registered. */
+  deviceState(station: string, device: string, now = Date.now()): DeviceState | null {
+    const row = this.stored(station, device);
+    if (!row) return null;
+    const rotating = row.previous_hash !== null && (row.previous_until ?? 0) > now;
+    return {
+      station,
+      device,
+      disabled: row.disabled_at !== null,
+      rotatingUntil: rotating ? row.previous_until : null,
+    };
+  }
+
+  /** Every device's lifecycle, by station and device. */
+  deviceStates(now = Date.now()): DeviceState[] {
+    return this.devices().flatMap(({ station, device }) => this.deviceState(station, device, now) ?? []);
+  }
+
+  /** Disables (or enables) a device: a disabled one is refused at login. False: no such device. */
+  setDeviceDisabled(station: string, device: string, disabled: boolean, now = Date.now()): boolean {
+    return (
+      this.db
+        .prepare("UPDATE principals SET disabled_at = ? WHERE username = ? AND role = 'device'")
+        .run(disabled ? new Date(now).toISOString() : null, deviceUsername(station, device)).changes > 0
+    );
+  }
+
+  /** Removes a device and its secrets. False: no such device. */
+  removeDevice(station: string, device: string): boolean {
+    return (
+      this.db
+        .prepare("DELETE FROM principals WHERE username = ? AND role = 'device'")
+        .run(deviceUsername(station, device)).changes > 0
+    );
+  }
+
+  /**
+   * Gives a device a new secret. The secret it has now keeps working for `graceMs` (or until it
+   * logs in with the new one), so that a running gateway can send the new one to the lane over
+   * its authenticated connection. A rotation during a rotation keeps the oldest secret's grace:
+   * the lane may still hold only that one. Returns the end of the grace period, or null: no such
+   * device.
+   */
+  rotateSecret(
+    station: string,
+    device: string,
+    secret: string,
+    graceMs: number,
+    now = Date.now(),
+  ): number | null {
+    const row = this.stored(station, device);
+    if (!row) return null;
+    const rotating = row.previous_hash !== null && (row.previous_until ?? 0) > now;
+    const previous = rotating ? row.previous_hash : row.secret_hash;
+    const until = now + graceMs;
+    this.db
+      .prepare(
+        `UPDATE principals SET secret_hash = ?, previous_hash = ?, previous_until = ?, pending_secret = ?
+         WHERE username = ?`,
+      )
+      .run(
+        keyedHash(this.pepper, secret),
+        previous,
+        until,
+        sealSecret(this.pepper, row.username, secret),
+        row.username,
+      );
+    return until;
+  }
+
+  /** The new secret waiting to reach a lane in its grace period, or null. */
+  pendingSecret(station: string, device: string, now = Date.now()): { secret: string; until: number } | null {
+    const row = this.stored(station, device);
+    if (!row?.pending_secret || (row.previous_until ?? 0) <= now) return null;
+    const secret = openSecret(this.pepper, row.username, row.pending_secret);
+    return secret === null ? null : { secret, until: row.previous_until ?? now };
+  }
+
+  private endRotation(username: string): void {
+    this.db
+      .prepare(
+        "UPDATE principals SET previous_hash = NULL, previous_until = NULL, pending_secret = NULL WHERE username = ?",
+      )
+      .run(username);
   }
 
   /** A setting, created with `make()` the first time it is asked for. */

@@ -34,4 +34,14 @@ describe("broker ACL", () => {
     expect(filterReachesConfig("checkpoint/v1/hw-01/+/status")).toBe(false);
     expect(filterReachesConfig("checkpoint/v1/alerts/+")).toBe(false);
   });
+
+  it("lets a device subscribe to its own credentials, and no operator to anyone's (a rotated secret)", () => {
+    expect(canSubscribe(lane, "checkpoint/v1/hw-01/lane-1/credentials")).toBe(true);
+    expect(canSubscribe(lane, "checkpoint/v1/hw-01/lane-2/credentials")).toBe(false);
+    expect(canPublish(lane, "checkpoint/v1/hw-01/lane-1/credentials")).toBe(false);
+    expect(canSubscribe(officer, "checkpoint/v1/hw-01/lane-1/credentials")).toBe(false);
+    expect(canSubscribe(officer, "checkpoint/v1/+/+/credentials")).toBe(false);
+    expect(canSubscribe(officer, "checkpoint/v1/hw-01/+/credentials")).toBe(false);
+    expect(canSubscribe(officer, "checkpoint/v1/+/+/telemetry")).toBe(true);
+  });
 });

@@ -58,4 +58,31 @@ describe("duty console users", () => {
     ).toBeGreaterThan(1 / 2.5);
     expect(ratio).toBeLessThan(2.5);
   });
+
+  it("refuses a disabled user, ends their sessions, and lets them in again once enabled", async () => {
+    const users = new Users(new Database(":memory:"), 60_000);
+    await users.add("officer li", "officer", "a-long-password");
+    const a = await users.login("officer li", "a-long-password");
+    const b = await users.login("officer li", "a-long-password");
+    expect(users.setDisabled("officer li", true)).toEqual({ sessionsEnded: 2 });
+    expect(users.session(a?.token ?? "")).toBeNull();
+    expect(users.session(b?.token ?? "")).toBeNull();
+    expect(await users.login("officer li", "a-long-password")).toBeNull();
+    expect(users.list()).toEqual([{ username: "officer li", role: "officer", disabled: true, sessions: 0 }]);
+    expect(users.setDisabled("officer li", false)).toEqual({ sessionsEnded: 0 });
+    expect(await users.login("officer li", "a-long-password")).not.toBeNull();
+    expect(users.list()).toEqual([{ username: "officer li", role: "officer", disabled: false, sessions: 1 }]);
+    expect(users.setDisabled("nobody", true)).toBeNull();
+  });
+
+  it("removes a user and their sessions", async () => {
+    const users = new Users(new Database(":memory:"), 60_000);
+    await users.add("tech wu", "technician", "a-long-password");
+    const s = await users.login("tech wu", "a-long-password");
+    expect(users.remove("tech wu")).toEqual({ sessionsEnded: 1 });
+    expect(users.session(s?.token ?? "")).toBeNull();
+    expect(await users.login("tech wu", "a-long-password")).toBeNull();
+    expect(users.list()).toEqual([]);
+    expect(users.remove("tech wu")).toBeNull();
+  });
 });
