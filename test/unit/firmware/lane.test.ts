@@ -215,6 +215,8 @@ describe("lane: station keys by day (Asia/Shanghai), offline", () => {
   const BEFORE_MIDNIGHT = Date.parse("2026-11-29T15:40:00Z");
   const MIDNIGHT = Date.parse("2026-11-29T16:00:00Z");
   const WINDOW = DEFAULT_POLICY.retest_window_s * 1000;
+  /** Back after the rest the policy asks for. */
+  const REST = (DEFAULT_POLICY.rest_min + 1) * 60_000;
 
   it("recognises after midnight a person sent to rest before it, with the keys it was given in advance", async () => {
     const r = rig(hot, { start: BEFORE_MIDNIGHT });
@@ -256,7 +258,7 @@ describe("lane: station keys by day (Asia/Shanghai), offline", () => {
     r.at(T0 + 6 * 86_400_000);
     await r.lane.onScan("IDCARD:11010519491231002X");
     expect(r.lane.waiting.list()[0]?.keyId).toBe("2026-12-05/0");
-    r.advance(21 * 60_000);
+    r.advance(REST);
     await r.lane.onScan("IDCARD:11010519491231002X");
     expect(r.queued.map((e) => e.attempt)).toEqual([1, 2]);
     // A week later it holds no key of the gateway's any more: it still matches, on its own.
@@ -265,7 +267,7 @@ describe("lane: station keys by day (Asia/Shanghai), offline", () => {
     expect(r.stationKeys.persisted()).toEqual([]);
     await r.lane.onScan("IDCARD:11010519491231002X");
     expect(r.lane.waiting.list()[0]?.keyId).toMatch(/^local-/);
-    r.advance(21 * 60_000);
+    r.advance(REST);
     await r.lane.onScan("IDCARD:11010519491231002X");
     expect(r.queued.map((e) => e.attempt)).toEqual([1, 2, 1, 2]);
     // Every event still opens at the gateway.
@@ -277,7 +279,7 @@ describe("lane: station keys by day (Asia/Shanghai), offline", () => {
     const two = rig(hot, { start: T0, device: "lane-2" });
     await one.lane.onScan(healthCode(1764403200));
     for (const w of one.lane.waiting.list()) two.lane.waiting.merge(w);
-    two.advance(21 * 60_000);
+    two.advance(REST);
     await two.lane.onScan(healthCode(1764404460));
     expect(two.queued[0]).toMatchObject({ attempt: 2, device: "lane-2", verdict: "fever" });
     expect(storedSubject(two.queued[0])).toBe(storedSubject(one.queued[0]));
@@ -292,11 +294,11 @@ describe("lane: station keys by day (Asia/Shanghai), offline", () => {
     expect(replaced[0]?.id).toBe("2026-11-29/1");
     r.stationKeys.set(replaced, T0 + 60_000);
     expect(r.stationKeys.persisted()).toEqual(replaced);
-    r.advance(21 * 60_000);
+    r.advance(REST);
     await r.lane.onScan("IDCARD:11010519491231002X");
     expect(r.queued.map((e) => e.attempt)).toEqual([1, 2]);
     r.advance(WINDOW);
-    r.stationKeys.tick(T0 + 22 * 60_000 + WINDOW);
+    r.stationKeys.tick(T0 + REST + 60_000 + WINDOW);
     expect(r.stationKeys.heldIds()).toEqual(replaced.map((k) => k.id));
   });
 });
