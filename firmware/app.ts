@@ -3,7 +3,14 @@
  * (the real device) and by the simulator to run the unchanged firmware against virtual hardware.
  */
 import { join } from "node:path";
-import { DEFAULT_ACCEPT, DEFAULT_LOCALE, deviceTopic, StationKeyring, t } from "@checkpoint/protocol";
+import {
+  DEFAULT_ACCEPT,
+  DEFAULT_CONTEXT,
+  DEFAULT_LOCALE,
+  deviceTopic,
+  StationKeyring,
+  t,
+} from "@checkpoint/protocol";
 import type { Logger } from "pino";
 import { monotonicFactory } from "ulid";
 import { type CalibrationResult, loadCalibration } from "./calibration.ts";
@@ -111,6 +118,8 @@ export class LaneApp {
       calibration: { k: c.calibration.k, offset_c: this.calibration?.offset_c ?? c.calibration.offset_c },
       seal: c.seal,
       accept: this.file.accept ?? DEFAULT_ACCEPT,
+      context: this.file.context ?? DEFAULT_CONTEXT,
+      ...(this.file.comingFromC === undefined ? {} : { comingFromC: this.file.comingFromC }),
     };
   }
 

@@ -8,6 +8,7 @@ import {
   compileValidator,
   DEFAULT_LOCALE,
   IDENTITY_KINDS,
+  LANE_CONTEXTS,
   LOCALES,
   NODE_ID_PATTERN,
   parseLocale,
@@ -42,6 +43,19 @@ export const LaneFileSchema = Type.Object(
     logLevel: Type.Optional(Type.String()),
     /** Language of what the lane tells people and technicians: "zh-CN" (default) or "en". */
     locale: Type.Optional(Type.Union(LOCALES.map((l) => Type.Literal(l)))),
+    /**
+     * Where the people this lane measures have just been (protocol/policy.ts): "drive-through"
+     * (occupants of heated vehicles, at the window or just out of the car), "walk-up" (pedestrians
+     * who have been outdoors; the default) or "indoor" (a retest point or a booth in a heated
+     * room). The body estimate and the attempt-1 line follow it, and every screening carries it.
+     */
+    context: Type.Optional(Type.Union(LANE_CONTEXTS.map((c) => Type.Literal(c)))),
+    /**
+     * The temperature people come from, °C: the cars' cabins at a drive-through lane, the heated
+     * rooms otherwise (defaults: drive-through 22, walk-up and indoor 20). Used with the weight the
+     * policy gives it for the context (for walk-up lanes today none).
+     */
+    comingFromC: Type.Optional(Type.Number({ minimum: 5, maximum: 35 })),
     /**
      * Which scanned codes the lane takes (protocol/identity.ts): "cn-id" (an ID number, typed or
      * from an ID card reader), "health-code", "plain" (any other code, as before identities).

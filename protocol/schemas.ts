@@ -3,7 +3,7 @@
  * Field names are the wire names (snake_case), so wire and domain types are one and the same.
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { VERDICTS } from "./policy.ts";
+import { LANE_CONTEXTS, type LaneContext, VERDICTS } from "./policy.ts";
 import { STORED_SUBJECT_PATTERN, WIRE_SUBJECT_PATTERN } from "./pseudonym.ts";
 import { NODE_ID_PATTERN } from "./topics.ts";
 import { compileValidator } from "./validate.ts";
@@ -38,6 +38,11 @@ export const ScreeningEventSchema = Type.Object(
     verdict: Type.Union(VERDICTS.map((v) => Type.Literal(v))),
     policy: Version,
     fw: Version,
+    /**
+     * The lane's context (protocol/policy.ts LANE_CONTEXTS), so the gateway re-classifies with the
+     * same lines. Absent from lanes older than policy fp3: judged by the top-level lines.
+     */
+    context: Type.Optional(Type.Union(LANE_CONTEXTS.map((c) => Type.Literal(c)))),
   },
   { additionalProperties: false },
 );
@@ -70,6 +75,17 @@ export const TelemetrySchema = Type.Object(
 );
 export type Telemetry = Static<typeof TelemetrySchema>;
 
+const ContextPolicySchema = Type.Object(
+  {
+    k: Type.Number({ minimum: 0, maximum: 1 }),
+    from_weight: Type.Number({ minimum: 0, maximum: 1 }),
+    screen_line_c: Type.Number({ minimum: 25, maximum: 40 }),
+    cold_ref_c: Type.Number({ minimum: -40, maximum: 40 }),
+    cold_slope: Type.Number({ minimum: 0, maximum: 0.5 }),
+  },
+  { additionalProperties: false },
+);
+
 export const FeverPolicySchema = Type.Object(
   {
     version: Version,
@@ -82,6 +98,18 @@ export const FeverPolicySchema = Type.Object(
     plausible_max_c: Type.Number({ minimum: 38, maximum: 45 }),
     rest_min: Type.Number({ minimum: 0, maximum: 240 }),
     retest_window_s: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }),
+    /** Per-context estimate and attempt-1 line (fp3 on); a context not listed uses the lines above. */
+    contexts: Type.Optional(
+      Type.Partial(
+        Type.Object(
+          Object.fromEntries(LANE_CONTEXTS.map((c) => [c, ContextPolicySchema])) as Record<
+            LaneContext,
+            typeof ContextPolicySchema
+          >,
+          { additionalProperties: false },
+        ),
+      ),
+    ),
   },
   { additionalProperties: false },
 );

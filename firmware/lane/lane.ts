@@ -18,13 +18,16 @@
  */
 import {
   type Calibration,
+  type ContextEstimate,
   classify,
+  contextPolicy,
   DEFAULT_ACCEPT,
   estimateBody,
   extractIdentity,
   type FeverPolicy,
   type IdentityKind,
   type IdentityRefusal,
+  type LaneContext,
   roundCentidegree,
   type ScreeningEvent,
   type SealKey,
@@ -44,6 +47,24 @@ export interface LaneConfig {
   seal: SealKey;
   /** Which identities the lane takes from a scan (DEFAULT_ACCEPT: ID numbers and health codes). */
   accept?: readonly IdentityKind[];
+  /** The lane's context (lane.json `context`); absent: the top-level lines, no `context` sent. */
+  context?: LaneContext;
+  /** Where people come from, °C (lane.json `comingFromC`, or the context's default). */
+  comingFromC?: number;
+}
+
+/** lane.json's `comingFromC` when the technician did not set it. */
+export const DEFAULT_COMING_FROM_C: Readonly<Record<LaneContext, number>> = {
+  "drive-through": 22,
+  "walk-up": 20,
+  indoor: 20,
+};
+
+/** The context's estimate, when the policy has one for it. */
+export function laneEstimate(config: LaneConfig): ContextEstimate | undefined {
+  const policy = contextPolicy(config.policy, config.context);
+  if (!policy || !config.context) return undefined;
+  return { policy, comingFromC: config.comingFromC ?? DEFAULT_COMING_FROM_C[config.context] };
 }
 
 export interface LanePorts {
@@ -135,8 +156,11 @@ export class Lane {
       this.lastAmbientC = m.ambientC;
       const nowMs = p.now();
       const attempt = waiting && nowMs - waiting.atMs <= this.windowMs() ? 2 : 1;
-      const bodyC = estimateBody(m.objectC, m.ambientC, config.calibration);
-      const verdict = classify(bodyC, attempt, m.ambientC, config.policy);
+      const bodyC = estimateBody(m.objectC, m.ambientC, config.calibration, laneEstimate(config));
+      const verdict = classify(bodyC, attempt, m.ambientC, config.policy, {
+        context: config.context,
+        objectC: m.objectC,
+      });
       if (verdict === "retest") this.waiting.add(current, nowMs, p.device);
       else if (waiting && attempt === 2 && verdict !== "invalid") this.waiting.remove(waiting);
       const id = p.newId(nowMs);
@@ -154,6 +178,7 @@ export class Lane {
         verdict,
         policy: config.policy.version,
         fw: p.fw,
+        ...(config.context ? { context: config.context } : {}),
       };
       if (!p.enqueue(event)) {
         p.show("full");

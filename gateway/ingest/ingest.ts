@@ -220,7 +220,10 @@ export class Ingest {
       this.deps.onWrongClock?.(event.station, event.device, time);
     }
     const policy = this.deps.policy();
-    const verdict = classify(event.body_c, event.attempt, event.ambient_c, policy);
+    const verdict = classify(event.body_c, event.attempt, event.ambient_c, policy, {
+      context: event.context,
+      objectC: event.object_c,
+    });
     if (verdict !== event.verdict) {
       counters.disagreements++;
       this.deps.log.debug(

@@ -6,6 +6,7 @@ import {
   DEFAULT_CALIBRATION,
   DEFAULT_POLICY,
   type IdentityKind,
+  type LaneContext,
   type ScreeningEvent,
   StationKeyring,
 } from "../../../protocol/index.ts";
@@ -29,6 +30,7 @@ function storedSubject(e: ScreeningEvent | undefined, gateway = privacy): string
 
 interface RigOptions {
   accept?: readonly IdentityKind[];
+  context?: LaneContext;
   device?: string;
   start?: number;
   /** The station keys as the gateway handed them out at this time (default: at the start). */
@@ -54,6 +56,7 @@ function rig(readings: () => ThermoReading, options: RigOptions = {}) {
       calibration: DEFAULT_CALIBRATION,
       seal: keys.seal,
       accept: options.accept,
+      ...(options.context ? { context: options.context } : {}),
     }),
     stationKeys,
     read: async () => {
@@ -102,9 +105,9 @@ describe("lane", () => {
     expect(r.queued[0]?.verdict).toBe("retest");
     r.advance(5 * 60_000);
     const early = await r.lane.onScan(healthCode(1764403500));
-    expect(early).toEqual({ kind: "rest-more", minutesLeft: 15 });
+    expect(early).toEqual({ kind: "rest-more", minutesLeft: DEFAULT_POLICY.rest_min - 5 });
     expect(r.queued).toHaveLength(1);
-    r.advance(16 * 60_000);
+    r.advance((DEFAULT_POLICY.rest_min - 4) * 60_000);
     await r.lane.onScan(healthCode(1764404460));
     expect(r.queued[1]).toMatchObject({ attempt: 2, verdict: "fever" });
     // Two seals of one person look nothing alike; the gateway makes them one pseudonym.
@@ -116,7 +119,7 @@ describe("lane", () => {
   it("takes the retest of a person who showed their ID card with the number typed in", async () => {
     const r = rig(hot);
     await r.lane.onScan("IDCARD:11010519491231002X");
-    r.advance(21 * 60_000);
+    r.advance((DEFAULT_POLICY.rest_min + 1) * 60_000);
     await r.lane.onScan("110105 19491231 002x");
     expect(r.queued.map((e) => e.attempt)).toEqual([1, 2]);
     expect(storedSubject(r.queued[1])).toBe(storedSubject(r.queued[0]));
@@ -126,7 +129,7 @@ describe("lane", () => {
   it("tells two people's health codes apart", async () => {
     const r = rig(hot);
     await r.lane.onScan(healthCode(1764403200));
-    r.advance(21 * 60_000);
+    r.advance((DEFAULT_POLICY.rest_min + 1) * 60_000);
     await r.lane.onScan(healthCode(1764404460, "Aa3vK8mN2pR7sT1wX4yB6c"));
     expect(r.queued.map((e) => e.attempt)).toEqual([1, 1]);
   });
@@ -300,5 +303,34 @@ describe("lane: station keys by day (Asia/Shanghai), offline", () => {
     r.advance(WINDOW);
     r.stationKeys.tick(T0 + REST + 60_000 + WINDOW);
     expect(r.stationKeys.heldIds()).toEqual(replaced.map((k) => k.id));
+  });
+});
+
+describe("lane: context", () => {
+  it("estimates and judges with its context and sends it; a lane without one sends none", async () => {
+    const cold = (): ThermoReading => ({ ok: true, objectC: 27.5, ambientC: 2 });
+    const walkUp = rig(cold, { context: "walk-up" });
+    await walkUp.lane.onScan(healthCode(1764403200));
+    const e = walkUp.queued[0];
+    expect(e?.context).toBe("walk-up");
+    // A cold forehead at a walk-up gate says little: the walk-up line sends it to rest.
+    expect(e?.verdict).toBe("retest");
+    const legacy = rig(normal);
+    await legacy.lane.onScan(healthCode(1764403200));
+    expect(legacy.queued[0]).not.toHaveProperty("context");
+  });
+
+  it("never calls a hot forehead invalid, in any context", async () => {
+    for (const context of ["drive-through", "walk-up", "indoor"] as const) {
+      const r = rig(() => ({ ok: true, objectC: 40.5, ambientC: -8 }), { context });
+      await r.lane.onScan(healthCode(1764403200));
+      expect(r.queued[0]?.verdict).toBe("retest");
+    }
+  });
+
+  it("calls what no forehead can be invalid (a hot cup), and sends it as such", async () => {
+    const r = rig(() => ({ ok: true, objectC: 55, ambientC: 20 }), { context: "walk-up" });
+    await r.lane.onScan(healthCode(1764403200));
+    expect(r.queued[0]?.verdict).toBe("invalid");
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../../gateway/config.ts";
+import { DEFAULT_POLICY } from "../../../protocol/index.ts";
 
 describe("gateway configuration", () => {
   it("has working defaults", () => {
@@ -7,8 +8,8 @@ describe("gateway configuration", () => {
     expect(c.mqttPort).toBe(1883);
     expect(c.influxUrl).toBeUndefined();
     expect(c.policy.fever_line_c).toBe(37.3);
-    expect(c.policy.confirm_line_c).toBe(37.6);
-    expect(c.policy.rest_min).toBe(20);
+    // The shipped policy, per-context lines included, is what devices get by default.
+    expect(c.policy).toEqual({ ...DEFAULT_POLICY });
   });
 
   it("reads the environment", () => {

@@ -1,38 +1,115 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { classify, DEFAULT_POLICY, policyProblems, screenLine } from "../../../protocol/index.ts";
+import {
+  classify,
+  DEFAULT_POLICY,
+  type FeverPolicy,
+  FOREHEAD_OBJECT_MAX_C,
+  FOREHEAD_OBJECT_MIN_C,
+  LANE_CONTEXTS,
+  policyProblems,
+  screenLine,
+} from "../../../protocol/index.ts";
+
+/** fp2's lines, for the tests of the top-level (context-less) behaviour. */
+const FP2: FeverPolicy = {
+  version: "fp2-37.2c37.6",
+  fever_line_c: 37.3,
+  screen_line_c: 37.2,
+  cold_ref_c: 20,
+  cold_slope: 0.01,
+  confirm_line_c: 37.6,
+  plausible_min_c: 34.0,
+  plausible_max_c: 42.5,
+  rest_min: 20,
+  retest_window_s: 2700,
+};
 
 const WARM = 22;
 
 describe("fever policy", () => {
   it("passes a normal reading on either attempt", () => {
-    expect(classify(36.6, 1, WARM)).toBe("pass");
-    expect(classify(37.19, 1, WARM)).toBe("pass");
-    expect(classify(37.59, 2, WARM)).toBe("pass");
+    expect(classify(36.6, 1, WARM, FP2)).toBe("pass");
+    expect(classify(37.19, 1, WARM, FP2)).toBe("pass");
+    expect(classify(37.59, 2, WARM, FP2)).toBe("pass");
   });
 
   it("asks for a retest at the screening line and confirms a fever at the confirm line", () => {
-    expect(classify(37.2, 1, WARM)).toBe("retest");
-    expect(classify(37.6, 2, WARM)).toBe("fever");
-    expect(classify(37.5, 2, WARM)).toBe("pass");
+    expect(classify(37.2, 1, WARM, FP2)).toBe("retest");
+    expect(classify(37.6, 2, WARM, FP2)).toBe("fever");
+    expect(classify(37.5, 2, WARM, FP2)).toBe("pass");
   });
 
   it("lowers the screening line in the cold, where the estimate scatters more", () => {
-    expect(screenLine(DEFAULT_POLICY, 25)).toBe(37.2);
-    expect(screenLine(DEFAULT_POLICY, 20)).toBe(37.2);
-    expect(screenLine(DEFAULT_POLICY, 0)).toBe(37.0);
-    expect(screenLine(DEFAULT_POLICY, -10)).toBe(36.9);
-    expect(classify(37.05, 1, 0)).toBe("retest");
-    expect(classify(37.05, 1, 25)).toBe("pass");
+    expect(screenLine(FP2, 25)).toBe(37.2);
+    expect(screenLine(FP2, 20)).toBe(37.2);
+    expect(screenLine(FP2, 0)).toBe(37.0);
+    expect(screenLine(FP2, -10)).toBe(36.9);
+    expect(classify(37.05, 1, 0, FP2)).toBe("retest");
+    expect(classify(37.05, 1, 25, FP2)).toBe("pass");
   });
 
-  it("treats readings outside 34.0-42.5 °C as invalid, never as a pass", () => {
-    expect(classify(33.99, 1, WARM)).toBe("invalid");
-    expect(classify(34.0, 1, WARM)).toBe("pass");
-    expect(classify(42.5, 2, WARM)).toBe("fever");
-    expect(classify(42.51, 2, WARM)).toBe("invalid");
+  it("treats a reading that is not a forehead as invalid, never as a pass", () => {
+    expect(classify(33.99, 1, WARM, FP2)).toBe("invalid");
+    expect(classify(34.0, 1, WARM, FP2)).toBe("pass");
     expect(classify(Number.NaN, 1, WARM)).toBe("invalid");
     expect(classify(Number.POSITIVE_INFINITY, 2, WARM)).toBe("invalid");
+    // A wall or hair in the cold, a hot cup: the object temperature is no forehead's.
+    expect(classify(36.5, 1, WARM, FP2, { objectC: FOREHEAD_OBJECT_MIN_C - 0.01 })).toBe("invalid");
+    expect(classify(38.5, 1, WARM, FP2, { objectC: FOREHEAD_OBJECT_MAX_C + 0.01 })).toBe("invalid");
+    expect(classify(36.5, 1, WARM, FP2, { objectC: Number.NaN })).toBe("invalid");
+    expect(classify(36.5, 1, WARM, FP2, { objectC: 34.2 })).toBe("pass");
+  });
+
+  it("never calls a hot forehead invalid: a high estimate is a retest, then a fever", () => {
+    // fp2 threw these away: a febrile person fresh out of a heated car at −10 °C.
+    expect(classify(42.51, 1, -10, FP2)).toBe("retest");
+    expect(classify(44.8, 1, -10, FP2, { objectC: 39.5 })).toBe("retest");
+    expect(classify(42.51, 2, WARM, FP2)).toBe("fever");
+    expect(classify(60, 2, WARM, FP2, { objectC: 41 })).toBe("fever");
+  });
+
+  it("a hot forehead is never invalid, whatever the policy, context or air (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 37.8, max: 80, noNaN: true }),
+        fc.double({ min: 34, max: FOREHEAD_OBJECT_MAX_C, noNaN: true }),
+        fc.constantFrom(1 as const, 2 as const),
+        fc.double({ min: -40, max: 50, noNaN: true }),
+        fc.constantFrom(undefined, ...LANE_CONTEXTS),
+        fc.constantFrom(FP2, DEFAULT_POLICY),
+        (body, objectC, attempt, ambient, context, policy) => {
+          const verdict = classify(body, attempt, ambient, policy, { context, objectC });
+          expect(verdict).toBe(attempt === 1 ? "retest" : "fever");
+        },
+      ),
+    );
+  });
+
+  it("judges each context by its own line, and an event without a context by the top-level one", () => {
+    const policy: FeverPolicy = {
+      ...FP2,
+      contexts: {
+        "drive-through": { k: 0.25, from_weight: 0.4, screen_line_c: 37.6, cold_ref_c: 20, cold_slope: 0 },
+        "walk-up": { k: 0.3, from_weight: 0, screen_line_c: 36.0, cold_ref_c: 10, cold_slope: 0.2 },
+      },
+    };
+    expect(screenLine(policy, 22, "drive-through")).toBe(37.6);
+    expect(screenLine(policy, 0, "walk-up")).toBe(34.0);
+    expect(screenLine(policy, 22, "walk-up")).toBe(36.0);
+    // indoor is not listed: the top-level line; and so is an old lane's event.
+    expect(screenLine(policy, 22, "indoor")).toBe(37.2);
+    expect(screenLine(policy, 22)).toBe(37.2);
+    expect(classify(37.3, 1, 22, policy, { context: "drive-through" })).toBe("pass");
+    expect(classify(37.3, 1, 22, policy, { context: "walk-up" })).toBe("retest");
+    expect(classify(37.3, 1, 22, policy)).toBe("retest");
+    expect(classify(37.3, 2, 22, policy, { context: "walk-up" })).toBe("pass");
+  });
+
+  it("ships a context for every lane context and a sound policy", () => {
+    for (const c of LANE_CONTEXTS) expect(DEFAULT_POLICY.contexts?.[c]).toBeDefined();
+    expect(policyProblems(DEFAULT_POLICY)).toEqual([]);
+    expect(DEFAULT_POLICY.version).toMatch(/^fp3-/);
   });
 
   it("compares at the contract's 0.01 °C so float noise cannot flip a verdict", () => {
@@ -41,7 +118,7 @@ describe("fever policy", () => {
   });
 
   it("follows a configured policy", () => {
-    const policy = { ...DEFAULT_POLICY, screen_line_c: 37.5, confirm_line_c: 37.8 };
+    const policy = { ...FP2, screen_line_c: 37.5, confirm_line_c: 37.8 };
     expect(classify(37.4, 1, WARM, policy)).toBe("pass");
     expect(classify(37.5, 1, WARM, policy)).toBe("retest");
     expect(classify(37.7, 2, WARM, policy)).toBe("pass");
@@ -54,7 +131,7 @@ describe("fever policy", () => {
         fc.constantFrom(1 as const, 2 as const),
         fc.double({ min: -40, max: 50, noNaN: true }),
         (t, a, ambient) => {
-          expect(classify(t, a, ambient)).not.toBe("pass");
+          expect(classify(t, a, ambient, FP2)).not.toBe("pass");
         },
       ),
     );
@@ -70,9 +147,11 @@ describe("fever policy", () => {
         fc.double({ min: -40, max: 50, noNaN: true }),
         (a, b, attempt, ambient) => {
           const [lo, hi] = a <= b ? [a, b] : [b, a];
-          expect(rank[classify(hi, attempt, ambient)]).toBeGreaterThanOrEqual(
-            rank[classify(lo, attempt, ambient)],
-          );
+          for (const context of [undefined, ...LANE_CONTEXTS]) {
+            expect(rank[classify(hi, attempt, ambient, DEFAULT_POLICY, { context })]).toBeGreaterThanOrEqual(
+              rank[classify(lo, attempt, ambient, DEFAULT_POLICY, { context })],
+            );
+          }
         },
       ),
     );
@@ -85,7 +164,10 @@ describe("fever policy", () => {
         fc.double({ min: -40, max: 50, noNaN: true }),
         (x, y) => {
           const [cold, warm] = x <= y ? [x, y] : [y, x];
-          expect(screenLine(DEFAULT_POLICY, cold)).toBeLessThanOrEqual(screenLine(DEFAULT_POLICY, warm));
+          for (const context of [undefined, ...LANE_CONTEXTS])
+            expect(screenLine(DEFAULT_POLICY, cold, context)).toBeLessThanOrEqual(
+              screenLine(DEFAULT_POLICY, warm, context),
+            );
         },
       ),
     );
@@ -94,9 +176,13 @@ describe("fever policy", () => {
   it("reports an unsound policy", () => {
     expect(policyProblems(DEFAULT_POLICY)).toEqual([]);
     expect(policyProblems({ ...DEFAULT_POLICY, confirm_line_c: 43 }).join()).toMatch(/confirm_line_c/);
-    expect(policyProblems({ ...DEFAULT_POLICY, screen_line_c: 37.8 }).join()).toMatch(
-      /not be above confirm_line_c/,
-    );
+    expect(
+      policyProblems({
+        ...FP2,
+        contexts: { indoor: { k: 2, from_weight: 0, screen_line_c: 37, cold_ref_c: 20, cold_slope: 0 } },
+      }).join(),
+    ).toMatch(/contexts.indoor.k/);
+    expect(policyProblems({ ...FP2, screen_line_c: 37.8 }).join()).toMatch(/not be above confirm_line_c/);
     expect(policyProblems({ ...DEFAULT_POLICY, retest_window_s: 0 }).join()).toMatch(/retest_window_s/);
     expect(policyProblems({ ...DEFAULT_POLICY, retest_window_s: 600 }).join()).toMatch(
       /longer than the rest/,

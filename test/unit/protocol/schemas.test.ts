@@ -24,6 +24,14 @@ describe("screening event schema", () => {
     if (!unknown.ok) expect(unknown.errors.join()).not.toContain("RAW-CODE-123");
   });
 
+  it("takes a lane context, and an old lane's event without one", () => {
+    for (const context of ["drive-through", "walk-up", "indoor"] as const)
+      expect(validateScreening({ ...screening(), context }).ok).toBe(true);
+    const { context: _none, ...old } = { ...screening(), context: "walk-up" };
+    expect(validateScreening(old).ok).toBe(true);
+    expect(validateScreening({ ...screening(), context: "car-wash" }).ok).toBe(false);
+  });
+
   it("refuses a subject that is not a pseudonym (a raw code must never pass)", () => {
     expect(validateScreening({ ...screening(), subject: "HC-1234567890" }).ok).toBe(false);
   });
