@@ -61,9 +61,7 @@ export class LaneApp {
     this.outbox = new Outbox(join(file.dataDir, "outbox.db"), file.outboxCapacity ?? 100_000, log);
     this.uplink = new Uplink(
       {
-        url: file.mqtt.url,
-        username: file.mqtt.username,
-        password: file.mqtt.password,
+        credentials: file.mqtt,
         station: file.station,
         device: file.device,
         fw: FIRMWARE_VERSION,

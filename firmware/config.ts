@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import {
   compileValidator,
   DEFAULT_LOCALE,
+  DeviceLinkFileSchema,
   IDENTITY_KINDS,
   LANE_CONTEXTS,
   LOCALES,
@@ -17,6 +18,7 @@ import {
 import { type Static, Type } from "@sinclair/typebox";
 import { assertLaneFilesPrivate } from "./private-files.ts";
 import { loginPassword } from "./uplink/credentials.ts";
+import { resolveLaneLink } from "./uplink/lane-link.ts";
 
 const Pin = Type.Integer({ minimum: 0, maximum: 127 });
 
@@ -24,10 +26,13 @@ export const LaneFileSchema = Type.Object(
   {
     station: Type.String({ pattern: NODE_ID_PATTERN }),
     device: Type.String({ pattern: NODE_ID_PATTERN }),
-    mqtt: Type.Object(
-      { url: Type.String({ pattern: "^mqtts?://" }), username: Type.String(), password: Type.String() },
-      { additionalProperties: false },
-    ),
+    /**
+     * The link to the gateway: URL, login, the CA to pin, a client certificate (mutual TLS); or
+     * `bundle`, the path (relative to this file) of the device bundle provisioning wrote for this
+     * lane, whose `mqtt` is taken (uplink/lane-link.ts). Plain mqtt:// only to loopback.
+     */
+    mqtt: DeviceLinkFileSchema,
+    bundle: Type.Optional(Type.String({ minLength: 1 })),
     /** "tcp://host:3030" (StandardFirmataWiFi) or a serial path such as /dev/ttyACM0. */
     board: Type.String({ minLength: 1 }),
     boardBaud: Type.Optional(Type.Integer({ minimum: 1200 })),
@@ -79,7 +84,7 @@ export function loadLaneFile(path: string): LaneFile {
   } catch (error) {
     throw new Error(t(DEFAULT_LOCALE, "lane.config-unreadable", { path, error: (error as Error).message }));
   }
-  const r = validate(data);
+  const r = validate(resolveLaneLink(path, data));
   if (!r.ok) {
     // In the language the file asks for, if it says so readably.
     const asked =

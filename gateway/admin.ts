@@ -1,9 +1,13 @@
 /**
  * Registry administration from the command line (the gateway need not run; the registry is SQLite):
  *   npm run gateway -- add-device <station> <device>   prints a new secret for the lane
+ *                      [--bundle FILE [--client-cert]]  or writes the lane's device bundle (0600)
  *   npm run gateway -- add-devices [FILE]              many lanes at once: a JSON list of
- *                                                      {"station","device"} from FILE or stdin;
+ *                      [--bundles DIR [--client-certs]] {"station","device"} from FILE or stdin;
  *                                                      prints their new secrets as one JSON list
+ *                                                      (or writes one bundle per lane in DIR)
+ *   npm run gateway -- tls-init [--cert F --key F --ca F]  the private CA and the gateway's
+ *                                                      certificate (or the operator's own)
  *   npm run gateway -- add-operator <name>             prints a new secret for a read-only login
  *   npm run gateway -- add-user <name> <role>          a duty console login (officer, technician, admin)
  *   npm run gateway -- list                            lists registered devices
@@ -58,6 +62,14 @@ import { AuditLog, type AuditRow } from "./security/audit-log.ts";
 import { AUDIT_DB_FILE } from "./security/login-security.ts";
 import { addressKey } from "./security/throttle.ts";
 import { setupInflux } from "./store/influx-setup.ts";
+import {
+  bundleMaker,
+  bundlePaths,
+  initPrivateCa,
+  installOwnCertificate,
+  ProvisionError,
+  writeBundle,
+} from "./tls/provision.ts";
 
 /** The command line is wrong: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {}
@@ -129,27 +141,61 @@ function withPrivacy<T>(config: GatewayConfig, use: (privacy: Privacy) => Promis
   );
 }
 
+const BUNDLE_OPTION: AdminCommand["options"] = {
+  bundle: {
+    type: "string",
+    doc: "write the lane's device bundle (login, gateway URL, CA to pin; 0600) to this file instead of printing the secret",
+  },
+  "client-cert": { type: "boolean", doc: "put a client certificate for the lane in its bundle (mutual TLS)" },
+};
+
+const BUNDLES_OPTION: AdminCommand["options"] = {
+  bundles: {
+    type: "string",
+    doc: "write one device bundle per lane (STATION.DEVICE.bundle.json, 0600) into this folder instead of printing the secrets",
+  },
+  "client-certs": {
+    type: "boolean",
+    doc: "put a client certificate for each lane in its bundle (mutual TLS)",
+  },
+};
+
 export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
   "add-device": {
     args: "<station> <device>",
-    summary: "register a lane; prints its new secret as JSON",
+    summary: "register a lane; prints its new secret as JSON, or writes its device bundle (--bundle)",
     arity: [2, 2],
-    run: (config, [station = "", device = ""]) =>
-      withRegistry(config, async (registry) => {
+    options: BUNDLE_OPTION,
+    run: (config, [station = "", device = ""], options) => {
+      const bundle = bundleOption(config, options, "bundle", "client-cert");
+      const path = bundle ? resolve(String(options.bundle)) : null;
+      if (path) refuseExisting(config, path);
+      return withRegistry(config, async (registry) => {
         const secret = newSecret();
         await registry.addDevice(station, device, secret);
+        if (bundle && path) {
+          writeBundle(path, bundle.make(station, device, secret));
+          console.log(JSON.stringify({ username: `${station}/${device}`, bundle: path }));
+          console.error(translator(config.locale)("admin.bundle-written", { station, device, path }));
+          return 0;
+        }
         console.log(JSON.stringify({ username: `${station}/${device}`, secret }));
         console.error(translator(config.locale)("admin.device-added", { station, device }));
         return 0;
-      }),
+      });
+    },
   },
   "add-devices": {
     args: "[FILE]",
     summary:
       'register many lanes: a JSON list of {"station","device"} from FILE (or stdin, or "-"); prints [{station,device,username,secret}] as JSON',
     arity: [0, 1],
-    run: async (config, [file]) => {
+    options: BUNDLES_OPTION,
+    run: async (config, [file], options) => {
       const lanes = parseLaneList(readInput(file), file && file !== "-" ? file : "stdin");
+      const bundle = bundleOption(config, options, "bundles", "client-certs");
+      const dir = bundle ? resolve(String(options.bundles)) : null;
+      const paths = dir ? provisioning(() => bundlePaths(dir, lanes), config) : [];
       return withRegistry(config, async (registry) => {
         const registered = lanes.map((lane) => ({
           ...lane,
@@ -163,6 +209,16 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
         } catch (error) {
           registry.db.exec("ROLLBACK");
           throw error;
+        }
+        if (bundle && dir) {
+          const written = registered.map((d, i) => {
+            const path = paths[i] ?? "";
+            writeBundle(path, bundle.make(d.station, d.device, d.secret));
+            return { station: d.station, device: d.device, username: d.username, bundle: path };
+          });
+          console.log(JSON.stringify(written));
+          console.error(translator(config.locale)("admin.bundles-written", { n: written.length, dir }));
+          return 0;
         }
         console.log(JSON.stringify(registered));
         console.error(translator(config.locale)("admin.devices-added", { n: registered.length }));
@@ -202,6 +258,18 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
         return 0;
       });
     },
+  },
+  "tls-init": {
+    args: "",
+    summary:
+      "make the private CA (kept once made: lanes pin it) and the gateway's certificate for TLS_HOSTNAMES; or, with --cert --key --ca, put your own in place",
+    arity: [0, 0],
+    options: {
+      cert: { type: "string", doc: "your own certificate for the gateway (PEM, chain after it)" },
+      key: { type: "string", doc: "its private key (PEM, unencrypted)" },
+      ca: { type: "string", doc: "the CA certificate that signed it (lanes pin it)" },
+    },
+    run: async (config, _args, options) => tlsInit(config, options),
   },
   list: {
     args: "",
@@ -479,6 +547,71 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     },
   },
 };
+
+/** Runs a provisioning step; its refusal is a usage error in the catalogue's words. */
+function provisioning<T>(step: () => T, config: GatewayConfig): T {
+  try {
+    return step();
+  } catch (error) {
+    if (!(error instanceof ProvisionError)) throw error;
+    throw new UsageError(translator(config.locale)("admin.tls-refused", { error: error.message }));
+  }
+}
+
+/** The bundle maker when `--bundle(s)` is given; a client-certificate flag needs it. */
+function bundleOption(config: GatewayConfig, options: Options, where: string, certs: string) {
+  if (options[where] === undefined) {
+    if (options[certs])
+      throw new UsageError(
+        translator(config.locale)("admin.cert-needs-bundle", { option: `--${certs}`, bundle: `--${where}` }),
+      );
+    return null;
+  }
+  return provisioning(() => bundleMaker(config, options[certs] === true), config);
+}
+
+/** A lane's bundle is never written over (it may be another lane's, or the only copy of a secret). */
+function refuseExisting(config: GatewayConfig, path: string): void {
+  if (existsSync(path))
+    throw new UsageError(
+      translator(config.locale)("admin.tls-refused", {
+        error: `${path} exists already`,
+      }),
+    );
+}
+
+/** `tls-init`: the private CA and the server certificate, or the operator's own files. */
+function tlsInit(config: GatewayConfig, options: Options): number {
+  const t = translator(config.locale);
+  const own = [options.cert, options.key, options.ca];
+  if (own.some((o) => o !== undefined) && !own.every((o) => typeof o === "string"))
+    throw new UsageError(t("admin.tls-own-files"));
+  const result = provisioning(
+    () =>
+      typeof options.cert === "string" && typeof options.key === "string" && typeof options.ca === "string"
+        ? installOwnCertificate(config, { cert: options.cert, key: options.key, ca: options.ca })
+        : initPrivateCa(config),
+    config,
+  );
+  console.log(JSON.stringify(result));
+  if (result.ca_key !== null)
+    console.error(
+      t(result.ca_created ? "admin.tls-ca-created" : "admin.tls-ca-kept", {
+        ca: result.ca,
+        key: result.ca_key,
+      }),
+    );
+  console.error(
+    t("admin.tls-cert-ready", {
+      cert: result.cert,
+      key: result.key,
+      hostnames: result.hostnames.join(", "),
+      expires: result.expires.slice(0, 10),
+    }),
+  );
+  for (const warning of result.warnings) console.error(t("admin.warning", { warning }));
+  return 0;
+}
 
 /** Audit rows as a table (times in TIME_ZONE, actions in words) or as JSON lines. */
 function printAudit(config: GatewayConfig, rows: AuditRow[], json: boolean): void {

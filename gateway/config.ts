@@ -17,6 +17,7 @@ import {
   policyProblems,
 } from "@checkpoint/protocol";
 import { type ClockLimits, DEFAULT_CLOCK_LIMITS } from "./ingest/clock-rule.ts";
+import { loadTlsSettings, TLS_CONFIG_KEYS, type TlsSettings } from "./tls/settings.ts";
 
 export interface GatewayConfig {
   mqttHost: string;
@@ -63,6 +64,8 @@ export interface GatewayConfig {
   auditRetentionDays: number;
   /** Mark the console's session cookie Secure on plain HTTP too (HTTPS ends at a proxy in front). */
   consoleSecureCookie: boolean;
+  /** MQTT over TLS, HTTPS, certificates, mutual TLS (gateway/tls/settings.ts). */
+  tls: TlsSettings;
 }
 
 /**
@@ -87,7 +90,7 @@ export const CONFIG_KEYS: Key[] = [
     doc: "address the MQTT broker listens on (0.0.0.0 for lanes on the network)",
     default: "127.0.0.1",
   },
-  { name: "MQTT_PORT", doc: "MQTT port", default: "1883" },
+  { name: "MQTT_PORT", doc: "MQTT port", default: "(8883 with MQTT_TLS, 1883 without)" },
   { name: "HTTP_HOST", doc: "address of the health endpoint", default: "127.0.0.1" },
   { name: "HTTP_PORT", doc: "port of the health endpoint (GET /health)", default: "8080" },
   { name: "INFLUX_URL", doc: "InfluxDB v1 API URL; unset = spool-only mode" },
@@ -195,6 +198,7 @@ export const CONFIG_KEYS: Key[] = [
     doc: "1: the console's session cookie is Secure even on plain HTTP (HTTPS ends at a proxy in front); over HTTPS it always is",
     default: "0",
   },
+  ...TLS_CONFIG_KEYS,
   { name: "GATEWAY_CONFIG", doc: "optional JSON file with any of these keys (environment wins)" },
 ];
 
@@ -272,9 +276,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const timeZone = text("TIME_ZONE");
   if (!isTimeZone(timeZone))
     problems.push(`TIME_ZONE: "${timeZone}" is not a known time zone, e.g. Asia/Shanghai`);
+  const tls = loadTlsSettings(
+    raw,
+    { mqttHost: text("MQTT_HOST"), httpHost: text("HTTP_HOST"), dataDir: text("DATA_DIR") },
+    problems,
+  );
   const config: GatewayConfig = {
     mqttHost: text("MQTT_HOST"),
-    mqttPort: number("MQTT_PORT", 0, 65_535),
+    mqttPort: raw("MQTT_PORT") === undefined ? tls.mqttDefaultPort : number("MQTT_PORT", 0, 65_535),
     httpHost: text("HTTP_HOST"),
     httpPort: number("HTTP_PORT", 0, 65_535),
     influxUrl,
@@ -311,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     // Six months at least: China's Cybersecurity Law (art. 21) for network logs.
     auditRetentionDays: number("AUDIT_RETENTION_DAYS", 180, 3650),
     consoleSecureCookie: secureCookie === "1",
+    tls,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

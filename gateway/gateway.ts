@@ -44,6 +44,7 @@ import { OfflineSink } from "./store/offline-sink.ts";
 import { gatewayPoint } from "./store/points.ts";
 import type { PointSink } from "./store/sink.ts";
 import { Spool } from "./store/spool.ts";
+import { loadServerTls } from "./tls/server-tls.ts";
 
 const RETEST_CAPACITY = 100_000;
 /** Duty console sessions last one shift. */
@@ -102,6 +103,8 @@ export class Gateway {
     const { config, log, root } = this;
     this.startedMs = Date.now();
     assertPrivateFiles(gatewayPrivatePaths(config), config.locale);
+    // MQTT over TLS and HTTPS off loopback (gateway/tls/): refuses to start without its certificate.
+    const tls = loadServerTls(config.tls, root.child({ ns: "gateway:tls" }));
     this.loopDelay.enable();
     this.registry = new Registry(join(config.dataDir, "gateway.db"));
     this.privacy = Privacy.open(this.registry.db, {
@@ -165,16 +168,25 @@ export class Gateway {
       subjects: this.privacy.subjects,
       log: root.child({ ns: "gateway:ingest" }),
     });
-    this.broker = await startBroker(config.mqttHost, config.mqttPort, {
-      authenticate: (username, secret, address) => this.security.mqtt.login(username, secret, address),
-      ingest: (identity, clientId, topic, payload) => this.ingest.handle(identity, clientId, topic, payload),
-      onAuthFailure: () => this.counters.authFailures++,
-      onClientIdRefused: () => this.counters.clientIdRefused++,
-      onOversize: () => this.counters.oversized++,
-      onClockSubscribe: (station, device) => this.sendClock(station, device, "sync"),
-      onDeviceLogin: (station, device) => this.publishConfig(station, device),
-      log: root.child({ ns: "gateway:broker" }),
-    });
+    const mqttTls = tls && config.tls.mqtt ? { ...tls, clientCerts: config.tls.clientCerts } : null;
+    this.broker = await startBroker(
+      config.mqttHost,
+      config.mqttPort,
+      {
+        authenticate: (username, secret, address) => this.security.mqtt.login(username, secret, address),
+        ingest: (identity, clientId, topic, payload) =>
+          this.ingest.handle(identity, clientId, topic, payload),
+        onAuthFailure: () => this.counters.authFailures++,
+        onClientIdRefused: () => this.counters.clientIdRefused++,
+        onOversize: () => this.counters.oversized++,
+        onClockSubscribe: (station, device) => this.sendClock(station, device, "sync"),
+        onDeviceLogin: (station, device) => this.publishConfig(station, device),
+        onTlsFailure: () => this.counters.tlsFailures++,
+        onCertificateRefused: () => this.counters.certificateRefused++,
+        log: root.child({ ns: "gateway:broker" }),
+      },
+      mqttTls,
+    );
     // What an admin takes back (disable, remove, rotate-secret) applies within a second.
     this.access = new DeviceAccess({
       registry: this.registry,
@@ -211,6 +223,7 @@ export class Gateway {
       users: this.users,
       logins: this.security.console,
       secureCookie: config.consoleSecureCookie,
+      ...(tls && config.tls.http ? { tls: { key: tls.key, cert: tls.cert } } : {}),
       alerts: this.alerts,
       store: (point) => this.store.submit([point]),
       health: () => this.snapshot(),
@@ -244,7 +257,7 @@ export class Gateway {
     this.activityWriter.start();
     log.info(
       {
-        mqtt: `${config.mqttHost}:${this.broker.port}`,
+        mqtt: `${config.tls.mqtt ? "mqtts" : "mqtt"}://${config.mqttHost}:${this.broker.port}`,
         http: `${config.httpHost}:${this.httpPort}`,
         influx: config.influxUrl ?? "(none: spool-only)",
         devices: this.registry.devices().length,
@@ -432,6 +445,8 @@ export class Gateway {
       auth_failures: c.authFailures,
       client_id_refused: c.clientIdRefused,
       oversized_packets: c.oversized,
+      tls_failures: c.tlsFailures,
+      certificate_refused: c.certificateRefused,
       clock_flagged: c.clockFlagged,
       legacy_subjects: c.legacySubjects,
       devices_online: this.devicesOnline(),

@@ -1,6 +1,7 @@
 /** The contract every part imports: topics, payload schemas and types, fever policy, identities, pseudonyms. */
 export * from "./body-estimate.ts";
 export * from "./credentials.ts";
+export * from "./device-bundle.ts";
 export * from "./file-modes.ts";
 export * from "./identity.ts";
 export * from "./messages.ts";

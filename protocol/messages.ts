@@ -193,6 +193,31 @@ const LANE = {
     "zh-CN": "设备配置文件 {path} 有误：\n  {errors}",
     en: "lane config {path} is invalid:\n  {errors}",
   },
+  "lane.mqtt-or-bundle": {
+    "zh-CN": '设备配置文件 {path}：请给出 "bundle"（设备凭据包文件）或 "mqtt" 二者之一',
+    en: 'lane config {path}: give either "bundle" (the device bundle file) or "mqtt", one of the two',
+  },
+  "lane.bundle-invalid": {
+    "zh-CN": "设备凭据包 {path} 无法使用：{error}",
+    en: "device bundle {path} cannot be used: {error}",
+  },
+  "lane.bundle-other-lane": {
+    "zh-CN": "设备凭据包 {path} 属于 {bundle}，而设备配置写的是 {lane}",
+    en: "device bundle {path} is for {bundle}, but the lane config says {lane}",
+  },
+  "lane.plain-mqtt-refused": {
+    "zh-CN":
+      "拒绝以明文 MQTT 向 {host} 发送设备密钥：请改用设备凭据包中的 mqtts:// 地址和 CA 证书（npm run gateway -- add-device <站点> <设备> --bundle 文件）",
+    en: "refusing to send the lane's secret over plain MQTT to {host}: use the mqtts:// URL and CA certificate of its device bundle (npm run gateway -- add-device <station> <device> --bundle FILE)",
+  },
+  "lane.no-ca": {
+    "zh-CN": "{url} 使用 TLS，但没有可固定的 CA 证书：请把网关的 CA 证书放入 mqtt.ca（设备凭据包中已包含）",
+    en: "{url} is TLS but there is no CA certificate to pin: put the gateway's CA certificate in mqtt.ca (the device bundle has it)",
+  },
+  "lane.cert-without-key": {
+    "zh-CN": "mqtt.cert 与 mqtt.key（设备的客户端证书及其私钥）必须同时给出",
+    en: "mqtt.cert and mqtt.key (the lane's client certificate and its key) go together",
+  },
   "lane.reference-required": {
     "zh-CN": "校准需要 --reference <黑体温度 °C>，范围 30–45，例如 --reference 37.0",
     en: "calibrate needs --reference <blackbody °C> from 30 to 45, e.g. --reference 37.0",
@@ -370,6 +395,38 @@ const ADMIN = {
   "admin.devices-added": {
     "zh-CN": "已登记 {n} 台设备。它们的密钥不会再次显示。",
     en: "{n} devices registered. Their secrets are not shown again.",
+  },
+  "admin.bundle-written": {
+    "zh-CN":
+      '设备 {station}/{device} 已登记，凭据包已写入 {path}（权限 0600，内含该通道的密钥）。请把它复制到该通道，并在 lane.json 中用 "bundle" 指向它；密钥不会再次显示。',
+    en: "Device {station}/{device} registered; its bundle is in {path} (0600: it holds the lane's secret). Copy it to the lane and point lane.json's \"bundle\" at it; the secret is not shown again.",
+  },
+  "admin.bundles-written": {
+    "zh-CN": "已登记 {n} 台设备，每台的凭据包（权限 0600，内含密钥）已写入 {dir}。请分别复制到各通道。",
+    en: "{n} devices registered; one bundle each (0600, holding its secret) is in {dir}. Copy each to its lane.",
+  },
+  "admin.cert-needs-bundle": {
+    "zh-CN": "{option} 需与 {bundle} 一起使用：客户端证书放在设备凭据包中",
+    en: "{option} goes with {bundle}: the client certificate travels in the device bundle",
+  },
+  "admin.tls-refused": { "zh-CN": "未做任何改动：{error}", en: "nothing was changed: {error}" },
+  "admin.tls-own-files": {
+    "zh-CN": "使用自有证书时 --cert、--key 与 --ca 必须同时给出",
+    en: "your own certificate takes --cert, --key and --ca together",
+  },
+  "admin.tls-ca-created": {
+    "zh-CN":
+      "已创建私有 CA：证书 {ca}（各通道固定它，已包含在每个设备凭据包中），私钥 {key}（0600：通道发放完毕后请离线保存；运行中的网关从不读取它）。",
+    en: "Created a private CA: its certificate {ca} (lanes pin it; it is in every device bundle) and its key {key} (0600: keep it offline once lanes are provisioned; the running gateway never reads it).",
+  },
+  "admin.tls-ca-kept": {
+    "zh-CN": "沿用已有的 CA {ca}（私钥 {key}）：固定它的通道无需改动。",
+    en: "Kept the existing CA {ca} (key {key}): lanes that pin it need nothing new.",
+  },
+  "admin.tls-cert-ready": {
+    "zh-CN":
+      "网关证书 {cert}（私钥 {key}，0600）适用于 {hostnames}，有效期至 {expires}。请重启网关使其生效，并在到期前再次运行 tls-init。",
+    en: "The gateway's certificate {cert} (key {key}, 0600) is for {hostnames}, valid until {expires}. Restart the gateway to use it; run tls-init again before it expires.",
   },
   "admin.user-added": {
     "zh-CN": "值班台用户 {username}（{role}）已创建。请把此密码交给本人；它不会再次显示。",

@@ -2,7 +2,9 @@
  * The few lanes `npm start` runs with the real firmware, each against its own virtual station
  * (Firmata board over TCP, MLX90614, scanner on a pseudo-terminal), with people walking up every
  * few seconds and coming back for their retest, showing what people carry (mostly a health code,
- * refreshed for the retest; some an ID card). Their logs go to var/log/lane-N.log.
+ * refreshed for the retest; some an ID card). Each lane.json points at the lane's device bundle
+ * (its login, the gateway's mqtts:// URL and the CA it pins), as a technician sets a real lane up.
+ * Their logs go to var/log/lane-N.log.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
@@ -32,18 +34,20 @@ export class FirmwareLanes {
     private readonly varDir: string,
   ) {}
 
-  async start(count: number, brokerUrl: string, secrets: string[], feverShare: number): Promise<void> {
+  /** One lane per bundle (lane `i` is `lane-{i+1}` of the firmware station). */
+  async start(bundles: string[], feverShare: number): Promise<void> {
     const rng = new Rng(99);
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < bundles.length; i++) {
       const device = `lane-${i + 1}`;
       const station = new VirtualStation({ ambientC: 16, seed: 100 + i });
       await station.start();
       const dataDir = join(this.varDir, "lanes", device);
       mkdirSync(dataDir, { recursive: true });
-      const file: LaneFile = {
+      // lane.json as a technician writes it: the link comes from the lane's device bundle.
+      const file: Omit<LaneFile, "mqtt"> = {
         station: FIRMWARE_STATION,
         device,
-        mqtt: { url: brokerUrl, username: `${FIRMWARE_STATION}/${device}`, password: secrets[i] ?? "" },
+        bundle: bundles[i] ?? "",
         board: station.boardAddress,
         scanner: station.scanner.address,
         pins: { ...DEFAULT_PINS },

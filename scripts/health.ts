@@ -1,8 +1,10 @@
 /**
  * Waiting for a server to come up, and reading the gateway's /health: the one place where
- * `npm start`, the private influxd and the test harnesses poll an HTTP endpoint.
+ * `npm start`, the private influxd and the test harnesses poll an HTTP endpoint. Over HTTPS with a
+ * private CA, `ca` is the CA certificate to trust (and nothing else).
  */
 import type { ChildProcess } from "node:child_process";
+import { request } from "node:https";
 
 export interface WaitOptions {
   /** What is being waited for, in the error message ("the gateway", "influxd"). */
@@ -13,6 +15,33 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Where to look when it fails ("see var/log/gateway.log"). */
   hint?: string;
+  /** For an https:// URL: the CA certificate its server's certificate must chain to. */
+  ca?: string;
+}
+
+/** A GET with a timeout: fetch for http://, node:https pinning `ca` for https:// with a CA. */
+async function get(url: string, timeoutMs: number, ca?: string): Promise<{ ok: boolean; text: string }> {
+  if (!ca || !url.startsWith("https://")) {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return { ok: res.ok, text: await res.text() };
+  }
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, timeout: timeoutMs }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      res.on("end", () => {
+        const status = res.statusCode ?? 0;
+        resolve({ ok: status >= 200 && status < 300, text });
+      });
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 /** Resolves once `url` answers with a 2xx status; rejects when the process exits or time runs out. */
@@ -27,9 +56,7 @@ export async function waitUntilUp(url: string, options: WaitOptions): Promise<vo
       );
     }
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await res.body?.cancel();
-      if (res.ok) return;
+      if ((await get(url, 2000, options.ca)).ok) return;
     } catch {
       // not listening yet
     }
@@ -43,10 +70,10 @@ export async function waitUntilUp(url: string, options: WaitOptions): Promise<vo
 export type Health = Record<string, number | string>;
 
 /** The gateway's counters from `/health`, or null when it does not answer (within `timeoutMs`). */
-export async function readHealth(url: string, timeoutMs = 5000): Promise<Health | null> {
+export async function readHealth(url: string, timeoutMs = 5000, ca?: string): Promise<Health | null> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    return res.ok ? ((await res.json()) as Health) : null;
+    const res = await get(url, timeoutMs, ca);
+    return res.ok ? (JSON.parse(res.text) as Health) : null;
   } catch {
     return null;
   }

@@ -5,7 +5,10 @@
  *      `influx-setup` makes its admin, the gateway's user and Grafana's read-only user, each
  *      password in a 0600 file under var/secrets; otherwise spool-only, said plainly.
  *   2. Credentials for the simulated fleet, provisioned through the gateway's own admin commands
- *      (`add-devices`, `add-operator`, `add-user`): secrets travel on pipes and in 0600 files only.
+ *      (`tls-init`, `add-devices --bundles`, `add-operator`, `add-user`): a private CA and the
+ *      gateway's certificate under var/gateway/tls, one device bundle per lane under var/bundles
+ *      (its login, the gateway's mqtts:// URL, the CA it pins); secrets travel on pipes and in 0600
+ *      files only. The whole city runs over TLS: MQTT over TLS, the console over HTTPS.
  *   3. The gateway as its own process (logs in var/log/gateway.log).
  *   4. The fleet (18 highway stations × 4 lanes, 40 community entrances), with a live summary.
  *   5. A few lanes (--firmware-lanes, default 2) running the real firmware against virtual boards.
@@ -19,13 +22,17 @@
  * stops everything it started and exits 1; a second Ctrl-C kills everything at once.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { exitWithUsage, isUsageError, numberOption } from "../simulator/command-line.ts";
-import { type FleetCredentials, writeCredentials } from "../simulator/fleet/credentials.ts";
-import { Fleet, type FleetDevice } from "../simulator/fleet/fleet.ts";
+import {
+  type FleetCredentials,
+  fleetDeviceFromBundle,
+  writeCredentials,
+} from "../simulator/fleet/credentials.ts";
+import { Fleet } from "../simulator/fleet/fleet.ts";
 import { cityLayout } from "../simulator/fleet/layout.ts";
 import { Progress } from "../simulator/progress.ts";
 import { FIRMWARE_STATION, FirmwareLanes } from "./firmware-lanes.ts";
@@ -280,7 +287,10 @@ async function gatewayAdmin(args: string[], env: NodeJS.ProcessEnv, input = ""):
 }
 
 interface Provisioned extends FleetCredentials {
-  firmwareSecrets: string[];
+  /** The firmware lanes' device bundles. */
+  firmwareBundles: string[];
+  /** The demo's CA certificate (PEM): every lane pins it, and so does npm start reading /health. */
+  ca: string;
 }
 
 /** Registers the fleet, the firmware lanes, an operator and a console user with the gateway. */
@@ -295,11 +305,18 @@ async function provision(options: Options, gatewayEnv: NodeJS.ProcessEnv): Promi
     device: `lane-${i + 1}`,
   }));
   const wanted = [...layout.map(({ station, device }) => ({ station, device })), ...firmware];
+  // The private CA (made on the first run, then kept) and the gateway's certificate.
+  const tls = JSON.parse(await gatewayAdmin(["tls-init"], gatewayEnv)) as { ca: string };
+  const ca = readFileSync(tls.ca, "utf8");
+  // One device bundle per lane (its new secret, the gateway's URL, the CA to pin), 0600; the last
+  // run's bundles go first: every lane gets a new secret now.
+  const bundles = join(VAR, "bundles");
+  rmSync(bundles, { recursive: true, force: true });
   const registered = JSON.parse(
-    await gatewayAdmin(["add-devices", "-"], gatewayEnv, JSON.stringify(wanted)),
-  ) as { station: string; device: string; secret: string }[];
-  const secretOf = new Map(registered.map((d) => [`${d.station}/${d.device}`, d.secret]));
-  const secret = (station: string, device: string) => secretOf.get(`${station}/${device}`) ?? "";
+    await gatewayAdmin(["add-devices", "-", "--bundles", bundles], gatewayEnv, JSON.stringify(wanted)),
+  ) as { station: string; device: string; bundle: string }[];
+  const bundleOf = new Map(registered.map((d) => [`${d.station}/${d.device}`, d.bundle]));
+  const bundle = (station: string, device: string) => bundleOf.get(`${station}/${device}`) ?? "";
   // The pepper and the database exist now: the other two may run side by side.
   const [operator, user] = await Promise.all([
     gatewayAdmin(["add-operator", "demo-operator"], gatewayEnv),
@@ -311,15 +328,22 @@ async function provision(options: Options, gatewayEnv: NodeJS.ProcessEnv): Promi
     `${JSON.stringify({ username: "duty-officer", password }, null, 2)}\n`,
     { mode: 0o600 },
   );
+  const url = String(gatewayEnv.DEVICE_MQTT_URL);
   const credentials: FleetCredentials = {
     operator: { username: "demo-operator", secret: (JSON.parse(operator) as { secret: string }).secret },
-    devices: layout.map((lane): FleetDevice => ({ ...lane, secret: secret(lane.station, lane.device) })),
+    broker: { url, ca },
+    devices: layout.map((lane) => fleetDeviceFromBundle(lane, bundle(lane.station, lane.device)).device),
   };
-  writeCredentials(join(VAR, "fleet-credentials.json"), credentials);
+  // The file names each lane's bundle (npm run sim -- fleet reads them), not its secret.
+  writeCredentials(join(VAR, "fleet-credentials.json"), {
+    operator: credentials.operator,
+    broker: { url, ca },
+    devices: layout.map((lane) => ({ ...lane, bundle: relative(VAR, bundle(lane.station, lane.device)) })),
+  });
   say(
-    `fleet: ${credentials.devices.length} lanes provisioned (credentials in ${shown(join(VAR, "fleet-credentials.json"))})`,
+    `fleet: ${credentials.devices.length} lanes provisioned over TLS (device bundles in ${shown(bundles)}, the CA they pin ${shown(tls.ca)})`,
   );
-  return { ...credentials, firmwareSecrets: firmware.map((f) => secret(f.station, f.device)) };
+  return { ...credentials, firmwareBundles: firmware.map((f) => bundle(f.station, f.device)), ca };
 }
 
 /** Screenings stored for one station since `sinceMs` (the firmware lanes are not in the fleet's ledger). */
@@ -381,6 +405,11 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
     MQTT_PORT: String(mqttPort),
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: String(httpPort),
+    // The city over TLS, on loopback too: MQTT over TLS and the console over HTTPS.
+    MQTT_TLS: "1",
+    HTTP_TLS: "1",
+    TLS_HOSTNAMES: "localhost,127.0.0.1,::1",
+    DEVICE_MQTT_URL: `mqtts://127.0.0.1:${mqttPort}`,
     DATA_DIR: join(VAR, "gateway"),
     ...(influx.handle ? { INFLUX_USER: "gateway", INFLUX_PASSWORD_FILE: INFLUX_PASSWORDS.gateway } : {}),
   };
@@ -401,20 +430,29 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
     () => terminate(gateway, 30_000),
     () => gateway.kill("SIGKILL"),
   );
-  const healthUrl = `http://127.0.0.1:${httpPort}/health`;
+  const healthUrl = `https://127.0.0.1:${httpPort}/health`;
   try {
-    await waitUntilUp(healthUrl, { name: "the gateway", timeoutMs: 30_000, process: gateway });
+    await waitUntilUp(healthUrl, {
+      name: "the gateway",
+      timeoutMs: 30_000,
+      process: gateway,
+      ca: credentials.ca,
+    });
   } catch (error) {
     throw new StartError((error as Error).message, `see ${shown(gatewayLog)} for why`);
   }
-  say(`gateway: MQTT on 127.0.0.1:${mqttPort}, log in ${shown(gatewayLog)}`);
+  say(`gateway: MQTT over TLS on 127.0.0.1:${mqttPort}, log in ${shown(gatewayLog)}`);
   say(
-    `duty console: http://127.0.0.1:${httpPort}/  (user duty-officer; password in ${shown(join(VAR, "console-credentials.json"))})`,
+    `duty console: https://127.0.0.1:${httpPort}/  (user duty-officer; password in ${shown(join(VAR, "console-credentials.json"))})`,
+  );
+  say(
+    `  its certificate is from the demo's private CA, ${shown(join(VAR, "gateway", "tls", "ca.crt"))}: import that into the browser (or accept the warning once)`,
   );
   checkpoint(stop);
 
   const fleet = new Fleet({
-    brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    brokerUrl: `mqtts://127.0.0.1:${mqttPort}`,
+    ca: credentials.ca,
     devices: credentials.devices,
     operator: credentials.operator,
     speed: options.speed,
@@ -438,13 +476,8 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
     () => firmwareLanes.stop(),
     () => firmwareLanes.killNow(),
   );
-  await firmwareLanes.start(
-    credentials.firmwareSecrets.length,
-    `mqtt://127.0.0.1:${mqttPort}`,
-    credentials.firmwareSecrets,
-    options.feverShare * 5,
-  );
-  const firmwareCount = credentials.firmwareSecrets.length;
+  await firmwareLanes.start(credentials.firmwareBundles, options.feverShare * 5);
+  const firmwareCount = credentials.firmwareBundles.length;
   if (firmwareCount > 0) {
     say(
       `firmware: ${firmwareCount} lanes run the real firmware against virtual boards (station ${FIRMWARE_STATION}, logs in ${shown(join(VAR, "log"))}/lane-N.log)`,
@@ -461,7 +494,7 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
   let last: Health | null = null;
   let lastStored = 0;
   const ticker = setInterval(async () => {
-    const g = await readHealth(healthUrl, 900);
+    const g = await readHealth(healthUrl, 900, credentials.ca);
     if (g) last = g;
     if (stop.requested) return;
     const f = fleet.stats();
@@ -488,7 +521,7 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
   );
   drainMs = 30_000;
   await started.stopThrough("the fleet"); // the firmware lanes, then the fleet
-  const final = (await readHealth(healthUrl)) ?? last;
+  const final = (await readHealth(healthUrl, 5000, credentials.ca)) ?? last;
   await started.stopThrough("the gateway");
 
   const f = fleet.stats();

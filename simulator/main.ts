@@ -1,7 +1,7 @@
 /**
  * The simulator.
  *   npm run sim -- station ...   one virtual lane's hardware, with the technician's console
- *   npm run sim -- fleet --broker mqtt://127.0.0.1:1883 --credentials var/fleet-credentials.json
+ *   npm run sim -- fleet --credentials var/fleet-credentials.json [--broker mqtts://127.0.0.1:8883]
  *                                many simulated lanes straight on MQTT (load, demos)
  * `npm run sim -- --help` (or `station --help`, `fleet --help`) prints the options.
  */
@@ -24,8 +24,9 @@ const STATION_USAGE = `  npm run sim -- station [options]      a virtual lane: F
 `;
 
 const FLEET_USAGE = `  npm run sim -- fleet [options]        many simulated lanes straight on MQTT (load, demos)
-    --broker URL        the gateway's broker (default mqtt://127.0.0.1:1883)
-    --credentials FILE  the fleet's logins (default var/fleet-credentials.json, written by npm start)
+    --credentials FILE  the fleet's logins and device bundles (default var/fleet-credentials.json,
+                        written by npm start: its lanes connect over TLS, pinning the bundles' CA)
+    --broker URL        the gateway's broker (default: the bundles' URL, else mqtt://127.0.0.1:1883)
     --speed N           simulated time per real second, 1 to 10000 (default 1)
     --seed N            random seed (default 1)
     --fever-share F     share of people with a fever, 0 to 1 (default 0.01)
@@ -45,7 +46,7 @@ async function fleetCli(argv: string[]): Promise<void> {
     args: argv,
     options: {
       ...HELP,
-      broker: { type: "string", default: "mqtt://127.0.0.1:1883" },
+      broker: { type: "string" },
       credentials: { type: "string", default: "var/fleet-credentials.json" },
       speed: { type: "string" },
       seed: { type: "string" },
@@ -63,7 +64,8 @@ async function fleetCli(argv: string[]): Promise<void> {
   };
   const credentials = readCredentials(values.credentials);
   const fleet = new Fleet({
-    brokerUrl: values.broker,
+    brokerUrl: values.broker ?? credentials.broker?.url ?? "mqtt://127.0.0.1:1883",
+    ...(credentials.broker?.ca ? { ca: credentials.broker.ca } : {}),
     devices: credentials.devices,
     operator: credentials.operator,
     ...options,

@@ -14,23 +14,21 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import {
   type DeviceConfig,
-  deviceClientId,
   deviceTopic,
   parseUtcTimestamp,
   type Telemetry,
   validateClockSync,
   validateDeviceConfig,
 } from "@checkpoint/protocol";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import { Backoff } from "./backoff.ts";
 import { keepSecret, parseRotation } from "./credentials.ts";
+import { type DeviceCredentials, DeviceLink } from "./device-link.ts";
 import type { Outbox } from "./outbox.ts";
 
 export interface UplinkOptions {
-  url: string;
-  username: string;
-  password: string;
+  /** The gateway's URL, the lane's login, the CA it pins, its client certificate (device-link.ts). */
+  credentials: DeviceCredentials;
   station: string;
   device: string;
   fw: string;
@@ -48,11 +46,9 @@ const CLOCK_TOLERANCE_MS = 2000;
 export class Uplink extends EventEmitter<{ config: [DeviceConfig]; clock: [number] }> {
   config: DeviceConfig | null = null;
   private client: MqttClient | null = null;
+  private link: DeviceLink | null = null;
   private readonly inflight = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  private reconnectTimer: NodeJS.Timeout | null = null;
-  private stopping = false;
-  private readonly backoff = new Backoff(1000, 30_000);
   private readonly startedMs = Date.now();
   acked = 0;
 
@@ -82,33 +78,31 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig]; clock: [numbe
 
   start(): void {
     const o = this.options;
-    const status = deviceTopic(o.station, o.device, "status");
-    const client = mqtt.connect(o.url, {
-      clientId: deviceClientId(o.station, o.device),
-      username: o.username,
-      password: o.password,
-      clean: true,
-      keepalive: o.keepaliveS,
-      reconnectPeriod: 0,
-      connectTimeout: 30_000,
-      will: { topic: status, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+    // Client id, will, retained online status, TLS with the pinned CA, jittered reconnects.
+    const link = new DeviceLink({
+      station: o.station,
+      device: o.device,
+      credentials: o.credentials,
+      fw: o.fw,
+      keepaliveS: o.keepaliveS,
+      connectTimeoutMs: 30_000,
+      reconnect: { kind: "backoff", baseMs: 1000, capMs: 30_000 },
     });
+    const client = link.client;
+    this.link = link;
     this.client = client;
     client.on("connect", () => {
-      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-      this.log.info({ url: o.url, outbox: this.outbox.depth }, "firmware:uplink: connected to the gateway");
-      client.publish(status, JSON.stringify({ state: "online", fw: o.fw }), { qos: 1, retain: true });
+      this.log.info(
+        { url: o.credentials.url, outbox: this.outbox.depth },
+        "firmware:uplink: connected to the gateway",
+      );
       client.subscribe(deviceTopic(o.station, o.device, "config"), { qos: 1 });
       client.subscribe(deviceTopic(o.station, o.device, "clock"), { qos: 0 });
       client.subscribe(deviceTopic(o.station, o.device, "credentials"), { qos: 1 });
-      this.backoff.reset();
       this.inflight.clear();
       this.kick();
     });
-    client.on("close", () => {
-      this.inflight.clear();
-      this.scheduleReconnect();
-    });
+    client.on("close", () => this.inflight.clear());
     client.on("error", (e) => this.log.warn({ err: e.message }, "firmware:uplink: MQTT error; retrying"));
     const clockTopic = deviceTopic(o.station, o.device, "clock");
     const credentialsTopic = deviceTopic(o.station, o.device, "credentials");
@@ -118,15 +112,6 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig]; clock: [numbe
       else this.applyConfig(payload);
     });
     this.timer = setInterval(() => this.telemetry(), o.telemetryMs);
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopping || this.reconnectTimer) return;
-    const delay = this.backoff.next();
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      if (!this.stopping && this.client && !this.client.connected) this.client.reconnect();
-    }, delay);
   }
 
   /** The gateway's time: emitted as the offset to add to this lane's clock when it is off. */
@@ -248,25 +233,9 @@ export class Uplink extends EventEmitter<{ config: [DeviceConfig]; clock: [numbe
 
   /** Says goodbye (a planned shutdown raises no alert) and disconnects. */
   async stop(): Promise<void> {
-    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    const client = this.client;
-    if (!client) return;
-    if (client.connected) {
-      // Bounded: a gateway that is itself stopping never acknowledges it, and the last will
-      // says offline anyway once the connection closes.
-      await Promise.race([
-        client
-          .publishAsync(
-            deviceTopic(this.options.station, this.options.device, "status"),
-            JSON.stringify({ state: "offline", reason: "shutdown" }),
-            { qos: 1, retain: true },
-          )
-          .catch(() => undefined),
-        new Promise((r) => setTimeout(r, 2000).unref()),
-      ]);
-    }
-    await client.endAsync(true);
+    // Bounded: a gateway that is itself stopping never acknowledges the goodbye, and the last
+    // will says offline anyway once the connection closes.
+    await this.link?.close({ goodbye: true, graceMs: 2000, force: true });
   }
 }

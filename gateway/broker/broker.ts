@@ -17,11 +17,21 @@
  * - authorizeSubscribe: ACL; a refused filter is granted 0x80 (failure) in the SUBACK.
  * Publishes made by the gateway itself (alerts, rejects, configs) go through broker.publish and
  * skip these hooks.
+ *
+ * Transport: plain TCP (loopback only: gateway/tls/settings.ts) or TLS (`tls`): aedes sees the
+ * decrypted stream through the same packet guard. With client certificates asked for, one the CA did
+ * not sign ends the connection after the handshake; a verified one binds the login to the device it
+ * names (cert-binding.ts).
  */
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { deviceClientId, deviceTopic, TOPIC_ROOT } from "@checkpoint/protocol";
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from "aedes";
+import { LogBudget } from "../security/log-budget.ts";
+import { deviceOfCertificate } from "../tls/pki.ts";
+import type { ClientCertMode } from "../tls/settings.ts";
 import { canSubscribe, type Identity, mayRetain } from "./acl.ts";
+import { certificateProblem, identityProblem, type PresentedCertificate } from "./cert-binding.ts";
 import { GuardedSocket } from "./packet-guard.ts";
 import { retainedIndexedPersistence } from "./retained-index.ts";
 
@@ -56,7 +66,19 @@ export interface BrokerDeps {
   onClockSubscribe(station: string, device: string): void;
   /** A device logged in: the gateway (re)publishes its retained config before it subscribes. */
   onDeviceLogin(station: string, device: string): void;
+  /** A TLS handshake failed (a plain client on the TLS port, a client that does not trust us...). */
+  onTlsFailure?(): void;
+  /** A login refused for its client certificate (none where one is required, another device's). */
+  onCertificateRefused?(): void;
   log: BrokerLogger;
+}
+
+/** MQTT over TLS: the gateway's key and certificate, and the CA that client certificates chain to. */
+export interface BrokerTls {
+  key: string;
+  cert: string;
+  ca: string | null;
+  clientCerts: ClientCertMode;
 }
 
 export interface RunningBroker {
@@ -70,6 +92,8 @@ export interface RunningBroker {
 const IDENTIFIER_REJECTED = 2;
 const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+const NO_CERTIFICATE: PresentedCertificate = { presented: false };
 
 /** Why this login may not use this client id, or null when it may. */
 function clientIdProblem(identity: Identity, clientId: string, holder: Identity | undefined): string | null {
@@ -82,8 +106,26 @@ function clientIdProblem(identity: Identity, clientId: string, holder: Identity 
   return null;
 }
 
-export async function startBroker(host: string, port: number, deps: BrokerDeps): Promise<RunningBroker> {
+export async function startBroker(
+  host: string,
+  port: number,
+  deps: BrokerDeps,
+  tls: BrokerTls | null = null,
+): Promise<RunningBroker> {
   const identities = new WeakMap<Client, Identity>();
+  /** The client certificate each TLS connection presented (verified), by its guarded socket. */
+  const certificates = new WeakMap<GuardedSocket, PresentedCertificate>();
+  const clientCerts = tls?.clientCerts ?? "off";
+  const refuse = (client: Client, username: string | undefined, problem: string, code: number) => {
+    deps.onCertificateRefused?.();
+    deps.log.warn(
+      { client: client.id, username, problem },
+      "broker: refused a login: its client certificate does not allow it",
+    );
+    const error = new Error(problem) as AuthenticateError;
+    error.returnCode = code;
+    return error;
+  };
   let closing = false;
   const aedes = await Aedes.createBroker({
     maxClientsIdLength: 64,
@@ -92,6 +134,11 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     persistence: retainedIndexedPersistence(),
     authenticate(client, username, password, done) {
       const address = client.conn instanceof GuardedSocket ? client.conn.remoteAddress : undefined;
+      const cert =
+        (client.conn instanceof GuardedSocket ? certificates.get(client.conn) : undefined) ?? NO_CERTIFICATE;
+      // Before the secret is checked: a certificate binds the login (cert-binding.ts).
+      const certProblem = certificateProblem(clientCerts, cert, username ?? "");
+      if (certProblem) return done(refuse(client, username, certProblem, NOT_AUTHORIZED), false);
       deps
         .authenticate(username ?? "", password?.toString("utf8") ?? "", address)
         .then((identity) => {
@@ -118,6 +165,8 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
             error.returnCode = IDENTIFIER_REJECTED;
             return done(error, false);
           }
+          const bound = identityProblem(clientCerts, cert, identity);
+          if (bound) return done(refuse(client, username, bound, NOT_AUTHORIZED), false);
           identities.set(client, identity);
           if (identity.role === "device") deps.onDeviceLogin(identity.station, identity.device);
           done(null, true);
@@ -165,15 +214,61 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
 
   // Small MQTT packets (PUBACKs, alerts) must not wait for Nagle's algorithm: on a socket with
   // unacknowledged data it holds them until the peer's delayed ACK, up to 40 ms.
-  const server = createServer({ noDelay: true }, (socket) => {
-    const guarded = new GuardedSocket(socket, MAX_PACKET_BYTES, (why) => {
+  const guard = (socket: Socket): GuardedSocket =>
+    new GuardedSocket(socket, MAX_PACKET_BYTES, (why) => {
       deps.onOversize();
       deps.log.warn(
         { remote: socket.remoteAddress, why },
         "broker: cut a connection over the packet size limit",
       );
     });
-    aedes.handle(guarded);
+  // A scanner or a misconfigured lane can fail handshakes at will: 20 lines a minute, all counted.
+  const tlsFailureLines = new LogBudget(20, 60_000);
+  const server = tls
+    ? createTlsServer(
+        {
+          key: tls.key,
+          cert: tls.cert,
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          minVersion: "TLSv1.2",
+          // Asked for, checked here: a client without one may still log in where the mode allows.
+          requestCert: tls.clientCerts !== "off",
+          rejectUnauthorized: false,
+          handshakeTimeout: 10_000,
+          noDelay: true,
+        },
+        (socket: TLSSocket) => {
+          socket.setNoDelay(true);
+          const peer = tls.clientCerts === "off" ? null : socket.getPeerCertificate();
+          const presented = peer !== null && Object.keys(peer).length > 0;
+          if (presented && !socket.authorized) {
+            deps.onCertificateRefused?.();
+            deps.log.warn(
+              { remote: socket.remoteAddress, err: String(socket.authorizationError) },
+              "broker: closed a connection whose client certificate the CA did not sign",
+            );
+            socket.destroy();
+            return;
+          }
+          const guarded = guard(socket);
+          certificates.set(
+            guarded,
+            presented
+              ? { presented: true, device: deviceOfCertificate(peer.subjectaltname) }
+              : NO_CERTIFICATE,
+          );
+          aedes.handle(guarded);
+        },
+      )
+    : createServer({ noDelay: true }, (socket) => aedes.handle(guard(socket)));
+  server.on("tlsClientError", (error: Error, socket: TLSSocket) => {
+    deps.onTlsFailure?.();
+    const line = tlsFailureLines.take();
+    if (line)
+      deps.log.info(
+        { remote: socket.remoteAddress, err: error.message, suppressed: line.suppressed },
+        "broker: a TLS handshake failed (a plain MQTT client on the TLS port, or a client that does not trust the CA)",
+      );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

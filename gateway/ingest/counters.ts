@@ -20,6 +20,10 @@ export class Counters {
   clientIdRefused = 0;
   /** Connections cut for a packet over the size limit. */
   oversized = 0;
+  /** TLS handshakes that failed (plain clients on the TLS port, clients that do not trust the CA). */
+  tlsFailures = 0;
+  /** Logins or connections refused for their client certificate (mutual TLS). */
+  certificateRefused = 0;
   readonly rejectsByReason: Partial<Record<RejectReason, number>> = {};
 
   reject(reason: RejectReason): void {

@@ -13,10 +13,15 @@ import { Ledger } from "./ledger.ts";
 
 export interface FleetDevice extends LaneSpec {
   secret: string;
+  /** The lane's client certificate and key (mutual TLS), from its device bundle. */
+  cert?: string;
+  key?: string;
 }
 
 export interface FleetOptions {
   brokerUrl: string;
+  /** The CA every lane (and the operator) pins, for an mqtts:// broker. */
+  ca?: string;
   devices: FleetDevice[];
   operator?: { username: string; secret: string };
   speed: number;
@@ -55,6 +60,9 @@ export class Fleet {
         new FleetLane(d, {
           brokerUrl: options.brokerUrl,
           secret: d.secret,
+          ca: options.ca,
+          cert: d.cert,
+          key: d.key,
           clock: this.clock,
           rng: rng.fork(),
           ledger: this.ledger,
@@ -76,6 +84,7 @@ export class Fleet {
         username: this.options.operator.username,
         password: this.options.operator.secret,
         clientId: `fleet-operator-${process.pid}`,
+        ...(this.options.ca ? { ca: this.options.ca } : {}),
       });
       op.on("message", (_topic, payload) => {
         try {

@@ -8,10 +8,10 @@
  * lane takes its identity as the firmware does (protocol/identity.ts, the default extractors).
  */
 
+import { DeviceLink } from "@checkpoint/firmware/device-link";
 import {
   classify,
   type DeviceConfig,
-  deviceClientId,
   deviceTopic,
   estimateBody,
   extractIdentity,
@@ -21,7 +21,7 @@ import {
   type Telemetry,
   validateDeviceConfig,
 } from "@checkpoint/protocol";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { monotonicFactory } from "ulid";
 import type { SimClock } from "../clock.ts";
 import { arrivalsPerMinute } from "../people/arrivals.ts";
@@ -37,6 +37,10 @@ export const FLEET_FW = "sim-fleet-0.1.0";
 export interface LaneOptions {
   brokerUrl: string;
   secret: string;
+  /** The CA the lane pins (mqtts://), and its client certificate and key (mutual TLS). */
+  ca?: string;
+  cert?: string;
+  key?: string;
   clock: SimClock;
   rng: Rng;
   ledger: Ledger;
@@ -50,6 +54,7 @@ export interface LaneOptions {
 
 export class FleetLane {
   private client: MqttClient | null = null;
+  private link: DeviceLink | null = null;
   private config: DeviceConfig | null = null;
   private timers = new Set<NodeJS.Timeout>();
   private readonly newId = monotonicFactory();
@@ -77,22 +82,20 @@ export class FleetLane {
 
   start(): void {
     const { station, device } = this.spec;
-    const statusTopic = deviceTopic(station, device, "status");
-    const client = mqtt.connect(this.options.brokerUrl, {
-      clientId: deviceClientId(station, device),
-      username: `${station}/${device}`,
-      password: this.options.secret,
-      clean: true,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      will: { topic: statusTopic, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+    const { brokerUrl, secret, ca, cert, key } = this.options;
+    // The firmware's device link: client id, will, retained online status, TLS with the pinned CA.
+    this.link = new DeviceLink({
+      station,
+      device,
+      credentials: { url: brokerUrl, password: secret, ca, cert, key },
+      fw: FLEET_FW,
+      keepaliveS: 60,
+      connectTimeoutMs: 10_000,
+      reconnect: { kind: "period", ms: 1000 },
     });
+    const client = this.link.client;
     this.client = client;
     client.on("connect", () => {
-      client.publish(statusTopic, JSON.stringify({ state: "online", fw: FLEET_FW }), {
-        qos: 1,
-        retain: true,
-      });
       client.subscribe(deviceTopic(station, device, "config"), { qos: 1 });
     });
     client.on("message", (_topic, payload) => this.applyConfig(payload));
@@ -252,15 +255,6 @@ export class FleetLane {
     if (!client) return;
     const deadline = Date.now() + drainTimeoutMs;
     while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (client.connected) {
-      await client
-        .publishAsync(
-          deviceTopic(this.spec.station, this.spec.device, "status"),
-          JSON.stringify({ state: "offline", reason: "shutdown" }),
-          { qos: 1, retain: true },
-        )
-        .catch(() => undefined);
-    }
-    await client.endAsync(this.inflight > 0);
+    await this.link?.close({ goodbye: true, graceMs: 10_000, force: this.inflight > 0 });
   }
 }

@@ -23,6 +23,8 @@ export class HostileClient {
     readonly station: string,
     readonly device: string,
     private readonly secret: string,
+    /** The CA to pin when the broker speaks TLS. */
+    private readonly transport: mqtt.IClientOptions = {},
   ) {}
 
   private async connected(): Promise<MqttClient> {
@@ -34,6 +36,7 @@ export class HostileClient {
       password: this.secret,
       reconnectPeriod: 0,
       connectTimeout: 5000,
+      ...this.transport,
     });
     this.client.on("error", () => undefined);
     return this.client;

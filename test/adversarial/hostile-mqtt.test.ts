@@ -10,6 +10,8 @@
  * acknowledged hostile screening at most once; the duplicate counter equals the replays that were
  * acknowledged; no alert names an honest lane unless that lane's own event caused it; the spool is
  * empty; the gateway's memory stayed bounded.
+ *
+ * ADVERSARIAL_TLS=1 runs it all against the gateway's TLS listener (every client pins a test CA).
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,7 +22,7 @@ import { useGatewayWithInflux } from "../support/suite.ts";
 import { HonestLane } from "./honest-lane.ts";
 import { HostileClient, type Qos, tryConnect } from "./hostile-client.ts";
 
-const ctx = useGatewayWithInflux();
+const ctx = useGatewayWithInflux({}, { tls: process.env.ADVERSARIAL_TLS === "1" });
 const STATION = "adv-h";
 const SEED = Number(process.env.ADVERSARIAL_SEED ?? 20261129);
 const RUNS = Number(process.env.ADVERSARIAL_RUNS ?? 150);
@@ -250,6 +252,7 @@ async function perform(a: Action): Promise<void> {
   if (a.kind === "steal-client-id") {
     const lane = honest[a.lane] as HonestLane;
     const verdict = await tryConnect(ctx.gw.brokerUrl, {
+      ...ctx.gw.tlsOptions,
       clientId: `${lane.station}/${lane.device}`,
       username: "adv-h/evil",
       password: insiderSecret,
@@ -259,6 +262,7 @@ async function perform(a: Action): Promise<void> {
   }
   if (a.kind === "protocol") {
     await tryConnect(ctx.gw.brokerUrl, {
+      ...ctx.gw.tlsOptions,
       protocolVersion: a.version,
       clientId: "adv-x/evil",
       username: "adv-x/evil",
@@ -356,8 +360,8 @@ describe("hostile MQTT clients beside honest lanes", () => {
   beforeAll(async () => {
     insiderSecret = await ctx.gw.addDevice("adv-h", "evil");
     outsiderSecret = await ctx.gw.addDevice("adv-x", "evil");
-    insider = new HostileClient(ctx.gw.brokerUrl, "adv-h", "evil", insiderSecret);
-    outsider = new HostileClient(ctx.gw.brokerUrl, "adv-x", "evil", outsiderSecret);
+    insider = new HostileClient(ctx.gw.brokerUrl, "adv-h", "evil", insiderSecret, ctx.gw.tlsOptions);
+    outsider = new HostileClient(ctx.gw.brokerUrl, "adv-x", "evil", outsiderSecret, ctx.gw.tlsOptions);
     const officer = await ctx.gw.connectOperator();
     alerts = await collect(officer, "checkpoint/v1/alerts/+");
     for (const device of ["lane-1", "lane-2", "lane-3"]) {

@@ -8,20 +8,17 @@
  * - no reconnect of mqtt.js's own (`reconnectPeriod: 0`): after every close its own timer calls
  *   `client.reconnect()` after a jittered exponential backoff (full jitter: uniform in
  *   [0, min(cap, base · 2^attempt)), base 1 s, cap 30 s, attempt reset on a successful connect);
- *   connectTimeout 30 s.
+ *   connectTimeout 30 s;
+ * - with `ca` (bench:reconnect --tls): MQTT over TLS, pinning the gateway's CA.
+ * All of it is the firmware's device link (firmware/uplink/device-link.ts), as the lane uses it.
  * Commands arrive over IPC (`FleetCommand`); the worker reports progress every second and, when
  * asked, each device's times as epoch milliseconds (`FleetReport`).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { monotonicFactory } from "ulid";
-import {
-  DEFAULT_POLICY,
-  deviceClientId,
-  deviceTopic,
-  pseudonym,
-  type ScreeningEvent,
-} from "../../protocol/index.ts";
+import { DeviceLink } from "../../firmware/uplink/device-link.ts";
+import { DEFAULT_POLICY, deviceTopic, pseudonym, type ScreeningEvent } from "../../protocol/index.ts";
 
 export interface FleetDevice {
   station: string;
@@ -31,6 +28,8 @@ export interface FleetDevice {
 
 export interface FleetSettings {
   url: string;
+  /** The CA the devices pin (an mqtts:// URL). */
+  ca?: string;
   /** New connections per second that this worker starts at first. */
   rate: number;
   connectTimeoutMs: number;
@@ -98,12 +97,11 @@ function screening(d: FleetDevice, seq: number): ScreeningEvent {
 
 class SimDevice {
   client: MqttClient | null = null;
+  private link: DeviceLink | null = null;
   connectedAt = -1;
   ackedAt = -1;
   againAt = -1;
   attemptsAfterMark = 0;
-  private attempt = 0;
-  private timer: NodeJS.Timeout | null = null;
   private seq = 0;
   /** Lost its connection after "mark": its next acknowledged screening is a reconnect. */
   private dropped = false;
@@ -111,7 +109,7 @@ class SimDevice {
 
   constructor(
     readonly d: FleetDevice,
-    private readonly s: FleetSettings,
+    readonly s: FleetSettings,
     private readonly fleet: Fleet,
   ) {}
 
@@ -121,27 +119,24 @@ class SimDevice {
 
   start(): void {
     const { d, s } = this;
-    const status = deviceTopic(d.station, d.device, "status");
-    const client = mqtt.connect(s.url, {
-      clientId: deviceClientId(d.station, d.device),
-      username: deviceClientId(d.station, d.device),
-      password: d.password,
-      clean: true,
-      keepalive: s.keepaliveS,
-      reconnectPeriod: 0,
-      connectTimeout: s.connectTimeoutMs,
-      will: { topic: status, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+    this.link = new DeviceLink({
+      station: d.station,
+      device: d.device,
+      credentials: { url: s.url, password: d.password, ca: s.ca },
+      fw: "bench-1.0.0",
+      keepaliveS: s.keepaliveS,
+      connectTimeoutMs: s.connectTimeoutMs,
+      reconnect: { kind: "backoff", baseMs: s.backoffBaseMs, capMs: s.backoffCapMs },
+      onReconnectAttempt: () => {
+        this.fleet.connectAttempts++;
+        if (this.fleet.marked) this.attemptsAfterMark++;
+      },
     });
+    const client = this.link.client;
     this.client = client;
     this.fleet.connectAttempts++;
     client.on("connect", () => {
-      this.attempt = 0;
       if (this.connectedAt < 0) this.connectedAt = Date.now();
-      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-      client.publish(status, JSON.stringify({ state: "online", fw: "bench-1.0.0" }), {
-        qos: 1,
-        retain: true,
-      });
       client.subscribe(deviceTopic(d.station, d.device, "config"), { qos: 1 });
       const body = JSON.stringify(screening(d, this.seq++));
       client.publish(deviceTopic(d.station, d.device, "screening"), body, { qos: 1 }, (error) => {
@@ -157,33 +152,16 @@ class SimDevice {
       const key = code === undefined ? error.message.slice(0, 40) : String(code);
       this.fleet.errors[key] = (this.fleet.errors[key] ?? 0) + 1;
     });
+    // The link reconnects with its jittered backoff; a drop after "mark" makes the next ack a return.
     client.on("close", () => {
       if (this.stopped) return;
       if (this.fleet.marked) this.dropped = true;
-      this.schedule();
     });
-  }
-
-  /** Full jitter: uniform in [0, min(cap, base · 2^attempt)). */
-  private schedule(): void {
-    if (this.timer) return;
-    const ceiling = Math.min(this.s.backoffCapMs, this.s.backoffBaseMs * 2 ** this.attempt);
-    this.attempt++;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      const client = this.client;
-      if (this.stopped || !client || client.connected) return;
-      this.fleet.connectAttempts++;
-      if (this.fleet.marked) this.attemptsAfterMark++;
-      client.reconnect();
-    }, Math.random() * ceiling);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.client?.endAsync(true).catch(() => undefined);
+    await this.link?.close({ goodbye: false, force: true });
   }
 }
 

@@ -10,17 +10,20 @@
  *      ports. Each device reconnects with its own jittered exponential backoff and publishes a
  *      QoS 1 screening; a device is back when that screening is acknowledged (durable). The times
  *      are measured from the kill, so they include the gateway's own start.
+ * `--tls`: the same over MQTT over TLS (a CA made for the run; every device pins it), so the storm
+ * is one full TLS handshake per device and reconnect.
  * Writes test/bench/results/reconnect.json: devices, rss_mb, reconnect_p99_s and extras.
  * Targets: rss_mb ≤ 1500 and reconnect_p99_s ≤ 60 at 10,000 devices.
  */
 import { type ChildProcess, execFileSync, fork, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Registry } from "../../gateway/registry/registry.ts";
 import { newSecret } from "../../gateway/registry/secrets.ts";
 import { type InfluxdHandle, influxdInstalled, startInfluxd } from "../../scripts/influxd.ts";
 import { GatewayProcess } from "../support/gateway-process.ts";
+import { makeTestPki } from "../support/tls.ts";
 import { tempDir } from "../support/tmp.ts";
 import type {
   FleetCommand,
@@ -44,7 +47,10 @@ const USAGE = `usage: npm run bench:reconnect -- [options]
   --spool-only             run the gateway without InfluxDB (INFLUX_URL empty)
   --profile DIR            write the gateway's V8 CPU profiles (.cpuprofile) to DIR
   --keep                   keep the temporary folder (gateway data, logs, influxd)
-  --tls                    MQTT over TLS (not yet supported)
+  --tls                    MQTT over TLS: a private CA made for the run, the gateway's TLS listener,
+                           every device pinning the CA (each reconnect is a full TLS handshake:
+                           the restarted gateway has new session ticket keys)
+  --out FILE               where to write the result (default test/bench/results/reconnect.json)
   -h, --help               this text
 
 Writes test/bench/results/reconnect.json and prints the same JSON last on stdout.
@@ -72,6 +78,7 @@ function parseOptions() {
       keep: { type: "boolean", default: false },
       profile: { type: "string" },
       tls: { type: "boolean", default: false },
+      out: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -89,6 +96,7 @@ function parseOptions() {
   return {
     help: values.help,
     tls: values.tls,
+    out: resolve(values.out ?? join(HERE, "results", "reconnect.json")),
     devices: int("devices", 1, 100_000),
     workers: int("workers", 1, 32),
     rate: int("rate", 1, 100_000),
@@ -382,7 +390,7 @@ async function main(options: Options): Promise<void> {
     const N = options.devices;
     say(
       `reconnect benchmark: ${N} devices over ${options.workers} workers, initial ramp ${options.rate}/s, ` +
-        `restart by ${options.signal}, ${options.spoolOnly ? "spool-only" : "real influxd"}`,
+        `restart by ${options.signal}, ${options.spoolOnly ? "spool-only" : "real influxd"}, ${options.tls ? "MQTT over TLS" : "plain MQTT"}`,
     );
     const dir = tempDir("reconnect");
     cleanups.push(async () => {
@@ -438,7 +446,8 @@ async function main(options: Options): Promise<void> {
     say(`provisioned ${N} devices in ${provisionS} s (secret scheme: ${secretScheme})`);
 
     // 2. The gateway, then the fleet.
-    const gateway = await GatewayProcess.create(dataDir, influx?.url ?? "");
+    const pki = options.tls ? makeTestPki(join(dir.path, "tls")) : null;
+    const gateway = await GatewayProcess.create(dataDir, influx?.url ?? "", pki);
     cleanups.push(() => gateway.kill("SIGKILL"));
     if (options.profileDir) {
       // --cpu-prof is not allowed in NODE_OPTIONS, but --import is: a preload runs the profiler.
@@ -452,7 +461,8 @@ async function main(options: Options): Promise<void> {
     if (!pid) throw new Error("cannot find the gateway's process");
     const gatewayCpu0 = cpuSeconds(pid);
     const settings: FleetSettings = {
-      url: `mqtt://127.0.0.1:${gateway.mqttPort}`,
+      url: gateway.mqttUrl,
+      ...(pki ? { ca: pki.ca.cert } : {}),
       rate: options.rate / options.workers,
       connectTimeoutMs: 30_000,
       keepaliveS: 60,
@@ -603,6 +613,9 @@ async function main(options: Options): Promise<void> {
       targets: { rss_mb: 1500, reconnect_p99_s: 60 },
       met: { rss_mb: rssMb <= 1500, reconnect_p99_s: p99 !== null && p99 <= 60 },
       settings: {
+        transport: options.tls
+          ? "MQTT over TLS (ECDSA P-256 server certificate, CA pinned)"
+          : "plain MQTT (loopback)",
         workers: options.workers,
         initial_rate_per_s: options.rate,
         signal: options.signal,
@@ -626,9 +639,8 @@ async function main(options: Options): Promise<void> {
     await gateway.kill("SIGKILL");
     result.gateway_log = logSummary(logPath);
     await cleanup();
-    const out = resolve(HERE, "results");
-    mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, "reconnect.json"), `${JSON.stringify(result, null, 2)}\n`);
+    mkdirSync(dirname(options.out), { recursive: true });
+    writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);
     say(
       `${N} devices: gateway RSS ${rssMb} MB; after a ${options.signal} restart 99 % back and screening in ` +
         `${p99 ?? `more than ${options.reconnectDeadlineS}`} s (p50 ${result.reconnect_p50_s} s), ` +
@@ -653,10 +665,6 @@ try {
 if (options.help) {
   process.stdout.write(USAGE);
   process.exit(0);
-}
-if (options.tls) {
-  say("--tls: MQTT over TLS is not yet supported by this benchmark (reserved for the TLS listener work).");
-  process.exit(2);
 }
 try {
   ensureFileLimit(options);

@@ -17,6 +17,8 @@ describe("chaos (short)", () => {
       ...SHORT_RUN,
       log: (line) => process.stderr.write(`chaos ${line}\n`),
       signal: AbortSignal.timeout(195_000),
+      // CHAOS_TLS=1: the same run against the gateway's TLS listener (every device pins a test CA).
+      tls: process.env.CHAOS_TLS === "1",
     });
     process.stderr.write(`chaos report: ${JSON.stringify(report)}\n`);
 

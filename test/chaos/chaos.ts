@@ -3,7 +3,8 @@
  * what is measured). Prints progress on stderr, writes test/bench/results/chaos.json and prints the
  * same JSON last on stdout. `--short` runs the short version that `npm test` runs
  * (test/chaos/chaos.e2e.test.ts) and leaves the results file alone. Ctrl-C stops the run and
- * cleans up (child processes, the spool's tmpfs, temporary folders).
+ * cleans up (child processes, the spool's tmpfs, temporary folders). `--tls` (or CHAOS_TLS=1) runs it
+ * against the gateway's TLS listener, every device pinning a test CA (results in chaos-tls.json).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   const base = short ? SHORT_RUN : FULL_RUN;
+  const tls = args.flag("tls") || process.env.CHAOS_TLS === "1";
   const report = await runChaos({
     ...base,
     devices: args.number("devices", base.devices, 1, 200),
@@ -46,12 +48,15 @@ async function main(): Promise<void> {
     log: (line) => process.stderr.write(`${line}\n`),
     signal: abort.signal,
     code: codeLabel(),
+    // --tls (or CHAOS_TLS=1): against the gateway's TLS listener, every device pinning a test CA.
+    tls,
   });
   const json = JSON.stringify(report, null, 2);
   if (!short) {
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, "chaos.json"), `${json}\n`);
-    process.stderr.write(`chaos: wrote ${join(RESULTS, "chaos.json")}\n`);
+    const file = tls ? "chaos-tls.json" : "chaos.json";
+    writeFileSync(join(RESULTS, file), `${json}\n`);
+    process.stderr.write(`chaos: wrote ${join(RESULTS, file)}\n`);
   }
   process.stdout.write(`${json}\n`);
 }

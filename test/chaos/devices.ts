@@ -10,12 +10,12 @@
  * The ledger remembers, per event, when it was first sent and when its PUBACK came, so the run can
  * attribute acknowledgements to the fault phase they happened in and audit them in InfluxDB.
  */
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { monotonicFactory } from "ulid";
+import { DeviceLink } from "../../firmware/uplink/device-link.ts";
 import {
   classify,
   DEFAULT_POLICY,
-  deviceClientId,
   deviceTopic,
   pseudonym,
   type ScreeningEvent,
@@ -85,6 +85,8 @@ interface OutboxEntry {
 
 export interface DeviceOptions {
   brokerUrl: () => string;
+  /** The CA the devices pin (an mqtts:// broker). */
+  ca?: string;
   ledger: Ledger;
   /** Screenings per second. */
   rate: number;
@@ -104,6 +106,7 @@ export interface DeviceOptions {
 
 export class ChaosDevice {
   private client: MqttClient | null = null;
+  private link: DeviceLink | null = null;
   private readonly outbox = new Map<string, OutboxEntry>();
   private readonly inflight = new Set<string>();
   private newId = monotonicFactory();
@@ -144,21 +147,20 @@ export class ChaosDevice {
 
   connect(): void {
     const { station, device, secret } = this.spec;
-    const status = deviceTopic(station, device, "status");
-    const client = mqtt.connect(this.options.brokerUrl(), {
-      clientId: deviceClientId(station, device),
-      username: `${station}/${device}`,
-      password: secret,
-      clean: true,
-      keepalive: 30,
-      reconnectPeriod: 500,
-      connectTimeout: 5000,
-      will: { topic: status, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+    // The firmware's device link: client id, will, retained online status, TLS with the pinned CA.
+    this.link = new DeviceLink({
+      station,
+      device,
+      credentials: { url: this.options.brokerUrl(), password: secret, ca: this.options.ca },
+      fw: CHAOS_FW,
+      keepaliveS: 30,
+      connectTimeoutMs: 5000,
+      reconnect: { kind: "period", ms: 500 },
     });
+    const client = this.link.client;
     this.client = client;
     client.on("connect", () => {
       this.connects++;
-      client.publish(status, JSON.stringify({ state: "online", fw: CHAOS_FW }), { qos: 1, retain: true });
       this.inflight.clear();
       this.kick();
     });
@@ -294,16 +296,6 @@ export class ChaosDevice {
       clearInterval(t);
     }
     this.timers.clear();
-    const client = this.client;
-    if (!client) return;
-    if (client.connected) {
-      const bye = client.publishAsync(
-        deviceTopic(this.spec.station, this.spec.device, "status"),
-        JSON.stringify({ state: "offline", reason: "shutdown" }),
-        { qos: 1, retain: true },
-      );
-      await Promise.race([bye.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
-    }
-    await client.endAsync(true);
+    await this.link?.close({ goodbye: true, graceMs: 2000, force: true });
   }
 }

@@ -43,6 +43,7 @@ import { ALERTS_WILDCARD } from "../../protocol/index.ts";
 import { describeMode, FaultProxy } from "../support/fault-proxy.ts";
 import { GatewayProcess } from "../support/gateway-process.ts";
 import { startTestInflux, type TestInflux } from "../support/influx.ts";
+import { makeTestPki } from "../support/tls.ts";
 import { tempDir } from "../support/tmp.ts";
 import { ChaosDevice, Ledger, type LedgerEntry } from "./devices.ts";
 
@@ -76,6 +77,8 @@ export interface ChaosOptions {
   log(line: string): void;
   signal?: AbortSignal;
   code?: string;
+  /** MQTT over TLS: a test CA, the gateway's TLS listener, every device and the operator pinning it. */
+  tls?: boolean;
 }
 
 export const FULL_RUN: Omit<ChaosOptions, "log"> = {
@@ -171,6 +174,8 @@ export interface ChaosReport {
   mode: string;
   /** Which gateway code ran (commit, and whether the checkout had changes). */
   code: string;
+  /** How the devices reached the broker: "tls" (pinning a test CA) or "plain" (loopback). */
+  transport: "tls" | "plain";
   config: {
     devices: number;
     stations: number;
@@ -383,7 +388,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     cleanup.add("remove temp folder", async () => tmp.remove());
     const dataDir = join(tmp.path, "data");
     const spoolDir = join(dataDir, "spool");
-    mkdirSync(spoolDir, { recursive: true });
+    // The gateway's folders are its user's alone (it refuses to start otherwise).
+    mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
 
     const influx: TestInflux = await startTestInflux();
     cleanup.add("stop influxd", async () => {
@@ -421,7 +427,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       registry.close();
     }
 
-    const gw = await GatewayProcess.create(dataDir, proxy.url);
+    const pki = options.tls ? makeTestPki(join(tmp.path, "tls")) : null;
+    const gw = await GatewayProcess.create(dataDir, proxy.url, pki);
     gw.env.RETEST_WINDOW_S = String(options.retestWindowS);
     gw.env.REST_MIN = "0";
     gw.env.STATS_INTERVAL_MS = "5000";
@@ -439,7 +446,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       log(`gateway log (last lines):\n  ${lines.join("\n  ")}`);
     });
     await gw.start();
-    const brokerUrl = `mqtt://127.0.0.1:${gw.mqttPort}`;
+    const brokerUrl = gw.mqttUrl;
     say(`gateway up: MQTT ${brokerUrl}, health http://127.0.0.1:${gw.httpPort}/health`);
 
     // The operator watching alerts.
@@ -453,6 +460,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       clean: true,
       reconnectPeriod: 200,
       connectTimeout: 5000,
+      ...(pki ? { ca: pki.ca.cert } : {}),
     });
     cleanup.add("disconnect operator", () => operator.endAsync(true));
     operator.on("error", () => undefined);
@@ -488,6 +496,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const spec of specs) {
       const device = new ChaosDevice(spec, {
         brokerUrl: () => brokerUrl,
+        ...(pki ? { ca: pki.ca.cert } : {}),
         ledger,
         rate: options.ratePerDevice,
         retestShare: 0.08,
@@ -899,6 +908,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       generated_at: new Date().toISOString(),
       mode: d.sigstopS >= 60 ? "full" : "short",
       code: options.code ?? "unknown",
+      transport: pki ? "tls" : "plain",
       config: {
         devices: devices.length,
         stations,

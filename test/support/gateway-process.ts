@@ -6,6 +6,7 @@ import { waitUntilUp } from "../../scripts/health.ts";
 import { freePort } from "../../scripts/influxd.ts";
 import { nodeFlags } from "../../scripts/node-flags.ts";
 import { killAndWait } from "./process.ts";
+import type { TestPki } from "./tls.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -26,6 +27,8 @@ export class GatewayProcess {
     readonly mqttPort: number,
     readonly httpPort: number,
     influxUrl: string,
+    /** MQTT over TLS with this CA's server certificate (the health endpoint stays plain loopback). */
+    readonly pki: TestPki | null = null,
   ) {
     this.env = {
       INFLUX_URL: influxUrl,
@@ -34,11 +37,21 @@ export class GatewayProcess {
       DATA_DIR: dataDir,
       INFLUX_TIMEOUT_MS: "2000",
       LOG_LEVEL: "info",
+      ...pki?.env,
     };
   }
 
-  static async create(dataDir: string, influxUrl: string): Promise<GatewayProcess> {
-    return new GatewayProcess(dataDir, await freePort(), await freePort(), influxUrl);
+  static async create(
+    dataDir: string,
+    influxUrl: string,
+    pki: TestPki | null = null,
+  ): Promise<GatewayProcess> {
+    return new GatewayProcess(dataDir, await freePort(), await freePort(), influxUrl, pki);
+  }
+
+  /** The broker's URL: mqtts:// when it speaks TLS. */
+  get mqttUrl(): string {
+    return `${this.pki ? "mqtts" : "mqtt"}://127.0.0.1:${this.mqttPort}`;
   }
 
   async start(): Promise<void> {

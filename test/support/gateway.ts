@@ -1,4 +1,8 @@
-/** The real gateway, in-process, on free loopback ports, with its data in a temporary folder. */
+/**
+ * The real gateway, in-process, on free loopback ports, with its data in a temporary folder. Plain
+ * MQTT by default; `{ tls: true }` makes a private CA (tls.ts) and runs MQTT over TLS, and every
+ * client this gives out pins that CA.
+ */
 import { join } from "node:path";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { destination, pino } from "pino";
@@ -6,6 +10,7 @@ import { loadConfig } from "../../gateway/config.ts";
 import { Gateway } from "../../gateway/gateway.ts";
 import { newSecret } from "../../gateway/registry/secrets.ts";
 import { deviceClientId } from "../../protocol/index.ts";
+import { makeTestPki, type TestPki } from "./tls.ts";
 import { tempDir } from "./tmp.ts";
 
 export interface TestGateway {
@@ -13,6 +18,10 @@ export interface TestGateway {
   brokerUrl: string;
   dataDir: string;
   logFile: string;
+  /** The test's CA and certificates when the broker speaks TLS, else null. */
+  pki: TestPki | null;
+  /** What every client needs to reach the broker: the CA to pin, over TLS; nothing otherwise. */
+  tlsOptions: IClientOptions;
   addDevice(station: string, device: string): Promise<string>;
   addOperator(name: string): Promise<string>;
   connectDevice(station: string, device: string, extra?: IClientOptions): Promise<MqttClient>;
@@ -23,21 +32,25 @@ export interface TestGateway {
 export async function startTestGateway(
   influxUrl: string | undefined,
   env: Record<string, string> = {},
+  options: { tls?: boolean; https?: boolean } = {},
 ): Promise<TestGateway> {
   const dir = tempDir("gateway");
   const logFile = join(dir.path, "gateway.log");
+  const pki = options.tls ? makeTestPki(join(dir.path, "tls"), { https: options.https }) : null;
   const config = loadConfig({
     INFLUX_URL: influxUrl ?? "",
     MQTT_PORT: "0",
     HTTP_PORT: "0",
     DATA_DIR: join(dir.path, "data"),
     INFLUX_TIMEOUT_MS: "2000",
+    ...pki?.env,
     ...env,
   });
   const log = pino({ level: "debug", base: undefined }, destination({ dest: logFile, sync: true }));
   const gateway = new Gateway(config, log);
   await gateway.start();
-  const brokerUrl = `mqtt://127.0.0.1:${gateway.broker.port}`;
+  const brokerUrl = `${pki ? "mqtts" : "mqtt"}://127.0.0.1:${gateway.broker.port}`;
+  const tlsOptions: IClientOptions = pki ? { ca: pki.ca.cert } : {};
   const secrets = new Map<string, string>();
   let operatorSecret: string | null = null;
   const t: TestGateway = {
@@ -45,6 +58,8 @@ export async function startTestGateway(
     brokerUrl,
     dataDir: config.dataDir,
     logFile,
+    pki,
+    tlsOptions,
     async addDevice(station, device) {
       const secret = newSecret();
       await gateway.registry.addDevice(station, device, secret);
@@ -65,6 +80,7 @@ export async function startTestGateway(
         username,
         password,
         reconnectPeriod: 0,
+        ...tlsOptions,
         ...extra,
       });
     },
@@ -74,6 +90,7 @@ export async function startTestGateway(
         username: "test-officer",
         password: operatorSecret,
         reconnectPeriod: 0,
+        ...tlsOptions,
       });
     },
     async stop() {

@@ -8,11 +8,15 @@ export interface GatewayWithInflux {
   gw: TestGateway;
 }
 
-export function useGatewayWithInflux(env: Record<string, string> = {}): GatewayWithInflux {
+/** `options.tls`: MQTT over TLS with a test CA (support/tls.ts); `https`: the console too. */
+export function useGatewayWithInflux(
+  env: Record<string, string> = {},
+  options: { tls?: boolean; https?: boolean } = {},
+): GatewayWithInflux {
   const ctx = {} as GatewayWithInflux;
   beforeAll(async () => {
     ctx.influx = await startTestInflux();
-    ctx.gw = await startTestGateway(ctx.influx.url, env);
+    ctx.gw = await startTestGateway(ctx.influx.url, env, options);
   });
   afterAll(async () => {
     await ctx.gw?.stop();
