@@ -14,6 +14,14 @@
  *   npm run gateway -- set-station <station> [--name N] [--name-en N] [--hours 06:00-22:00]
  *                                                      names a station, sets its opening hours (audited)
  *   npm run gateway -- stations [--json]               lists the stations: names, hours, lanes, open now
+ *   npm run gateway -- disable-device|enable-device|remove-device <station> <device>
+ *                                                      takes a lane's access away (cut off within a second), back, or for good
+ *   npm run gateway -- rotate-secret <station> <device> [--grace 7d]
+ *                                                      a new secret, sent to the lane over its connection
+ *   npm run gateway -- disable-user|enable-user|remove-user <name>, users [--json]
+ *                                                      console users: their sessions end; the list
+ *   npm run gateway -- influx-setup --admin-password-file F --reader-password-file F
+ *                                                      InfluxDB's database and users, as its admin
  *   npm run gateway -- backup                          backs up gateway.db now (also while the gateway runs)
  *   npm run gateway -- backups                         lists the backups, newest first
  *   npm run gateway -- restore <file>                  puts a backup in place (the gateway must be stopped)
