@@ -1,10 +1,8 @@
 /**
- * The console over HTTPS with a self-signed certificate (made by openssl for the test, pinned by
- * the client as a lane pins the gateway's CA): the session cookie is Secure, HSTS is sent, the
+ * The console over HTTPS with a certificate from a test CA (made as `tls-init` makes them, with
+ * node:crypto; the client pins the CA as a lane does): the session cookie is Secure, HSTS is sent, the
  * security headers are there; over plain HTTP the cookie is Secure only when the setting says so.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -17,12 +15,15 @@ import { AlertStore } from "../../gateway/ops/alert-store.ts";
 import { Users } from "../../gateway/ops/users.ts";
 import { AuditLog } from "../../gateway/security/audit-log.ts";
 import { ConsoleLogins } from "../../gateway/security/console-logins.ts";
+import { createCa, issueServerCertificate } from "../../gateway/tls/pki.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const dir = tempDir("console-tls");
 const servers: ConsoleServer[] = [];
 let cert = "";
 let key = "";
+/** The CA the client pins. */
+let trusted = "";
 let audit: AuditLog;
 
 async function start(extra: Partial<ConsoleDeps>): Promise<number> {
@@ -62,7 +63,7 @@ function httpsCall(
         port,
         path,
         method: body ? "POST" : "GET",
-        ca: cert,
+        ca: trusted,
         headers: body ? { "content-type": "application/json" } : {},
       },
       (res) => {
@@ -79,31 +80,9 @@ function httpsCall(
 }
 
 beforeAll(() => {
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=checkpoint-test",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      join(dir.path, "key.pem"),
-      "-out",
-      join(dir.path, "cert.pem"),
-    ],
-    { stdio: "ignore" },
-  );
-  cert = readFileSync(join(dir.path, "cert.pem"), "utf8");
-  key = readFileSync(join(dir.path, "key.pem"), "utf8");
+  const ca = createCa("Console test CA");
+  ({ key, cert } = issueServerCertificate(ca, ["127.0.0.1"]));
+  trusted = ca.cert;
   audit = AuditLog.open(join(dir.path, "audit.db"));
 });
 afterAll(async () => {
