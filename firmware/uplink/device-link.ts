@@ -126,11 +126,14 @@ export class DeviceLink {
       this.backoff?.reset();
       // Small packets (PUBACKs, telemetry) must not wait for Nagle's algorithm.
       (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      // The TLS session (its ticket): offered again on the next connect, a cheaper resumed
+      // handshake; a gateway that restarted does not know it, and a full handshake follows.
       const tls = client.stream as Partial<TLSSocket>;
-      // A TLS session ticket: offered again on the next connect (a cheaper, resumed handshake).
-      tls.on?.("session", (session: Buffer) => {
-        (client.options as { session?: Buffer }).session = session;
-      });
+      const keep = (session: Buffer | undefined) => {
+        if (session) (client.options as { session?: Buffer }).session = session;
+      };
+      keep(tls.getSession?.());
+      tls.on?.("session", keep);
       client.publish(status, JSON.stringify({ state: "online", fw: o.fw }), { qos: 1, retain: true });
     });
     client.on("close", () => this.scheduleReconnect());

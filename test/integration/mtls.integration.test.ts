@@ -6,8 +6,10 @@
  * connection; with MQTT_CLIENT_CERTS=required a lane without one is refused, while read-only
  * operators log in with their secret alone.
  */
+import type { TLSSocket } from "node:tls";
 import mqtt, { type IClientOptions } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DeviceLink } from "../../firmware/uplink/device-link.ts";
 import { createCa, issueDeviceCertificate } from "../../gateway/tls/pki.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 
@@ -76,6 +78,29 @@ describe("mutual TLS, client certificates required", () => {
     const result = await login(gw, asDevice("hw-01/lane-3", secrets["lane-3"] ?? "", forged));
     expect(result).not.toBe("accepted");
     expect(Number(gw.gateway.snapshot().certificate_refused)).toBe(before + 1);
+  });
+
+  it("takes a lane back on a resumed TLS session, still bound to its certificate", async () => {
+    const link = new DeviceLink({
+      station: "hw-01",
+      device: "lane-2",
+      credentials: {
+        url: gw.brokerUrl,
+        password: secrets["lane-2"] ?? "",
+        ca: gw.pki?.ca.cert,
+        ...cert("lane-2"),
+      },
+      fw: "test",
+      keepaliveS: 30,
+      connectTimeoutMs: 5000,
+      reconnect: { kind: "backoff", baseMs: 50, capMs: 100 },
+    });
+    await new Promise((ok) => link.client.once("connect", ok));
+    (link.client.stream as TLSSocket).destroy(); // the network drops; the gateway keeps running
+    await new Promise((ok) => link.client.once("connect", ok));
+    expect((link.client.stream as TLSSocket).isSessionReused()).toBe(true);
+    expect(link.connected).toBe(true);
+    await link.close({ goodbye: true });
   });
 
   it("lets a read-only operator log in with its secret alone", async () => {
