@@ -20,7 +20,7 @@ export interface StationCliOptions {
   scanner: "pty" | "tcp";
   ambientC: number;
   seed: number;
-  /** mqtt://host:port: relay the firmware's MQTT through a link whose faults the console controls. */
+  /** mqtt(s)://host:port: relay the firmware's MQTT through a link whose faults the console controls. */
   gateway?: string;
   linkPort: number;
   /** A scenario file, one command per line, instead of the interactive prompt. */
@@ -43,8 +43,12 @@ export async function stationCli(options: StationCliOptions): Promise<void> {
   const gateway = options.gateway;
   if (gateway) {
     const url = new URL(gateway);
-    link = new NetworkLink(url.hostname, Number(url.port || 1883));
-    const via = await link.start(options.linkPort);
+    const tls = url.protocol === "mqtts:";
+    link = new NetworkLink(url.hostname, Number(url.port || (tls ? 8883 : 1883)));
+    // The link relays bytes: over TLS the firmware still pins the gateway's CA, end to end (the
+    // gateway's certificate must name 127.0.0.1, as tls-init's default TLS_HOSTNAMES do).
+    const relayed = await link.start(options.linkPort);
+    const via = tls ? relayed.replace(/^mqtt:/, "mqtts:") : relayed;
     console.log(tr("sim.link", { via, gateway }));
   }
   console.log(tr("sim.board", { address: station.boardAddress }));
