@@ -6,7 +6,7 @@
  * and what its bundle imports.)
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { nodeFlags } from "../../scripts/node-flags.ts";
@@ -61,8 +61,13 @@ describe("packaging", () => {
     expect(help).toMatch(/Usage/i);
     // Run as an executable (as a systemd unit or `npx checkpoint-gateway` would), its interpreter
     // line starts node with the flags the gateway package declares.
-    const first = readFileSync(file, "utf8").split("\n", 1)[0];
+    const first = readFileSync(file, "utf8").split("\n", 1)[0] ?? "";
     expect(first).toBe(`#!/usr/bin/env -S node ${nodeFlags("gateway").join(" ")}`);
-    expect(execFileSync(file, ["--help"], { cwd: ROOT }).toString()).toMatch(/Usage/i);
+    expect(statSync(file).mode & 0o111).not.toBe(0);
+    // What the kernel runs for that line (run here through env itself: a checkout may sit on a
+    // noexec mount, such as some /tmp).
+    const [env, ...interpreter] = first.slice(2).split(" ");
+    const viaShebang = execFileSync(env as string, [...interpreter, file, "--help"], { cwd: ROOT });
+    expect(viaShebang.toString()).toMatch(/Usage/i);
   }, 120_000);
 });
