@@ -10,9 +10,9 @@
  *
  * What `reference` and `k` should be depends on where the people at the lane have just been (the
  * lane's context, protocol/policy.ts). A forehead takes minutes to follow a change of surroundings
- * (cooling time constant about 3–4 min outdoors, rewarming slower, 5–8 min, because the skin's
- * vessels re-open slowly: simulator/people/two-node.ts has the physics and its sources), so a
- * person just out of a heated car still has the car's forehead: for a drive-through lane the
+ * (half way in about 3 min, within 0.5 °C only after 13 min rewarming and 18 min cooling, the
+ * skin's vessels closing in the cold and re-opening slowly: simulator/people/two-node.ts has the
+ * physics and its sources), so a person just out of a heated car still has the car's forehead: for a drive-through lane the
  * reference leans towards the cabin temperature the technician set (`coming_from_c`), for a walk-up
  * lane towards the sensor's die (which in a heated enclosure reads warmer than the air: the weight
  * absorbs that too). Outdoors the skin loses heat faster (wind, a cold sky) than in a room, so k is

@@ -10,7 +10,16 @@ import type { LaneContext } from "@checkpoint/protocol";
 import type { AnyPhysiologyModel, Surroundings } from "../people/model.ts";
 import { Rng } from "../random.ts";
 import { type Device, dieC, makeDevice, objectMeanC, read } from "./device.ts";
-import { CONTEXT_MIX, type Journey, journey, laneAir, type RetestPath, retestAtMin, retestPath, walksOff } from "./scenario.ts";
+import {
+  CONTEXT_MIX,
+  type Journey,
+  journey,
+  laneAir,
+  type RetestPath,
+  retestAtMin,
+  retestPath,
+  walksOff,
+} from "./scenario.ts";
 
 export type CoreMix = { kind: "population"; feverShare: number } | { kind: "balanced" };
 
@@ -85,7 +94,13 @@ interface Attempt2 {
 }
 
 /** States at attempt 2 for each rest, from the state at attempt 1. */
-function retests(model: AnyPhysiologyModel, person: object, at1: object, path: RetestPath, rests: readonly number[]): Attempt2 {
+function retests(
+  model: AnyPhysiologyModel,
+  person: object,
+  at1: object,
+  path: RetestPath,
+  rests: readonly number[],
+): Attempt2 {
   let state = at1;
   const walkMin = path.walk?.minutes ?? 0;
   if (path.walk) state = model.advance(person, state, path.walk.where, walkMin);
@@ -157,9 +172,19 @@ export function simulateCohort(o: CohortOptions): Cohort {
         const twin = model.withCore(person, core2);
         const offset = model.skinOffsetC(twin);
         const s1 = along(model, twin, j);
-        const m1 = objectMeanC(laneDevice, model.foreheadC(twin, s1) - offset, air.lane, dieC(laneDevice, air.lane.airC));
+        const m1 = objectMeanC(
+          laneDevice,
+          model.foreheadC(twin, s1) - offset,
+          air.lane,
+          dieC(laneDevice, air.lane.airC),
+        );
         const s2 = retests(model, twin, s1, path, [rest]).states[0] as object;
-        const m2 = objectMeanC(retestDevice, model.foreheadC(twin, s2) - offset, path.room, dieC(retestDevice, path.room.airC));
+        const m2 = objectMeanC(
+          retestDevice,
+          model.foreheadC(twin, s2) - offset,
+          path.room,
+          dieC(retestDevice, path.room.airC),
+        );
         return [m1, m2] as const;
       });
       c.physical.a1[i] = (means[0] as readonly [number, number])[0];

@@ -1,41 +1,52 @@
 /**
- * Screening accuracy through the whole protocol, against the simulator's physiology (which is not
- * the estimator inverted). Scenario, per ambient band (the air at the lane, −10…30 °C):
- * - people arrive at an outdoor checkpoint: half have been outside long enough to be in steady
- *   state, half left a heated car or home 0.5–5 min ago (their forehead is still warm);
- * - attempt 1 at the lane; a `retest` sends the person to rest in a heated room (18–24 °C) for
- *   the policy's rest time plus up to 5 min, where attempt 2 is taken by the room's device.
- * The oracle knows each true core temperature, blurred only by the irreducible scatter (skin
- * offset between people and sensor noise), thresholded to the policy's false-alarm rate.
+ * Screening accuracy through the whole protocol, per 5 °C band of outdoor air and per lane context,
+ * under a pluggable physiology (simulator/people/model.ts; the main one is "two-node", which is not
+ * the estimator inverted). Who comes from where is simulator/accuracy/scenario.ts, the devices
+ * simulator/accuracy/device.ts. For each band and context:
+ * - people arrive (20 % febrile by default), attempt 1 is measured at the lane and classified by the
+ *   shipped code (protocol estimateBody + classify with the lane's context);
+ * - a `retest` sends the person to the indoor retest point; the lane there accepts them after the
+ *   policy's rest (`rest_min`, the wait counted in `rest_min_per_healthy`), and attempt 2 is
+ *   classified with the `indoor` context. Some walk off and raise a missed-retest alert instead;
+ * - sensitivities and false alarms are shares of the people who would come back when sent to rest
+ *   (whether someone walks off is their patience, independent of their temperature: the scenario
+ *   assumes 2 % plus 1 % per minute of rest asked for). A walk-off's `retest` raises a
+ *   missed-retest alert: reported apart, as `walk_off_share`, `missed_retest_rate` (healthy people
+ *   who raise one) and `sens_38_everyone` (a walk-off's fever a miss) / `sens_38_alerted` (the
+ *   alert counted as handing them over), so that the headline does not depend on the assumed
+ *   walk-off curve, nor is flattered by it; `false_alarm` is the share of healthy people
+ *   (core < 37.3 °C) referred with `fever`;
+ * - the gate (simulator/accuracy/gate.ts) is the best any device could do with the same
+ *   measurements, at the same false-alarm rate, on the same people: `oracle_sens_375` and
+ *   `oracle_gap_375` (gate minus policy) are measured against it; `physical_sens_375` also knows
+ *   each person and device (for information);
+ * - the trade-off: the same people with every rest length in `tradeoffRests`, each with the lines
+ *   tuned for that rest (tuned.json; the shipped lines where none).
  */
 import {
   type Calibration,
   classify,
+  contextPolicy,
   DEFAULT_CALIBRATION,
   DEFAULT_POLICY,
   estimateBody,
   type FeverPolicy,
+  type LaneContext,
 } from "@checkpoint/protocol";
-import { foreheadC, makePerson, type Person, sensorReadingC } from "../people/physiology.ts";
-import { Rng } from "../random.ts";
+import { physiologyModel } from "../people/models.ts";
+import { type Cohort, type CoreMix, simulateCohort } from "./cohort.ts";
+import { fitGate, physicalScores, sensitivityAt } from "./gate.ts";
+import { walkOffShare } from "./scenario.ts";
+import { cellSeed, disjoint, GATE_SEEDS, HELDOUT_SEEDS, TUNING_SEEDS } from "./seeds.ts";
 
-export interface EvalOptions {
-  people: number;
-  feverShare: number;
-  seed: number;
-  bands: [number, number][];
-  policy: FeverPolicy;
-  calibration: Calibration;
-  /** Minimum rest before attempt 2, minutes. */
-  restMin: number;
-  sensorNoiseC: number;
-  /**
-   * A protocol variant to compare with the shipped policy: the attempt-1 line as a function of the
-   * air temperature, and the attempt-2 line. Unset: the shipped policy's classify().
-   */
-  line1?: (ambientC: number) => number;
-  line2?: number;
-}
+export const OUTDOOR_CONTEXTS: readonly LaneContext[] = ["drive-through", "walk-up"];
+
+/** What the technician sets per lane as `coming_from_c` (firmware/config.ts defaults). */
+export const DEFAULT_COMING_FROM: Readonly<Record<LaneContext, number>> = {
+  "drive-through": 22,
+  "walk-up": 20,
+  indoor: 20,
+};
 
 export const DEFAULT_BANDS: [number, number][] = [
   [-10, -5],
@@ -48,139 +59,423 @@ export const DEFAULT_BANDS: [number, number][] = [
   [25, 30],
 ];
 
-export interface BandResult {
+export const DEFAULT_TRADEOFF_RESTS: readonly number[] = [
+  0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 18, 20, 22, 25,
+];
+
+export interface EvalOptions {
+  physiology: string;
+  /** People per band and context. */
+  people: number;
+  feverShare: number;
+  seeds: readonly number[];
+  gateSeeds: readonly number[];
+  /** People per band and context in the gate's training sample (balanced). */
+  gatePeople: number;
+  bands: [number, number][];
+  contexts: readonly LaneContext[];
+  policy: FeverPolicy;
+  calibration: Calibration;
+  comingFrom: Readonly<Record<LaneContext, number>>;
+  tradeoffRests: readonly number[];
+  /** The lines tuned for each rest (by rest length); absent: the shipped policy with that rest. */
+  tradeoffPolicies?: Readonly<Record<string, FeverPolicy>>;
+  /** Compute the gate and the physical bound (slow part). */
+  bounds: boolean;
+}
+
+export interface CellResult {
   ambient_from: number;
   ambient_to: number;
+  context: LaneContext;
   people: number;
+  healthy: number;
+  fevers_38: number;
+  fevers_375: number;
+  /** Shares among the people who would come back when sent to rest (walk-offs apart). */
   sens_38: number;
   sens_375: number;
   false_alarm: number;
+  /** Everyone, a walk-off's fever a miss. */
+  sens_38_everyone: number;
+  /** Everyone, a walk-off's missed-retest alert counted as handing them to the officer. */
+  sens_38_alerted: number;
+  /** Share of people sent to rest who walk off (scenario: 2 % + 1 % per minute of rest). */
+  walk_off_share: number;
+  /** Healthy people whose walk-off raised a missed-retest alert, per healthy person. */
+  missed_retest_rate: number;
+  invalid_rate: number;
   oracle_sens_375: number;
+  oracle_gap_375: number;
+  /** The gate's share of fevers ≥ 38 °C at the same false-alarm rate (for information). */
+  oracle_sens_38: number;
+  physical_sens_375: number;
   retest_rate: number;
+  healthy_retest_rate: number;
+  rest_min_per_healthy: number;
+}
+
+export interface Worst {
+  sens_38: number;
+  sens_375: number;
+  false_alarm: number;
+  oracle_gap_375: number;
+  healthy_retest_rate: number;
+  rest_min_per_healthy: number;
+}
+
+export interface TradeoffRow {
+  rest_min: number;
+  policy: string;
+  worst: Omit<Worst, "oracle_gap_375">;
+  cells: Pick<
+    CellResult,
+    | "ambient_from"
+    | "context"
+    | "healthy_retest_rate"
+    | "rest_min_per_healthy"
+    | "sens_38"
+    | "sens_375"
+    | "false_alarm"
+  >[];
 }
 
 export interface EvalResult {
-  bands: BandResult[];
-  worst: { sens_38: number; sens_375: number; false_alarm: number; oracle_gap_375: number };
-}
-
-interface Outcome {
-  coreC: number;
-  fever: boolean;
-  retested: boolean;
-}
-
-/** One person through attempt 1 (and the rest and attempt 2 when asked for). */
-function screen(person: Person, ambientC: number, minutesOut: number, rng: Rng, o: EvalOptions): Outcome {
-  const read = (trueC: number, air: number) => {
-    const objectC = sensorReadingC(trueC, 0, rng, o.sensorNoiseC);
-    const sensedAir = sensorReadingC(air, 0, rng, 0.05);
-    return estimateBody(objectC, sensedAir, o.calibration);
+  physiology: string;
+  physiology_description: string;
+  policy: string;
+  rest_min: number;
+  heldout: boolean;
+  seeds: { judged: readonly number[]; tuning: readonly number[]; gate: readonly number[] };
+  bands: CellResult[];
+  worst: Worst;
+  /** Binomial standard errors of the worst figures (in their cells). */
+  worst_se: Worst;
+  /** What walk-offs cost, over the outdoor cells (the walk-off share is the scenario's assumption). */
+  walk_offs: {
+    share_of_retested: number;
+    worst_missed_retest_rate: number;
+    worst_sens_38_everyone: number;
+    worst_sens_38_alerted: number;
   };
-  const body1 = read(foreheadC(person, ambientC, minutesOut), ambientC);
-  const retest = o.line1 ? body1 >= o.line1(ambientC) : classify(body1, 1, ambientC, o.policy) === "retest";
-  if (!retest) return { coreC: person.coreC, fever: false, retested: false };
-  // Rest in a heated room; the forehead relaxes from the cold towards the room.
-  const roomC = rng.uniform(18, 24);
-  const rest = o.restMin + rng.uniform(0, 5);
-  const resting: Person = { ...person, comingFromC: ambientC };
-  const body2 = read(foreheadC(resting, roomC, rest), roomC);
-  const fever = o.line2 !== undefined ? body2 >= o.line2 : classify(body2, 2, roomC, o.policy) === "fever";
-  return { coreC: person.coreC, fever, retested: true };
+  tradeoff: TradeoffRow[];
 }
 
-/** Standard normal CDF (Abramowitz-Stegun 7.1.26 via erf), good to 1e-7. */
-export function phi(z: number): number {
-  const t = 1 / (1 + 0.3275911 * (Math.abs(z) / Math.SQRT2));
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-(z * z) / 2);
-  return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
+/** One cohort per seed, concatenated. */
+export function cohortFor(
+  o: Pick<EvalOptions, "physiology" | "bands" | "contexts">,
+  seeds: readonly number[],
+  people: number,
+  band: number,
+  context: LaneContext,
+  rests: readonly number[],
+  cores: CoreMix,
+  physicalRest?: number,
+): Cohort {
+  const model = physiologyModel(o.physiology);
+  const ci = ["drive-through", "walk-up", "indoor"].indexOf(context);
+  const parts = seeds.map((seed) =>
+    simulateCohort({
+      model,
+      context,
+      band: o.bands[band] as [number, number],
+      people: Math.ceil(people / seeds.length),
+      seed: cellSeed(seed, band, ci),
+      rests,
+      cores,
+      ...(physicalRest === undefined ? {} : { physicalRest }),
+    }),
+  );
+  return concat(parts);
 }
 
-function oracleSensitivity(healthy: number[], lowFever: number[], falseAlarm: number, sigma: number): number {
-  const rate = (cores: number[], thr: number) =>
-    cores.reduce((a, c) => a + (1 - phi((thr - c) / sigma)), 0) / cores.length;
-  let lo = 35;
-  let hi = 42;
-  for (let i = 0; i < 60; i++) {
-    const mid = (lo + hi) / 2;
-    if (rate(healthy, mid) > falseAlarm) lo = mid;
-    else hi = mid;
-  }
-  return rate(lowFever, (lo + hi) / 2);
-}
-
-/**
- * The model's irreducible scatter, in body-temperature units: how far people's foreheads put them
- * from their true core temperature in the best conditions there are (steady state in a 21 °C room,
- * perfect timing), from their own skin offset and heat-balance weight, plus sensor noise. Computed
- * from the physiology itself, so it follows the model rather than a hand-set number.
- */
-export function irreducibleScatter(o: EvalOptions, rng: Rng): number {
-  const errors: number[] = [];
-  for (let i = 0; i < 20_000; i++) {
-    const person = makePerson(rng, 21, { feverShare: 0.5 });
-    errors.push(estimateBody(foreheadC(person, 21, 1e6), 21, o.calibration) - person.coreC);
-  }
-  const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
-  const variance = errors.reduce((a, e) => a + (e - mean) ** 2, 0) / errors.length;
-  return Math.sqrt(variance + (o.sensorNoiseC * (1 + o.calibration.k)) ** 2);
-}
-
-export function evaluate(o: EvalOptions): EvalResult {
-  const rng = new Rng(o.seed);
-  const perBand = Math.floor(o.people / o.bands.length);
-  const sigma = irreducibleScatter(o, rng);
-  const bands: BandResult[] = o.bands.map(([from, to]) => {
-    const outcomes: Outcome[] = [];
-    for (let i = 0; i < perBand; i++) {
-      const ambient = rng.uniform(from, to);
-      const fromCar = rng.chance(0.5);
-      const person = makePerson(rng, fromCar ? 20 : ambient, { feverShare: o.feverShare });
-      outcomes.push(screen(person, ambient, fromCar ? rng.uniform(0.5, 5) : 60, rng, o));
+function concat(parts: Cohort[]): Cohort {
+  const first = parts[0] as Cohort;
+  if (parts.length === 1) return first;
+  const f64 = (pick: (c: Cohort) => Float64Array) => {
+    const out = new Float64Array(parts.reduce((a, c) => a + c.people, 0));
+    let at = 0;
+    for (const c of parts) {
+      out.set(pick(c), at);
+      at += c.people;
     }
-    const share = (xs: Outcome[]) => (xs.length ? xs.filter((x) => x.fever).length / xs.length : Number.NaN);
-    const healthy = outcomes.filter((x) => x.coreC < o.policy.fever_line_c);
-    const high = outcomes.filter((x) => x.coreC >= 38);
-    const low = outcomes.filter((x) => x.coreC >= 37.5 && x.coreC < 38);
-    const falseAlarm = share(healthy);
-    return {
-      ambient_from: from,
-      ambient_to: to,
-      people: outcomes.length,
-      sens_38: share(high),
-      sens_375: share(low),
-      false_alarm: falseAlarm,
-      oracle_sens_375: oracleSensitivity(
-        healthy.map((x) => x.coreC),
-        low.map((x) => x.coreC),
-        falseAlarm,
-        sigma,
-      ),
-      retest_rate: outcomes.filter((x) => x.retested).length / outcomes.length,
-    };
-  });
+    return out;
+  };
+  const u8 = (pick: (c: Cohort) => Uint8Array) => {
+    const out = new Uint8Array(parts.reduce((a, c) => a + c.people, 0));
+    let at = 0;
+    for (const c of parts) {
+      out.set(pick(c), at);
+      at += c.people;
+    }
+    return out;
+  };
+  const rs = first.rests.map((_, r) => r);
   return {
-    bands,
+    ...first,
+    people: parts.reduce((a, c) => a + c.people, 0),
+    core: f64((c) => c.core),
+    group: u8((c) => c.group),
+    o1: f64((c) => c.o1),
+    d1: f64((c) => c.d1),
+    o2: rs.map((r) => f64((c) => c.o2[r] as Float64Array)),
+    d2: rs.map((r) => f64((c) => c.d2[r] as Float64Array)),
+    t2: rs.map((r) => f64((c) => c.t2[r] as Float64Array)),
+    walkedOff: rs.map((r) => u8((c) => c.walkedOff[r] as Uint8Array)),
+    ...(first.physical
+      ? {
+          physical: {
+            a1: f64((c) => c.physical?.a1 as Float64Array),
+            b1: f64((c) => c.physical?.b1 as Float64Array),
+            a2: f64((c) => c.physical?.a2 as Float64Array),
+            b2: f64((c) => c.physical?.b2 as Float64Array),
+          },
+        }
+      : {}),
+  };
+}
+
+export interface Outcome {
+  retest: Uint8Array;
+  fever: Uint8Array;
+  invalid: Uint8Array;
+}
+
+/** The shipped code's verdicts for every person of a cohort, at rest index `r`. */
+export function decide(
+  c: Cohort,
+  r: number,
+  policy: FeverPolicy,
+  calibration: Calibration,
+  comingFrom: Readonly<Record<LaneContext, number>>,
+): Outcome {
+  const n = c.people;
+  const out: Outcome = { retest: new Uint8Array(n), fever: new Uint8Array(n), invalid: new Uint8Array(n) };
+  const lane = contextPolicy(policy, c.context);
+  const laneEstimate = lane ? { policy: lane, comingFromC: comingFrom[c.context] } : undefined;
+  const point = contextPolicy(policy, "indoor");
+  const pointEstimate = point ? { policy: point, comingFromC: comingFrom.indoor } : undefined;
+  const o2 = c.o2[r] as Float64Array;
+  const d2 = c.d2[r] as Float64Array;
+  const off = c.walkedOff[r] as Uint8Array;
+  for (let i = 0; i < n; i++) {
+    const o1 = c.o1[i] as number;
+    const d1 = c.d1[i] as number;
+    const body1 = estimateBody(o1, d1, calibration, laneEstimate);
+    const v1 = classify(body1, 1, d1, policy, { context: c.context, objectC: o1 });
+    if (v1 === "invalid") out.invalid[i] = 1;
+    if (v1 !== "retest") continue;
+    out.retest[i] = 1;
+    if (off[i]) continue;
+    const oi = o2[i] as number;
+    const di = d2[i] as number;
+    const body2 = estimateBody(oi, di, calibration, pointEstimate);
+    if (classify(body2, 2, di, policy, { context: "indoor", objectC: oi }) === "fever") out.fever[i] = 1;
+  }
+  return out;
+}
+
+interface Classes {
+  healthy: number[];
+  high: number[];
+  low: number[];
+}
+
+export function classes(c: Cohort): Classes {
+  const healthy: number[] = [];
+  const high: number[] = [];
+  const low: number[] = [];
+  for (let i = 0; i < c.people; i++) {
+    const core = c.core[i] as number;
+    if (core < 37.3) healthy.push(i);
+    else if (core >= 38) high.push(i);
+    else if (core >= 37.5) low.push(i);
+  }
+  return { healthy, high, low };
+}
+
+const share = (idx: number[], f: (i: number) => boolean) =>
+  idx.length ? idx.filter(f).length / idx.length : Number.NaN;
+
+/** Figures of one cell for an outcome; the bounds are filled in by the caller. */
+export function cellFigures(c: Cohort, r: number, out: Outcome, k: Classes, restMin: number): CellResult {
+  const off = c.walkedOff[r] as Uint8Array;
+  const patient = (xs: number[]) => xs.filter((i) => off[i] === 0);
+  const fever = (i: number) => out.fever[i] === 1;
+  const retested = k.healthy.concat(k.high, k.low).filter((i) => out.retest[i] === 1);
+  const healthyRetest = share(k.healthy, (i) => out.retest[i] === 1);
+  return {
+    ambient_from: c.band[0],
+    ambient_to: c.band[1],
+    context: c.context,
+    people: c.people,
+    healthy: patient(k.healthy).length,
+    fevers_38: patient(k.high).length,
+    fevers_375: patient(k.low).length,
+    sens_38: share(patient(k.high), fever),
+    sens_375: share(patient(k.low), fever),
+    false_alarm: share(patient(k.healthy), fever),
+    sens_38_everyone: share(k.high, fever),
+    sens_38_alerted: share(k.high, (i) => fever(i) || (out.retest[i] === 1 && off[i] === 1)),
+    walk_off_share: share(retested, (i) => off[i] === 1),
+    missed_retest_rate: share(k.healthy, (i) => out.retest[i] === 1 && off[i] === 1),
+    invalid_rate: out.invalid.reduce((a, v) => a + v, 0) / c.people,
+    oracle_sens_375: Number.NaN,
+    oracle_gap_375: Number.NaN,
+    oracle_sens_38: Number.NaN,
+    physical_sens_375: Number.NaN,
+    retest_rate: out.retest.reduce((a, v) => a + v, 0) / c.people,
+    healthy_retest_rate: healthyRetest,
+    rest_min_per_healthy: healthyRetest * restMin,
+  };
+}
+
+function worstOf(cells: CellResult[]): { worst: Worst; se: Worst } {
+  const se = (p: number, n: number) => Math.sqrt(Math.max(0, p * (1 - p)) / Math.max(1, n));
+  const pick = (key: keyof Worst, max: boolean, n: (c: CellResult) => number) => {
+    let best = cells[0] as CellResult;
+    for (const c of cells) if (max ? c[key] > best[key] : c[key] < best[key]) best = c;
+    return { value: best[key], cell: best, n: n(best) };
+  };
+  const s38 = pick("sens_38", false, (c) => c.fevers_38);
+  const s375 = pick("sens_375", false, (c) => c.fevers_375);
+  const fa = pick("false_alarm", true, (c) => c.healthy);
+  const gap = pick("oracle_gap_375", true, (c) => c.fevers_375);
+  const hr = pick("healthy_retest_rate", true, (c) => c.healthy);
+  const rm = pick("rest_min_per_healthy", true, (c) => c.healthy);
+  const restOf = (c: CellResult) =>
+    c.healthy_retest_rate > 0 ? c.rest_min_per_healthy / c.healthy_retest_rate : 0;
+  return {
     worst: {
-      sens_38: Math.min(...bands.map((b) => b.sens_38)),
-      sens_375: Math.min(...bands.map((b) => b.sens_375)),
-      false_alarm: Math.max(...bands.map((b) => b.false_alarm)),
-      oracle_gap_375: Math.max(...bands.map((b) => b.oracle_sens_375 - b.sens_375)),
+      sens_38: s38.value,
+      sens_375: s375.value,
+      false_alarm: fa.value,
+      oracle_gap_375: gap.value,
+      healthy_retest_rate: hr.value,
+      rest_min_per_healthy: rm.value,
+    },
+    se: {
+      sens_38: se(s38.value, s38.n),
+      sens_375: se(s375.value, s375.n),
+      false_alarm: se(fa.value, fa.n),
+      // Two independent proportions on the same people: a conservative sum.
+      oracle_gap_375: Math.SQRT2 * se(gap.cell.sens_375, gap.n),
+      healthy_retest_rate: se(hr.value, hr.n),
+      rest_min_per_healthy: se(rm.cell.healthy_retest_rate, rm.n) * restOf(rm.cell),
     },
   };
 }
 
+export function evaluate(o: EvalOptions): EvalResult {
+  const model = physiologyModel(o.physiology);
+  const restMin = o.policy.rest_min;
+  const rests = [...new Set([...o.tradeoffRests, restMin])].sort((a, b) => a - b);
+  const main = rests.indexOf(restMin);
+  const cells: CellResult[] = [];
+  const tradeCells: CellResult[][] = rests.map(() => []);
+  o.bands.forEach((_, b) => {
+    for (const context of o.contexts) {
+      const c = cohortFor(
+        o,
+        o.seeds,
+        o.people,
+        b,
+        context,
+        rests,
+        { kind: "population", feverShare: o.feverShare },
+        o.bounds ? main : undefined,
+      );
+      const k = classes(c);
+      const outcome = decide(c, main, o.policy, o.calibration, o.comingFrom);
+      const cell = cellFigures(c, main, outcome, k, restMin);
+      if (o.bounds) {
+        const train = cohortFor(o, o.gateSeeds, o.gatePeople, b, context, [restMin], { kind: "balanced" });
+        const gate = fitGate(train, 0, cellSeed(o.gateSeeds[0] ?? 0, b, 7))(c, main);
+        // On the same people as the policy's figures: those who would come back.
+        const off = c.walkedOff[main] as Uint8Array;
+        const healthy = k.healthy.filter((i) => off[i] === 0);
+        const low = k.low.filter((i) => off[i] === 0);
+        cell.oracle_sens_375 = sensitivityAt(gate, healthy, low, cell.false_alarm);
+        cell.oracle_gap_375 = cell.oracle_sens_375 - cell.sens_375;
+        cell.oracle_sens_38 = sensitivityAt(
+          gate,
+          healthy,
+          k.high.filter((i) => off[i] === 0),
+          cell.false_alarm,
+        );
+        cell.physical_sens_375 = sensitivityAt(
+          physicalScores(c, main, model.skinOffsetSdC),
+          healthy,
+          low,
+          cell.false_alarm,
+        );
+      }
+      cells.push(cell);
+      rests.forEach((rest, r) => {
+        const policy = o.tradeoffPolicies?.[String(rest)] ?? { ...o.policy, rest_min: rest };
+        (tradeCells[r] as CellResult[]).push(
+          cellFigures(c, r, decide(c, r, policy, o.calibration, o.comingFrom), k, rest),
+        );
+      });
+    }
+  });
+  const outdoor = (xs: CellResult[]) => xs.filter((x) => OUTDOOR_CONTEXTS.includes(x.context));
+  const { worst, se } = worstOf(outdoor(cells));
+  return {
+    physiology: model.name,
+    physiology_description: model.description,
+    policy: o.policy.version,
+    rest_min: restMin,
+    heldout: disjoint(o.seeds, TUNING_SEEDS) && disjoint(o.seeds, o.gateSeeds),
+    seeds: { judged: o.seeds, tuning: TUNING_SEEDS, gate: o.gateSeeds },
+    bands: cells,
+    worst,
+    worst_se: se,
+    walk_offs: {
+      share_of_retested: walkOffShare(restMin),
+      worst_missed_retest_rate: Math.max(...outdoor(cells).map((c) => c.missed_retest_rate)),
+      worst_sens_38_everyone: Math.min(...outdoor(cells).map((c) => c.sens_38_everyone)),
+      worst_sens_38_alerted: Math.min(...outdoor(cells).map((c) => c.sens_38_alerted)),
+    },
+    tradeoff: rests.map((rest, r) => {
+      const xs = tradeCells[r] as CellResult[];
+      const w = worstOf(outdoor(xs)).worst;
+      return {
+        rest_min: rest,
+        policy: (o.tradeoffPolicies?.[String(rest)] ?? o.policy).version,
+        worst: {
+          sens_38: w.sens_38,
+          sens_375: w.sens_375,
+          false_alarm: w.false_alarm,
+          healthy_retest_rate: w.healthy_retest_rate,
+          rest_min_per_healthy: w.rest_min_per_healthy,
+        },
+        cells: xs.map((x) => ({
+          ambient_from: x.ambient_from,
+          context: x.context,
+          healthy_retest_rate: x.healthy_retest_rate,
+          rest_min_per_healthy: x.rest_min_per_healthy,
+          sens_38: x.sens_38,
+          sens_375: x.sens_375,
+          false_alarm: x.false_alarm,
+        })),
+      };
+    }),
+  };
+}
+
 export const DEFAULT_EVAL: EvalOptions = {
-  people: 100_000,
+  physiology: "two-node",
+  people: 40_000,
   feverShare: 0.2,
-  seed: 2026,
+  seeds: HELDOUT_SEEDS,
+  gateSeeds: GATE_SEEDS,
+  gatePeople: 60_000,
   bands: DEFAULT_BANDS,
+  contexts: [...OUTDOOR_CONTEXTS, "indoor"],
   policy: DEFAULT_POLICY,
   calibration: DEFAULT_CALIBRATION,
-  restMin: DEFAULT_POLICY.rest_min,
-  sensorNoiseC: 0.1,
+  comingFrom: DEFAULT_COMING_FROM,
+  tradeoffRests: DEFAULT_TRADEOFF_RESTS,
+  bounds: true,
 };

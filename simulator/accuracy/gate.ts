@@ -20,10 +20,11 @@
  * likelihood of each core is a two-reading Gaussian (a skin offset common to both, noise of each),
  * integrated against the population's healthy and 37.5–38 °C cores.
  */
+
+import { Rng } from "../random.ts";
 import type { Cohort } from "./cohort.ts";
 import { PHYSICAL_CORES } from "./cohort.ts";
 import { READING_NOISE_C } from "./device.ts";
-import { Rng } from "../random.ts";
 
 const HIDDEN = 16;
 
@@ -50,12 +51,18 @@ export class Mlp {
   }
 
   /** The logit for one row (raw features). */
-  logit(row: Float64Array | readonly number[], h1 = new Float64Array(HIDDEN), h2 = new Float64Array(HIDDEN)): number {
+  logit(
+    row: Float64Array | readonly number[],
+    h1 = new Float64Array(HIDDEN),
+    h2 = new Float64Array(HIDDEN),
+  ): number {
     const d = this.inputs;
     for (let j = 0; j < HIDDEN; j++) {
       let z = this.b1[j] as number;
       for (let k = 0; k < d; k++)
-        z += (this.w1[j * d + k] as number) * (((row[k] as number) - (this.mean[k] as number)) / (this.sd[k] as number));
+        z +=
+          (this.w1[j * d + k] as number) *
+          (((row[k] as number) - (this.mean[k] as number)) / (this.sd[k] as number));
       h1[j] = Math.tanh(z);
     }
     let out = this.b3;
@@ -91,7 +98,13 @@ export class Mlp {
     let gb3 = 0;
     let mb3 = 0;
     let vb3 = 0;
-    const [g1, gB1, g2, gB2, g3] = grads as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    const [g1, gB1, g2, gB2, g3] = grads as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
     const h1 = new Float64Array(HIDDEN);
     const h2 = new Float64Array(HIDDEN);
     const dh1 = new Float64Array(HIDDEN);
@@ -135,7 +148,8 @@ export class Mlp {
             const dj = dh1[j] as number;
             for (let k = 0; k < d; k++)
               g1[j * d + k] =
-                (g1[j * d + k] as number) + dj * (((row[k] as number) - (this.mean[k] as number)) / (this.sd[k] as number));
+                (g1[j * d + k] as number) +
+                dj * (((row[k] as number) - (this.mean[k] as number)) / (this.sd[k] as number));
           }
         }
         t++;
@@ -150,7 +164,8 @@ export class Mlp {
             const gq = (g[q] as number) * scale;
             mm[q] = 0.9 * (mm[q] as number) + 0.1 * gq;
             vv[q] = 0.999 * (vv[q] as number) + 0.001 * gq * gq;
-            p[q] = (p[q] as number) - (lr * ((mm[q] as number) / c1)) / (Math.sqrt((vv[q] as number) / c2) + 1e-8);
+            p[q] =
+              (p[q] as number) - (lr * ((mm[q] as number) / c1)) / (Math.sqrt((vv[q] as number) / c2) + 1e-8);
           }
         });
         const gq = gb3 * scale;
@@ -247,7 +262,12 @@ export function physicalScores(c: Cohort, r: number, skinOffsetSdC: number): Flo
  * Sensitivity of a score at the false-alarm rate `falseAlarm`: the threshold flags that share of
  * the healthy (ties split), and the result is the share of `positives` above it.
  */
-export function sensitivityAt(scores: Float64Array, healthy: number[], positives: number[], falseAlarm: number): number {
+export function sensitivityAt(
+  scores: Float64Array,
+  healthy: number[],
+  positives: number[],
+  falseAlarm: number,
+): number {
   if (positives.length === 0 || healthy.length === 0) return Number.NaN;
   const h = healthy.map((i) => scores[i] as number).sort((a, b) => b - a);
   const flagged = falseAlarm * h.length;

@@ -157,7 +157,11 @@ export function journey(rng: Rng, context: LaneContext, air: LaneAir): Journey {
   // At the window the face is half in the car's lee.
   const window: Surroundings = { ...air.lane, windMs: air.lane.windMs * 0.5 };
   if (group === "from the cabin")
-    return { group, start: cabin(rng, air.outdoorC), segments: [{ where: window, minutes: rng.uniform(0.1, 1.5) }] };
+    return {
+      group,
+      start: cabin(rng, air.outdoorC),
+      segments: [{ where: window, minutes: rng.uniform(0.1, 1.5) }],
+    };
   return {
     group,
     start: room(rng),
@@ -179,7 +183,8 @@ function lastAt(j: Journey, lane: Surroundings): Segment {
 export function retestPath(rng: Rng, context: LaneContext, air: LaneAir): RetestPath {
   const walkMin =
     context === "indoor" ? 0 : context === "drive-through" ? rng.uniform(0.5, 2.5) : rng.uniform(0.3, 2);
-  const walk = walkMin > 0 ? { where: outdoors(rng, air.outdoorC, context === "walk-up"), minutes: walkMin } : null;
+  const walk =
+    walkMin > 0 ? { where: outdoors(rng, air.outdoorC, context === "walk-up"), minutes: walkMin } : null;
   return { walk, room: room(rng), lagMin: rng.exponential(0.5), patience: rng.next() };
 }
 

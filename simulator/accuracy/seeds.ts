@@ -8,14 +8,22 @@ export const TUNING_SEEDS: readonly number[] = Object.freeze([11, 12]);
 export const HELDOUT_SEEDS: readonly number[] = Object.freeze([2027, 2028]);
 export const GATE_SEEDS: readonly number[] = Object.freeze([7001]);
 
-/** A cell's own seed, from a run seed and the cell's band and context indices. */
-export function cellSeed(seed: number, band: number, context: number, salt = 0): number {
-  let h = (seed ^ 0x9e3779b9) >>> 0;
-  for (const v of [band, context, salt]) {
-    h = Math.imul(h ^ (v + 0x7f4a7c15), 0x85ebca6b) >>> 0;
-    h ^= h >>> 13;
-  }
+function fmix(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** A cell's own seed, from a run seed and the cell's band and context indices (murmur3 mixing). */
+export function cellSeed(seed: number, band: number, context: number, salt = 0): number {
+  let h = fmix(seed);
+  h = fmix(h ^ Math.imul(band + 1, 0x9e3779b1));
+  h = fmix(h ^ Math.imul(context + 1, 0x85ebca77));
+  return fmix(h ^ Math.imul(salt + 1, 0xc2b2ae3d));
 }
 
 export function disjoint(a: readonly number[], b: readonly number[]): boolean {

@@ -99,7 +99,9 @@ export const LINEAR: PhysiologyModel<Person, { foreheadC: number }> = {
   settle: (person: Person, where: Surroundings) => ({ foreheadC: steadyForeheadC(person, where.airC) }),
   advance: (person: Person, state: { foreheadC: number }, where: Surroundings, minutes: number) => {
     const steady = steadyForeheadC(person, where.airC);
-    return { foreheadC: steady + (state.foreheadC - steady) * Math.exp(-Math.max(0, minutes) / person.tauMin) };
+    return {
+      foreheadC: steady + (state.foreheadC - steady) * Math.exp(-Math.max(0, minutes) / person.tauMin),
+    };
   },
   foreheadC: (_person: Person, state: { foreheadC: number }) => state.foreheadC,
   skinOffsetC: (person: Person) => person.skinOffsetC,

@@ -20,18 +20,28 @@
  * - Tissue: skin conductivity about 0.37 W/m·K, density 1100 kg/m³, specific heat 3500 J/kg·K
  *   (Duck, Physical Properties of Tissue, 1990): a 1.5 mm skin node (C_s ≈ 5.8 kJ/m²K) over a
  *   3 mm perfused node (C_d ≈ 11 kJ/m²K), K_sd ≈ 200 W/m²K. Perfusion conductance K_b ≈ 65 W/m²K
- *   (person to person ×/÷ 1.2) gives a forehead of about 34.3 °C in a 22 °C room (contact forehead
- *   temperatures of 34–35 °C indoors: e.g. Fisher et al., Sensors 2022) and 25–30 °C in −10 °C air.
+ *   gives a forehead of about 34.3 °C in a 22 °C room (contact forehead temperatures of 34–35 °C
+ *   indoors: e.g. Fisher et al., Sensors 2022) and 25–30 °C in −10 °C air. Person to person K_b
+ *   varies ×/÷ 1.16 and K_sd ×/÷ 1.1 (log-normal), which with the skin offset below puts foreheads
+ *   of the same core temperature in a 22 °C room 0.31 °C apart (SD), the "about 0.3 °C" infrared
+ *   thermometry reviews report (Chen et al., Sensors 2020; Dzien et al., Med Sci Monit 2021). The
+ *   same people are 1–1.8 °C apart in −10 °C to 0 °C air: the cold multiplies their differences.
  * - Local vasomotion: the cheek's tissue resistance rises as the skin cools (Osczevski, DCIEM
  *   94-47, 1994); the forehead vasoconstricts less than the rest of the face (LeBlanc et al., J Appl
  *   Physiol 1976; Rasch & Cabanac, Acta Physiol Scand 1993). Here a tone of 0–1 scales K_b down by
  *   up to `vasoDepth` (20–50 %) as the tissue node falls from 32 to 22 °C; the vessels close within
  *   about a minute and re-open only over 3–8 minutes.
- * - Transients that follow: cooling outdoors has a fast mode (tens of seconds: the skin node) and a
- *   slow one of about 3–4 min (faces cool fast in the first minutes: LeBlanc 1976; Briggs et al., Int
- *   J Biometeorol 2017); rewarming indoors is slower, about 5–8 min, from the smaller indoor heat
- *   loss and the slowly re-opening vessels (forehead infrared readings of children who walked in
- *   from the cold needed at least 10 min to settle: Erenberk et al., Pediatr Int 2013).
+ * - Transients that follow (measured on this model, −10 °C air with a 1.2 m/s wind and a 22 °C
+ *   room, the mean of 200 people): cooling and rewarming each have a fast mode of tens of seconds
+ *   (the skin node) and a slow one of about 4 min (the tissue node), so either way half the change
+ *   is done in about 3 min (2.8 min cooling, 3.0 min rewarming). They part in the tail: outdoors
+ *   the vessels close as the tissue cools, so the cold forehead keeps sinking and comes within
+ *   0.5 °C of its cold state only after about 18 min (faces cool fast for a few minutes, then keep
+ *   decaying: LeBlanc et al. 1976; Briggs et al., Int J Biometeorol 2017); indoors they re-open
+ *   over 3–8 min, and the forehead comes within 0.5 °C of its room state after about 13 min
+ *   (forehead infrared readings of children who walked in from the cold needed at least 10 min to
+ *   settle: Erenberk et al., Pediatr Int 2013). The forehead vasoconstricts little (Rasch &
+ *   Cabanac), which is why the two directions differ in their tails more than in their halves.
  * - Skin offset: at the same core and surroundings foreheads still differ (sweat, hair, make-up,
  *   the spot aimed at): normal, SD 0.2 °C, on top of the spread the tissue parameters give.
  */
@@ -100,7 +110,13 @@ function system(p: TwoNodePerson, x: TwoNodeState, where: Surroundings, hc: numb
   return { a11, a12, a21, a22, det, sStar, dStar };
 }
 
-function step(p: TwoNodePerson, x: TwoNodeState, where: Surroundings, hc: number, minutes: number): TwoNodeState {
+function step(
+  p: TwoNodePerson,
+  x: TwoNodeState,
+  where: Surroundings,
+  hc: number,
+  minutes: number,
+): TwoNodeState {
   const { a11, a12, a21, a22, det, sStar, dStar } = system(p, x, where, hc);
   const t = minutes * 60;
   const half = (a11 + a22) / 2;
