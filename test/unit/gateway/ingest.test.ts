@@ -251,7 +251,7 @@ describe("ingest", () => {
 
   it("after a restart, writes a replayed event as the very same point and raises no second alert, even under a changed policy", async () => {
     const first = rig();
-    const e = screening({ body_c: 37.7, attempt: 2 });
+    const e = screening({ body_c: 37.9, attempt: 2 });
     await first.send(e);
     expect(first.stored[0]?.tags.verdict).toBe("fever");
     // A new process: fresh memory, the same SQLite ledger and alert log, a stricter policy.
