@@ -6,7 +6,7 @@
 import { connect as tcpConnect } from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import { describe, expect, it } from "vitest";
-import { deviceClientId, deviceTopic } from "../../protocol/index.ts";
+import { DEFAULT_POLICY, deviceClientId, deviceTopic } from "../../protocol/index.ts";
 import { screening } from "../support/events.ts";
 import { collect, eventually } from "../support/gateway.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
@@ -77,7 +77,7 @@ describe("broker rules", () => {
     const again = await ctx.gw.connectDevice("br-cfg", "lane-1");
     const seen = await collect(again, deviceTopic("br-cfg", "lane-1", "config"));
     const now = await eventually(() => seen[0]);
-    expect((now.policy as { confirm_line_c: number }).confirm_line_c).toBe(37.6);
+    expect((now.policy as { confirm_line_c: number }).confirm_line_c).toBe(DEFAULT_POLICY.confirm_line_c);
     expect(ctx.gw.gateway.counters.refusedPublish).toBeGreaterThanOrEqual(1);
     await again.endAsync();
   });

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { dailyReport } from "../../gateway/ops/reports.ts";
 import { InfluxSink } from "../../gateway/store/influx-sink.ts";
 import { backfillRollups } from "../../gateway/store/rollups.ts";
-import { dayBounds, deviceTopic, type ScreeningEvent } from "../../protocol/index.ts";
+import { DEFAULT_POLICY, dayBounds, deviceTopic, type ScreeningEvent } from "../../protocol/index.ts";
 import { screening, sealedScreening } from "../support/events.ts";
 import { collect, eventually } from "../support/gateway.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
@@ -169,7 +169,10 @@ describe("gateway with InfluxDB", () => {
     const device = await ctx.gw.connectDevice("it-config", "lane-1");
     const configs = await collect(device, deviceTopic("it-config", "lane-1", "config"));
     const config = await eventually(() => configs[0]);
-    expect(config).toMatchObject({ v: 1, policy: { fever_line_c: 37.3, confirm_line_c: 37.6 } });
+    expect(config).toMatchObject({
+      v: 1,
+      policy: { fever_line_c: 37.3, confirm_line_c: DEFAULT_POLICY.confirm_line_c },
+    });
     expect(config.seal).toMatchObject({ kid: 1, key: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     expect(config.station_keys).toHaveLength(7);
     expect(config).not.toHaveProperty("pseudonym_key");
