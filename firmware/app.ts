@@ -129,8 +129,9 @@ export class LaneApp {
   /**
    * A station key whose day is over leaves the saved config within 10 s (the keyring keeps it in
    * memory for one retest window, then wipes it): a stolen lane's disk holds no past day's key.
+   * Runs every 10 s once started.
    */
-  private forgetPastKeys(): void {
+  forgetPastKeys(): void {
     this.stationKeys.tick(this.now());
     const c = this.uplink.config;
     if (!c || this.stationKeys.revision === this.savedKeysRevision) return;
