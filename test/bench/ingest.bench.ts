@@ -12,6 +12,9 @@
  * Afterwards every acknowledged event is looked up in InfluxDB, counting points per event:
  * `lost` (acknowledged, no point) must be 0, and so must `duplicate_points`.
  * Then (c): alert latency from a device's publish to an alerts subscriber at a steady 1k events/s.
+ * Subjects are what lanes send: the identity sealed to the gateway's public key, which the gateway
+ * opens and re-keys per event (gateway/privacy/subjects.ts); --legacy-subjects sends old lanes'
+ * `h1:` pseudonyms instead (one HMAC per event at the gateway), to compare.
  *
  * Options: --per-device N (12500) --clients N (8) --rounds N (5) --window N (500)
  *          --warmup N (per device, 2000) --steady-seconds N (20; 0 skips it)
@@ -24,8 +27,10 @@ import { type ChildProcess, fork } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { Privacy } from "../../gateway/privacy/privacy.ts";
 import { Registry } from "../../gateway/registry/registry.ts";
 import { newSecret } from "../../gateway/registry/secrets.ts";
+import { DEFAULT_TIME_ZONE, type SealKey } from "../../protocol/index.ts";
 import { type InfluxdHandle, startInfluxd } from "../../scripts/influxd.ts";
 import { GatewayProcess } from "../support/gateway-process.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -46,6 +51,10 @@ const WINDOW = args.number("window", 500, 1, 10_000);
 const WARMUP = args.number("warmup", 2000, 0);
 const STEADY_S = args.number("steady-seconds", 20, 0);
 const PROFILE = args.flag("cpu-prof");
+/** Old lanes' `h1:` subjects instead of sealed ones. */
+const LEGACY_SUBJECTS = args.flag("legacy-subjects");
+/** The gateway's public key the load seals subjects to (none: legacy subjects). */
+let seal: SealKey | undefined;
 /** Instead of the gateway's production node flags (package.json checkpoint.nodeFlags), to compare. */
 const GATEWAY_FLAGS = args.optional("gateway-node-flags");
 const OUT = resolve(args.string("out", join(HERE, "results", "ingest.json")));
@@ -118,7 +127,16 @@ async function burst(
   const before = cpuOf(processes);
   const result = await ask<BurstResult>(
     gen,
-    { cmd: "burst", url, devices: fleet, perDevice, window: WINDOW, seed, anonymous: kind === "baseline" },
+    {
+      cmd: "burst",
+      url,
+      devices: fleet,
+      perDevice,
+      window: WINDOW,
+      seed,
+      anonymous: kind === "baseline",
+      seal,
+    },
     timeoutMs,
     `${kind} burst`,
   );
@@ -191,6 +209,10 @@ async function main(): Promise<void> {
     ),
   );
   await registry.addOperator("bench-officer", opSecret);
+  // The gateway's pseudonym keys, made now as its first start would: the load seals to them.
+  seal = LEGACY_SUBJECTS
+    ? undefined
+    : Privacy.open(registry.db, { retentionDays: 28, timeZone: DEFAULT_TIME_ZONE }).keys.sealKey();
   registry.close();
 
   say("starting the gateway (its own process, real influxd) and the bare broker (its own process) …");
@@ -268,6 +290,7 @@ async function main(): Promise<void> {
         seconds: STEADY_S,
         feverShare: 0.05,
         operator: { username: "bench-officer", password: opSecret },
+        seal,
       },
       STEADY_S * 1000 + 60_000,
       "steady load",
@@ -316,6 +339,9 @@ async function main(): Promise<void> {
     lost: stored.lost,
     duplicate_points: stored.duplicatePoints,
     acked: acked.length,
+    subjects: seal
+      ? "sealed (h2): opened with X25519 and re-keyed by the gateway, as lanes send them"
+      : "legacy (h1): re-keyed with one HMAC (--legacy-subjects)",
     targets: TARGETS,
     met: {
       ratio_vs_puback: e2eEps / baseEps >= TARGETS.ratio_vs_puback,

@@ -17,6 +17,8 @@ import {
   deviceTopic,
   pseudonym,
   type ScreeningEvent,
+  type SealKey,
+  sealIdentity,
 } from "../../protocol/index.ts";
 import { laneOutbox, mixOf } from "./screenings.ts";
 
@@ -41,6 +43,8 @@ export type LoadCommand =
       seed: number;
       /** Login-free devices (the bare broker has no authenticate hook). */
       anonymous?: boolean;
+      /** The gateway's public key: subjects sealed to it, as lanes send them (else legacy h1). */
+      seal?: SealKey;
     }
   | {
       cmd: "steady";
@@ -50,6 +54,7 @@ export type LoadCommand =
       seconds: number;
       feverShare: number;
       operator: Login;
+      seal?: SealKey;
     };
 
 export interface BurstResult {
@@ -80,15 +85,19 @@ const newId = monotonicFactory();
  * millisecond: the generator gives each event of a device its own millisecond (`atMs`), as the
  * idempotent point timestamps assume (DESIGN.md "Storage").
  */
-function event(d: BenchDevice, i: number, fever: boolean, atMs: number): ScreeningEvent {
+function event(d: BenchDevice, i: number, fever: boolean, atMs: number, seal?: SealKey): ScreeningEvent {
   const body = fever ? 38.2 : 36.4 + (i % 50) / 100;
+  const id = newId();
+  const identity = `health-code:44:BenchPerson${String(i).padStart(8, "0")}`;
   return {
     v: 1,
-    id: newId(),
+    id,
     ts: new Date(atMs).toISOString(),
     station: d.station,
     device: d.device,
-    subject: pseudonym("bench-key-0123456789", `P${i}`),
+    subject: seal
+      ? sealIdentity(seal, identity, { station: d.station, device: d.device, id })
+      : pseudonym("bench-key-0123456789", identity),
     attempt: fever ? 2 : 1,
     object_c: 34.1,
     ambient_c: 18.5,
@@ -111,7 +120,7 @@ async function burst(c: Extract<LoadCommand, { cmd: "burst" }>): Promise<BurstRe
   // Outboxes are made before the clock starts: the generator should measure the broker, not JSON.
   const endMs = Date.now() - 1000;
   const outboxes = c.devices.map((d, k) =>
-    laneOutbox(d.station, d.device, c.perDevice, endMs, c.seed * 1000 + k),
+    laneOutbox(d.station, d.device, c.perDevice, endMs, c.seed * 1000 + k, undefined, c.seal),
   );
   const clients = await Promise.all(
     c.devices.map((d) => connect(c.url, c.anonymous ? "anonymous" : d, deviceClientId(d.station, d.device))),
@@ -177,7 +186,7 @@ async function steady(c: Extract<LoadCommand, { cmd: "steady" }>): Promise<Stead
   // (HMAC, JSON) would otherwise compete with the gateway on this 2-core machine.
   const planned = Array.from({ length: total }, (_, i) => {
     const d = c.devices[i % c.devices.length] as BenchDevice;
-    const e = event(d, i, i % Math.round(1 / c.feverShare) === 0, base + i);
+    const e = event(d, i, i % Math.round(1 / c.feverShare) === 0, base + i, c.seal);
     return {
       id: e.id,
       fever: e.verdict === "fever",

@@ -21,6 +21,8 @@ import {
   pseudonym,
   roundCentidegree,
   type ScreeningEvent,
+  type SealKey,
+  sealIdentity,
   type Verdict,
 } from "@checkpoint/protocol";
 import { monotonicFactory } from "ulid";
@@ -61,13 +63,18 @@ const FW = "bench-1.0.0";
 
 interface Draft {
   atMs: number;
-  subject: string;
+  /** The person's identity (a health code's holder token), as a lane takes it from the scan. */
+  identity: string;
   attempt: 1 | 2;
   objectC: number;
   ambientC: number;
 }
 
-/** `count` screenings of one lane, oldest first, the newest at most `endMs`. */
+/**
+ * `count` screenings of one lane, oldest first, the newest at most `endMs`. With `seal` (the
+ * gateway's public key), each subject is the identity sealed to it, as lanes send it; without, a
+ * legacy `h1:` pseudonym (an old lane's).
+ */
 export function laneOutbox(
   station: string,
   device: string,
@@ -75,6 +82,7 @@ export function laneOutbox(
   endMs: number,
   seed: number,
   mix: Mix = CITY_MIX,
+  seal?: SealKey,
 ): PlannedScreening[] {
   const rng = new Rng(seed);
   const siteOffsetC = rng.normal(0, 1.5);
@@ -90,11 +98,11 @@ export function laneOutbox(
     const outdoor = outdoorC(WINTER, t, siteOffsetC);
     const ambientC = laneAmbientC("highway", outdoor);
     const person = makePerson(rng, outdoor, { feverShare: mix.feverShare });
-    const subject = pseudonym(KEY, `HC${rng.text(16)}`);
+    const identity = `health-code:44:HC${rng.text(16)}`;
     const sensed = roundCentidegree(sensorReadingC(ambientC, 0, rng, 0.05));
     const first: Draft = {
       atMs: Math.round(t),
-      subject,
+      identity,
       attempt: 1,
       objectC: reading(person, ambientC, rng.uniform(0.5, 3)),
       ambientC: sensed,
@@ -107,7 +115,7 @@ export function laneOutbox(
       const roomC = rng.uniform(18, 24);
       retests.push({
         atMs: Math.round(t + restMin * 60_000),
-        subject,
+        identity,
         attempt: 2,
         objectC: reading({ ...person, comingFromC: ambientC }, roomC, restMin),
         ambientC: roundCentidegree(sensorReadingC(roomC, 0, rng, 0.05)),
@@ -128,13 +136,14 @@ export function laneOutbox(
     const atMs = d.atMs + Math.min(0, shift);
     const bodyC = estimateBody(d.objectC, d.ambientC, DEFAULT_CALIBRATION);
     const verdict = classify(bodyC, d.attempt, d.ambientC, DEFAULT_POLICY);
+    const id = newId(atMs);
     const event: ScreeningEvent = {
       v: 1,
-      id: newId(atMs),
+      id,
       ts: new Date(atMs).toISOString(),
       station,
       device,
-      subject: d.subject,
+      subject: seal ? sealIdentity(seal, d.identity, { station, device, id }) : pseudonym(KEY, d.identity),
       attempt: d.attempt,
       object_c: d.objectC,
       ambient_c: d.ambientC,
