@@ -104,8 +104,8 @@ export const DEFAULT_POLICY: Readonly<FeverPolicy> = Object.freeze({
   rest_min: 20,
   retest_window_s: 2700,
   contexts: {
-    "drive-through": { k: 0.26, from_weight: 0.4, screen_line_c: 36.71, cold_ref_c: 20, cold_slope: 0.3 },
-    "walk-up": { k: 0.3, from_weight: 0, screen_line_c: 35.07, cold_ref_c: 30, cold_slope: 0.3 },
+    "drive-through": { k: 0.26, from_weight: 0.4, screen_line_c: 36.67, cold_ref_c: 15, cold_slope: 0.45 },
+    "walk-up": { k: 0.3, from_weight: 0, screen_line_c: 35.95, cold_ref_c: 25, cold_slope: 0.45 },
     indoor: { k: 0.25, from_weight: 0.2, screen_line_c: 29.81, cold_ref_c: 30, cold_slope: 0.3 },
   },
 });

@@ -226,8 +226,8 @@ export function tune(o: TuneOptions): Tuned {
     const k = classes(c);
     return { context, band, c, est1, healthy: k.healthy, high: k.high };
   });
-  const refs = [-5, 0, 5, 10, 15, 20, 25, 30];
-  const slopes = [0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3];
+  const refs = [-5, 0, 5, 10, 15, 20, 25, 30, 35];
+  const slopes = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
   const out: TunedRest[] = [];
   for (const [r, rest] of rests.entries()) {
     // The retest point's estimate, fitted on what it sees after this rest.
