@@ -5,7 +5,6 @@
 import { join } from "node:path";
 import {
   DEFAULT_ACCEPT,
-  DEFAULT_CONTEXT,
   DEFAULT_LOCALE,
   deviceTopic,
   StationKeyring,
@@ -116,7 +115,8 @@ export class LaneApp {
       calibration: { k: c.calibration.k, offset_c: this.calibration?.offset_c ?? c.calibration.offset_c },
       seal: c.seal,
       accept: this.file.accept ?? DEFAULT_ACCEPT,
-      context: this.file.context ?? DEFAULT_CONTEXT,
+      // No context set: the lines of lanes older than fp3 (README, "Screening"): set it per lane.
+      ...(this.file.context === undefined ? {} : { context: this.file.context }),
       ...(this.file.comingFromC === undefined ? {} : { comingFromC: this.file.comingFromC }),
     };
   }

@@ -51,8 +51,9 @@ export const LaneFileSchema = Type.Object(
     /**
      * Where the people this lane measures have just been (protocol/policy.ts): "drive-through"
      * (occupants of heated vehicles, at the window or just out of the car), "walk-up" (pedestrians
-     * who have been outdoors; the default) or "indoor" (a retest point or a booth in a heated
-     * room). The body estimate and the attempt-1 line follow it, and every screening carries it.
+     * who have been outdoors) or "indoor" (a retest point or a booth in a heated room). The body
+     * estimate and the attempt-1 line follow it, and every screening carries it. Unset: the lane
+     * works as before fp3 (the policy's top-level lines, no context sent) — set it on every lane.
      */
     context: Type.Optional(Type.Union(LANE_CONTEXTS.map((c) => Type.Literal(c)))),
     /**
