@@ -170,8 +170,14 @@ export class AlertStore {
     this.syncs++;
   }
 
-  /** Releases the WAL's file handle (the registry closes the database). */
+  /** Commits the alerts raised this turn now; call before the database is closed. */
+  flush(): void {
+    this.settle();
+  }
+
+  /** Commits what is pending and releases the WAL's file handle (the registry closes the database). */
   async release(): Promise<void> {
+    this.settle();
     const wal = this.wal;
     this.wal = null;
     await (await wal?.catch(() => null))?.close().catch(() => undefined);

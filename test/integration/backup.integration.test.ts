@@ -44,11 +44,15 @@ interface Stores {
 
 function open(dataDir: string): Stores {
   const registry = new Registry(join(dataDir, "gateway.db"));
+  const alerts = new AlertStore(registry.db, () => 37.3);
   return {
     registry,
     users: new Users(registry.db, 3600_000),
-    alerts: new AlertStore(registry.db, () => 37.3),
-    close: () => registry.close(),
+    alerts,
+    close: () => {
+      alerts.flush(); // alerts raised in this turn are committed at its end, or now
+      registry.close();
+    },
   };
 }
 
