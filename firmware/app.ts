@@ -3,13 +3,7 @@
  * (the real device) and by the simulator to run the unchanged firmware against virtual hardware.
  */
 import { join } from "node:path";
-import {
-  DEFAULT_ACCEPT,
-  DEFAULT_LOCALE,
-  deviceTopic,
-  StationKeyring,
-  t,
-} from "@checkpoint/protocol";
+import { DEFAULT_ACCEPT, DEFAULT_LOCALE, deviceTopic, StationKeyring, t } from "@checkpoint/protocol";
 import type { Logger } from "pino";
 import { monotonicFactory } from "ulid";
 import { type CalibrationResult, loadCalibration } from "./calibration.ts";
