@@ -5,7 +5,7 @@
  * packages it builds on (@checkpoint/protocol) are bundled in, so the output needs nothing from
  * this repository and runs on plain `node`.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { build } from "esbuild";
 import { nodeFlagsIn } from "./node-flags.ts";
@@ -36,5 +36,7 @@ await build({
 // node flags (package.json checkpoint.nodeFlags; `env -S` splits them).
 const flags = nodeFlagsIn(resolve("package.json"));
 const interpreter = flags.length > 0 ? `#!/usr/bin/env -S node ${flags.join(" ")}` : "#!/usr/bin/env node";
-writeFileSync(outfile, `${interpreter}\n${readFileSync(outfile, "utf8")}`, { mode: 0o755 });
+writeFileSync(outfile, `${interpreter}\n${readFileSync(outfile, "utf8")}`);
+// esbuild created the file: writeFileSync's mode would only apply to a new one.
+chmodSync(outfile, 0o755);
 process.stdout.write(`bundled ${entry} → ${outfile} (external: ${external.join(", ")})\n`);
