@@ -4,6 +4,7 @@
  * program; tests start it in-process.
  */
 import { createHash } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import {
@@ -35,6 +36,7 @@ import { ActivityWriter, knownStations, StationActivity, stationNames } from "./
 import { Users } from "./ops/users.ts";
 import { Privacy } from "./privacy/privacy.ts";
 import { DeviceAccess } from "./registry/device-access.ts";
+import { Privacy } from "./privacy/privacy.ts";
 import { Registry } from "./registry/registry.ts";
 import { LoginSecurity } from "./security/login-security.ts";
 import { assertPrivateFiles, gatewayPrivatePaths, readPasswordFile } from "./security/private-files.ts";
@@ -110,6 +112,12 @@ export class Gateway {
     this.privacy = Privacy.open(this.registry.db, {
       retentionDays: config.retentionDays,
       timeZone: config.timeZone,
+    });
+    this.privacy = Privacy.open(this.registry.db, {
+      retentionDays: config.retentionDays,
+      timeZone: config.timeZone,
+      // Sealed subjects are opened on the other cores (gateway/privacy/open-pool.ts).
+      openThreads: Math.max(1, availableParallelism() - 1),
     });
     this.eventsDb = EventsDb.open(join(config.dataDir, "events.db"));
     this.ledger = new EventLedger(this.eventsDb);
@@ -491,6 +499,7 @@ export class Gateway {
     await this.eventsDb?.close();
     await this.alerts?.release();
     this.security?.stop();
+    await this.privacy?.close();
     this.registry?.close();
     this.log.info({}, "gateway: stopped");
   }

@@ -56,7 +56,8 @@ export interface SealOpener {
   publicKey: Buffer;
 }
 
-const INFO = "checkpoint/seal/v1";
+/** The HKDF info prefix of every seal (then kid, station, device, event id, 0-separated). */
+export const SEAL_INFO = "checkpoint/seal/v1";
 /** X25519's base point (u = 9): X25519(k, base) is k's public key. */
 const BASE_POINT = Buffer.concat([Buffer.from([9]), Buffer.alloc(31)]).toString("base64url");
 let basePoint: KeyObject | null = null;
@@ -75,7 +76,7 @@ function rawPublic(key: KeyObject): Buffer {
 }
 
 function derive(shared: Buffer, epk: Buffer, gpk: Buffer, kid: number, c: SealContext) {
-  const info = Buffer.from(`${INFO}\0${kid}\0${c.station}\0${c.device}\0${c.id}`, "utf8");
+  const info = Buffer.from(`${SEAL_INFO}\0${kid}\0${c.station}\0${c.device}\0${c.id}`, "utf8");
   const okm = Buffer.from(hkdfSync("sha256", shared, Buffer.concat([epk, gpk]), info, 44));
   return { key: okm.subarray(0, 32), nonce: okm.subarray(32, 44) };
 }

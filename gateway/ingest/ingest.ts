@@ -150,7 +150,7 @@ export class Ingest {
     switch (decoded.channel) {
       case "screening": {
         const event = decoded.value;
-        const rekeyed = this.deps.subjects.rekey(event);
+        const rekeyed = await this.deps.subjects.rekey(event);
         if (!rekeyed.ok) {
           await this.reject(topic, clientId, payload, "subject", [rekeyed.error]);
           return false;

@@ -6,15 +6,18 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import type { SealKey, StationKey } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
+import { OpenPool } from "./open-pool.ts";
 import { PseudonymKeys } from "./pseudonym-keys.ts";
 import { StationKeys } from "./station-keys.ts";
-import { Subjects } from "./subjects.ts";
+import { IDENTITY_PATTERN, OPEN_ERRORS, Subjects } from "./subjects.ts";
 
 export interface PrivacyOptions {
   /** Days raw per-person data is kept (RETENTION_DAYS): retired pseudonym keys live as long. */
   retentionDays: number;
   /** The time zone whose days the station keys follow. */
   timeZone: string;
+  /** Threads that open sealed subjects (open-pool.ts); 0 or absent: opened in this thread. */
+  openThreads?: number;
 }
 
 export class Privacy {
@@ -23,11 +26,24 @@ export class Privacy {
     readonly stations: StationKeys,
     readonly subjects: Subjects,
     private readonly timeZone: string,
+    private readonly pool: OpenPool | null,
   ) {}
 
   static open(db: Database.Database, options: PrivacyOptions, nowMs = Date.now()): Privacy {
     const keys = PseudonymKeys.open(db, options.retentionDays * 86_400_000, nowMs);
-    return new Privacy(keys, StationKeys.open(db), new Subjects(keys, () => legacyKey(db)), options.timeZone);
+    const material = () => keys.live.map((k) => k.material);
+    const pool = options.openThreads
+      ? new OpenPool(options.openThreads, material(), IDENTITY_PATTERN, OPEN_ERRORS)
+      : null;
+    // A rotation or a destruction reaches the threads at once: a destroyed key opens nothing more.
+    if (pool) keys.onChange = () => pool.setKeys(material());
+    const subjects = new Subjects(keys, () => legacyKey(db), pool);
+    return new Privacy(keys, StationKeys.open(db), subjects, options.timeZone, pool);
+  }
+
+  /** Stops the seal-opening threads. */
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 
   /** What a device's retained config carries: the key to seal to, its station's keys. */

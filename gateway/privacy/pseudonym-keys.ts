@@ -22,11 +22,14 @@
 import { createSecretKey, type KeyObject, randomBytes } from "node:crypto";
 import { newSealKeyPair, type SealKey, type SealOpener, sealOpener } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
+import type { KeyMaterial } from "./open-pool.ts";
 
 export interface KeyVersion {
   version: number;
   hmac: KeyObject;
   opener: SealOpener;
+  /** The secrets as stored, for the seal-opening threads (open-pool.ts). */
+  material: KeyMaterial;
   createdAt: number;
   /** When a newer version replaced it; null for the current one. */
   retiredAt: number | null;
@@ -44,6 +47,8 @@ export class PseudonymKeys {
   /** Newest first; [0] is the current version. */
   private versions: KeyVersion[] = [];
   private signature = "";
+  /** Called whenever the versions change (a rotation, a destruction, another process's). */
+  onChange: (() => void) | null = null;
 
   private constructor(
     private readonly db: Database.Database,
@@ -109,9 +114,11 @@ export class PseudonymKeys {
       version: r.version,
       hmac: createSecretKey(r.hmac_key),
       opener: sealOpener(r.version, r.seal_private),
+      material: { version: r.version, hmac: r.hmac_key, privateDer: r.seal_private },
       createdAt: r.created_at,
       retiredAt: r.retired_at,
     }));
+    this.onChange?.();
     return true;
   }
 

@@ -27,6 +27,7 @@ import {
   type ScreeningEvent,
   sealedKid,
 } from "@checkpoint/protocol";
+import type { OpenErrors, OpenPool } from "./open-pool.ts";
 import type { KeyVersion, PseudonymKeys } from "./pseudonym-keys.ts";
 
 export type Rekeyed =
@@ -41,26 +42,47 @@ export type Rekeyed =
     }
   | { ok: false; error: string };
 
-/** The re-keying ingest needs. */
+/** The re-keying ingest needs: at once for a legacy subject, later for a sealed one (open-pool.ts). */
 export interface SubjectRekeyer {
-  rekey(event: ScreeningEvent): Rekeyed;
+  rekey(event: ScreeningEvent): Rekeyed | Promise<Rekeyed>;
 }
+
+/** How a sealed subject is refused (no values: they are logged and published as rejects). */
+export const OPEN_ERRORS: OpenErrors = {
+  unknownKey:
+    "subject: sealed to key {kid}, which this gateway does not hold (destroyed after the retention period, or another deployment's)",
+  notOpen: "subject: the sealed identity does not open for this event (altered, or sealed for another)",
+};
 
 function keyed(prefix: "g" | "l", key: KeyVersion, input: string): string {
   const mac = createHmac("sha256", key.hmac).update(input, "utf8").digest();
   return `${prefix}${key.version}:${base32(mac).slice(0, PSEUDONYM_LENGTH)}`;
 }
 
-const IDENTITY = new RegExp(`^(${IDENTITY_KINDS.join("|")}):.`);
+/** What an opened identity must look like (a kind, then something). */
+export const IDENTITY_PATTERN = `^(${IDENTITY_KINDS.join("|")}):.`;
+const IDENTITY = new RegExp(IDENTITY_PATTERN);
 
 export class Subjects implements SubjectRekeyer {
   constructor(
     private readonly keys: PseudonymKeys,
     /** The deployment's former shared lane key (gateway.db setting `pseudonym_key`), if any. */
     private readonly legacyKey: () => KeyObject | null = () => null,
+    /** Threads that open sealed subjects; without, they are opened here. */
+    private readonly pool: OpenPool | null = null,
   ) {}
 
-  rekey(event: ScreeningEvent): Rekeyed {
+  rekey(event: ScreeningEvent): Rekeyed | Promise<Rekeyed> {
+    if (this.pool && !event.subject.startsWith("h1:")) {
+      return this.pool
+        .open({ subject: event.subject, station: event.station, device: event.device, id: event.id })
+        .then((r) => (r.ok ? { ok: true, subject: r.subject, legacy: false, aliases: () => r.aliases } : r));
+    }
+    return this.rekeyHere(event);
+  }
+
+  /** The same, in this thread. */
+  rekeyHere(event: ScreeningEvent): Rekeyed {
     const current = this.keys.current;
     if (event.subject.startsWith("h1:")) {
       const h1 = event.subject;
@@ -68,19 +90,9 @@ export class Subjects implements SubjectRekeyer {
     }
     const kid = sealedKid(event.subject);
     const key = kid === null ? undefined : this.keys.version(kid);
-    if (!key) {
-      return {
-        ok: false,
-        error: `subject: sealed to key ${kid ?? "?"}, which this gateway does not hold (destroyed after the retention period, or another deployment's)`,
-      };
-    }
+    if (!key) return { ok: false, error: OPEN_ERRORS.unknownKey.replace("{kid}", String(kid ?? "?")) };
     const identity = openSealed(key.opener, event.subject, event);
-    if (identity === null || !IDENTITY.test(identity)) {
-      return {
-        ok: false,
-        error: "subject: the sealed identity does not open for this event (altered, or sealed for another)",
-      };
-    }
+    if (identity === null || !IDENTITY.test(identity)) return { ok: false, error: OPEN_ERRORS.notOpen };
     return {
       ok: true,
       subject: keyed("g", current, identity),

@@ -23,7 +23,7 @@ function laneScreening(overrides: Partial<ScreeningEvent>): ScreeningEvent {
 
 /** What the gateway stores for the subject an event came with. */
 function storedSubject(e: ScreeningEvent): string {
-  const r = ctx.gw.gateway.privacy.subjects.rekey(e);
+  const r = ctx.gw.gateway.privacy.subjects.rekeyHere(e);
   if (!r.ok) throw new Error(r.error);
   return r.subject;
 }

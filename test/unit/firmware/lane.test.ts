@@ -23,7 +23,7 @@ const T0 = Date.parse("2026-11-29T08:00:00Z");
 
 /** The stored pseudonym the gateway makes of an event's sealed subject. */
 function storedSubject(e: ScreeningEvent | undefined, gateway = privacy): string {
-  const r = e ? gateway.subjects.rekey(e) : null;
+  const r = e ? gateway.subjects.rekeyHere(e) : null;
   if (!r?.ok) throw new Error(r ? r.error : "no event");
   return r.subject;
 }

@@ -81,7 +81,7 @@ function rig(
   const send = (e: ScreeningEvent | string, topic = TOPIC) => sendAs(lane, e, topic);
   /** The pseudonym the gateway stores for what a lane sent. */
   const subjectOf = (e: ScreeningEvent) => {
-    const r = privacy.subjects.rekey(e);
+    const r = privacy.subjects.rekeyHere(e);
     if (!r.ok) throw new Error(r.error);
     return r.subject;
   };

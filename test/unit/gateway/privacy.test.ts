@@ -32,7 +32,7 @@ function sealed(privacy: Privacy, identity = ID) {
 }
 
 function stored(privacy: Privacy, e: ReturnType<typeof screening>): string {
-  const r = privacy.subjects.rekey(e);
+  const r = privacy.subjects.rekeyHere(e);
   if (!r.ok) throw new Error(r.error);
   return r.subject;
 }
@@ -57,7 +57,7 @@ describe("pseudonym keys", () => {
     const e = sealed(a);
     const subject = stored(a, e);
     expect(subject.slice(3)).not.toBe(pseudonym(a.keys.sealKey().key, ID).slice(3));
-    expect(b.subjects.rekey(e).ok).toBe(false);
+    expect(b.subjects.rekeyHere(e).ok).toBe(false);
   });
 
   it("rotates: new pseudonyms under the new version, old seals still open, and the person still links", () => {
@@ -68,7 +68,7 @@ describe("pseudonym keys", () => {
     expect(r).toEqual({ version: 2, retired: 1, destroyed: [] });
     expect(p.keys.sealKey().kid).toBe(2);
     // A lane that has not heard of the rotation yet: its seal to key 1 still opens.
-    const late = p.subjects.rekey({ ...before });
+    const late = p.subjects.rekeyHere({ ...before });
     expect(late.ok && late.subject).toMatch(/^g2:/);
     expect(late.ok && late.aliases()).toEqual([old]);
     const after = stored(p, sealed(p));
@@ -95,7 +95,7 @@ describe("pseudonym keys", () => {
     expect(p.keys.prune(T0 + 27 * DAY)).toEqual([]);
     expect(p.keys.prune(T0 + 28 * DAY)).toEqual([1]);
     expect(p.keys.live.map((k) => k.version)).toEqual([2]);
-    const r = p.subjects.rekey(before);
+    const r = p.subjects.rekeyHere(before);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toMatch(/sealed to key 1, which this gateway does not hold/);
     db.close();
