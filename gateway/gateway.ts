@@ -36,7 +36,6 @@ import { ActivityWriter, knownStations, StationActivity, stationNames } from "./
 import { Users } from "./ops/users.ts";
 import { Privacy } from "./privacy/privacy.ts";
 import { DeviceAccess } from "./registry/device-access.ts";
-import { Privacy } from "./privacy/privacy.ts";
 import { Registry } from "./registry/registry.ts";
 import { LoginSecurity } from "./security/login-security.ts";
 import { assertPrivateFiles, gatewayPrivatePaths, readPasswordFile } from "./security/private-files.ts";
@@ -109,10 +108,6 @@ export class Gateway {
     const tls = loadServerTls(config.tls, root.child({ ns: "gateway:tls" }));
     this.loopDelay.enable();
     this.registry = new Registry(join(config.dataDir, "gateway.db"));
-    this.privacy = Privacy.open(this.registry.db, {
-      retentionDays: config.retentionDays,
-      timeZone: config.timeZone,
-    });
     this.privacy = Privacy.open(this.registry.db, {
       retentionDays: config.retentionDays,
       timeZone: config.timeZone,
