@@ -120,7 +120,8 @@ async function main(): Promise<void> {
   cleanup.push(() => gateway.close());
   // The lane starts with a saved config (as after a first contact with its gateway).
   const dataDir = join(dir.path, "lane");
-  mkdirSync(dataDir, { recursive: true });
+  // As a deployed lane keeps them (the firmware refuses secrets others can read).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const config: DeviceConfig = {
     v: 1,
     version: "bench",
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
     calibration: { ...DEFAULT_CALIBRATION },
     ...testDeviceKeys("bench"),
   };
-  writeFileSync(join(dataDir, "config.json"), JSON.stringify(config));
+  writeFileSync(join(dataDir, "config.json"), JSON.stringify(config), { mode: 0o600 });
   const file: LaneFile = {
     station: "bench",
     device: "lane-1",
@@ -163,7 +164,13 @@ async function main(): Promise<void> {
   });
   await until(
     () => {
-      if (child.exitCode !== null) throw new Error(`the firmware exited with ${child.exitCode}`);
+      if (child.exitCode !== null) {
+        const last = firmware.logs
+          .slice(-5)
+          .map((l) => JSON.stringify(l))
+          .join("\n  ");
+        throw new Error(`the firmware exited with ${child.exitCode}; its last log lines:\n  ${last}`);
+      }
       const r = readiness();
       return r.board && r.scanner && r.mqtt;
     },
