@@ -22,7 +22,7 @@
  * stops everything it started and exits 1; a second Ctrl-C kills everything at once.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -39,6 +39,7 @@ import { FIRMWARE_STATION, FirmwareLanes } from "./firmware-lanes.ts";
 import { type Health, readHealth, waitUntilUp } from "./health.ts";
 import { freePort, type InfluxdHandle, startInfluxd } from "./influxd.ts";
 import { nodeFlags } from "./node-flags.ts";
+import { makeTreePrivate } from "./private-tree.ts";
 import { ensureSystemPackages, installCommand } from "./system-deps.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -567,6 +568,11 @@ async function main(): Promise<void> {
   if (options === "help") {
     process.stdout.write(USAGE);
     return;
+  }
+  if (existsSync(VAR)) {
+    const fixed = makeTreePrivate(VAR);
+    if (fixed.length > 0)
+      say(`${shown(VAR)}: ${fixed.length} files and folders an earlier run left open to others made private`);
   }
   const stop = new StopRequest();
   const started = new Started();

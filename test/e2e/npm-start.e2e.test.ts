@@ -5,7 +5,7 @@
  * the script); everything stops in order, the summary is printed, no process is left behind.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/influxd.ts";
@@ -28,6 +28,12 @@ function readableByOthers(dir: string): string[] {
 describe("npm start", () => {
   it("runs a city for a few seconds and reports every screening stored, none lost", async () => {
     const dir = tempDir("start");
+    // What an earlier version left behind, open to everyone: npm start makes it private first
+    // (the gateway would otherwise refuse to start on it).
+    mkdirSync(join(dir.path, "gateway"), { mode: 0o755 });
+    chmodSync(join(dir.path, "gateway"), 0o755);
+    writeFileSync(join(dir.path, "gateway", "events.db"), "");
+    chmodSync(join(dir.path, "gateway", "events.db"), 0o644);
     const child = spawn(
       "npm",
       [
