@@ -6,9 +6,11 @@
  *   key that every lane of a deployment held. Whoever held that key (any lane, stolen) could
  *   enumerate an ID number from its pseudonym in a fraction of a second, so lanes no longer make
  *   it; the gateway still takes it from old firmware (gateway/privacy/subjects.ts).
- * - `h2:<kid>:<sealed>`: what a lane sends now. The identity sealed to the gateway's public key
- *   number `kid` (seal.ts): only the gateway can open it, and no two seals of one identity look
- *   alike, so nothing on a lane (its outbox included) links or reveals a person.
+ * - `h3:<kid>:<sealed>`: what a lane sends now. The identity sealed to the gateway's public key
+ *   number `kid` (seal.ts, `Sealer`: one X25519 per lane session, then a hash ratchet): only the
+ *   gateway can open it, and no two seals of one identity look alike, so nothing on a lane (its
+ *   outbox and its memory included) links or reveals a person.
+ * - `h2:<kid>:<sealed>`: the same with one X25519 per event (the previous firmware): accepted.
  * - `g<v>:` + 26 base32 characters: the stored pseudonym, HMAC-SHA256 under the gateway's
  *   pseudonym key version `v`, a key that never leaves the gateway. Everything stored, published
  *   to officers or exported carries this form (or the next).
@@ -22,10 +24,10 @@ import { createHmac } from "node:crypto";
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 /** A legacy lane pseudonym (`h1:`). */
 export const LEGACY_PSEUDONYM_PATTERN = "^h1:[A-Z2-7]{26}$";
-/** An identity sealed to the gateway (`h2:<kid>:<base64url>`): seal.ts. */
-export const SEALED_SUBJECT_PATTERN = "^h2:[1-9][0-9]{0,5}:[A-Za-z0-9_-]{150,1000}$";
+/** An identity sealed to the gateway (`h3:` or `h2:`, then `<kid>:<base64url>`): seal.ts. */
+export const SEALED_SUBJECT_PATTERN = "^h[23]:[1-9][0-9]{0,5}:[A-Za-z0-9_-]{150,1000}$";
 /** What a screening event may carry as its subject on the wire. */
-export const WIRE_SUBJECT_PATTERN = "^(h1:[A-Z2-7]{26}|h2:[1-9][0-9]{0,5}:[A-Za-z0-9_-]{150,1000})$";
+export const WIRE_SUBJECT_PATTERN = "^(h1:[A-Z2-7]{26}|h[23]:[1-9][0-9]{0,5}:[A-Za-z0-9_-]{150,1000})$";
 /** A stored pseudonym: gateway-keyed (`g<v>:`), or gateway-keyed from a legacy one (`l<v>:`). */
 export const STORED_SUBJECT_PATTERN = "^[gl][1-9][0-9]{0,5}:[A-Z2-7]{26}$";
 export const PSEUDONYM_LENGTH = 26;

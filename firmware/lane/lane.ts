@@ -30,9 +30,9 @@ import {
   type LaneContext,
   roundCentidegree,
   type ScreeningEvent,
+  Sealer,
   type SealKey,
   type StationKeyring,
-  sealIdentity,
   type Verdict,
   WaitingList,
 } from "@checkpoint/protocol";
@@ -99,6 +99,9 @@ export class Lane {
   readonly counts = { screened: 0, unstable: 0, faults: 0, busy: 0, refused: 0 };
   /** The people sent to rest at this station within the retest window, by station tag. */
   readonly waiting: WaitingList;
+
+  /** Seals each identity to the gateway (a session of events per X25519, protocol/seal.ts). */
+  private readonly sealer = new Sealer();
 
   constructor(private readonly ports: LanePorts) {
     this.waiting = new WaitingList(ports.stationKeys, () => this.windowMs());
@@ -170,7 +173,7 @@ export class Lane {
         ts: new Date(nowMs).toISOString(),
         station: p.station,
         device: p.device,
-        subject: sealIdentity(config.seal, found.identity, { station: p.station, device: p.device, id }),
+        subject: this.sealer.seal(config.seal, found.identity, { station: p.station, device: p.device, id }),
         attempt,
         object_c: roundCentidegree(m.objectC),
         ambient_c: roundCentidegree(m.ambientC),

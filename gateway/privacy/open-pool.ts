@@ -1,7 +1,8 @@
 /**
- * Opening sealed subjects off the event loop. One X25519 per screening costs about 55 µs, twice
- * what the rest of the ingest costs the gateway's one thread: bench:ingest fell from 29k to 11k
- * screenings a second with it in-thread. A pool of worker threads (the cores but one, at least
+ * Opening `h2:` sealed subjects (the previous firmware's, one X25519 per event) off the event
+ * loop. One X25519 per screening costs about 55 µs, twice what the rest of the ingest costs the
+ * gateway's one thread: bench:ingest fell from 29k to 11k screenings a second with it in-thread.
+ * (Today's lanes send `h3:` session seals, opened in the thread: seal-sessions.ts.) A pool of worker threads (the cores but one, at least
  * one) opens them instead, in batches (one message per worker per event-loop turn), and answers
  * with the stored pseudonym and its aliases: the identity never comes back to the main thread.
  *

@@ -35,9 +35,13 @@ export class Privacy {
     const pool = options.openThreads
       ? new OpenPool(options.openThreads, material(), IDENTITY_PATTERN, OPEN_ERRORS)
       : null;
-    // A rotation or a destruction reaches the threads at once: a destroyed key opens nothing more.
-    if (pool) keys.onChange = () => pool.setKeys(material());
     const subjects = new Subjects(keys, () => legacyKey(db), pool);
+    // A rotation or a destruction reaches the threads and the sessions at once: a destroyed key
+    // opens nothing more.
+    keys.onChange = () => {
+      pool?.setKeys(material());
+      subjects.sessions.clear();
+    };
     return new Privacy(keys, StationKeys.open(db), subjects, options.timeZone, pool);
   }
 

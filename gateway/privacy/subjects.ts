@@ -2,9 +2,12 @@
  * Re-keying: every screening's subject becomes the gateway's pseudonym before anything is stored,
  * published to officers or exported (gateway/ingest/ingest.ts calls `rekey` first thing).
  *
- * - `h2:` (a lane of this firmware): opened with the private key it names; the identity inside
- *   gives `g<v>:` + base32(HMAC-SHA256(key v, identity))[0..26] under the current version v, and
- *   is dropped. One X25519 and one HMAC per event: about 0.04 ms (bench:privacy measures it).
+ * - `h3:` (a lane of this firmware): opened with the private key it names, one X25519 per lane
+ *   session and two hashes per event (seal-sessions.ts), in this thread; the identity inside gives
+ *   `g<v>:` + base32(HMAC-SHA256(key v, identity))[0..26] under the current version v, and is
+ *   dropped. About 0.01 ms an event (bench:privacy measures it).
+ * - `h2:` (the previous firmware): the same with one X25519 per event (about 0.05 ms), opened by
+ *   the worker threads when the gateway has them (open-pool.ts).
  * - `h1:` (old firmware, made with the deployment's former shared key): accepted, so that old
  *   lanes keep working until they are upgraded, and re-keyed to `l<v>:` + HMAC(key v, the h1
  *   subject). The letter flags it: such a subject links only with that lane generation's
@@ -29,6 +32,7 @@ import {
 } from "@checkpoint/protocol";
 import type { OpenErrors, OpenPool } from "./open-pool.ts";
 import type { KeyVersion, PseudonymKeys } from "./pseudonym-keys.ts";
+import { SealSessions } from "./seal-sessions.ts";
 
 export type Rekeyed =
   | {
@@ -64,6 +68,9 @@ export const IDENTITY_PATTERN = `^(${IDENTITY_KINDS.join("|")}):.`;
 const IDENTITY = new RegExp(IDENTITY_PATTERN);
 
 export class Subjects implements SubjectRekeyer {
+  /** `h3:` sessions: opened here, a few microseconds each (seal-sessions.ts). */
+  readonly sessions = new SealSessions();
+
   constructor(
     private readonly keys: PseudonymKeys,
     /** The deployment's former shared lane key (gateway.db setting `pseudonym_key`), if any. */
@@ -73,7 +80,7 @@ export class Subjects implements SubjectRekeyer {
   ) {}
 
   rekey(event: ScreeningEvent): Rekeyed | Promise<Rekeyed> {
-    if (this.pool && !event.subject.startsWith("h1:")) {
+    if (this.pool && event.subject.startsWith("h2:")) {
       return this.pool
         .open({ subject: event.subject, station: event.station, device: event.device, id: event.id })
         .then((r) => (r.ok ? { ok: true, subject: r.subject, legacy: false, aliases: () => r.aliases } : r));
@@ -88,10 +95,13 @@ export class Subjects implements SubjectRekeyer {
       const h1 = event.subject;
       return { ok: true, subject: keyed("l", current, h1), legacy: true, aliases: () => this.older("l", h1) };
     }
-    const kid = sealedKid(event.subject);
+    const session = event.subject.startsWith("h3:");
+    const kid = sealedKid(event.subject, session ? "h3:" : "h2:");
     const key = kid === null ? undefined : this.keys.version(kid);
     if (!key) return { ok: false, error: OPEN_ERRORS.unknownKey.replace("{kid}", String(kid ?? "?")) };
-    const identity = openSealed(key.opener, event.subject, event);
+    const identity = session
+      ? this.sessions.open(key.opener, event.subject, event)
+      : openSealed(key.opener, event.subject, event);
     if (identity === null || !IDENTITY.test(identity)) return { ok: false, error: OPEN_ERRORS.notOpen };
     return {
       ok: true,

@@ -17,7 +17,7 @@ import {
   extractIdentity,
   roundCentidegree,
   type ScreeningEvent,
-  sealIdentity,
+  Sealer,
   type Telemetry,
   validateDeviceConfig,
 } from "@checkpoint/protocol";
@@ -58,6 +58,7 @@ export class FleetLane {
   private config: DeviceConfig | null = null;
   private timers = new Set<NodeJS.Timeout>();
   private readonly newId = monotonicFactory();
+  private readonly sealer = new Sealer();
   private stopped = false;
   private inflight = 0;
   private readonly startedMs = Date.now();
@@ -192,7 +193,7 @@ export class FleetLane {
       station,
       device,
       // Sealed to the gateway, as the firmware does (protocol/seal.ts).
-      subject: sealIdentity(config.seal, found.identity, { station, device, id }),
+      subject: this.sealer.seal(config.seal, found.identity, { station, device, id }),
       attempt,
       object_c: objectC,
       ambient_c: sensedAmbient,

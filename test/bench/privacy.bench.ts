@@ -36,7 +36,14 @@
  * the result JSON last on stdout; writes test/bench/results/privacy.json.
  */
 import { execFileSync } from "node:child_process";
-import { createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from "node:crypto";
+import {
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  hkdfSync,
+} from "node:crypto";
 import {
   chmodSync,
   cpSync,
@@ -65,6 +72,7 @@ import {
   pseudonym,
   type ScreeningEvent,
   StationKeyring,
+  sealIdentity,
   validateDeviceConfig,
 } from "../../protocol/index.ts";
 import { nodeFlags } from "../../scripts/node-flags.ts";
@@ -338,11 +346,13 @@ function merge(results: AttackResult[]) {
 }
 
 /**
- * The thief's opener for `h2:` subjects, from the construction protocol/seal.ts documents:
- * X25519 with the given private scalar, HKDF-SHA256, ChaCha20-Poly1305. True when it opens.
+ * The thief's opener for `h2:` and `h3:` subjects, written from the constructions
+ * protocol/seal.ts documents (not with its functions): X25519 with the given private scalar,
+ * HKDF-SHA256, for h3 the SHA-512 chain stepped to the event's counter, ChaCha20-Poly1305.
+ * True when it opens.
  */
 function tryOpen(subject: string, privateScalar: Buffer, kidPublic: Buffer, event: ScreeningEvent): boolean {
-  const [, kid, b64] = subject.split(":");
+  const [prefix, kid, b64] = subject.split(":");
   const body = Buffer.from(b64 ?? "", "base64url");
   const epk = body.subarray(0, 32);
   try {
@@ -360,13 +370,39 @@ function tryOpen(subject: string, privateScalar: Buffer, kidPublic: Buffer, even
       format: "jwk",
     });
     const shared = diffieHellman({ privateKey, publicKey });
-    const info = `checkpoint/seal/v1\0${kid}\0${event.station}\0${event.device}\0${event.id}`;
-    const okm = Buffer.from(hkdfSync("sha256", shared, Buffer.concat([epk, kidPublic]), info, 44));
-    const d = createDecipheriv("chacha20-poly1305", okm.subarray(0, 32), okm.subarray(32), {
-      authTagLength: 16,
-    });
+    const salt = Buffer.concat([epk, kidPublic]);
+    let key: Buffer;
+    let nonce: Buffer;
+    let sealed: Buffer;
+    let aad: Buffer | null = null;
+    if (prefix === "h3") {
+      const n = body.readUInt16BE(32);
+      const info = `checkpoint/seal/v2\0${kid}\0${event.station}\0${event.device}`;
+      let chain = Buffer.from(hkdfSync("sha256", shared, salt, info, 32));
+      let out = Buffer.alloc(0);
+      for (let i = 0; i <= n; i++) {
+        out = createHash("sha512")
+          .update(chain)
+          .update(Buffer.from([1]))
+          .digest();
+        chain = out.subarray(0, 32);
+      }
+      key = out.subarray(32);
+      nonce = Buffer.alloc(12);
+      nonce.writeUInt16BE(n, 10);
+      sealed = body.subarray(34, body.length - 16);
+      aad = Buffer.from(`${event.station}\0${event.device}\0${event.id}`);
+    } else {
+      const info = `checkpoint/seal/v1\0${kid}\0${event.station}\0${event.device}\0${event.id}`;
+      const okm = Buffer.from(hkdfSync("sha256", shared, salt, info, 44));
+      key = okm.subarray(0, 32);
+      nonce = okm.subarray(32);
+      sealed = body.subarray(32, body.length - 16);
+    }
+    const d = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: 16 });
+    if (aad) d.setAAD(aad, { plaintextLength: sealed.length });
     d.setAuthTag(body.subarray(body.length - 16));
-    d.update(body.subarray(32, body.length - 16));
+    d.update(sealed);
     d.final();
     return true;
   } catch {
@@ -556,7 +592,7 @@ async function main(): Promise<void> {
 
   // (b) the outbox's seals, with every key the lane holds as the private key; the control opens
   // them with the gateway's private key, which the thief does not hold.
-  const sealed = outboxEvents.filter((e) => e.subject.startsWith("h2:"));
+  const sealed = outboxEvents.filter((e) => /^h[23]:/.test(e.subject));
   const sealPublic = Buffer.from(savedConfig.seal.key, "base64url");
   let opened = 0;
   for (const e of sealed)
@@ -619,7 +655,16 @@ async function main(): Promise<void> {
     return { p50: round(percentile(us, 50), 1), p95: round(percentile(us, 95), 1) };
   };
   const legacyEvents = oldSubjects.map((subject) => ({ ...(sample[0] as ScreeningEvent), subject }));
-  const gatewayRekey = { sealed_us: rekeyUs(sample), legacy_h1_us: rekeyUs(legacyEvents) };
+  // The previous firmware's per-event seals (h2) of the same events, for comparison.
+  const perEvent = sample.map((e) => ({
+    ...e,
+    subject: sealIdentity(savedConfig.seal, "cn-id:11010519491231002X", e),
+  }));
+  const gatewayRekey = {
+    sealed_us: rekeyUs(sample),
+    sealed_per_event_h2_us: rekeyUs(perEvent),
+    legacy_h1_us: rekeyUs(legacyEvents),
+  };
 
   const countyIds = 100 * 365.25 * 999;
   const laneLaneP95 = percentile(timing.day, 95);
@@ -665,7 +710,13 @@ async function main(): Promise<void> {
     },
     met: {
       device_key_unmasks_stored: storedUnmasked.length === 0,
-      outbox_unmaskable: outboxUnmasked.length === 0 && opened === 0 && idsOnDisk.length === 0,
+      // The control must open every seal: a thief's opener that opens nothing proves nothing.
+      outbox_unmaskable:
+        outboxUnmasked.length === 0 &&
+        opened === 0 &&
+        idsOnDisk.length === 0 &&
+        sealed.length > 0 &&
+        controlOpened === sealed.length,
       // No more than the people sent to rest at this lane within one retest window.
       exposed_on_theft:
         memory.waiting.length <= morning.waiting.length &&

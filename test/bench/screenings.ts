@@ -21,8 +21,8 @@ import {
   pseudonym,
   roundCentidegree,
   type ScreeningEvent,
+  Sealer,
   type SealKey,
-  sealIdentity,
   type Verdict,
 } from "@checkpoint/protocol";
 import { monotonicFactory } from "ulid";
@@ -131,6 +131,7 @@ export function laneOutbox(
   }
   const shift = endMs - ((all[all.length - 1] as Draft | undefined)?.atMs ?? endMs);
   const newId = monotonicFactory(() => rng.next());
+  const sealer = new Sealer();
   const topic = deviceTopic(station, device, "screening");
   return all.map((d) => {
     const atMs = d.atMs + Math.min(0, shift);
@@ -143,7 +144,7 @@ export function laneOutbox(
       ts: new Date(atMs).toISOString(),
       station,
       device,
-      subject: seal ? sealIdentity(seal, d.identity, { station, device, id }) : pseudonym(KEY, d.identity),
+      subject: seal ? sealer.seal(seal, d.identity, { station, device, id }) : pseudonym(KEY, d.identity),
       attempt: d.attempt,
       object_c: d.objectC,
       ambient_c: d.ambientC,

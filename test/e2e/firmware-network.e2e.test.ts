@@ -100,7 +100,7 @@ describe("network cut at the lane", () => {
     // a lane's key makes, only seals the gateway alone opens.
     const files = readdirSync(rig.file.dataDir).map((f) => readFileSync(join(rig.file.dataDir, f), "latin1"));
     const onDisk = files.join("\n");
-    expect(onDisk).toContain("h2:1:");
+    expect(onDisk).toContain("h3:1:");
     if (person.kind !== "health-code") throw new Error("a health code was asked for");
     for (const secret of [person.token, person.idNumber, person.idNumber.slice(6, 14), "h1:"]) {
       expect(onDisk.includes(secret), secret).toBe(false);

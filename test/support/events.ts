@@ -6,6 +6,7 @@ import {
   estimateBody,
   pseudonym,
   type ScreeningEvent,
+  Sealer,
   type SealKey,
   sealIdentity,
 } from "../../protocol/index.ts";
@@ -38,12 +39,18 @@ export function screening(overrides: Partial<ScreeningEvent> = {}): ScreeningEve
   };
 }
 
-/** A screening as this firmware sends it: `identity` sealed to the gateway's key `seal`. */
+const sealer = new Sealer();
+
+/**
+ * A screening as this firmware sends it: `identity` sealed to the gateway's key `seal` (`h3:`, a
+ * session seal); with `perEvent`, as the previous firmware did (`h2:`, one X25519 per event).
+ */
 export function sealedScreening(
   seal: SealKey,
   identity: string,
   overrides: Partial<ScreeningEvent> = {},
+  perEvent = false,
 ): ScreeningEvent {
   const e = screening(overrides);
-  return { ...e, subject: sealIdentity(seal, identity, e) };
+  return { ...e, subject: perEvent ? sealIdentity(seal, identity, e) : sealer.seal(seal, identity, e) };
 }

@@ -92,7 +92,7 @@ describe("lane", () => {
     const out = await r.lane.onScan(healthCode(1764403200));
     expect(out.kind === "screened" && out.verdict).toBe("pass");
     expect(JSON.stringify(r.queued)).not.toContain(UID);
-    expect(r.queued[0]?.subject).toMatch(/^h2:1:[A-Za-z0-9_-]+$/);
+    expect(r.queued[0]?.subject).toMatch(/^h3:1:[A-Za-z0-9_-]+$/);
     expect(storedSubject(r.queued[0])).toMatch(/^g1:/);
     expect(r.shown.at(-1)).toBe("pass");
     // A person who passes leaves nothing behind at the lane.

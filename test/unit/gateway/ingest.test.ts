@@ -386,6 +386,29 @@ describe("ingest: the stored subject is the gateway's pseudonym", () => {
     const both = r.stored.filter((p) => p.measurement === "screening").map((p) => p.fields.subject);
     expect(new Set(both).size).toBe(1);
     expect(r.privacy.subjects.pseudonymsOf(ID)).toContain(stored?.fields.subject);
+    // The previous firmware's seal (h2, one X25519 per event) still opens, to the same pseudonym.
+    await r.send(sealedScreening(r.privacy.keys.sealKey(), ID, {}, true));
+    const all = r.stored.filter((p) => p.measurement === "screening").map((p) => p.fields.subject);
+    expect(all).toHaveLength(3);
+    expect(new Set(all).size).toBe(1);
+  });
+
+  it("refuses a session seal whose key was destroyed, though its session opened before", async () => {
+    const r = rig();
+    const old = r.privacy.keys.sealKey();
+    const screenings = () => r.stored.filter((p) => p.measurement === "screening").length;
+    await r.send(sealedScreening(old, ID));
+    expect(screenings()).toBe(1);
+    expect(r.privacy.subjects.sessions.size).toBe(1);
+    r.privacy.keys.rotate(Date.now());
+    // The next event of the same lane session, after key 1 is destroyed: nothing kept opens it.
+    expect(r.privacy.keys.prune(Date.now() + 400 * 86_400_000)).toEqual([1]);
+    expect(r.privacy.subjects.sessions.size).toBe(0);
+    await r.send(sealedScreening(old, ID));
+    expect(r.counters.rejectsByReason.subject).toBe(1);
+    expect(screenings()).toBe(1);
+    await r.send(sealedScreening(r.privacy.keys.sealKey(), ID));
+    expect(screenings()).toBe(2);
   });
 
   it("rejects a seal lifted into another event, an altered one, and one for a key it never had", async () => {
@@ -396,9 +419,9 @@ describe("ingest: the stored subject is the gateway's pseudonym", () => {
     const body = original.subject.split(":")[2] ?? "";
     const altered = {
       ...original,
-      subject: `h2:1:${body.slice(0, 60)}${body[60] === "A" ? "B" : "A"}${body.slice(61)}`,
+      subject: `h3:1:${body.slice(0, 60)}${body[60] === "A" ? "B" : "A"}${body.slice(61)}`,
     };
-    const unknownKey = { ...original, subject: original.subject.replace(/^h2:1:/, "h2:7:") };
+    const unknownKey = { ...original, subject: original.subject.replace(/^h3:1:/, "h3:7:") };
     for (const e of [lifted, altered, unknownKey]) await expect(r.send(e)).resolves.toBe(false);
     expect(r.counters.rejectsByReason.subject).toBe(3);
     expect(r.stored.filter((p) => p.measurement === "screening")).toEqual([]);
