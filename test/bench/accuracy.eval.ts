@@ -41,6 +41,10 @@ const options: EvalOptions = {
   tradeoffPolicies: tuned,
   bounds: !args.flag("no-bounds"),
 };
+const outArg = args.optional("out");
+args.finish(
+  "bench:accuracy: the fever policy judged on held-out seeds and people; writes test/bench/results/accuracy.json",
+);
 const started = performance.now();
 const result = evaluate(options);
 const pct = (v: number, w = 6) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : "—").padStart(w);
@@ -85,7 +89,7 @@ for (const t of result.tradeoff) {
 }
 console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 const out =
-  args.optional("out") ??
+  outArg ??
   join(
     import.meta.dirname,
     "results",

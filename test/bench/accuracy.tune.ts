@@ -12,11 +12,16 @@ import { TUNED_FILE } from "../../simulator/accuracy/tuned-file.ts";
 import { Args } from "./args.ts";
 
 const args = new Args(process.argv.slice(2));
+const people = args.number("people", DEFAULT_TUNE.people, 1000);
+const physiology = args.string("physiology", DEFAULT_TUNE.physiology);
+args.finish(
+  "tune:accuracy: tunes the fever policy on the tuning seeds; writes simulator/accuracy/tuned.json",
+);
 const started = performance.now();
 const result = tune({
   ...DEFAULT_TUNE,
-  people: args.number("people", DEFAULT_TUNE.people, 1000),
-  physiology: args.string("physiology", DEFAULT_TUNE.physiology),
+  people,
+  physiology,
   log: (line) => console.log(`${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s  ${line}`),
 });
 writeFileSync(TUNED_FILE, `${JSON.stringify(result, null, 2)}\n`);

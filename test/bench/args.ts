@@ -5,6 +5,8 @@
 export class Args {
   private readonly values = new Map<string, string>();
   readonly positional: string[] = [];
+  /** Every option asked for, with its default, for --help and the unknown-flag check. */
+  private readonly asked = new Map<string, string>();
 
   constructor(argv: string[]) {
     for (let i = 0; i < argv.length; i++) {
@@ -24,10 +26,12 @@ export class Args {
   }
 
   string(name: string, fallback: string): string {
+    this.asked.set(name, fallback);
     return this.values.get(name) ?? fallback;
   }
 
   optional(name: string): string | undefined {
+    this.asked.set(name, "(none)");
     return this.values.get(name);
   }
 
@@ -37,6 +41,7 @@ export class Args {
     min = Number.NEGATIVE_INFINITY,
     max = Number.POSITIVE_INFINITY,
   ): number {
+    this.asked.set(name, String(fallback));
     const raw = this.values.get(name);
     if (raw === undefined) return fallback;
     const value = Number(raw);
@@ -47,6 +52,24 @@ export class Args {
   }
 
   flag(name: string): boolean {
+    this.asked.set(name, "off");
     return this.values.get(name) === "true";
+  }
+
+  /**
+   * Call once every option has been asked for: `--help` prints `what` and the options with their
+   * defaults and exits 0 before anything starts; an option nobody asked for is an error (exit 2).
+   */
+  finish(what: string, out: (text: string) => void = (t) => process.stdout.write(t)): void {
+    if (this.values.has("help")) {
+      const lines = [...this.asked].map(([name, fallback]) => `  --${name}  (default ${fallback})`);
+      out(`${what}\n\noptions:\n${lines.join("\n")}\n`);
+      process.exit(0);
+    }
+    const unknown = [...this.values.keys()].filter((name) => !this.asked.has(name));
+    if (unknown.length > 0) {
+      process.stderr.write(`unknown option ${unknown.map((n) => `--${n}`).join(", ")}; --help lists them\n`);
+      process.exit(2);
+    }
   }
 }

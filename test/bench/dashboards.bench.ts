@@ -64,6 +64,9 @@ const args = new Args(process.argv.slice(2));
 const DAYS = args.number("days", 30, 1, 90);
 const RUNS = args.number("runs", 7, 3, 50);
 const OUT = resolve(args.string("out", join(import.meta.dirname, "results", "dashboards.json")));
+args.finish(
+  "bench:dashboards: 30 days seeded into InfluxDB, every dashboard's panels loaded through Grafana; writes test/bench/results/dashboards.json",
+);
 const TARGET_WORST_P95_MS = 500;
 const STATION = "hw-01";
 const DAY = 86_400_000;

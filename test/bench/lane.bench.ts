@@ -35,6 +35,11 @@ const args = new Args(process.argv.slice(2));
 const SCANS = args.number("scans", 300, 10);
 const HERE = import.meta.dirname;
 const OUT = resolve(args.string("out", join(HERE, "results", "lane.json")));
+/** Measure the firmware's source under tsx instead of its bundle on plain node. */
+const FROM_SOURCE = args.flag("tsx");
+args.finish(
+  "bench:lane: one firmware lane on pseudo-terminals, scans timed from QR line to verdict; writes test/bench/results/lane.json",
+);
 const READY_TIMEOUT_MS = 30_000;
 const SCAN_TIMEOUT_MS = 5000;
 const TARGETS = { timeouts: 0, verdict_p95_ms: 300 };
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
   // As deployed: the firmware built into one bundle and run by plain node (tsx's loader alone
   // costs tens of MB). --tsx measures the development form instead.
   let bundle: string | null = null;
-  if (!args.flag("tsx")) {
+  if (!FROM_SOURCE) {
     say("building the firmware (npm run build:firmware) …");
     execFileSync("npm", ["run", "-s", "build:firmware"], {
       cwd: join(HERE, "../.."),

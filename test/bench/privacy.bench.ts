@@ -94,6 +94,7 @@ const YEARS = args.number("years", 6, 1, 100);
 const DEMO = args.number("demo", 2, 0, 10);
 const PEOPLE = args.number("people", 400, 20, 5000);
 const OUT = args.string("out", join(HERE, "results", "privacy.json"));
+args.finish("bench:privacy: a stolen lane against the stored data; writes test/bench/results/privacy.json");
 const REGION = "110105";
 const BAND_FROM = "1955-01-01";
 const STATION = "bench-st";

@@ -41,10 +41,15 @@ async function main(): Promise<void> {
   process.once("SIGTERM", stop);
   const base = short ? SHORT_RUN : FULL_RUN;
   const tls = args.flag("tls") || process.env.CHAOS_TLS === "1";
+  const devices = args.number("devices", base.devices, 1, 200);
+  const ratePerDevice = args.number("rate", base.ratePerDevice, 0.1, 50);
+  args.finish(
+    "chaos: lanes, a real broker and InfluxDB, with faults injected; writes test/bench/results/chaos.json",
+  );
   const report = await runChaos({
     ...base,
-    devices: args.number("devices", base.devices, 1, 200),
-    ratePerDevice: args.number("rate", base.ratePerDevice, 0.1, 50),
+    devices,
+    ratePerDevice,
     log: (line) => process.stderr.write(`${line}\n`),
     signal: abort.signal,
     code: codeLabel(),

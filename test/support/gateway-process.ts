@@ -1,4 +1,4 @@
-/** The gateway as a separate process (`gateway/main.ts`), so a test can SIGKILL it and start it again. */
+/** The gateway as a separate process (`gateway/main.ts`, or its build), so a test can SIGKILL it and start it again. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { openSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -21,6 +21,8 @@ export class GatewayProcess {
   /** Node flags for the gateway process, e.g. --cpu-prof (bench:ingest --cpu-prof). */
   /** Node's flags: the gateway's production ones (package.json checkpoint.nodeFlags) unless changed. */
   nodeArgs: string[] = nodeFlags("gateway");
+  /** What runs: the source under tsx (tests), or a built bundle on plain node (production, benches). */
+  entry: { built: string } | "source" = "source";
 
   constructor(
     readonly dataDir: string,
@@ -58,7 +60,9 @@ export class GatewayProcess {
     const log = openSync(join(this.dataDir, "..", "gateway-process.log"), "a");
     this.child = spawn(
       process.execPath,
-      [...this.nodeArgs, "--import", "tsx", join(ROOT, "gateway", "main.ts")],
+      this.entry === "source"
+        ? [...this.nodeArgs, "--import", "tsx", join(ROOT, "gateway", "main.ts")]
+        : [...this.nodeArgs, this.entry.built],
       {
         cwd: ROOT,
         env: { ...process.env, ...this.env },

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { nodeFlags } from "../../../scripts/node-flags.ts";
 import { Args } from "../../bench/args.ts";
 import { laneOutbox } from "../../bench/screenings.ts";
@@ -112,6 +112,33 @@ describe("bench arguments", () => {
     expect(args.number("rounds", 3)).toBe(2);
     expect(args.flag("cpu-prof")).toBe(true);
     expect(() => new Args(["--rounds=x"]).number("rounds", 3)).toThrow(/expected a number/);
+  });
+
+  it("prints usage on --help and refuses an option no one asked for, before anything starts", () => {
+    const exits: number[] = [];
+    const exit = vi.spyOn(process, "exit").mockImplementation(((code: number) => {
+      exits.push(code);
+      throw new Error(`exit ${code}`);
+    }) as never);
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      let printed = "";
+      const help = new Args(["--help"]);
+      help.number("rounds", 5);
+      expect(() => help.finish("bench:x: what it does", (t) => (printed += t))).toThrow("exit 0");
+      expect(printed).toContain("--rounds  (default 5)");
+      const typo = new Args(["--round", "3"]);
+      typo.number("rounds", 5);
+      expect(() => typo.finish("bench:x")).toThrow("exit 2");
+      expect(String(stderr.mock.calls[0]?.[0])).toContain("--round");
+      const fine = new Args(["--rounds", "3"]);
+      fine.number("rounds", 5);
+      fine.finish("bench:x");
+      expect(exits).toEqual([0, 2]);
+    } finally {
+      exit.mockRestore();
+      stderr.mockRestore();
+    }
   });
 });
 
