@@ -125,7 +125,11 @@ describe("bench arguments", () => {
       let printed = "";
       const help = new Args(["--help"]);
       help.number("rounds", 5);
-      expect(() => help.finish("bench:x: what it does", (t) => (printed += t))).toThrow("exit 0");
+      expect(() =>
+        help.finish("bench:x: what it does", (t) => {
+          printed += t;
+        }),
+      ).toThrow("exit 0");
       expect(printed).toContain("--rounds  (default 5)");
       const typo = new Args(["--round", "3"]);
       typo.number("rounds", 5);
