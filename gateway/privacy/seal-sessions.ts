@@ -29,7 +29,7 @@ interface Session {
   /** Chain keys at events 0, CHECKPOINT_EVERY, 2 × CHECKPOINT_EVERY, … side by side, `reached` of them. */
   checkpoints: Buffer;
   reached: number;
-  /** The chain key of event `headN`, the furthest reached. */
+  /** The chain key of event `headN`, the furthest reached (the next event's, in order). */
   headN: number;
   head: Buffer;
 }
@@ -85,19 +85,21 @@ export class SealSessions {
       i = c * CHECKPOINT_EVERY;
       chain = s.checkpoints.subarray(c * KEY_BYTES, (c + 1) * KEY_BYTES);
     }
-    while (i < n) {
-      chain = ratchetStep(chain).next;
-      i++;
+    for (;;) {
+      // One hash gives event i's key and the chain key of i + 1.
+      const { next, key } = ratchetStep(chain);
       this.counts.steps++;
+      i++;
       if (i % CHECKPOINT_EVERY === 0 && s.reached === i / CHECKPOINT_EVERY) {
-        chain.copy(s.checkpoints, s.reached * KEY_BYTES);
+        next.copy(s.checkpoints, s.reached * KEY_BYTES);
         s.reached++;
       }
+      if (i > s.headN) {
+        s.headN = i;
+        s.head = next;
+      }
+      if (i > n) return key;
+      chain = next;
     }
-    if (n > s.headN) {
-      s.headN = n;
-      s.head = chain;
-    }
-    return ratchetStep(chain).key;
   }
 }
