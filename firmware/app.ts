@@ -15,6 +15,8 @@ import { QrScanner } from "./hardware/scanner.ts";
 import { Lane, type LaneConfig } from "./lane/lane.ts";
 import { DEFAULT_MEASURE } from "./lane/measure.ts";
 import { outcomeText } from "./lane/outcome-text.ts";
+import { StationLink } from "./lane/station-link.ts";
+import { loadWaiting, saveWaiting } from "./lane/waiting-file.ts";
 import { Outbox } from "./uplink/outbox.ts";
 import { Uplink } from "./uplink/uplink.ts";
 
@@ -29,6 +31,8 @@ export class LaneApp {
   readonly outbox: Outbox;
   readonly uplink: Uplink;
   readonly lane: Lane;
+  /** The station's other lanes (lane.json `stationLink`), when set. */
+  readonly stationLink: StationLink | null;
   private thermometer: Mlx90614 | null = null;
   private calibration: CalibrationResult | null;
   private sensorTimer: NodeJS.Timeout | null = null;
@@ -90,7 +94,46 @@ export class LaneApp {
         samples: file.samples ?? DEFAULT_MEASURE.samples,
         intervalMs: file.sampleIntervalMs ?? DEFAULT_MEASURE.intervalMs,
       },
+      role: file.role ?? "both",
+      onWaitingChange: (entry, op) => {
+        this.saveWaiting();
+        this.stationLink?.share(entry, op);
+      },
     });
+    // Who was waiting before a restart (entries past the window or under a key no longer held
+    // drop out at the first match or the next tick).
+    for (const entry of loadWaiting(this.waitingPath)) this.lane.waiting.merge(entry);
+    const link = file.stationLink;
+    this.stationLink =
+      link && (link.listen || link.peers?.length)
+        ? new StationLink({
+            station: file.station,
+            listen: link.listen,
+            peers: link.peers ?? [],
+            keyring: this.stationKeys,
+            waiting: this.lane.waiting,
+            windowMs: () => (this.uplink.config?.policy.retest_window_s ?? 0) * 1000,
+            now: () => this.now(),
+            onChange: () => this.saveWaiting(),
+            log,
+          })
+        : null;
+  }
+
+  get waitingPath(): string {
+    return join(this.file.dataDir, "waiting.json");
+  }
+
+  /** The waiting list to disk; a failed write (disk full) is logged and the lane goes on. */
+  private saveWaiting(): void {
+    try {
+      saveWaiting(this.waitingPath, this.lane.waiting.list());
+    } catch (error) {
+      this.log.error(
+        { err: (error as Error).message },
+        "firmware:lane: could not save the waiting list (disk full or read-only?); it is kept in memory, and lost if the lane restarts before the disk is fixed",
+      );
+    }
   }
 
   get calibrationPath(): string {
@@ -127,6 +170,10 @@ export class LaneApp {
    */
   forgetPastKeys(): void {
     this.stationKeys.tick(this.now());
+    // The waiting list on disk holds no one the window has passed.
+    const waiting = this.lane.waiting.size;
+    this.lane.waiting.expire(this.now());
+    if (this.lane.waiting.size !== waiting) this.saveWaiting();
     const c = this.uplink.config;
     if (!c || this.stationKeys.revision === this.savedKeysRevision) return;
     this.savedKeysRevision = this.stationKeys.revision;
@@ -196,6 +243,16 @@ export class LaneApp {
       this.clockOffsetMs = offsetMs;
     });
     this.uplink.start();
+    if (this.stationLink) {
+      this.stationLink
+        .start()
+        .catch((error: Error) =>
+          this.log.error(
+            { err: error.message, listen: this.file.stationLink?.listen },
+            "firmware:station-link: cannot listen; the station's other lanes cannot tell this lane who is waiting (check stationLink.listen in lane.json: a free port on this device)",
+          ),
+        );
+    }
     this.sensorTimer = setInterval(() => void this.lane.checkSensor(), 2000);
   }
 
@@ -204,6 +261,7 @@ export class LaneApp {
     if (this.keysTimer) clearInterval(this.keysTimer);
     this.indicators.stop();
     this.scanner.stop();
+    await this.stationLink?.stop();
     await this.uplink.stop();
     this.link.stop();
     this.outbox.close();

@@ -68,6 +68,28 @@ export const LaneFileSchema = Type.Object(
      * Default ["cn-id", "health-code"]. Set here, not in the gateway's retained config: what a
      * lane can read depends on its reader and its site.
      */
+    /**
+     * What the lane does with people sent to rest: "screen" sends them on to the station's retest
+     * point, "retest" is that point (an indoor booth), "both" (default: a station with one lane)
+     * does everything.
+     */
+    role: Type.Optional(Type.Union([Type.Literal("screen"), Type.Literal("retest"), Type.Literal("both")])),
+    /**
+     * The station link (lane/station-link.ts): `listen` "host:port" where this lane takes the
+     * waiting lists of the station's other lanes (a retest point listens); `peers`, the lanes it
+     * tells ("http://host:port"; a screening lane lists the retest point). Station LAN only.
+     */
+    stationLink: Type.Optional(
+      Type.Object(
+        {
+          listen: Type.Optional(Type.String({ pattern: "^[^\\s]*:[0-9]{1,5}$" })),
+          peers: Type.Optional(
+            Type.Array(Type.String({ pattern: "^http://[^\\s/]+(:[0-9]{1,5})?/?$" }), { maxItems: 32 }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     accept: Type.Optional(
       Type.Array(Type.Union(IDENTITY_KINDS.map((k) => Type.Literal(k))), { minItems: 1, uniqueItems: true }),
     ),

@@ -17,7 +17,7 @@ import {
 } from "@checkpoint/protocol";
 
 /** Files in the data folder that hold a secret or personal data. */
-const SECRET_FILES = /^(config\.json|credentials\.json|outbox\.db(-wal|-shm)?|.*key.*)$/i;
+const SECRET_FILES = /^(config\.json|credentials\.json|waiting\.json|outbox\.db(-wal|-shm)?|.*key.*)$/i;
 
 function problem(path: string, kind: PrivateKind): ModeProblem | null {
   try {

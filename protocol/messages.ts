@@ -158,6 +158,10 @@ const LANE = {
     "zh-CN": "读数不稳定，请保持不动，重新测量",
     en: "The reading was not steady: hold still and measure again",
   },
+  "lane.to-retest-point": {
+    "zh-CN": "您已在休息复测名单中，请到本站复测点复测",
+    en: "You are due a retest: please go to this station's retest point",
+  },
   "lane.busy": { "zh-CN": "正在测量，请稍候", en: "Measuring: please wait" },
   "lane.rest-more": {
     "zh-CN": "复测时间未到，请再休息 {minutes} 分钟",

@@ -183,8 +183,9 @@ export interface CurrentTag {
 }
 
 /**
- * The people sent to rest at a station within the retest window, by tag. In memory only. Any lane
- * of the station can match an entry another lane made (issue 10 shares them with `merge`).
+ * The people sent to rest at a station within the retest window, by tag. Any lane of the station
+ * can match an entry another lane made (the station link shares them with `merge`); the lane keeps
+ * the list in its data folder across a restart (firmware/lane/waiting-file.ts).
  */
 export class WaitingList {
   private readonly entries = new Map<string, Waiting>();
@@ -239,9 +240,11 @@ export class WaitingList {
     if (!mine || mine.atMs < entry.atMs) this.entries.set(key, { ...entry });
   }
 
-  /** The person's retest is done. */
+  /** The person's retest is done (unless they were sent to rest again since `entry`). */
   remove(entry: Waiting): void {
-    this.entries.delete(entryKey(entry.keyId, entry.tag));
+    const key = entryKey(entry.keyId, entry.tag);
+    const mine = this.entries.get(key);
+    if (mine && mine.atMs <= entry.atMs) this.entries.delete(key);
   }
 
   /** Everyone waiting, oldest first (what a lane shares with its station). */

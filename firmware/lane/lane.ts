@@ -10,8 +10,12 @@
  *   open. Then it is dropped: the lane keeps a tag only for a person sent to rest, in memory, for
  *   one retest window. Nothing in the outbox or on disk links or reveals anyone.
  * - A second scan of a subject sent to rest at this station (by this lane, or by another that
- *   shared its waiting list), within the retest window, is attempt 2 — once the rest the policy
- *   asks for has passed; earlier, the lane shows `retest` again and measures nothing.
+ *   shared its waiting list over the station link: station-link.ts), within the retest window, is
+ *   attempt 2 — once the rest the policy asks for has passed; earlier, the lane shows `retest`
+ *   again and measures nothing. A lane whose role is `screen` takes no attempt 2: it sends the
+ *   person on to the station's retest point (role `retest`), which does. Role `both` (the
+ *   default: a station with one lane) does everything.
+ * - The waiting list survives a restart (`onWaitingChange`: the app keeps it in waiting.json).
  * - An unstable measurement is not a reading: the lane asks to measure again and sends nothing.
  * - A sensor fault shows on the lane and in telemetry; no event is invented.
  * - With the outbox full the lane refuses to screen (and says so) rather than lose events.
@@ -34,6 +38,7 @@ import {
   type SealKey,
   type StationKeyring,
   type Verdict,
+  type Waiting,
   WaitingList,
 } from "@checkpoint/protocol";
 import type { PatternName } from "../hardware/indicators.ts";
@@ -67,6 +72,9 @@ export function laneEstimate(config: LaneConfig): ContextEstimate | undefined {
   return { policy, comingFromC: config.comingFromC ?? DEFAULT_COMING_FROM_C[config.context] };
 }
 
+/** What a lane does with people sent to rest (lane.json `role`). */
+export type LaneRole = "screen" | "retest" | "both";
+
 export interface LanePorts {
   station: string;
   device: string;
@@ -82,6 +90,10 @@ export interface LanePorts {
   now(): number;
   newId(ms: number): string;
   measureOptions: MeasureOptions;
+  /** `both` when absent. */
+  role?: LaneRole;
+  /** The waiting list changed: a person sent to rest (`wait`) or retested (`done`) here. */
+  onWaitingChange?(entry: Waiting, op: "wait" | "done"): void;
 }
 
 export type ScanOutcome =
@@ -89,6 +101,8 @@ export type ScanOutcome =
   | { kind: "busy" | "no-config" | "outbox-full" | "unstable" }
   | { kind: "refused"; reason: IdentityRefusal }
   | { kind: "rest-more"; minutesLeft: number }
+  /** Sent to rest earlier and back at a lane that takes no retests: go to the retest point. */
+  | { kind: "to-retest-point" }
   | { kind: "fault"; fault: ThermoFault };
 
 export class Lane {
@@ -138,6 +152,10 @@ export class Lane {
       const { waiting, current } = await this.waiting.match(found.identity, p.now());
       // Back too soon for the retest: the forehead has not recovered from the cold yet.
       const restMs = config.policy.rest_min * 60_000;
+      if (waiting && p.role === "screen") {
+        p.show("retest");
+        return { kind: "to-retest-point" };
+      }
       if (waiting && p.now() - waiting.atMs < restMs) {
         p.show("retest");
         return { kind: "rest-more", minutesLeft: Math.ceil((restMs - (p.now() - waiting.atMs)) / 60_000) };
@@ -164,8 +182,14 @@ export class Lane {
         context: config.context,
         objectC: m.objectC,
       });
-      if (verdict === "retest") this.waiting.add(current, nowMs, p.device);
-      else if (waiting && attempt === 2 && verdict !== "invalid") this.waiting.remove(waiting);
+      if (verdict === "retest") {
+        // Not inside the optional call: `?.` would skip evaluating its argument without a listener.
+        const added = this.waiting.add(current, nowMs, p.device);
+        p.onWaitingChange?.(added, "wait");
+      } else if (waiting && attempt === 2 && verdict !== "invalid") {
+        this.waiting.remove(waiting);
+        p.onWaitingChange?.(waiting, "done");
+      }
       const id = p.newId(nowMs);
       const event: ScreeningEvent = {
         v: 1,

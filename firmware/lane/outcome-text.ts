@@ -22,6 +22,8 @@ export function outcomeText(outcome: ScanOutcome, locale: Locale, restMin: numbe
           return t("lane.invalid");
       }
       break;
+    case "to-retest-point":
+      return t("lane.to-retest-point");
     case "rest-more":
       return t("lane.rest-more", { minutes: outcome.minutesLeft });
     case "fault":

@@ -1,7 +1,11 @@
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PatternName } from "../../../firmware/hardware/indicators.ts";
 import type { ThermoReading } from "../../../firmware/hardware/mlx90614.ts";
-import { Lane } from "../../../firmware/lane/lane.ts";
+import { Lane, type LaneRole } from "../../../firmware/lane/lane.ts";
+import { StationLink } from "../../../firmware/lane/station-link.ts";
+import { loadWaiting, saveWaiting } from "../../../firmware/lane/waiting-file.ts";
 import {
   DEFAULT_CALIBRATION,
   DEFAULT_POLICY,
@@ -9,8 +13,11 @@ import {
   type LaneContext,
   type ScreeningEvent,
   StationKeyring,
+  type Waiting,
 } from "../../../protocol/index.ts";
+import { freePort } from "../../../scripts/influxd.ts";
 import { testPrivacy } from "../../support/device-keys.ts";
+import { quietLog, tempDir } from "../../support/tmp.ts";
 
 const UID = "Zq3vK8mN2pR7sT1wX4yB6c";
 /** A person's health code as shown at `t` (Unix s): it refreshes, its holder token does not. */
@@ -36,6 +43,8 @@ interface RigOptions {
   /** The station keys as the gateway handed them out at this time (default: at the start). */
   keysAt?: number;
   gateway?: ReturnType<typeof testPrivacy>;
+  role?: LaneRole;
+  onWaitingChange?: (entry: Waiting, op: "wait" | "done") => void;
 }
 
 function rig(readings: () => ThermoReading, options: RigOptions = {}) {
@@ -72,6 +81,8 @@ function rig(readings: () => ThermoReading, options: RigOptions = {}) {
     now: () => now,
     newId: () => `01JDA${String(n++).padStart(21, "0")}`,
     measureOptions: { samples: 3, intervalMs: 0, maxSpreadC: 0.4 },
+    ...(options.role ? { role: options.role } : {}),
+    ...(options.onWaitingChange ? { onWaitingChange: options.onWaitingChange } : {}),
   });
   const advance = (ms: number) => {
     now += ms;
@@ -332,5 +343,152 @@ describe("lane: context", () => {
     const r = rig(() => ({ ok: true, objectC: 55, ambientC: 20 }), { context: "walk-up" });
     await r.lane.onScan(healthCode(1764403200));
     expect(r.queued[0]?.verdict).toBe("invalid");
+  });
+});
+
+describe("retest anywhere at the station: the station link, with no gateway at all", () => {
+  const REST = (DEFAULT_POLICY.rest_min + 1) * 60_000;
+  const WINDOW = DEFAULT_POLICY.retest_window_s * 1000;
+
+  /** A lane with its station link on loopback: listening on `port` when given, telling `peers`. */
+  function linked(device: string, role: LaneRole, port: number | null, peers: number[]) {
+    const holder: { link: StationLink | null } = { link: null };
+    const r = rig(hot, { device, role, onWaitingChange: (e, op) => holder.link?.share(e, op) });
+    let now = T0;
+    const changes: number[] = [];
+    const link = new StationLink({
+      station: "hw-01",
+      ...(port === null ? {} : { listen: `127.0.0.1:${port}` }),
+      peers: peers.map((p) => `http://127.0.0.1:${p}`),
+      keyring: r.stationKeys,
+      waiting: r.lane.waiting,
+      windowMs: () => WINDOW,
+      now: () => now,
+      onChange: () => changes.push(r.lane.waiting.size),
+      log: quietLog as never,
+      retryMs: 60_000,
+    });
+    holder.link = link;
+    const advance = (ms: number) => {
+      now += ms;
+      r.advance(ms);
+    };
+    return { ...r, link, advance, changes };
+  }
+
+  it("a retest point takes attempt 2 of a person sent to rest at a screening lane; the lane sends them there", async () => {
+    const [lanePort, pointPort] = [await freePort(), await freePort()];
+    const lane = linked("lane-1", "screen", lanePort, [pointPort]);
+    const point = linked("retest-1", "retest", pointPort, [lanePort]);
+    await lane.link.start();
+    await point.link.start();
+    try {
+      expect((await lane.lane.onScan(healthCode(1764403200))).kind).toBe("screened");
+      expect(lane.queued[0]?.verdict).toBe("retest");
+      await lane.link.flush();
+      expect(lane.link.pending).toBe(0);
+      expect(point.lane.waiting.size).toBe(1);
+      expect(point.changes).toEqual([1]);
+      // Back at the screening lane after the rest: sent on to the retest point, nothing measured.
+      lane.advance(REST);
+      point.advance(REST);
+      const reads = lane.reads();
+      expect(await lane.lane.onScan(healthCode(1764404460))).toEqual({ kind: "to-retest-point" });
+      expect(lane.reads()).toBe(reads);
+      expect(lane.queued).toHaveLength(1);
+      // At the retest point: attempt 2, the same person for the gateway.
+      await point.lane.onScan(healthCode(1764404470));
+      expect(point.queued[0]).toMatchObject({ attempt: 2, device: "retest-1", verdict: "fever" });
+      expect(storedSubject(point.queued[0])).toBe(storedSubject(lane.queued[0]));
+      // The point tells the lane the retest is done: nobody is waiting anywhere.
+      await point.link.flush();
+      expect(lane.lane.waiting.size).toBe(0);
+      expect(point.lane.waiting.size).toBe(0);
+    } finally {
+      await point.link.stop();
+      await lane.link.stop();
+    }
+  });
+
+  it("keeps what a retest point did not take and delivers it once the point is back", async () => {
+    const pointPort = await freePort();
+    const lane = linked("lane-1", "screen", null, [pointPort]);
+    await lane.lane.onScan(healthCode(1764403200));
+    await lane.link.flush(); // the retest point is down (rebooting)
+    expect(lane.link.pending).toBe(1);
+    const point = linked("retest-1", "retest", pointPort, []);
+    await point.link.start();
+    try {
+      await lane.link.flush();
+      expect(lane.link.pending).toBe(0);
+      expect(point.lane.waiting.size).toBe(1);
+    } finally {
+      await point.link.stop();
+    }
+  });
+
+  it("refuses entries not signed with the station's key, of another station, too old or from the future", async () => {
+    const pointPort = await freePort();
+    const point = linked("retest-1", "retest", pointPort, []);
+    await point.link.start();
+    try {
+      // What a screening lane would send, caught before it leaves.
+      const lane = linked("lane-1", "screen", null, [await freePort()]);
+      await lane.lane.onScan(healthCode(1764403200));
+      const queued = (lane.link as unknown as { queues: Map<string, Record<string, unknown>[]> }).queues;
+      const original = [...queued.values()][0]?.[0];
+      if (!original) throw new Error("nothing queued");
+      const post = (body: unknown) =>
+        fetch(`http://127.0.0.1:${pointPort}/v1/waiting`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: typeof body === "string" ? body : JSON.stringify(body),
+        });
+      const bad = [
+        { ...original, mac: `${String(original.mac).slice(0, -2)}AA` },
+        { ...original, tag: "AAAAAAAAAAAAAAAAAAAAAAAAAA" },
+        { ...original, atMs: T0 + 3_600_000 },
+        { ...original, atMs: T0 - 2 * WINDOW },
+        { ...original, keyId: "local-1" },
+        { ...original, op: "drop-all" },
+      ];
+      const res = await post({ station: "hw-01", entries: bad });
+      expect(await res.json()).toEqual({ accepted: 0, refused: bad.length });
+      expect((await post({ station: "hw-02", entries: [original] })).status).toBe(400);
+      expect((await post("{not json")).status).toBe(400);
+      expect((await post({ station: "hw-01", entries: ["x".repeat(70_000)] })).status).toBe(413);
+      expect(point.lane.waiting.size).toBe(0);
+      expect(point.link.counts.refused).toBe(bad.length + 2);
+      // The genuine entry is taken.
+      expect(await (await post({ station: "hw-01", entries: [original] })).json()).toEqual({
+        accepted: 1,
+        refused: 0,
+      });
+      expect(point.lane.waiting.size).toBe(1);
+    } finally {
+      await point.link.stop();
+    }
+  });
+
+  it("keeps the waiting list across a lane restart (waiting.json, private, no code in it)", async () => {
+    const dir = tempDir("waiting");
+    try {
+      const path = join(dir.path, "waiting.json");
+      const holder: { list: () => Waiting[] } = { list: () => [] };
+      const before = rig(hot, { onWaitingChange: () => saveWaiting(path, holder.list()) });
+      holder.list = () => before.lane.waiting.list();
+      await before.lane.onScan(healthCode(1764403200));
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(readFileSync(path, "utf8")).not.toContain(UID);
+      // The lane restarts: a new process, the same data folder.
+      const after = rig(hot);
+      for (const e of loadWaiting(path)) after.lane.waiting.merge(e);
+      after.advance(REST);
+      await after.lane.onScan(healthCode(1764404460));
+      expect(after.queued[0]).toMatchObject({ attempt: 2, verdict: "fever" });
+      expect(loadWaiting(join(dir.path, "missing.json"))).toEqual([]);
+    } finally {
+      dir.remove();
+    }
   });
 });
