@@ -444,6 +444,8 @@ export class Gateway {
       alerts: c.alerts,
       fevers: c.fevers,
       missed_retests: c.missedRetests,
+      withdrawn_alerts: c.withdrawnAlerts,
+      unmatched_retests: c.unmatchedRetests,
       refused_publish: c.refusedPublish,
       auth_failures: c.authFailures,
       client_id_refused: c.clientIdRefused,

@@ -84,6 +84,10 @@ const CONSOLE = {
     en: "Handed to the township (home isolation)",
   },
   "disposition.fever-clinic": { "zh-CN": "转运发热门诊", en: "Transferred to a fever clinic" },
+  "disposition.withdrawn": {
+    "zh-CN": "已撤销：本人已复测（复测记录迟到）",
+    en: "Withdrawn: the person was retested (the retest arrived late)",
+  },
   "role.officer": { "zh-CN": "值班员", en: "officer" },
   "role.technician": { "zh-CN": "技术员", en: "technician" },
   "role.admin": { "zh-CN": "管理员", en: "admin" },

@@ -75,6 +75,8 @@ export const STORAGE = {
       "alerts",
       "fevers",
       "missed_retests",
+      "withdrawn_alerts",
+      "unmatched_retests",
       "refused_publish",
       "auth_failures",
       "devices_online",

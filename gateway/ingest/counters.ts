@@ -10,6 +10,10 @@ export class Counters {
   alerts = 0;
   fevers = 0;
   missedRetests = 0;
+  /** Missed-retest alerts withdrawn because the person's attempt 2 arrived late. */
+  withdrawnAlerts = 0;
+  /** Attempts 2 that answered no attempt 1 of their station (a lane that skips the first screening). */
+  unmatchedRetests = 0;
   refusedPublish = 0;
   authFailures = 0;
   /** Screenings whose timestamp was not trusted (stored at the receive time, flagged). */

@@ -70,6 +70,14 @@ export interface AlertLog {
   /** Resolves once every alert added so far is on disk (batched). */
   durable(): Promise<void>;
   get(id: string): (Alert & { state: string }) | null;
+  /** Closes the open missed-retest alerts a late attempt 2 answers (alert-store.ts). */
+  withdrawMissedRetest(
+    station: string,
+    subjects: readonly string[],
+    answerTsMs: number,
+    windowMs: number,
+    note: string,
+  ): { points: StoredPoint[]; alerts: Alert[] };
 }
 
 export interface IngestDeps {
@@ -234,10 +242,15 @@ export class Ingest {
     const pointNs = idempotentNs(time.atMs, event.id);
     const points: StoredPoint[] = [screeningPoint(event, verdict, pointNs, time)];
     if (event.attempt === 2) {
-      retests.resolve(event.station, [event.subject, ...rekeyed.aliases()], {
+      const subjects = [event.subject, ...rekeyed.aliases()];
+      const pending = retests.resolve(event.station, subjects, {
         tsMs: time.atMs,
         receivedMs: now,
+        device: event.device,
       });
+      // Nothing pending: perhaps its retest already raised a missed-retest alert (this attempt 2
+      // waited in an outbox through a network cut). That alert is withdrawn: the person came back.
+      if (!pending && time.clock === "ok") this.withdrawAnswered(event, subjects, time.atMs, points);
     }
     if (verdict === "fever") {
       counters.fevers++;
@@ -325,8 +338,40 @@ export class Ingest {
     const now = this.deps.now();
     const points = this.offlineAlerts(now);
     for (const p of this.deps.retests.takeExpired(now)) this.missedRetest(p, points);
+    this.unmatchedRetests();
     if (points.length > 0) await Promise.all([this.deps.store.submit(points), this.deps.alerts.durable()]);
     await this.deps.retests.durable();
+  }
+
+  private withdrawAnswered(
+    event: ScreeningEvent,
+    subjects: string[],
+    atMs: number,
+    points: StoredPoint[],
+  ): void {
+    const windowMs = this.deps.policy().retest_window_s * 1000;
+    const note = `attempt 2 ${event.id} at ${event.device}, ${new Date(atMs).toISOString()}, arrived late`;
+    const withdrawn = this.deps.alerts.withdrawMissedRetest(event.station, subjects, atMs, windowMs, note);
+    for (const alert of withdrawn.alerts) {
+      this.deps.counters.withdrawnAlerts++;
+      this.deps.publish(alertsTopic(alert.station), alert, 1);
+      this.deps.log.info(
+        { id: alert.id, station: alert.station, device: event.device },
+        "ingest: a missed-retest alert is withdrawn: the person's attempt 2 arrived late",
+      );
+    }
+    points.push(...withdrawn.points);
+  }
+
+  /** Attempts 2 that answered no attempt 1 within a window: counted and reported per lane. */
+  private unmatchedRetests(): void {
+    for (const u of this.deps.retests.takeUnmatched()) {
+      this.deps.counters.unmatchedRetests++;
+      this.deps.log.warn(
+        { station: u.station, device: u.device, ts: new Date(u.tsMs).toISOString() },
+        "ingest: an attempt 2 answered no attempt 1 at its station (no retest asked within the window); check that lane's role and firmware, and whether its station's screening lanes reach the gateway",
+      );
+    }
   }
 
   private missedRetest(p: PendingRetest, points: StoredPoint[]): void {

@@ -51,12 +51,24 @@ export interface RetestJournal {
 interface Answer {
   tsMs: number;
   receivedMs: number;
+  /** The lane that took it (for the report of an attempt 2 that answered nothing). */
+  device?: string;
+  /** A retest it answers was seen (pending when it came, or arriving after it). */
+  matched?: boolean;
+}
+
+/** An attempt 2 that no attempt 1 at its station asked for, within one window either way. */
+export interface UnmatchedAttempt {
+  station: string;
+  device: string;
+  tsMs: number;
 }
 
 export class RetestTracker {
   private readonly pending: BoundedMap<string, PendingRetest>;
   private readonly answered: BoundedMap<string, Answer>;
   private readonly deviceClock = new Map<string, number>();
+  private unmatched: UnmatchedAttempt[] = [];
   overflows = 0;
 
   constructor(
@@ -113,9 +125,12 @@ export class RetestTracker {
    */
   addRetest(entry: PendingRetest, aliases: readonly string[] = []): PendingRetest[] {
     const key = this.key(entry.station, entry.subject);
-    if (this.answers(entry, this.answered.get(key))) return [];
-    for (const alias of aliases) {
-      if (this.answers(entry, this.answered.get(this.key(entry.station, alias)))) return [];
+    for (const k of [key, ...aliases.map((alias) => this.key(entry.station, alias))]) {
+      const answer = this.answered.get(k);
+      if (this.answers(entry, answer) && answer) {
+        answer.matched = true;
+        return [];
+      }
     }
     this.journal?.put(entry);
     const evicted = this.pending.set(key, entry).map(([, oldest]) => oldest);
@@ -135,13 +150,14 @@ export class RetestTracker {
   resolve(station: string, subject: string | readonly string[], answer?: Answer): boolean {
     const subjects = typeof subject === "string" ? [subject] : subject;
     const [current] = subjects;
-    if (answer && current !== undefined) this.answered.set(this.key(station, current), answer);
     let resolved = false;
     for (const s of subjects) {
       if (!this.pending.delete(this.key(station, s))) continue;
       this.journal?.remove(station, s);
       resolved = true;
     }
+    if (answer && current !== undefined)
+      this.answered.set(this.key(station, current), { ...answer, matched: resolved });
     return resolved;
   }
 
@@ -159,8 +175,27 @@ export class RetestTracker {
       }
     }
     for (const [key, answer] of [...this.answered]) {
-      if (nowMs > answer.receivedMs + window) this.answered.delete(key);
+      if (nowMs <= answer.receivedMs + window) continue;
+      this.answered.delete(key);
+      if (!answer.matched) {
+        this.unmatched.push({
+          station: key.slice(0, key.indexOf("\u0000")),
+          device: answer.device ?? "?",
+          tsMs: answer.tsMs,
+        });
+      }
     }
     return expired;
+  }
+
+  /**
+   * Attempts 2 that answered no attempt 1 of their station within a window either way (found as
+   * takeExpired forgets them): a lane that skips the first screening, a clone, or an attempt 1 that
+   * never reached the gateway. Taken once.
+   */
+  takeUnmatched(): UnmatchedAttempt[] {
+    const out = this.unmatched;
+    this.unmatched = [];
+    return out;
   }
 }

@@ -11,8 +11,18 @@ import type Database from "better-sqlite3";
 import { TurnWriter } from "../ingest/turn-writer.ts";
 import { alertPoint, type StoredPoint } from "../store/points.ts";
 
+/** What an officer closes an alert with. */
 export const DISPOSITIONS = ["released", "home-isolation", "fever-clinic"] as const;
-export type Disposition = (typeof DISPOSITIONS)[number];
+/**
+ * What the gateway closes an alert with itself: `withdrawn`, a missed-retest alert whose person
+ * did come back (their attempt 2 reached the gateway late, from an outbox after a network cut).
+ */
+export const GATEWAY_DISPOSITIONS = ["withdrawn"] as const;
+export type OfficerDisposition = (typeof DISPOSITIONS)[number];
+export type Disposition = OfficerDisposition | (typeof GATEWAY_DISPOSITIONS)[number];
+const ALL_DISPOSITIONS: readonly string[] = [...DISPOSITIONS, ...GATEWAY_DISPOSITIONS];
+/** Who closed an alert the gateway withdrew. */
+export const GATEWAY_OFFICER = "gateway";
 export type AlertState = "new" | "acknowledged" | "closed";
 
 /** What happened to an alert after it was raised. */
@@ -83,12 +93,13 @@ export class AlertStore {
       state TEXT NOT NULL CHECK (state IN ('new', 'acknowledged', 'closed')),
       acknowledged_by TEXT, acknowledged_at TEXT,
       closed_by TEXT, closed_at TEXT,
-      disposition TEXT CHECK (disposition IS NULL OR disposition IN ('released', 'home-isolation', 'fever-clinic')),
+      disposition TEXT CHECK (disposition IS NULL OR disposition IN (${ALL_DISPOSITIONS.map((d) => `'${d}'`).join(", ")})),
       clinical_c REAL, note TEXT
     );
     CREATE TABLE IF NOT EXISTS alerts_barrier (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS alerts_open ON alerts (state, raised_at);
     CREATE INDEX IF NOT EXISTS alerts_station_day ON alerts (station, raised_at);`);
+    migrateDispositions(db);
     this.insertRow = db.prepare(
       "INSERT OR IGNORE INTO alerts (id, alert, station, kind, raised_at, state) VALUES (?, ?, ?, ?, ?, 'new')",
     );
@@ -236,7 +247,7 @@ export class AlertStore {
   close(
     id: string,
     officer: string,
-    disposition: Disposition,
+    disposition: OfficerDisposition,
     clinicalC: number | null,
     note: string,
   ): StoredPoint {
@@ -258,6 +269,51 @@ export class AlertStore {
       .run(officer, at, disposition, clinicalC, note.slice(0, 2000), officer, at, id);
     this.barrierNow();
     return this.point(this.require(id));
+  }
+
+  /**
+   * A late attempt 2 answers a missed-retest alert: the still-open missed-retest alerts of
+   * `station` for any of `subjects` (one person under each pseudonym key kept) whose retest was
+   * taken at most `windowMs` before `answerTsMs` are closed as `withdrawn` by the gateway, with a
+   * note naming the attempt 2. Returns their points (the dashboards and the console see them
+   * closed) and the alerts, for publishing.
+   */
+  withdrawMissedRetest(
+    station: string,
+    subjects: readonly string[],
+    answerTsMs: number,
+    windowMs: number,
+    note: string,
+  ): { points: StoredPoint[]; alerts: AlertRecord[] } {
+    this.settle();
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM alerts WHERE station = ? AND kind = 'missed-retest' AND state != 'closed'
+           AND raised_at >= ? AND json_extract(alert, '$.subject') IN (SELECT value FROM json_each(?))`,
+      )
+      .all(
+        station,
+        new Date(answerTsMs - windowMs - 7 * 86_400_000).toISOString(),
+        JSON.stringify(subjects),
+      ) as Row[];
+    const answered = rows
+      .map((row) => this.toRecord(row))
+      .filter((a) => {
+        const retestMs = Date.parse(a.ts);
+        return answerTsMs >= retestMs && answerTsMs <= retestMs + windowMs;
+      });
+    if (answered.length === 0) return { points: [], alerts: [] };
+    const at = new Date(this.now()).toISOString();
+    const close = this.db.prepare(
+      `UPDATE alerts SET state = 'closed', closed_by = ?, closed_at = ?, disposition = 'withdrawn', note = ?
+         WHERE id = ? AND state != 'closed'`,
+    );
+    this.db.transaction(() => {
+      for (const a of answered) close.run(GATEWAY_OFFICER, at, note.slice(0, 2000), a.id);
+    })();
+    this.barrierNow();
+    const alerts = answered.map((a) => this.require(a.id));
+    return { points: alerts.map((a) => this.point(a)), alerts };
   }
 
   /**
@@ -300,4 +356,27 @@ export class AlertStore {
     }
     return p;
   }
+}
+
+/**
+ * A gateway.db made before the gateway could withdraw alerts has a CHECK that refuses
+ * `withdrawn`: the table is rebuilt once with today's (SQLite cannot change a CHECK in place).
+ */
+function migrateDispositions(db: Database.Database): void {
+  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'alerts'").get() as
+    | { sql: string }
+    | undefined;
+  if (!row || ALL_DISPOSITIONS.every((d) => row.sql.includes(`'${d}'`))) return;
+  const create = row.sql.replace(
+    /disposition IN \([^)]*\)/,
+    `disposition IN (${ALL_DISPOSITIONS.map((d) => `'${d}'`).join(", ")})`,
+  );
+  db.transaction(() => {
+    db.exec("ALTER TABLE alerts RENAME TO alerts_before_withdrawn");
+    db.exec(create);
+    db.exec("INSERT INTO alerts SELECT * FROM alerts_before_withdrawn");
+    db.exec("DROP TABLE alerts_before_withdrawn");
+    db.exec(`CREATE INDEX IF NOT EXISTS alerts_open ON alerts (state, raised_at);
+      CREATE INDEX IF NOT EXISTS alerts_station_day ON alerts (station, raised_at);`);
+  })();
 }

@@ -162,3 +162,57 @@ describe("alert retention", () => {
     expect(s.pruneBefore(now - retention)).toBe(0);
   });
 });
+
+describe("a gateway.db from before alerts could be withdrawn", () => {
+  it("is migrated once: its alerts kept, its lifecycle intact, and `withdrawn` then accepted", () => {
+    const db = new Database(":memory:");
+    // The table as the previous gateway made it (its CHECK refuses `withdrawn`).
+    db.exec(`CREATE TABLE alerts (
+      id TEXT PRIMARY KEY, alert TEXT NOT NULL, station TEXT NOT NULL, kind TEXT NOT NULL,
+      raised_at TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('new', 'acknowledged', 'closed')),
+      acknowledged_by TEXT, acknowledged_at TEXT, closed_by TEXT, closed_at TEXT,
+      disposition TEXT CHECK (disposition IS NULL OR disposition IN ('released', 'home-isolation', 'fever-clinic')),
+      clinical_c REAL, note TEXT)`);
+    const missed: Alert = {
+      ...fever,
+      id: "01JDALERT0000000000000MISS",
+      kind: "missed-retest",
+      ts: "2026-11-29T07:00:00.000Z",
+      raised_at: "2026-11-29T07:46:00.000Z",
+      subject: "g1:AAAAAAAAAAAAAAAAAAAAAAAAAA",
+    };
+    db.prepare(
+      "INSERT INTO alerts (id, alert, station, kind, raised_at, state) VALUES (?, ?, ?, ?, ?, 'new')",
+    ).run(missed.id, JSON.stringify(missed), missed.station, missed.kind, missed.raised_at);
+    const store = new AlertStore(db, () => 37.3);
+    expect(store.get(missed.id)?.state).toBe("new");
+    const answer = Date.parse("2026-11-29T07:25:00.000Z");
+    const none = store.withdrawMissedRetest(
+      missed.station,
+      ["g1:BBBBBBBBBBBBBBBBBBBBBBBBBB"],
+      answer,
+      45 * 60_000,
+      "x",
+    );
+    expect(none.alerts).toEqual([]);
+    const done = store.withdrawMissedRetest(
+      missed.station,
+      [missed.subject ?? ""],
+      answer,
+      45 * 60_000,
+      "late",
+    );
+    expect(done.alerts.map((a) => a.id)).toEqual([missed.id]);
+    expect(store.get(missed.id)).toMatchObject({
+      state: "closed",
+      disposition: "withdrawn",
+      closed_by: "gateway",
+    });
+    // A second AlertStore on the migrated table changes nothing.
+    expect(new AlertStore(db, () => 37.3).get(missed.id)?.disposition).toBe("withdrawn");
+    expect(() =>
+      db.prepare("UPDATE alerts SET disposition = 'anything' WHERE id = ?").run(missed.id),
+    ).toThrow(/CHECK/);
+  });
+});

@@ -1,13 +1,15 @@
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { Identity } from "../../../gateway/broker/acl.ts";
 import { DEFAULT_CLOCK_LIMITS } from "../../../gateway/ingest/clock-rule.ts";
 import { Counters } from "../../../gateway/ingest/counters.ts";
 import { EventLedger } from "../../../gateway/ingest/event-ledger.ts";
-import { type AlertLog, Ingest, NotAuthorizedError } from "../../../gateway/ingest/ingest.ts";
+import { Ingest, NotAuthorizedError } from "../../../gateway/ingest/ingest.ts";
 import { RecentIds } from "../../../gateway/ingest/recent-ids.ts";
 import { RetestTracker } from "../../../gateway/ingest/retest-tracker.ts";
+import { AlertStore } from "../../../gateway/ops/alert-store.ts";
 import type { StoredPoint } from "../../../gateway/store/points.ts";
-import { type Alert, DEFAULT_POLICY, type ScreeningEvent } from "../../../protocol/index.ts";
+import { DEFAULT_POLICY, type ScreeningEvent } from "../../../protocol/index.ts";
 import { testPrivacy } from "../../support/device-keys.ts";
 import { screening, sealedScreening } from "../../support/events.ts";
 import { quietLog } from "../../support/tmp.ts";
@@ -15,32 +17,17 @@ import { quietLog } from "../../support/tmp.ts";
 const lane: Identity = { role: "device", username: "hw-01/lane-1", station: "hw-01", device: "lane-1" };
 const TOPIC = "checkpoint/v1/hw-01/lane-1/screening";
 
-/** An alert log as the gateway's SQLite one behaves: one alert per id. */
-class MemoryAlertLog implements AlertLog {
-  readonly byId = new Map<string, Alert>();
-  add(alert: Alert): boolean {
-    if (this.byId.has(alert.id)) return false;
-    this.byId.set(alert.id, alert);
-    return true;
-  }
-  async durable(): Promise<void> {}
-  get(id: string): (Alert & { state: string }) | null {
-    const alert = this.byId.get(id);
-    return alert ? { ...alert, state: "new" } : null;
-  }
-}
-
 /** What outlives a gateway restart: its databases, its keys. */
 interface RigState {
   ledger: EventLedger;
-  alerts: MemoryAlertLog;
+  alerts: AlertStore;
   privacy: ReturnType<typeof testPrivacy>;
 }
 
 function rig(
   state: RigState = {
     ledger: EventLedger.open(":memory:"),
-    alerts: new MemoryAlertLog(),
+    alerts: new AlertStore(new Database(":memory:"), () => DEFAULT_POLICY.fever_line_c),
     privacy: testPrivacy(),
   },
   policy = DEFAULT_POLICY,
@@ -184,6 +171,103 @@ describe("ingest", () => {
     r.advance(3_600_000);
     await r.ingest.sweep();
     expect(r.published.filter((p) => p.payload.kind === "missed-retest")).toEqual([]);
+  });
+
+  const retestPoint: Identity = {
+    role: "device",
+    username: "hw-01/retest-1",
+    station: "hw-01",
+    device: "retest-1",
+  };
+  const RETEST_TOPIC = "checkpoint/v1/hw-01/retest-1/screening";
+
+  it("withdraws a missed-retest alert when the attempt 2 it waited for arrives late from the retest point", async () => {
+    const r = rig();
+    const t0 = r.now() - 2 * 3_600_000;
+    const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
+    await r.send(first);
+    // The retest point's uplink is cut: the gateway sees lane-1 move on and raises the alert.
+    await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 46 * 60_000).toISOString() }));
+    await r.ingest.sweep();
+    const missed = r.published.find((p) => p.payload.kind === "missed-retest");
+    expect(missed).toBeDefined();
+    expect(r.counters.missedRetests).toBe(1);
+    // The network is back: the retest point's outbox delivers the attempt 2, taken in time.
+    const second = screening({
+      subject: first.subject,
+      device: "retest-1",
+      body_c: 36.9,
+      attempt: 2,
+      ts: new Date(t0 + 25 * 60_000).toISOString(),
+    });
+    await r.sendAs(retestPoint, second, RETEST_TOPIC);
+    expect(r.counters.withdrawnAlerts).toBe(1);
+    const kept = r.state.alerts.get(String(missed?.payload.id));
+    expect(kept).toMatchObject({ state: "closed", disposition: "withdrawn", closed_by: "gateway" });
+    expect(kept?.note).toContain(second.id);
+    const update = r.published.filter((p) => p.payload.id === missed?.payload.id);
+    expect(update.at(-1)?.payload).toMatchObject({ state: "closed", disposition: "withdrawn" });
+    expect(
+      r.stored.some(
+        (p) =>
+          p.measurement === "alert" && p.fields.state === "closed" && p.fields.disposition === "withdrawn",
+      ),
+    ).toBe(true);
+    // An attempt 2 of another visit (after the window) withdraws nothing more, nor does a replay.
+    await r.sendAs(retestPoint, second, RETEST_TOPIC);
+    expect(r.counters.withdrawnAlerts).toBe(1);
+  });
+
+  it("leaves the alert when the late attempt 2 was taken after the window (the person came back another time)", async () => {
+    const r = rig();
+    const t0 = r.now() - 3 * 3_600_000;
+    const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
+    await r.send(first);
+    await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 46 * 60_000).toISOString() }));
+    await r.ingest.sweep();
+    await r.sendAs(
+      retestPoint,
+      screening({
+        subject: first.subject,
+        device: "retest-1",
+        attempt: 2,
+        ts: new Date(t0 + 90 * 60_000).toISOString(),
+      }),
+      RETEST_TOPIC,
+    );
+    expect(r.counters.withdrawnAlerts).toBe(0);
+    const missed = r.published.find((p) => p.payload.kind === "missed-retest");
+    expect(r.state.alerts.get(String(missed?.payload.id))?.state).toBe("new");
+  });
+
+  it("flags an attempt 2 that no attempt 1 asked for, once the window has passed both ways", async () => {
+    const r = rig();
+    const t0 = r.now() - 2 * 3_600_000;
+    // Out of order but matched: the retest point's attempt 2 first, then lane-1's attempt 1.
+    const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
+    await r.sendAs(
+      retestPoint,
+      screening({
+        subject: first.subject,
+        device: "retest-1",
+        attempt: 2,
+        ts: new Date(t0 + 22 * 60_000).toISOString(),
+      }),
+      RETEST_TOPIC,
+    );
+    await r.send(first);
+    // Unmatched: an attempt 2 of someone never sent to rest.
+    await r.sendAs(
+      retestPoint,
+      screening({ device: "retest-1", attempt: 2, ts: new Date(t0 + 30 * 60_000).toISOString() }),
+      RETEST_TOPIC,
+    );
+    await r.ingest.sweep();
+    expect(r.counters.unmatchedRetests).toBe(0); // not before the window has passed
+    r.advance(DEFAULT_POLICY.retest_window_s * 1000 + 60_000);
+    await r.ingest.sweep();
+    expect(r.counters.unmatchedRetests).toBe(1);
+    expect(r.counters.missedRetests).toBe(0);
   });
 
   it("rejects malformed input on the rejects topic without its payload, and acknowledges it", async () => {
