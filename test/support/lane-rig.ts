@@ -23,9 +23,10 @@ export interface LaneRig {
 export async function startLaneRig(
   gw: TestGateway,
   stationId: string,
-  options: StationOptions & { viaLink?: boolean; extra?: Partial<LaneFile> } = {},
+  options: StationOptions & { viaLink?: boolean; extra?: Partial<LaneFile>; device?: string } = {},
 ): Promise<LaneRig> {
   const dir = tempDir(`lane-${stationId}`);
+  const device = options.device ?? "lane-1";
   const station = new VirtualStation(options);
   await station.start();
   const lit = new Set<string>();
@@ -39,11 +40,11 @@ export async function startLaneRig(
     link = new NetworkLink("127.0.0.1", gw.gateway.broker.port);
     url = await link.start();
   }
-  const secret = await gw.addDevice(stationId, "lane-1");
+  const secret = await gw.addDevice(stationId, device);
   const file: LaneFile = {
     station: stationId,
-    device: "lane-1",
-    mqtt: { url, username: `${stationId}/lane-1`, password: secret },
+    device,
+    mqtt: { url, username: `${stationId}/${device}`, password: secret },
     board: station.boardAddress,
     scanner: station.scanner.address,
     pins: { ...DEFAULT_PINS },
