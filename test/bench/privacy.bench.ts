@@ -683,7 +683,7 @@ async function main(): Promise<void> {
     outbox_unmaskable: outboxUnmasked.length > 0 || opened > 0 || idsOnDisk.length > 0,
     exposed_on_theft: {
       people: memory.waiting.length,
-      what: "the station tags of the people this lane sent to rest and who have not come back: its waiting list, in memory only",
+      what: "the station tags of the people this lane sent to rest and who have not come back: its waiting list (in memory, and in waiting.json so a restart forgets no one: the same tags)",
       window_min: lane1.config.policy.retest_window_s / 60,
       how_far_back_min: round(Math.max(0, ...waitingAges), 0),
       unmasked_given_birth_date: {
