@@ -49,6 +49,8 @@ export interface StationLinkOptions {
 }
 
 const MAX_BODY = 64 * 1024;
+/** The most people a lane keeps waiting from its peers' entries. */
+export const MAX_WAITING = 5000;
 const FUTURE_SLACK_MS = 5 * 60_000;
 const INFO = "checkpoint/station-link/v1";
 
@@ -235,6 +237,9 @@ export class StationLink {
     const expected = Buffer.from(macOf(key.key, this.o.station, { ...entry, op: e.op }));
     const given = Buffer.from(e.mac);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false;
+    // A station's retest window never holds this many: a lane that floods the list (stolen, with
+    // the day's key) fills no disk and no memory beyond it.
+    if (e.op === "wait" && this.o.waiting.size >= MAX_WAITING) return false;
     if (e.op === "wait") this.o.waiting.merge(entry);
     else this.o.waiting.remove(entry);
     return true;
