@@ -114,8 +114,8 @@ describe("the gate's sensitivity at a false-alarm rate", () => {
 });
 
 describe("physiology models", () => {
-  it("lists the main model and the fp2-era one, and refuses an unknown name", () => {
-    expect(Object.keys(PHYSIOLOGY_MODELS)).toEqual(["two-node", "linear"]);
+  it("lists the main model, the fp2-era one and the independent second family, and refuses an unknown name", () => {
+    expect(Object.keys(PHYSIOLOGY_MODELS)).toEqual(["two-node", "linear", "vasomotor"]);
     expect(() => physiologyModel("nope")).toThrow(/unknown physiology/);
   });
 
