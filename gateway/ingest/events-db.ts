@@ -10,11 +10,10 @@
  * promise resolves once that transaction is committed, and the ingest's PUBACK waits for it.
  * At 30k screenings a second, the inserts and commits were a tenth of the gateway's only thread.
  */
-import { closeSync, mkdirSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openPrivateDatabase } from "../security/private-database.ts";
 
 /** Every write the gateway makes to events.db, by name. Parameters are positional. */
 const STATEMENTS = {
@@ -49,18 +48,6 @@ const SCHEMA = `
     received_ms INTEGER NOT NULL,
     PRIMARY KEY (station, subject)
   ) WITHOUT ROWID;`;
-
-function openConnection(path: string): Database.Database {
-  if (path !== ":memory:") {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // Its user's alone whatever the umask (SQLite gives -wal and -shm the same mode).
-    closeSync(openSync(path, "a", 0o600));
-  }
-  const db = new Database(path);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  return db;
-}
 
 /**
  * The writer thread, as a script (a string, so that it is the same under tsx and in the bundle):
@@ -107,7 +94,7 @@ export class EventsDb {
   private readonly inThread: Record<Statement, Database.Statement> | null;
 
   private constructor(path: string) {
-    this.db = openConnection(path);
+    this.db = openPrivateDatabase(path);
     this.db.exec(SCHEMA);
     if (path === ":memory:") {
       this.worker = null;

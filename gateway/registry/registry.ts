@@ -4,11 +4,11 @@
  * such as the deployment's pseudonym key. WAL mode, so a crash loses nothing committed.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { isNodeId } from "@checkpoint/protocol";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type { Identity } from "../broker/acl.ts";
+import { openPrivateDatabase } from "../security/private-database.ts";
 import { openSecret, sealSecret } from "./secret-box.ts";
 import { keyedHash, loadPepper, verifyKeyedHash, verifySecret } from "./secrets.ts";
 import { Stations } from "./stations.ts";
@@ -64,16 +64,9 @@ export class Registry {
   readonly stations: Stations;
 
   constructor(path: string) {
-    if (path !== ":memory:") {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      // Its user's alone whatever the umask (SQLite gives -wal and -shm the same mode).
-      closeSync(openSync(path, "a", 0o600));
-    }
+    this.db = openPrivateDatabase(path, "FULL");
     this.pepper = path === ":memory:" ? randomBytes(32) : loadPepper(join(dirname(path), "pepper"));
     this.dummyHash = keyedHash(this.pepper, randomBytes(24).toString("base64url"));
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = FULL");
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS principals (
         username TEXT PRIMARY KEY,

@@ -12,9 +12,8 @@
  * are kept `retentionDays` (at least 180: China's Cybersecurity Law, art. 21, asks for network
  * logs of at least six months) and pruned after.
  */
-import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openPrivateDatabase } from "./private-database.ts";
 
 /**
  * What happened, as `<area>.<event>`. A new kind of row is one more name here (and, for the
@@ -135,14 +134,7 @@ export class AuditLog {
 
   /** Opens (creating) the audit database at `path`, or an in-memory one for ":memory:". */
   static open(path: string, now: () => number = Date.now): AuditLog {
-    if (path !== ":memory:") {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      // Its user's alone whatever the umask (SQLite gives -wal and -shm the same mode).
-      closeSync(openSync(path, "a", 0o600));
-    }
-    const db = new Database(path);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
+    const db = openPrivateDatabase(path);
     db.pragma("busy_timeout = 5000");
     return new AuditLog(db, now);
   }
