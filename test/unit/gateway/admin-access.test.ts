@@ -3,30 +3,19 @@
  * disable-, enable-, remove-user, users), run in-process against a temporary data folder.
  */
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { commandUsage, runAdmin, UsageError } from "../../../gateway/admin.ts";
-import { loadConfig } from "../../../gateway/config.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import { commandUsage, UsageError } from "../../../gateway/admin.ts";
 import { Users } from "../../../gateway/ops/users.ts";
 import { parseGrace } from "../../../gateway/registry/access-commands.ts";
 import { Registry } from "../../../gateway/registry/registry.ts";
 import { AuditLog } from "../../../gateway/security/audit-log.ts";
-import { tempDir } from "../../support/tmp.ts";
+import { adminRig, cleanAdminRigs } from "../../support/admin.ts";
 
-const dirs: { remove(): void }[] = [];
-afterEach(() => {
-  vi.restoreAllMocks();
-  for (const d of dirs.splice(0)) d.remove();
-});
+afterEach(cleanAdminRigs);
 
 function setup(locale = "en") {
-  const dir = tempDir("admin-access");
-  dirs.push(dir);
-  const config = loadConfig({ DATA_DIR: join(dir.path, "data"), LOCALE: locale, TIME_ZONE: "Asia/Shanghai" });
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, "log").mockImplementation((line: string) => void out.push(line));
-  vi.spyOn(console, "error").mockImplementation((line: string) => void err.push(line));
-  const run = (...argv: string[]) => runAdmin(argv, () => config);
+  const rig = adminRig("admin-access", locale);
+  const { config } = rig;
   const withRegistry = async <T>(use: (r: Registry) => T | Promise<T>): Promise<T> => {
     const registry = new Registry(join(config.dataDir, "gateway.db"));
     try {
@@ -41,7 +30,7 @@ function setup(locale = "en") {
     audit.close();
     return rows;
   };
-  return { config, out, err, run, withRegistry, auditRows };
+  return { ...rig, withRegistry, auditRows };
 }
 
 describe("admin: devices", () => {

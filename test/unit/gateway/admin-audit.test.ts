@@ -1,27 +1,16 @@
 /** The admin's `unlock` and `audit` commands, run in-process against a temporary data folder. */
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { commandUsage, runAdmin, UsageError } from "../../../gateway/admin.ts";
-import { loadConfig } from "../../../gateway/config.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import { commandUsage, UsageError } from "../../../gateway/admin.ts";
 import { AuditLog } from "../../../gateway/security/audit-log.ts";
-import { tempDir } from "../../support/tmp.ts";
+import { adminRig, cleanAdminRigs } from "../../support/admin.ts";
 
-const dirs: { remove(): void }[] = [];
-afterEach(() => {
-  vi.restoreAllMocks();
-  for (const d of dirs.splice(0)) d.remove();
-});
+afterEach(cleanAdminRigs);
 
 function setup(locale = "en") {
-  const dir = tempDir("admin-audit");
-  dirs.push(dir);
-  const config = loadConfig({ DATA_DIR: join(dir.path, "data"), LOCALE: locale, TIME_ZONE: "Asia/Shanghai" });
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, "log").mockImplementation((line: string) => void out.push(line));
-  vi.spyOn(console, "error").mockImplementation((line: string) => void err.push(line));
-  const run = (...argv: string[]) => runAdmin(argv, () => config);
-  return { config, out, err, run, auditPath: join(config.dataDir, "audit.db") };
+  const rig = adminRig("admin-audit", locale);
+  const { config } = rig;
+  return { ...rig, auditPath: join(config.dataDir, "audit.db") };
 }
 
 describe("admin audit commands", () => {

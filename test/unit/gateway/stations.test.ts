@@ -1,19 +1,14 @@
 /** Stations' names and hours in the registry, and the admin commands that set and list them. */
 import { join } from "node:path";
 import type { MessageError } from "@checkpoint/protocol";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { runAdmin, UsageError } from "../../../gateway/admin.ts";
-import { loadConfig } from "../../../gateway/config.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import { UsageError } from "../../../gateway/admin.ts";
 import { Registry } from "../../../gateway/registry/registry.ts";
 import { displayName } from "../../../gateway/registry/stations.ts";
 import { AuditLog } from "../../../gateway/security/audit-log.ts";
-import { tempDir } from "../../support/tmp.ts";
+import { adminRig, cleanAdminRigs } from "../../support/admin.ts";
 
-const dirs: { remove(): void }[] = [];
-afterEach(() => {
-  vi.restoreAllMocks();
-  for (const d of dirs.splice(0)) d.remove();
-});
+afterEach(cleanAdminRigs);
 
 describe("stations in the registry", () => {
   it("keeps a Chinese name, an English name and normalised hours, changing only what is given", () => {
@@ -55,17 +50,7 @@ describe("stations in the registry", () => {
   });
 });
 
-function setup(locale = "en") {
-  const dir = tempDir("admin-stations");
-  dirs.push(dir);
-  const config = loadConfig({ DATA_DIR: join(dir.path, "data"), LOCALE: locale, TIME_ZONE: "Asia/Shanghai" });
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, "log").mockImplementation((line: string) => void out.push(line));
-  vi.spyOn(console, "error").mockImplementation((line: string) => void err.push(line));
-  const run = (...argv: string[]) => runAdmin(argv, () => config);
-  return { config, out, err, run };
-}
+const setup = (locale = "en") => adminRig("admin-stations", locale);
 
 describe("set-station and stations", () => {
   it("set-station names a station, sets its hours, prints it and records who did it", async () => {
