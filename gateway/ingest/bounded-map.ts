@@ -68,6 +68,13 @@ export class BoundedMap<K, V> {
     return deleted;
   }
 
+  /** Forgets every entry. */
+  clear(): void {
+    this.entries.clear();
+    this.queue = [];
+    this.head = 0;
+  }
+
   /** Every entry, oldest first. */
   *[Symbol.iterator](): IterableIterator<[K, V]> {
     for (let i = this.head; i < this.queue.length; i++) {

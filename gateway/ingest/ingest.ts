@@ -27,6 +27,7 @@ import {
   type Status,
 } from "@checkpoint/protocol";
 import { canPublish, type Identity } from "../broker/acl.ts";
+import type { AlertStore } from "../ops/alert-store.ts";
 import type { Rekeyed, SubjectRekeyer } from "../privacy/subjects.ts";
 import {
   alertPoint,
@@ -63,22 +64,8 @@ export interface IngestLogger {
   debug(obj: object, msg: string): void;
 }
 
-/** The duty officers' alert log (SQLite): the same alert id is kept once. */
-export interface AlertLog {
-  /** Keeps a raised alert; false when an alert with that id was already kept. */
-  add(alert: Alert): boolean;
-  /** Resolves once every alert added so far is on disk (batched). */
-  durable(): Promise<void>;
-  get(id: string): (Alert & { state: string }) | null;
-  /** Closes the open missed-retest alerts a late attempt 2 answers (alert-store.ts). */
-  withdrawMissedRetest(
-    station: string,
-    subjects: readonly string[],
-    answerTsMs: number,
-    windowMs: number,
-    note: string,
-  ): { points: StoredPoint[]; alerts: Alert[] };
-}
+/** What the ingest uses of the duty officers' alert log (SQLite; one alert per id). */
+export type AlertLog = Pick<AlertStore, "add" | "durable" | "get" | "withdrawMissedRetest">;
 
 export interface IngestDeps {
   policy: () => FeverPolicy;

@@ -74,6 +74,8 @@ export class AlertStore {
   private readonly existsRow: Database.Statement<[string], unknown>;
   private readonly selectRow: Database.Statement<[string], Row>;
   private readonly barrierRow: Database.Statement<[string]>;
+  private readonly openMissedRows: Database.Statement<[string, string, string], Row>;
+  private readonly withdrawRow: Database.Statement<[string, string, string, string]>;
   /** Raised this turn, committed at its end (one transaction for all of them). */
   private readonly fresh = new Map<string, Alert>();
   private readonly writer: TurnWriter;
@@ -106,6 +108,14 @@ export class AlertStore {
     this.existsRow = db.prepare("SELECT 1 FROM alerts WHERE id = ?").pluck();
     this.selectRow = db.prepare("SELECT * FROM alerts WHERE id = ?");
     this.barrierRow = db.prepare("INSERT OR REPLACE INTO alerts_barrier (id, at) VALUES (1, ?)");
+    this.openMissedRows = db.prepare(
+      `SELECT * FROM alerts WHERE station = ? AND kind = 'missed-retest' AND state != 'closed'
+         AND raised_at >= ? AND json_extract(alert, '$.subject') IN (SELECT value FROM json_each(?))`,
+    );
+    this.withdrawRow = db.prepare(
+      `UPDATE alerts SET state = 'closed', closed_by = ?, closed_at = ?, disposition = 'withdrawn', note = ?
+         WHERE id = ? AND state != 'closed'`,
+    );
     this.writer = new TurnWriter(db);
     this.walPath = db.memory ? null : `${db.name}-wal`;
     // The gateway's connection commits without waiting for the disk; what must be durable (a
@@ -286,16 +296,11 @@ export class AlertStore {
     note: string,
   ): { points: StoredPoint[]; alerts: AlertRecord[] } {
     this.settle();
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM alerts WHERE station = ? AND kind = 'missed-retest' AND state != 'closed'
-           AND raised_at >= ? AND json_extract(alert, '$.subject') IN (SELECT value FROM json_each(?))`,
-      )
-      .all(
-        station,
-        new Date(answerTsMs - windowMs - 7 * 86_400_000).toISOString(),
-        JSON.stringify(subjects),
-      ) as Row[];
+    const rows = this.openMissedRows.all(
+      station,
+      new Date(answerTsMs - windowMs - 7 * 86_400_000).toISOString(),
+      JSON.stringify(subjects),
+    );
     const answered = rows
       .map((row) => this.toRecord(row))
       .filter((a) => {
@@ -304,12 +309,8 @@ export class AlertStore {
       });
     if (answered.length === 0) return { points: [], alerts: [] };
     const at = new Date(this.now()).toISOString();
-    const close = this.db.prepare(
-      `UPDATE alerts SET state = 'closed', closed_by = ?, closed_at = ?, disposition = 'withdrawn', note = ?
-         WHERE id = ? AND state != 'closed'`,
-    );
     this.db.transaction(() => {
-      for (const a of answered) close.run(GATEWAY_OFFICER, at, note.slice(0, 2000), a.id);
+      for (const a of answered) this.withdrawRow.run(GATEWAY_OFFICER, at, note.slice(0, 2000), a.id);
     })();
     this.barrierNow();
     const alerts = answered.map((a) => this.require(a.id));
