@@ -181,25 +181,34 @@ describe("ingest", () => {
   };
   const RETEST_TOPIC = "checkpoint/v1/hw-01/retest-1/screening";
 
+  /** A retest at lane-1 at `t0`, lane-1 moving on past the window, the sweep: a missed-retest alert. */
+  async function missRetest(r: ReturnType<typeof rig>, t0: number) {
+    const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
+    await r.send(first);
+    await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 46 * 60_000).toISOString() }));
+    await r.ingest.sweep();
+    return { first, missed: r.published.find((p) => p.payload.kind === "missed-retest") };
+  }
+
+  /** The retest point's attempt 2 of `first`'s person, taken at `atMs`. */
+  const attempt2 = (first: ScreeningEvent, atMs: number, bodyC?: number) =>
+    screening({
+      subject: first.subject,
+      device: "retest-1",
+      attempt: 2,
+      ts: new Date(atMs).toISOString(),
+      ...(bodyC === undefined ? {} : { body_c: bodyC }),
+    });
+
   it("withdraws a missed-retest alert when the attempt 2 it waited for arrives late from the retest point", async () => {
     const r = rig();
     const t0 = r.now() - 2 * 3_600_000;
-    const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
-    await r.send(first);
     // The retest point's uplink is cut: the gateway sees lane-1 move on and raises the alert.
-    await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 46 * 60_000).toISOString() }));
-    await r.ingest.sweep();
-    const missed = r.published.find((p) => p.payload.kind === "missed-retest");
+    const { first, missed } = await missRetest(r, t0);
     expect(missed).toBeDefined();
     expect(r.counters.missedRetests).toBe(1);
     // The network is back: the retest point's outbox delivers the attempt 2, taken in time.
-    const second = screening({
-      subject: first.subject,
-      device: "retest-1",
-      body_c: 36.9,
-      attempt: 2,
-      ts: new Date(t0 + 25 * 60_000).toISOString(),
-    });
+    const second = attempt2(first, t0 + 25 * 60_000, 36.9);
     await r.sendAs(retestPoint, second, RETEST_TOPIC);
     expect(r.counters.withdrawnAlerts).toBe(1);
     const kept = r.state.alerts.get(String(missed?.payload.id));
@@ -213,7 +222,7 @@ describe("ingest", () => {
           p.measurement === "alert" && p.fields.state === "closed" && p.fields.disposition === "withdrawn",
       ),
     ).toBe(true);
-    // An attempt 2 of another visit (after the window) withdraws nothing more, nor does a replay.
+    // Its replay withdraws nothing more.
     await r.sendAs(retestPoint, second, RETEST_TOPIC);
     expect(r.counters.withdrawnAlerts).toBe(1);
   });
@@ -221,22 +230,9 @@ describe("ingest", () => {
   it("leaves the alert when the late attempt 2 was taken after the window (the person came back another time)", async () => {
     const r = rig();
     const t0 = r.now() - 3 * 3_600_000;
-    const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
-    await r.send(first);
-    await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 46 * 60_000).toISOString() }));
-    await r.ingest.sweep();
-    await r.sendAs(
-      retestPoint,
-      screening({
-        subject: first.subject,
-        device: "retest-1",
-        attempt: 2,
-        ts: new Date(t0 + 90 * 60_000).toISOString(),
-      }),
-      RETEST_TOPIC,
-    );
+    const { first, missed } = await missRetest(r, t0);
+    await r.sendAs(retestPoint, attempt2(first, t0 + 90 * 60_000), RETEST_TOPIC);
     expect(r.counters.withdrawnAlerts).toBe(0);
-    const missed = r.published.find((p) => p.payload.kind === "missed-retest");
     expect(r.state.alerts.get(String(missed?.payload.id))?.state).toBe("new");
   });
 
@@ -245,16 +241,7 @@ describe("ingest", () => {
     const t0 = r.now() - 2 * 3_600_000;
     // Out of order but matched: the retest point's attempt 2 first, then lane-1's attempt 1.
     const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
-    await r.sendAs(
-      retestPoint,
-      screening({
-        subject: first.subject,
-        device: "retest-1",
-        attempt: 2,
-        ts: new Date(t0 + 22 * 60_000).toISOString(),
-      }),
-      RETEST_TOPIC,
-    );
+    await r.sendAs(retestPoint, attempt2(first, t0 + 22 * 60_000), RETEST_TOPIC);
     await r.send(first);
     // Unmatched: an attempt 2 of someone never sent to rest.
     await r.sendAs(
