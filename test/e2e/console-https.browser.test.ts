@@ -8,10 +8,11 @@
  */
 import { createHash, X509Certificate } from "node:crypto";
 import { request } from "node:https";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONTENT_SECURITY_POLICY } from "../../gateway/http/security-headers.ts";
 import { createCa } from "../../gateway/tls/pki.ts";
+import { launchChromium } from "../support/browser.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 
 let gw: TestGateway;
@@ -36,20 +37,9 @@ function get(url: string, ca: string): Promise<number> {
 
 beforeAll(async () => {
   gw = await startTestGateway(undefined, {}, { tls: true, https: true });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-quic",
-      "--no-first-run",
-      `--ignore-certificate-errors-spki-list=${spkiPin(gw.pki?.server.cert ?? "")}`,
-    ],
-  });
+  browser = await launchChromium([
+    `--ignore-certificate-errors-spki-list=${spkiPin(gw.pki?.server.cert ?? "")}`,
+  ]);
 });
 afterAll(async () => {
   await browser?.close();
