@@ -157,6 +157,7 @@ export class Gateway {
       counters: this.counters,
       alerts: this.alerts,
       onAlert: (alert) => this.http?.alertRaised(alert),
+      onAlertChanged: (alert) => this.http?.alertUpdated(alert),
       recent: new RecentIds(config.dedupeCapacity),
       ledger: this.ledger,
       clock: config.clock,

@@ -382,6 +382,11 @@ export class ConsoleServer {
     this.broadcast("alert", this.deps.alerts.get(alert.id) ?? alert);
   }
 
+  /** Pushes an alert the gateway changed itself (withdrawn) to every open console. */
+  alertUpdated(alert: Alert): void {
+    this.broadcast("update", this.deps.alerts.get(alert.id) ?? alert);
+  }
+
   async close(): Promise<void> {
     for (const res of this.streams.keys()) res.end();
     this.streams.clear();

@@ -77,6 +77,8 @@ export interface IngestDeps {
   alerts: AlertLog;
   /** A new alert was raised (the console's live feed). */
   onAlert?: (alert: Alert) => void;
+  /** An alert the gateway changed itself (a missed retest withdrawn): the consoles show it. */
+  onAlertChanged?: (alert: Alert) => void;
   recent: RecentIds;
   ledger: Pick<EventLedger, "mightHave" | "lookup" | "record" | "forget">;
   retests: RetestTracker;
@@ -342,6 +344,7 @@ export class Ingest {
     for (const alert of withdrawn.alerts) {
       this.deps.counters.withdrawnAlerts++;
       this.deps.publish(alertsTopic(alert.station), alert, 1);
+      this.deps.onAlertChanged?.(alert);
       this.deps.log.info(
         { id: alert.id, station: alert.station, device: event.device },
         "ingest: a missed-retest alert is withdrawn: the person's attempt 2 arrived late",

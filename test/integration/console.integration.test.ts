@@ -191,6 +191,57 @@ describe("duty console API", () => {
     ).toBe(409);
   });
 
+  it("takes a missed-retest alert off every open console when the late retest withdraws it", async () => {
+    await ctx.gw.gateway.users.add("officer wu", "officer", "correct-horse-7");
+    const { cookie } = await login("officer wu", "correct-horse-7");
+    const feed = await listen(cookie);
+    const lane = await ctx.gw.connectDevice("con-2", "lane-1");
+    const t0 = Date.now() - 2 * 3_600_000;
+    const first = screening({
+      station: "con-2",
+      device: "lane-1",
+      body_c: 37.6,
+      attempt: 1,
+      ts: new Date(t0).toISOString(),
+    });
+    const laneTopic = deviceTopic("con-2", "lane-1", "screening");
+    await lane.publishAsync(laneTopic, JSON.stringify(first), { qos: 1 });
+    // The lane moves on past the window; the retest point is cut off: the alert is raised.
+    const later = screening({
+      station: "con-2",
+      device: "lane-1",
+      ts: new Date(t0 + 46 * 60_000).toISOString(),
+    });
+    await lane.publishAsync(laneTopic, JSON.stringify(later), { qos: 1 });
+    await lane.endAsync();
+    const raised = await eventually(() =>
+      feed.events.find(
+        (e) => e.event === "alert" && e.data.kind === "missed-retest" && e.data.station === "con-2",
+      ),
+    );
+    const id = String(raised.data.id);
+    // The retest point's outbox delivers the attempt 2 it took in time.
+    const point = await ctx.gw.connectDevice("con-2", "retest-1");
+    const second = screening({
+      station: "con-2",
+      device: "retest-1",
+      subject: first.subject,
+      attempt: 2,
+      ts: new Date(t0 + 25 * 60_000).toISOString(),
+    });
+    await point.publishAsync(deviceTopic("con-2", "retest-1", "screening"), JSON.stringify(second), {
+      qos: 1,
+    });
+    await point.endAsync();
+    const update = await eventually(() => feed.events.find((e) => e.event === "update" && e.data.id === id));
+    expect(update.data).toMatchObject({ state: "closed", disposition: "withdrawn", closed_by: "gateway" });
+    feed.stop();
+    const open = (await (await fetch(`${base()}/api/alerts`, { headers: { cookie } })).json()) as {
+      id: string;
+    }[];
+    expect(open.map((a) => a.id)).not.toContain(id);
+  });
+
   it("lets only officers act on alerts, and only with JSON", async () => {
     await ctx.gw.gateway.users.add("tech wu", "technician", "correct-horse-3");
     const tech = await login("tech wu", "correct-horse-3");
