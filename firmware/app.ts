@@ -102,7 +102,8 @@ export class LaneApp {
     });
     // Who was waiting before a restart (entries past the window or under a key no longer held
     // drop out at the first match or the next tick).
-    for (const entry of loadWaiting(this.waitingPath)) this.lane.waiting.merge(entry);
+    const waiting = loadWaiting(this.waitingPath);
+    for (const entry of waiting) this.lane.waiting.merge(entry);
     const link = file.stationLink;
     this.stationLink =
       link && (link.listen || link.peers?.length)
@@ -118,6 +119,9 @@ export class LaneApp {
             log,
           })
         : null;
+    // Told again: what the peers had not taken when this lane stopped (a kill -9, a power cut)
+    // was only in memory. Peers take an entry they already hold as a no-op.
+    for (const entry of waiting) this.stationLink?.share(entry, "wait");
   }
 
   get waitingPath(): string {

@@ -15,6 +15,11 @@
  * gateway key for now) stay at that lane. A receiver refuses an entry from the future, one older
  * than the retest window, one of another station, and counts what it refused.
  *
+ * Clocks: lanes offline for days drift apart, and a lane's clock can simply be wrong. Each message
+ * says when it was sent (`sentMs`, the sender's clock); the receiver moves the entries' times onto
+ * its own clock by the difference, so the rest is counted from when the person really left, and a
+ * lane minutes ahead is neither refused nor lets anyone skip the rest.
+ *
  * Delivery: every entry is queued for every peer and sent again every few seconds until the peer
  * took it or the window has passed; a peer that restarts gets what it missed.
  */
@@ -141,7 +146,7 @@ export class StationLink {
             const res = await fetch(`${peer}/v1/waiting`, {
               method: "POST",
               headers: { "content-type": "application/json" },
-              body: JSON.stringify({ station: this.o.station, entries: live }),
+              body: JSON.stringify({ station: this.o.station, sentMs: this.o.now(), entries: live }),
               signal: AbortSignal.timeout(3000),
             });
             await res.body?.cancel();
@@ -191,15 +196,19 @@ export class StationLink {
       this.counts.refused++;
       return reply(400, { error: "not JSON" });
     }
-    const { station, entries } = (body ?? {}) as { station?: unknown; entries?: unknown };
-    if (station !== this.o.station || !Array.isArray(entries)) {
+    const { station, sentMs, entries } = (body ?? {}) as {
+      station?: unknown;
+      sentMs?: unknown;
+      entries?: unknown;
+    };
+    if (station !== this.o.station || !Array.isArray(entries) || !Number.isSafeInteger(sentMs)) {
       this.counts.refused++;
       return reply(400, { error: "another station's, or no entries" });
     }
     let accepted = 0;
     let refused = 0;
     for (const raw of entries) {
-      if (this.take(raw)) accepted++;
+      if (this.take(raw, this.o.now() - (sentMs as number))) accepted++;
       else refused++;
     }
     this.counts.received += accepted;
@@ -214,8 +223,11 @@ export class StationLink {
     reply(200, { accepted, refused });
   }
 
-  /** One entry from a peer: checked, then merged into the waiting list or taken off it. */
-  private take(raw: unknown): boolean {
+  /**
+   * One entry from a peer: checked, then merged into the waiting list or taken off it, its time
+   * moved onto this lane's clock by `skewMs` (this clock minus the sender's).
+   */
+  private take(raw: unknown, skewMs: number): boolean {
     const e = raw as Partial<LinkEntry> | null;
     if (
       !e ||
@@ -230,7 +242,8 @@ export class StationLink {
       return false;
     }
     const now = this.o.now();
-    if (e.atMs > now + FUTURE_SLACK_MS || e.atMs < now - this.o.windowMs()) return false;
+    const atMs = e.atMs + skewMs;
+    if (atMs > now + FUTURE_SLACK_MS || atMs < now - this.o.windowMs()) return false;
     const key = this.o.keyring.get(e.keyId);
     if (!key || key.local) return false;
     const entry: Waiting = { keyId: e.keyId, tag: e.tag, atMs: e.atMs, device: e.device };
@@ -240,8 +253,10 @@ export class StationLink {
     // A station's retest window never holds this many: a lane that floods the list (stolen, with
     // the day's key) fills no disk and no memory beyond it.
     if (e.op === "wait" && this.o.waiting.size >= MAX_WAITING) return false;
-    if (e.op === "wait") this.o.waiting.merge(entry);
-    else this.o.waiting.remove(entry);
+    const here = { ...entry, atMs };
+    if (e.op === "wait") this.o.waiting.merge(here);
+    // Two translations (there and back) may leave a done a little before the entry it closes.
+    else this.o.waiting.remove({ ...here, atMs: atMs + FUTURE_SLACK_MS });
     return true;
   }
 }

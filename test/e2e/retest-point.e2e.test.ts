@@ -121,4 +121,43 @@ describe("a retest point", () => {
       expect(ctx.gw.gateway.counters.missedRetests).toBe(0);
     },
   );
+
+  it(
+    "still hears of a person sent to rest when the screening lane is killed (kill -9) before it could tell",
+    { timeout: 120_000 },
+    async () => {
+      const started = (rig: LaneRig, from: number) =>
+        eventually(
+          () => rig.firmware.logs.slice(from).some((l) => String(l.msg).includes("board ready")),
+          30_000,
+        );
+      const waitingAt = (rig: LaneRig): number => {
+        try {
+          return (
+            JSON.parse(readFileSync(join(rig.file.dataDir, "waiting.json"), "utf8")) as { entries: unknown[] }
+          ).entries.length;
+        } catch {
+          return -1;
+        }
+      };
+      // The retest point is down; the lane sends a traveller to rest and dies at once.
+      await point.firmware.kill("SIGKILL");
+      const person = makeCredential(rng, { idCardShare: 0, typedShare: 0 });
+      const before = screened(lane).length;
+      await scan(lane, 38.6, person, () => screened(lane).length > before);
+      expect(screened(lane).at(-1)).toMatchObject({ verdict: "retest", attempt: 1 });
+      await lane.firmware.kill("SIGKILL");
+      // Both come back; the lane tells the point what it had not delivered.
+      const pointFrom = point.firmware.logs.length;
+      point.firmware.start();
+      await started(point, pointFrom);
+      const laneFrom = lane.firmware.logs.length;
+      lane.firmware.start();
+      await started(lane, laneFrom);
+      await eventually(() => waitingAt(point) === 1, 20_000);
+      const beforePoint = screened(point).length;
+      await scan(point, 38.6, person, () => screened(point).length > beforePoint);
+      expect(screened(point).at(-1)).toMatchObject({ verdict: "fever", attempt: 2 });
+    },
+  );
 });

@@ -351,10 +351,15 @@ describe("retest anywhere at the station: the station link, with no gateway at a
   const WINDOW = DEFAULT_POLICY.retest_window_s * 1000;
 
   /** A lane with its station link on loopback: listening on `port` when given, telling `peers`. */
-  function linked(device: string, role: LaneRole, port: number | null, peers: number[]) {
+  function linked(device: string, role: LaneRole, port: number | null, peers: number[], skewMs = 0) {
     const holder: { link: StationLink | null } = { link: null };
-    const r = rig(hot, { device, role, onWaitingChange: (e, op) => holder.link?.share(e, op) });
-    let now = T0;
+    const r = rig(hot, {
+      device,
+      role,
+      start: T0 + skewMs,
+      onWaitingChange: (e, op) => holder.link?.share(e, op),
+    });
+    let now = T0 + skewMs;
     const changes: number[] = [];
     const link = new StationLink({
       station: "hw-01",
@@ -410,6 +415,36 @@ describe("retest anywhere at the station: the station link, with no gateway at a
     }
   });
 
+  it("counts the rest on the retest point's clock when the screening lane's clock is 10 minutes ahead", async () => {
+    const [lanePort, pointPort] = [await freePort(), await freePort()];
+    const lane = linked("lane-1", "screen", lanePort, [pointPort], 10 * 60_000);
+    const point = linked("retest-1", "retest", pointPort, [lanePort]);
+    await lane.link.start();
+    await point.link.start();
+    try {
+      await lane.lane.onScan(healthCode(1764403200));
+      await lane.link.flush();
+      expect(point.lane.waiting.size).toBe(1);
+      // Five real minutes later (on both clocks) the retest point still asks for the rest of the 20.
+      point.advance(5 * 60_000);
+      lane.advance(5 * 60_000);
+      expect(await point.lane.onScan(healthCode(1764403500))).toEqual({
+        kind: "rest-more",
+        minutesLeft: DEFAULT_POLICY.rest_min - 5,
+      });
+      point.advance(REST - 5 * 60_000);
+      lane.advance(REST - 5 * 60_000);
+      await point.lane.onScan(healthCode(1764404460));
+      expect(point.queued[0]).toMatchObject({ attempt: 2, verdict: "fever" });
+      // Its "done" reaches the lane ten minutes ahead and takes the person off there too.
+      await point.link.flush();
+      expect(lane.lane.waiting.size).toBe(0);
+    } finally {
+      await point.link.stop();
+      await lane.link.stop();
+    }
+  });
+
   it("keeps what a retest point did not take and delivers it once the point is back", async () => {
     const pointPort = await freePort();
     const lane = linked("lane-1", "screen", null, [pointPort]);
@@ -452,15 +487,16 @@ describe("retest anywhere at the station: the station link, with no gateway at a
         { ...original, keyId: "local-1" },
         { ...original, op: "drop-all" },
       ];
-      const res = await post({ station: "hw-01", entries: bad });
+      const res = await post({ station: "hw-01", sentMs: T0, entries: bad });
       expect(await res.json()).toEqual({ accepted: 0, refused: bad.length });
-      expect((await post({ station: "hw-02", entries: [original] })).status).toBe(400);
+      expect((await post({ station: "hw-02", sentMs: T0, entries: [original] })).status).toBe(400);
+      expect((await post({ station: "hw-01", entries: [original] })).status).toBe(400); // no sentMs
       expect((await post("{not json")).status).toBe(400);
-      expect((await post({ station: "hw-01", entries: ["x".repeat(70_000)] })).status).toBe(413);
+      expect((await post({ station: "hw-01", sentMs: T0, entries: ["x".repeat(70_000)] })).status).toBe(413);
       expect(point.lane.waiting.size).toBe(0);
-      expect(point.link.counts.refused).toBe(bad.length + 2);
+      expect(point.link.counts.refused).toBe(bad.length + 3);
       // The genuine entry is taken.
-      expect(await (await post({ station: "hw-01", entries: [original] })).json()).toEqual({
+      expect(await (await post({ station: "hw-01", sentMs: T0, entries: [original] })).json()).toEqual({
         accepted: 1,
         refused: 0,
       });
