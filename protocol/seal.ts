@@ -189,7 +189,7 @@ export function sealOpener(kid: number, privateDer: Buffer): SealOpener {
 
 /**
  * Session seals, `h3:` (what a lane sends now): the X25519 of an `h2:` seal once per session of
- * up to SESSION_EVENTS events, then a hash ratchet, so the gateway opens an event with two hashes
+ * up to SESSION_EVENTS events, then a hash ratchet, so the gateway opens an event with one hash
  * and a decryption (about 5 µs) instead of an X25519 (about 55 µs, the most expensive step of its
  * whole ingest):
  *   esk, epk  = a fresh X25519 key pair per session; esk is dropped once `shared` is made
@@ -209,8 +209,13 @@ export function sealOpener(kid: number, privateDer: Buffer): SealOpener {
  * as an outbox resends); a session ends at SESSION_EVENTS, which bounds what one event can cost it.
  */
 export const SEAL_SESSION_INFO = "checkpoint/seal/v2";
-/** Events per session: the counter stays below this. */
-export const SESSION_EVENTS = 1024;
+/**
+ * Events per session: the counter stays below this. It bounds what one event can cost the gateway
+ * (the hashes from the session's first chain key, when that event is the first it sees of the
+ * session: 255 at most, about 0.3 ms), so a hostile lane cannot make one event cost much more than
+ * an X25519; a new session every 256 events costs a lane and the gateway 0.2 µs an event.
+ */
+export const SESSION_EVENTS = 256;
 const COUNTER_BYTES = 2;
 
 /** One session's next chain key and the key that seals event `n`. */
@@ -254,7 +259,7 @@ export class Sealer {
 
   constructor(private readonly sessionEvents = SESSION_EVENTS) {
     if (!(sessionEvents >= 1 && sessionEvents <= SESSION_EVENTS))
-      throw new Error("1 to 1024 events a session");
+      throw new Error(`1 to ${SESSION_EVENTS} events a session`);
   }
 
   seal(to: SealKey, identity: string, context: SealContext): string {

@@ -6,7 +6,7 @@
  * Per session it keeps the chain key at every CHECKPOINT_EVERY-th event and the furthest one
  * reached, so events open in any order (an outbox resends old ones after a reconnect, a restart
  * of the gateway starts from the session's first key) for at most CHECKPOINT_EVERY - 1 steps each,
- * except the first of a session, bounded by SESSION_EVENTS steps (about 1 ms).
+ * except the first of a session, bounded by SESSION_EVENTS steps (about 0.3 ms).
  * A session is kept only once one of its events opened: forged sessions cost their sender an
  * X25519 each and push out nobody's. The gateway holds the private key that makes every chain
  * anyway, so keeping these keys adds nothing a thief of the gateway would not have.
