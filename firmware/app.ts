@@ -95,6 +95,7 @@ export class LaneApp {
         intervalMs: file.sampleIntervalMs ?? DEFAULT_MEASURE.intervalMs,
       },
       role: file.role ?? "both",
+      ...(this.technicianUntilMs === null ? {} : { technicianUntilMs: this.technicianUntilMs }),
       onWaitingChange: (entry, op) => {
         this.saveWaiting();
         this.stationLink?.share(entry, op);
@@ -122,6 +123,12 @@ export class LaneApp {
     // Told again: what the peers had not taken when this lane stopped (a kill -9, a power cut)
     // was only in memory. Peers take an entry they already hold as a no-op.
     for (const entry of waiting) this.stationLink?.share(entry, "wait");
+  }
+
+  /** lane.json `technicianUntil` as ms; null when unset or unreadable (then off). */
+  get technicianUntilMs(): number | null {
+    const at = this.file.technicianUntil === undefined ? Number.NaN : Date.parse(this.file.technicianUntil);
+    return Number.isFinite(at) ? at : null;
   }
 
   get waitingPath(): string {
@@ -247,6 +254,18 @@ export class LaneApp {
       this.clockOffsetMs = offsetMs;
     });
     this.uplink.start();
+    const until = this.technicianUntilMs;
+    if (until !== null && until > this.now()) {
+      this.log.warn(
+        { technicianUntil: new Date(until).toISOString() },
+        "firmware:lane: technician mode: the rest-skip code ends every rest at this lane until then; remove technicianUntil from lane.json before the lane screens travellers",
+      );
+    } else if (this.file.technicianUntil !== undefined && until === null) {
+      this.log.warn(
+        { technicianUntil: this.file.technicianUntil },
+        "firmware:lane: technicianUntil in lane.json is not a time (ISO 8601); technician mode is off",
+      );
+    }
     if (this.stationLink) {
       this.stationLink
         .start()

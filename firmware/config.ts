@@ -90,6 +90,13 @@ export const LaneFileSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * Technician mode until this time (ISO 8601, e.g. "2026-11-30T12:00:00+08:00"): on an
+     * installation bench, scanning the technician's rest-skip code (the simulator's `rest skip`)
+     * ends every rest at this lane. The lane warns at start while it is on; after the time it is
+     * off by itself, so a lane put back into service with it forgotten does not stay open to it.
+     */
+    technicianUntil: Type.Optional(Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}T" })),
     accept: Type.Optional(
       Type.Array(Type.Union(IDENTITY_KINDS.map((k) => Type.Literal(k))), { minItems: 1, uniqueItems: true }),
     ),

@@ -59,6 +59,13 @@ export type IdentityKind = (typeof IDENTITY_KINDS)[number];
 /** What a lane accepts unless its config says otherwise: ID numbers and health codes. */
 export const DEFAULT_ACCEPT: readonly IdentityKind[] = ["cn-id", "health-code"];
 
+/**
+ * Not a person: the code a technician scans at a lane in technician mode (lane.json
+ * `technicianUntil`) to end every rest there (the simulator's `rest skip`). Elsewhere it is
+ * refused like any code the lane does not take.
+ */
+export const REST_SKIP_CODE = "CHECKPOINT:TECHNICIAN:REST-SKIP";
+
 export const IDENTITY_REFUSALS = [
   "unrecognised",
   "cn-id-not-accepted",

@@ -162,6 +162,10 @@ const LANE = {
     "zh-CN": "读数不稳定，请保持不动，重新测量",
     en: "The reading was not steady: hold still and measure again",
   },
+  "lane.rest-skipped": {
+    "zh-CN": "技术员测试：已结束 {people} 人的休息，可立即复测",
+    en: "Technician test: the rest of {people} waiting ended; retest now",
+  },
   "lane.to-retest-point": {
     "zh-CN": "您已在休息复测名单中，请到本站复测点复测",
     en: "You are due a retest: please go to this station's retest point",
@@ -295,6 +299,7 @@ const TECHNICIAN = {
   cut | restore                               断开 / 恢复通道网络
   lights                                      查看指示灯与蜂鸣器
   wait <秒>                                   暂停（用于场景脚本）
+  rest skip                                   结束所有等待者的休息（通道须处于技术员模式：lane.json technicianUntil）
   help | quit`,
     en: `commands:
   person <core °C> [from <°C>] [in <min>]  the next person steps up (core temperature; where they came from)
@@ -308,6 +313,7 @@ const TECHNICIAN = {
   cut | restore                            cut / restore the lane's network link
   lights                                   show the LEDs and the buzzer
   wait <seconds>                           pause (scenario files)
+  rest skip                                end the rest of everyone waiting (the lane must be in technician mode: lane.json technicianUntil)
   help | quit`,
   },
   "sim.not-a-number": { "zh-CN": "{what}必须是数字", en: "{what} must be a number" },
@@ -348,6 +354,10 @@ const TECHNICIAN = {
   "sim.cut": {
     "zh-CN": "网络已断开（无声断开，如同拔掉网线）",
     en: "network cut (silently, like a pulled cable)",
+  },
+  "sim.rest-skip": {
+    "zh-CN": "已扫描技术员码：处于技术员模式的通道结束所有等待者的休息（见通道日志）",
+    en: "technician code scanned: a lane in technician mode ends every rest (see the lane's log)",
   },
   "sim.restored": { "zh-CN": "网络已恢复", en: "network restored" },
   "sim.unknown-command": {

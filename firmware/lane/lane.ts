@@ -32,6 +32,7 @@ import {
   type IdentityKind,
   type IdentityRefusal,
   type LaneContext,
+  REST_SKIP_CODE,
   roundCentidegree,
   type ScreeningEvent,
   Sealer,
@@ -92,6 +93,11 @@ export interface LanePorts {
   measureOptions: MeasureOptions;
   /** `both` when absent. */
   role?: LaneRole;
+  /**
+   * Until when (ms) the lane is on a technician's bench (lane.json `technicianUntil`): scanning
+   * REST_SKIP_CODE then ends everyone's rest, so a technician walks the fever path in seconds.
+   */
+  technicianUntilMs?: number;
   /** The waiting list changed: a person sent to rest (`wait`) or retested (`done`) here. */
   onWaitingChange?(entry: Waiting, op: "wait" | "done"): void;
 }
@@ -101,6 +107,8 @@ export type ScanOutcome =
   | { kind: "busy" | "no-config" | "outbox-full" | "unstable" }
   | { kind: "refused"; reason: IdentityRefusal }
   | { kind: "rest-more"; minutesLeft: number }
+  /** A technician's code ended the rest of everyone waiting here (technician mode only). */
+  | { kind: "rest-skipped"; people: number }
   /** Sent to rest earlier and back at a lane that takes no retests: go to the retest point. */
   | { kind: "to-retest-point" }
   | { kind: "fault"; fault: ThermoFault };
@@ -140,6 +148,9 @@ export class Lane {
     if (p.outboxFull()) {
       p.show("full");
       return { kind: "outbox-full" };
+    }
+    if (payload.trim() === REST_SKIP_CODE && p.now() < (p.technicianUntilMs ?? 0)) {
+      return { kind: "rest-skipped", people: this.skipRest(config.policy.rest_min * 60_000) };
     }
     const found = extractIdentity(payload, config.accept ?? DEFAULT_ACCEPT);
     if (!found.ok) {
@@ -231,6 +242,21 @@ export class Lane {
       () => undefined,
     );
     return next;
+  }
+
+  /** Everyone waiting counts as rested: their entries move back by the rest. */
+  private skipRest(restMs: number): number {
+    const now = this.ports.now();
+    let people = 0;
+    for (const entry of this.waiting.list()) {
+      if (now - entry.atMs >= restMs) continue;
+      const rested = { ...entry, atMs: now - restMs };
+      this.waiting.remove(entry);
+      this.waiting.merge(rested);
+      this.ports.onWaitingChange?.(rested, "wait");
+      people++;
+    }
+    return people;
   }
 
   /** Polls the sensor while idle, so a fault shows (and clears) without anyone scanning. */

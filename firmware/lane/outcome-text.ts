@@ -22,6 +22,8 @@ export function outcomeText(outcome: ScanOutcome, locale: Locale, restMin: numbe
           return t("lane.invalid");
       }
       break;
+    case "rest-skipped":
+      return t("lane.rest-skipped", { people: outcome.people });
     case "to-retest-point":
       return t("lane.to-retest-point");
     case "rest-more":

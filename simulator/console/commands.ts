@@ -3,7 +3,14 @@
  * interactive prompt and scenario files alike; every command answers with one line of text, in
  * the technician's language (protocol/messages.ts; Chinese unless the context says otherwise).
  */
-import { DEFAULT_LOCALE, type Locale, type Translate, t, translator } from "@checkpoint/protocol";
+import {
+  DEFAULT_LOCALE,
+  type Locale,
+  REST_SKIP_CODE,
+  type Translate,
+  t,
+  translator,
+} from "@checkpoint/protocol";
 import type { NetworkLink } from "../hardware/network-link.ts";
 import type { VirtualStation } from "../hardware/station.ts";
 import { MLX_FAULTS, type MlxFault } from "../hardware/virtual-mlx90614.ts";
@@ -126,6 +133,11 @@ export async function runCommand(line: string, ctx: ConsoleContext): Promise<str
       return tr(cmd === "cut" ? "sim.cut" : "sim.restored");
     case "lights":
       return lightsLine(station, locale);
+    case "rest":
+      if (args[0] !== "skip")
+        throw new Error(tr("sim.unknown-command", { command: `rest ${args[0] ?? ""}`.trim() }));
+      await station.scanner.scan(REST_SKIP_CODE);
+      return tr("sim.rest-skip");
     case "wait":
       await ctx.sleep(num(args[0], "sim.what.seconds", tr) * 1000);
       return "";

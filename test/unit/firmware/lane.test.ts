@@ -11,6 +11,7 @@ import {
   DEFAULT_POLICY,
   type IdentityKind,
   type LaneContext,
+  REST_SKIP_CODE,
   type ScreeningEvent,
   StationKeyring,
   type Waiting,
@@ -44,6 +45,7 @@ interface RigOptions {
   keysAt?: number;
   gateway?: ReturnType<typeof testPrivacy>;
   role?: LaneRole;
+  technicianUntilMs?: number;
   onWaitingChange?: (entry: Waiting, op: "wait" | "done") => void;
 }
 
@@ -82,6 +84,7 @@ function rig(readings: () => ThermoReading, options: RigOptions = {}) {
     newId: () => `01JDA${String(n++).padStart(21, "0")}`,
     measureOptions: { samples: 3, intervalMs: 0, maxSpreadC: 0.4 },
     ...(options.role ? { role: options.role } : {}),
+    ...(options.technicianUntilMs === undefined ? {} : { technicianUntilMs: options.technicianUntilMs }),
     ...(options.onWaitingChange ? { onWaitingChange: options.onWaitingChange } : {}),
   });
   const advance = (ms: number) => {
@@ -343,6 +346,26 @@ describe("lane: context", () => {
     const r = rig(() => ({ ok: true, objectC: 55, ambientC: 20 }), { context: "walk-up" });
     await r.lane.onScan(healthCode(1764403200));
     expect(r.queued[0]?.verdict).toBe("invalid");
+  });
+});
+
+describe("technician mode: the rest skipped on the bench", () => {
+  it("ends every rest on the technician's code while the lane is in technician mode, and only then", async () => {
+    const bench = rig(hot, { technicianUntilMs: T0 + 3_600_000 });
+    await bench.lane.onScan(healthCode(1764403200));
+    expect(bench.queued[0]?.verdict).toBe("retest");
+    expect(await bench.lane.onScan(REST_SKIP_CODE)).toEqual({ kind: "rest-skipped", people: 1 });
+    await bench.lane.onScan(healthCode(1764403260));
+    expect(bench.queued[1]).toMatchObject({ attempt: 2, verdict: "fever" });
+    // On a lane in service (no technician mode, or its time is over) the code is refused like any
+    // code the lane does not take, and the rest stands.
+    for (const until of [undefined, T0 - 1]) {
+      const lane = rig(hot, until === undefined ? {} : { technicianUntilMs: until });
+      await lane.lane.onScan(healthCode(1764403200));
+      expect((await lane.lane.onScan(REST_SKIP_CODE)).kind).toBe("refused");
+      expect((await lane.lane.onScan(healthCode(1764403260))).kind).toBe("rest-more");
+      expect(lane.queued).toHaveLength(1);
+    }
   });
 });
 

@@ -1,9 +1,13 @@
+import { once } from "node:events";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { extractIdentity } from "../../../protocol/index.ts";
+import { extractIdentity, REST_SKIP_CODE } from "../../../protocol/index.ts";
 import { runCommand } from "../../../simulator/console/commands.ts";
 import { VirtualStation } from "../../../simulator/hardware/station.ts";
+import { TcpScanner } from "../../../simulator/hardware/virtual-scanner.ts";
 import { type Credential, makeCredential, scanLine } from "../../../simulator/people/credentials.ts";
 import { Rng } from "../../../simulator/random.ts";
+import { eventually } from "../../support/gateway.ts";
 
 let station: VirtualStation;
 const ctx = (locale: "en" | "zh-CN" = "en") => ({
@@ -65,6 +69,24 @@ describe("technician console commands", () => {
     expect(again).not.toBe(first);
     expect(extractIdentity(again)).toEqual(extractIdentity(first));
     expect(extractIdentity(first).ok).toBe(true);
+  });
+
+  it("sends the technician's rest-skip code down the scanner line on `rest skip`", async () => {
+    const url = new URL(station.scanner.address);
+    const lane = connect(Number(url.port), url.hostname);
+    await once(lane, "connect");
+    const scanner = station.scanner;
+    if (!(scanner instanceof TcpScanner)) throw new Error("a TCP scanner was asked for");
+    await eventually(() => scanner.connected, 2000);
+    let received = "";
+    lane.on("data", (chunk: Buffer) => {
+      received += chunk.toString("latin1");
+    });
+    expect(await runCommand("rest skip", ctx())).toMatch(/technician code/);
+    await eventually(() => received.includes("\r\n"), 2000);
+    expect(received).toBe(`${REST_SKIP_CODE}\r\n`);
+    await expect(runCommand("rest", ctx())).rejects.toThrow(/type help/);
+    lane.destroy();
   });
 
   it("shows the lights as the board's pins are set", async () => {
