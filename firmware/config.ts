@@ -10,6 +10,7 @@ import {
   DeviceLinkFileSchema,
   IDENTITY_KINDS,
   LANE_CONTEXTS,
+  LANE_ROLES,
   LOCALES,
   NODE_ID_PATTERN,
   parseLocale,
@@ -73,7 +74,7 @@ export const LaneFileSchema = Type.Object(
      * point, "retest" is that point (an indoor booth), "both" (default: a station with one lane)
      * does everything.
      */
-    role: Type.Optional(Type.Union([Type.Literal("screen"), Type.Literal("retest"), Type.Literal("both")])),
+    role: Type.Optional(Type.Union(LANE_ROLES.map((r) => Type.Literal(r)))),
     /**
      * The station link (lane/station-link.ts): `listen` "host:port" where this lane takes the
      * waiting lists of the station's other lanes (a retest point listens); `peers`, the lanes it

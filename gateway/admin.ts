@@ -14,6 +14,8 @@
  *   npm run gateway -- set-station <station> [--name N] [--name-en N] [--hours 06:00-22:00]
  *                                                      names a station, sets its opening hours (audited)
  *   npm run gateway -- stations [--json]               lists the stations: names, hours, lanes, open now
+ *   npm run gateway -- set-lane-role <station> <device> screen|retest|both
+ *                                                      whose attempt 2 answers a retest (audited)
  *   npm run gateway -- disable-device|enable-device|remove-device <station> <device>
  *                                                      takes a lane's access away (cut off within a second), back, or for good
  *   npm run gateway -- rotate-secret <station> <device> [--grace 7d]
@@ -43,6 +45,8 @@ import {
   formatDateTime,
   isMessageKey,
   isNodeId,
+  LANE_ROLES,
+  type LaneRole,
   MessageError,
   messageText,
   translator,
@@ -330,6 +334,34 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
           return 0;
         }),
       ),
+  },
+  "set-lane-role": {
+    args: `<station> <device> <${LANE_ROLES.join("|")}>`,
+    summary:
+      "what a lane does with people sent to rest: only a retest point's attempt 2 (or a lane doing both, the default) answers a retest; recorded in the audit log",
+    arity: [3, 3],
+    run: async (config, [station = "", device = "", role = ""]) => {
+      const tr = translator(config.locale);
+      if (!(LANE_ROLES as readonly string[]).includes(role))
+        throw new UsageError(tr("admin.bad-lane-role", { roles: LANE_ROLES.join(", ") }));
+      return withRegistry(config, (registry) =>
+        withAudit(config, async (audit) => {
+          if (!registry.setLaneRole(station, device, role as LaneRole)) {
+            console.error(tr("admin.no-such-device", { station, device }));
+            return 1;
+          }
+          audit.record({
+            actor: operator(),
+            action: "admin.set-lane-role",
+            subject: `${station}/${device}`,
+            detail: { via: "command line", role },
+          });
+          console.log(JSON.stringify({ station, device, role }));
+          console.error(tr("admin.lane-role-set", { station, device, role }));
+          return 0;
+        }),
+      );
+    },
   },
   stations: {
     args: "",

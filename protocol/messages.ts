@@ -550,6 +550,7 @@ const STATIONS = {
     en: "{n} stations; opening hours in {zone}",
   },
   "audit.admin.set-station": { "zh-CN": "修改站点名称或开放时间", en: "station name or hours changed" },
+  "audit.admin.set-lane-role": { "zh-CN": "修改通道角色", en: "lane role changed" },
 } as const satisfies Section;
 
 /**
@@ -675,6 +676,15 @@ const LIFECYCLE = {
     "zh-CN":
       "InfluxDB 已就绪：数据库 {database}（原始数据保留 {days} 天），网关用户 {gateway}（读写），Grafana 只读用户 {reader}。密码只在各自的文件中（权限 0600），不会显示。",
     en: "InfluxDB is ready: database {database} (raw points kept {days} days), the gateway's user {gateway} (READ and WRITE), Grafana's read-only user {reader}. The passwords are in their files (0600) and are never printed.",
+  },
+  "admin.bad-lane-role": {
+    "zh-CN": "通道角色必须是以下之一：{roles}",
+    en: "a lane's role is one of {roles}",
+  },
+  "admin.lane-role-set": {
+    "zh-CN":
+      "通道 {station}/{device} 的角色已设为 {role}；运行中的网关立即生效（已记入审计日志）。请在该通道的 lane.json 中设置相同的 role。",
+    en: "Lane {station}/{device} is now {role}; a running gateway applies it at once (recorded in the audit log). Set the same role in that lane's lane.json.",
   },
   "admin.no-such-device": {
     "zh-CN": "没有登记设备 {station}/{device}（npm run gateway -- list 列出设备）",

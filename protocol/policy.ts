@@ -43,6 +43,15 @@ export const LANE_CONTEXTS = ["drive-through", "walk-up", "indoor"] as const;
 export type LaneContext = (typeof LANE_CONTEXTS)[number];
 export const DEFAULT_CONTEXT: LaneContext = "walk-up";
 
+/**
+ * What a lane does with people sent to rest: `screen` sends them on to the station's retest
+ * point, `retest` is that point, `both` (the default: a station with one lane) does everything.
+ * The lane's own (lane.json `role`) decides what it shows; the gateway's (its registry,
+ * `set-lane-role`) decides whose attempt 2 answers a retest.
+ */
+export const LANE_ROLES = ["screen", "retest", "both"] as const;
+export type LaneRole = (typeof LANE_ROLES)[number];
+
 /** A context's body estimate and attempt-1 line (protocol/body-estimate.ts). */
 export interface ContextPolicy {
   /** Heat-balance weight on (skin − reference) for people in this context. */

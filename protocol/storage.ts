@@ -77,6 +77,7 @@ export const STORAGE = {
       "missed_retests",
       "withdrawn_alerts",
       "unmatched_retests",
+      "retests_at_screening_lanes",
       "refused_publish",
       "auth_failures",
       "devices_online",

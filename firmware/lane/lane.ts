@@ -32,6 +32,7 @@ import {
   type IdentityKind,
   type IdentityRefusal,
   type LaneContext,
+  type LaneRole,
   REST_SKIP_CODE,
   roundCentidegree,
   type ScreeningEvent,
@@ -72,9 +73,6 @@ export function laneEstimate(config: LaneConfig): ContextEstimate | undefined {
   if (!policy || !config.context) return undefined;
   return { policy, comingFromC: config.comingFromC ?? DEFAULT_COMING_FROM_C[config.context] };
 }
-
-/** What a lane does with people sent to rest (lane.json `role`). */
-export type LaneRole = "screen" | "retest" | "both";
 
 export interface LanePorts {
   station: string;

@@ -14,6 +14,8 @@ export class Counters {
   withdrawnAlerts = 0;
   /** Attempts 2 that answered no attempt 1 of their station (a lane that skips the first screening). */
   unmatchedRetests = 0;
+  /** Attempts 2 from lanes whose role is `screen`: stored, but they answer no retest. */
+  retestsAtScreeningLanes = 0;
   refusedPublish = 0;
   authFailures = 0;
   /** Screenings whose timestamp was not trusted (stored at the receive time, flagged). */

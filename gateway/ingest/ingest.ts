@@ -19,6 +19,7 @@ import {
   classify,
   DEVICE_PUBLISHES,
   type FeverPolicy,
+  type LaneRole,
   parseTopic,
   REJECTS_TOPIC,
   type Reject,
@@ -77,6 +78,11 @@ export interface IngestDeps {
   alerts: AlertLog;
   /** A new alert was raised (the console's live feed). */
   onAlert?: (alert: Alert) => void;
+  /**
+   * A lane's role at its station (the registry's, `set-lane-role`): only a `retest` or `both`
+   * lane's attempt 2 answers a retest. Absent: every lane is `both`.
+   */
+  laneRole?: (station: string, device: string) => LaneRole;
   /** An alert the gateway changed itself (a missed retest withdrawn): the consoles show it. */
   onAlertChanged?: (alert: Alert) => void;
   recent: RecentIds;
@@ -230,7 +236,15 @@ export class Ingest {
     }
     const pointNs = idempotentNs(time.atMs, event.id);
     const points: StoredPoint[] = [screeningPoint(event, verdict, pointNs, time)];
-    if (event.attempt === 2) {
+    if (event.attempt === 2 && this.deps.laneRole?.(event.station, event.device) === "screen") {
+      // A screening lane takes no retests: its attempt 2 (a misconfigured or hostile lane) answers
+      // nothing, so it cannot silence a missed-retest alert. Stored, judged, alerted as any event.
+      counters.retestsAtScreeningLanes++;
+      this.deps.log.warn(
+        { station: event.station, device: event.device, id: event.id },
+        "ingest: an attempt 2 from a lane whose role is screen answers no retest; check its lane.json role (set-lane-role sets the gateway's)",
+      );
+    } else if (event.attempt === 2) {
       const subjects = [event.subject, ...rekeyed.aliases()];
       const pending = retests.resolve(event.station, subjects, {
         tsMs: time.atMs,

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
-import { isNodeId } from "@checkpoint/protocol";
+import { isNodeId, LANE_ROLES, type LaneRole } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
 import type { Identity } from "../broker/acl.ts";
 import { openPrivateDatabase } from "../security/private-database.ts";
@@ -38,6 +38,8 @@ const LIFECYCLE_COLUMNS: Record<string, string> = {
   previous_hash: "TEXT",
   previous_until: "INTEGER",
   pending_secret: "TEXT",
+  /** The lane's role at its station (LANE_ROLES); NULL: `both`. */
+  lane_role: "TEXT",
 };
 
 /** A device as an admin and the running gateway see it. */
@@ -62,6 +64,7 @@ export class Registry {
   private readonly dummyHash: string;
   /** Stations' display names and opening hours (stations.ts). */
   readonly stations: Stations;
+  private readonly laneRoleRow: Database.Statement<[string]>;
 
   constructor(path: string) {
     this.db = openPrivateDatabase(path, "FULL");
@@ -85,6 +88,7 @@ export class Registry {
       if (!columns.has(name)) this.db.exec(`ALTER TABLE principals ADD COLUMN ${name} ${type}`);
     this.dataVersion = this.readDataVersion();
     this.stations = new Stations(this.db);
+    this.laneRoleRow = this.db.prepare("SELECT lane_role FROM principals WHERE username = ?");
   }
 
   async addDevice(station: string, device: string, secret: string): Promise<void> {
@@ -115,6 +119,24 @@ export class Registry {
            previous_hash = NULL, previous_until = NULL, pending_secret = NULL`,
       )
       .run(row);
+  }
+
+  /** Sets a registered lane's role (`set-lane-role`); false when no such lane is registered. */
+  setLaneRole(station: string, device: string, role: LaneRole): boolean {
+    return (
+      this.db
+        .prepare("UPDATE principals SET lane_role = ? WHERE username = ? AND role = 'device'")
+        .run(role === "both" ? null : role, deviceUsername(station, device)).changes === 1
+    );
+  }
+
+  /** A lane's role: `both` unless an admin set another (or for a lane not registered). */
+  laneRole(station: string, device: string): LaneRole {
+    const row = this.laneRoleRow.get(deviceUsername(station, device)) as
+      | { lane_role: string | null }
+      | undefined;
+    const role = row?.lane_role;
+    return (LANE_ROLES as readonly string[]).includes(role ?? "") ? (role as LaneRole) : "both";
   }
 
   devices(): { station: string; device: string }[] {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PatternName } from "../../../firmware/hardware/indicators.ts";
 import type { ThermoReading } from "../../../firmware/hardware/mlx90614.ts";
-import { Lane, type LaneRole } from "../../../firmware/lane/lane.ts";
+import { Lane } from "../../../firmware/lane/lane.ts";
 import { StationLink } from "../../../firmware/lane/station-link.ts";
 import { loadWaiting, saveWaiting } from "../../../firmware/lane/waiting-file.ts";
 import {
@@ -11,6 +11,7 @@ import {
   DEFAULT_POLICY,
   type IdentityKind,
   type LaneContext,
+  type LaneRole,
   REST_SKIP_CODE,
   type ScreeningEvent,
   StationKeyring,

@@ -64,6 +64,28 @@ describe("admin: devices", () => {
     expect(auditRows()).toEqual([]);
   });
 
+  it("set-lane-role sets whose attempt 2 answers a retest, refuses a wrong role or lane, and is audited", async () => {
+    const { run, out, err, withRegistry, auditRows } = setup("zh-CN");
+    await withRegistry((r) => r.addDevice("hw-01", "lane-1", "a-secret-0123456789"));
+    expect(await withRegistry((r) => r.laneRole("hw-01", "lane-1"))).toBe("both");
+    expect(await run("set-lane-role", "hw-01", "lane-1", "screen")).toBe(0);
+    expect(out.at(-1)).toBe('{"station":"hw-01","device":"lane-1","role":"screen"}');
+    expect(err.at(-1)).toContain("通道 hw-01/lane-1 的角色已设为 screen");
+    expect(await withRegistry((r) => r.laneRole("hw-01", "lane-1"))).toBe("screen");
+    await expect(run("set-lane-role", "hw-01", "lane-1", "gate")).rejects.toThrow(
+      new UsageError("通道角色必须是以下之一：screen, retest, both"),
+    );
+    expect(await run("set-lane-role", "hw-01", "lane-9", "retest")).toBe(1);
+    expect(err.at(-1)).toBe("没有登记设备 hw-01/lane-9（npm run gateway -- list 列出设备）");
+    expect(await withRegistry((r) => r.laneRole("hw-01", "lane-1"))).toBe("screen");
+    expect(await run("set-lane-role", "hw-01", "lane-1", "both")).toBe(0);
+    expect(await withRegistry((r) => r.laneRole("hw-01", "lane-1"))).toBe("both");
+    expect(auditRows().map((r) => [r.action, r.subject, r.detail.role])).toEqual([
+      ["admin.set-lane-role", "hw-01/lane-1", "both"],
+      ["admin.set-lane-role", "hw-01/lane-1", "screen"],
+    ]);
+  });
+
   it("rotate-secret prints the new secret once, keeps the old one for the grace period, and lists the rotation", async () => {
     const { run, out, err, withRegistry, auditRows } = setup();
     await withRegistry((r) => r.addDevice("hw-01", "lane-1", "a-secret-0123456789"));

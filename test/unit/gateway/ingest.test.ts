@@ -9,7 +9,7 @@ import { RecentIds } from "../../../gateway/ingest/recent-ids.ts";
 import { RetestTracker } from "../../../gateway/ingest/retest-tracker.ts";
 import { AlertStore } from "../../../gateway/ops/alert-store.ts";
 import type { StoredPoint } from "../../../gateway/store/points.ts";
-import { DEFAULT_POLICY, type ScreeningEvent } from "../../../protocol/index.ts";
+import { DEFAULT_POLICY, type LaneRole, type ScreeningEvent } from "../../../protocol/index.ts";
 import { testPrivacy } from "../../support/device-keys.ts";
 import { screening, sealedScreening } from "../../support/events.ts";
 import { quietLog } from "../../support/tmp.ts";
@@ -31,6 +31,7 @@ function rig(
     privacy: testPrivacy(),
   },
   policy = DEFAULT_POLICY,
+  laneRole?: (station: string, device: string) => LaneRole,
 ) {
   const stored: StoredPoint[] = [];
   const published: { topic: string; payload: Record<string, unknown> }[] = [];
@@ -61,6 +62,7 @@ function rig(
     clock: DEFAULT_CLOCK_LIMITS,
     offlineGraceMs: 60_000,
     onWrongClock: (_station, device, judged) => toldClock.push(`${device}:${judged.clock}`),
+    ...(laneRole ? { laneRole } : {}),
     log: quietLog,
   });
   const sendAs = (who: Identity, e: ScreeningEvent | string, topic: string) =>
@@ -234,6 +236,30 @@ describe("ingest", () => {
     await r.sendAs(retestPoint, attempt2(first, t0 + 90 * 60_000), RETEST_TOPIC);
     expect(r.counters.withdrawnAlerts).toBe(0);
     expect(r.state.alerts.get(String(missed?.payload.id))?.state).toBe("new");
+  });
+
+  it("lets only a retest point answer a retest: a screening lane's attempt 2 leaves the alert to be raised", async () => {
+    const state = {
+      ledger: EventLedger.open(":memory:"),
+      alerts: new AlertStore(new Database(":memory:"), () => DEFAULT_POLICY.fever_line_c),
+      privacy: testPrivacy(),
+    };
+    const r = rig(state, DEFAULT_POLICY, (_station, device) => (device === "retest-1" ? "retest" : "screen"));
+    const t0 = r.now() - 2 * 3_600_000;
+    const first = screening({ body_c: 37.6, attempt: 1, ts: new Date(t0).toISOString() });
+    await r.send(first);
+    // lane-1 (a screening lane, misconfigured or hostile) claims the retest itself.
+    await r.send(
+      screening({ subject: first.subject, attempt: 2, ts: new Date(t0 + 25 * 60_000).toISOString() }),
+    );
+    expect(r.counters.retestsAtScreeningLanes).toBe(1);
+    expect(r.stored.filter((p) => p.measurement === "screening")).toHaveLength(2);
+    await r.send(screening({ body_c: 36.5, ts: new Date(t0 + 46 * 60_000).toISOString() }));
+    await r.ingest.sweep();
+    expect(r.published.filter((p) => p.payload.kind === "missed-retest")).toHaveLength(1);
+    // The retest point's attempt 2 does answer (and withdraws the alert, arriving late).
+    await r.sendAs(retestPoint, attempt2(first, t0 + 26 * 60_000), RETEST_TOPIC);
+    expect(r.counters.withdrawnAlerts).toBe(1);
   });
 
   it("flags an attempt 2 that no attempt 1 asked for, once the window has passed both ways", async () => {
