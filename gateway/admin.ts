@@ -200,7 +200,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
   "add-devices": {
     args: "[FILE]",
     summary:
-      'register many lanes: a JSON list of {"station","device"} from FILE (or stdin, or "-"); prints [{station,device,username,secret}] as JSON',
+      'register many lanes: a JSON list of {"station","device"[,"role"]} from FILE (or stdin, or "-"); prints [{station,device,username,secret}] as JSON',
     arity: [0, 1],
     options: BUNDLES_OPTION,
     run: async (config, [file], options) => {
@@ -216,7 +216,10 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
         }));
         registry.db.exec("BEGIN");
         try {
-          for (const d of registered) await registry.addDevice(d.station, d.device, d.secret);
+          for (const d of registered) {
+            await registry.addDevice(d.station, d.device, d.secret);
+            if (d.role) registry.setLaneRole(d.station, d.device, d.role);
+          }
           registry.db.exec("COMMIT");
         } catch (error) {
           registry.db.exec("ROLLBACK");
@@ -825,7 +828,7 @@ function readInput(file: string | undefined): string {
   return readFileSync(file, "utf8");
 }
 
-function parseLaneList(text: string, from: string): { station: string; device: string }[] {
+function parseLaneList(text: string, from: string): { station: string; device: string; role?: LaneRole }[] {
   let list: unknown;
   try {
     list = JSON.parse(text);
@@ -836,7 +839,7 @@ function parseLaneList(text: string, from: string): { station: string; device: s
   }
   if (!Array.isArray(list)) throw new Error(`${from}: expected a JSON list of {"station","device"}`);
   return list.map((item: unknown, i) => {
-    const { station, device } = (item ?? {}) as { station?: unknown; device?: unknown };
+    const { station, device, role } = (item ?? {}) as { station?: unknown; device?: unknown; role?: unknown };
     if (
       typeof station !== "string" ||
       typeof device !== "string" ||
@@ -847,7 +850,10 @@ function parseLaneList(text: string, from: string): { station: string; device: s
         `${from}[${i}]: station and device must be 1-32 characters of a-z, 0-9 and "-" (nothing was registered)`,
       );
     }
-    return { station, device };
+    if (role !== undefined && !(LANE_ROLES as readonly unknown[]).includes(role)) {
+      throw new Error(`${from}[${i}]: role must be one of ${LANE_ROLES.join(", ")} (nothing was registered)`);
+    }
+    return { station, device, ...(role === undefined ? {} : { role: role as LaneRole }) };
   });
 }
 

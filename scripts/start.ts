@@ -10,7 +10,7 @@
  *      (its login, the gateway's mqtts:// URL, the CA it pins); secrets travel on pipes and in 0600
  *      files only. The whole city runs over TLS: MQTT over TLS, the console over HTTPS.
  *   3. The gateway as its own process (logs in var/log/gateway.log).
- *   4. The fleet (18 highway stations × 4 lanes, 40 community entrances), with a live summary.
+ *   4. The fleet (18 highway stations × 4 lanes and a retest point, 40 community entrances), with a live summary.
  *   5. A few lanes (--firmware-lanes, default 2) running the real firmware against virtual boards.
  * `--duration S` stops after S seconds; Ctrl-C stops too. On stop: lanes drain their unacknowledged
  * events, the gateway flushes, the run is audited against InfluxDB by event id, and the last line
@@ -305,7 +305,7 @@ async function provision(options: Options, gatewayEnv: NodeJS.ProcessEnv): Promi
     station: FIRMWARE_STATION,
     device: `lane-${i + 1}`,
   }));
-  const wanted = [...layout.map(({ station, device }) => ({ station, device })), ...firmware];
+  const wanted = [...layout.map(({ station, device, role }) => ({ station, device, role })), ...firmware];
   // The private CA (made on the first run, then kept) and the gateway's certificate.
   const tls = JSON.parse(await gatewayAdmin(["tls-init"], gatewayEnv)) as { ca: string };
   const ca = readFileSync(tls.ca, "utf8");

@@ -55,6 +55,7 @@ export class Fleet {
   constructor(private readonly options: FleetOptions) {
     this.clock = new SimClock(options.speed);
     const rng = new Rng(options.seed);
+    const retestPoints = new Map<string, FleetLane>();
     this.lanes = options.devices.map(
       (d) =>
         new FleetLane(d, {
@@ -70,11 +71,13 @@ export class Fleet {
           walkOffShare: options.walkOffShare,
           telemetryMs: options.telemetryMs,
           onScan: options.onScan,
+          retestPoint: () => retestPoints.get(d.station),
           onEvent: (e: ScreeningEvent) => {
             this.verdicts[e.verdict] = (this.verdicts[e.verdict] ?? 0) + 1;
           },
         }),
     );
+    for (const lane of this.lanes) if (lane.spec.role === "retest") retestPoints.set(lane.spec.station, lane);
   }
 
   /** Connects every lane and waits until each has its config (or the timeout passes). */

@@ -50,6 +50,8 @@ export interface LaneOptions {
   onEvent(event: ScreeningEvent): void;
   /** Sees each raw code as it is scanned; in-process only (tests prove it never leaves the device). */
   onScan?(code: string): void;
+  /** The station's retest point, where this lane sends people to rest (absent: retested here). */
+  retestPoint?(): FleetLane | undefined;
 }
 
 export class FleetLane {
@@ -102,7 +104,8 @@ export class FleetLane {
     client.on("message", (_topic, payload) => this.applyConfig(payload));
     client.on("error", () => undefined); // reconnects by itself; the fleet reports connectivity
     this.after(this.options.telemetryMs, () => this.telemetry(), true);
-    void this.configured.then(() => this.scheduleArrival());
+    // A retest point has no arrivals of its own: people come to it from the station's lanes.
+    if (this.spec.role !== "retest") void this.configured.then(() => this.scheduleArrival());
   }
 
   private applyConfig(payload: Buffer): void {
@@ -151,13 +154,17 @@ export class FleetLane {
     const minutesIn = this.spec.kind === "community" ? 10 : rng.uniform(0.5, 3);
     const verdict = this.measure(person, credential, 1, ambient, minutesIn);
     if (verdict !== "retest" || rng.chance(this.options.walkOffShare)) return;
-    // As the policy asks: a rest out of the cold, then attempt 2 indoors, where the station's
-    // retest point is (simulated here as this lane's device, measuring in the warm room).
+    // As the policy asks: a rest out of the cold, then attempt 2 indoors at the station's retest
+    // point (its own device, in the warm room), or at this lane where the station has none.
     const restMin = (this.config?.policy.rest_min ?? 20) + rng.uniform(0, 5);
-    const roomC = rng.uniform(18, 24);
-    this.after(clock.toWallMs(restMin * 60_000), () => {
-      this.measure({ ...person, comingFromC: ambient }, credential, 2, roomC, restMin);
-    });
+    const at = this.options.retestPoint?.() ?? this;
+    this.after(clock.toWallMs(restMin * 60_000), () => at.retest(person, credential, ambient, restMin));
+  }
+
+  /** Attempt 2 of someone sent to rest at this station, `restMin` minutes in a warm room. */
+  retest(person: Person, credential: Credential, comingFromC: number, restMin: number): void {
+    const roomC = this.options.rng.uniform(18, 24);
+    this.measure({ ...person, comingFromC }, credential, 2, roomC, restMin);
   }
 
   /**

@@ -28,8 +28,14 @@ describe("fleet simulator", () => {
   it("drives the gateway with a compressed day and every screening lands in InfluxDB once", async () => {
     const layout = cityLayout({ highwayStations: 2, highwayLanes: 2, communityPoints: 3 });
     const devices: FleetDevice[] = [];
-    for (const lane of layout)
+    for (const lane of layout) {
       devices.push({ ...lane, secret: await ctx.gw.addDevice(lane.station, lane.device) });
+      ctx.gw.gateway.registry.setLaneRole(lane.station, lane.device, lane.role ?? "both");
+    }
+    expect(layout.filter((l) => l.role === "retest").map((l) => `${l.station}/${l.device}`)).toEqual([
+      "hw-01/retest-1",
+      "hw-02/retest-1",
+    ]);
     const operatorSecret = await ctx.gw.addOperator("fleet-officer");
     const scanned = new Set<string>();
     const fleet = new Fleet({
@@ -60,6 +66,16 @@ describe("fleet simulator", () => {
     expect(audit.duplicated).toBe(0);
     expect(audit.verdicts.fever ?? 0).toBeGreaterThan(0);
     expect(stats.alertsByKind.fever).toBe(audit.verdicts.fever);
+
+    // Retests at the highway stations are taken at their retest points, and every one counts.
+    const retests = await ctx.influx.query<{ station: string; device: string }>(
+      `SELECT "subject", "device", "station" FROM "screening" WHERE "attempt" = '2'`,
+    );
+    expect(retests.length).toBeGreaterThan(0);
+    const highway = retests.filter((r) => r.station.startsWith("hw-"));
+    expect(highway.length).toBeGreaterThan(0);
+    expect(highway.every((r) => r.device === "retest-1")).toBe(true);
+    expect(ctx.gw.gateway.counters.retestsAtScreeningLanes).toBe(0);
 
     // Telemetry and status were stored as well.
     const telemetry = await ctx.influx.query(`SELECT count("outbox") FROM "telemetry"`);

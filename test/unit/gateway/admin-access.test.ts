@@ -2,6 +2,7 @@
  * The admin commands that take access back (disable-, enable-, remove-device, rotate-secret,
  * disable-, enable-, remove-user, users), run in-process against a temporary data folder.
  */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { commandUsage, UsageError } from "../../../gateway/admin.ts";
@@ -83,6 +84,36 @@ describe("admin: devices", () => {
     expect(auditRows().map((r) => [r.action, r.subject, r.detail.role])).toEqual([
       ["admin.set-lane-role", "hw-01/lane-1", "both"],
       ["admin.set-lane-role", "hw-01/lane-1", "screen"],
+    ]);
+  });
+
+  it("add-devices registers each lane with its role, and refuses the whole list for one wrong role", async () => {
+    const { run, withRegistry, config } = setup();
+    const list = (items: object[]) => {
+      const path = join(config.dataDir, "..", "lanes.json");
+      writeFileSync(path, JSON.stringify(items));
+      return path;
+    };
+    await expect(
+      run(
+        "add-devices",
+        list([
+          { station: "hw-01", device: "lane-1" },
+          { station: "hw-01", device: "x", role: "gate" },
+        ]),
+      ),
+    ).rejects.toThrow(/role must be one of screen, retest, both \(nothing was registered\)/);
+    expect(await withRegistry((r) => r.devices())).toEqual([]);
+    const lanes = [
+      { station: "hw-01", device: "lane-1", role: "screen" },
+      { station: "hw-01", device: "retest-1", role: "retest" },
+      { station: "cm-01", device: "gate-1" },
+    ];
+    expect(await run("add-devices", list(lanes))).toBe(0);
+    expect(await withRegistry((r) => lanes.map((l) => r.laneRole(l.station, l.device)))).toEqual([
+      "screen",
+      "retest",
+      "both",
     ]);
   });
 
