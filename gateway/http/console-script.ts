@@ -84,6 +84,13 @@ function render() {
   }
 }
 
+let renderPending = false;
+function renderSoon() {
+  if (renderPending) return;
+  renderPending = true;
+  requestAnimationFrame(() => { renderPending = false; render(); });
+}
+
 function closeForm(div, a) {
   if (div.querySelector("form")) return;
   const f = document.createElement("form"); f.className = "close";
@@ -151,8 +158,10 @@ async function start(me) {
   for (const a of await api("/api/alerts")) alerts.set(a.id, a);
   render();
   const feed = new EventSource("/api/events");
-  feed.addEventListener("alert", (e) => { const a = JSON.parse(e.data); a.fresh = true; alerts.set(a.id, a); render(); tone(); });
-  feed.addEventListener("update", (e) => { const a = JSON.parse(e.data); alerts.set(a.id, a); render(); });
+  // A burst (a retest point back online withdraws hundreds of alerts at once) redraws the list
+  // once per frame, not once per event: a thousand open alerts stay responsive.
+  feed.addEventListener("alert", (e) => { const a = JSON.parse(e.data); a.fresh = true; alerts.set(a.id, a); renderSoon(); tone(); });
+  feed.addEventListener("update", (e) => { const a = JSON.parse(e.data); alerts.set(a.id, a); renderSoon(); });
   loadBoard().catch(() => {}); setInterval(() => loadBoard().catch(() => {}), 15000);
   loadGrafana().catch(() => {}); setInterval(() => loadGrafana().catch(() => {}), 15000);
   loadReport().catch(() => {});

@@ -115,4 +115,61 @@ describe("duty console in a browser", () => {
       await page.close();
     },
   );
+
+  it(
+    "takes 200 missed-retest alerts off the screen as a retest point back online withdraws them",
+    { timeout: 90_000 },
+    async () => {
+      await ctx.gw.gateway.users.add("officer qian", "officer", "correct-horse-8");
+      const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
+      await page.goto(`http://127.0.0.1:${ctx.gw.gateway.httpPort}/`);
+      await page.fill("#username", "officer qian");
+      await page.fill("#password", "correct-horse-8");
+      await page.press("#password", "Enter");
+      await page.waitForSelector("#app:not(.hidden)");
+      // 200 travellers sent to rest two hours ago at ui-2's lane; its retest point was cut off.
+      const t0 = Date.now() - 2 * 3_600_000;
+      const lane = await ctx.gw.connectDevice("ui-2", "lane-1");
+      const laneTopic = deviceTopic("ui-2", "lane-1", "screening");
+      const firsts = Array.from({ length: 200 }, (_, i) =>
+        screening({
+          station: "ui-2",
+          device: "lane-1",
+          body_c: 37.6,
+          attempt: 1,
+          ts: new Date(t0 + i * 1000).toISOString(),
+        }),
+      );
+      for (const e of firsts) await lane.publishAsync(laneTopic, JSON.stringify(e), { qos: 1 });
+      await lane.publishAsync(
+        laneTopic,
+        JSON.stringify(
+          screening({ station: "ui-2", device: "lane-1", ts: new Date(t0 + 50 * 60_000).toISOString() }),
+        ),
+        { qos: 1 },
+      );
+      await lane.endAsync();
+      await expect.poll(() => page.locator(".alert.missed-retest").count(), { timeout: 30_000 }).toBe(200);
+      await page.screenshot({ path: join(ARTIFACTS, "console-missed-retests.png") });
+      // The retest point is back: its outbox delivers the 200 attempts 2 taken in time.
+      const point = await ctx.gw.connectDevice("ui-2", "retest-1");
+      const pointTopic = deviceTopic("ui-2", "retest-1", "screening");
+      for (const [i, first] of firsts.entries()) {
+        const second = screening({
+          station: "ui-2",
+          device: "retest-1",
+          subject: first.subject,
+          attempt: 2,
+          ts: new Date(t0 + i * 1000 + 25 * 60_000).toISOString(),
+        });
+        await point.publishAsync(pointTopic, JSON.stringify(second), { qos: 1 });
+      }
+      await point.endAsync();
+      await expect.poll(() => page.locator(".alert.missed-retest").count(), { timeout: 30_000 }).toBe(0);
+      expect(await page.textContent("#count")).toBe("(0)");
+      expect(ctx.gw.gateway.counters.withdrawnAlerts).toBeGreaterThanOrEqual(200);
+      await page.screenshot({ path: join(ARTIFACTS, "console-withdrawn.png") });
+      await page.close();
+    },
+  );
 });
