@@ -312,7 +312,9 @@ export class AlertStore {
     this.db.transaction(() => {
       for (const a of answered) this.withdrawRow.run(GATEWAY_OFFICER, at, note.slice(0, 2000), a.id);
     })();
-    this.barrierNow();
+    // Durable as raised alerts are: with the next durable() (one fsync per turn, off the event
+    // loop, before the PUBACK), not one fsync in the ingest's thread per withdrawal.
+    this.dirty = true;
     const alerts = answered.map((a) => this.require(a.id));
     return { points: alerts.map((a) => this.point(a)), alerts };
   }
