@@ -103,13 +103,19 @@ export class LaneApp {
     });
     // Who was waiting before a restart (entries past the window or under a key no longer held
     // drop out at the first match or the next tick).
-    const waiting = loadWaiting(this.waitingPath);
+    const waiting = loadWaiting(this.waitingPath, (reason) =>
+      log.error(
+        { path: this.waitingPath, reason },
+        "firmware:lane: the saved waiting list cannot be read; this lane starts with nobody waiting, so people already resting are measured as a first attempt here (check the data folder's disk)",
+      ),
+    );
     for (const entry of waiting) this.lane.waiting.merge(entry);
     const link = file.stationLink;
     this.stationLink =
       link && (link.listen || link.peers?.length)
         ? new StationLink({
             station: file.station,
+            device: file.device,
             listen: link.listen,
             peers: link.peers ?? [],
             keyring: this.stationKeys,
@@ -121,8 +127,9 @@ export class LaneApp {
           })
         : null;
     // Told again: what the peers had not taken when this lane stopped (a kill -9, a power cut)
-    // was only in memory. Peers take an entry they already hold as a no-op.
-    for (const entry of waiting) this.stationLink?.share(entry, "wait");
+    // was only in memory. Only whom this lane sent to rest (peers tell their own); a peer takes an
+    // entry it already holds as a no-op.
+    for (const entry of waiting) if (entry.device === file.device) this.stationLink?.share(entry, "wait");
   }
 
   /** lane.json `technicianUntil` as ms; null when unset or unreadable (then off). */

@@ -9,19 +9,24 @@
  * else about the person crosses: a tag is scrypt of the identity under the station key of the day
  * (protocol/station-keys.ts), worthless without that key.
  *
- * Each entry carries an HMAC-SHA256 under the station key it names: only a lane that holds the
- * station's key of that day can add someone to another lane's list or take someone off it (a
- * laptop on the station LAN cannot silence a retest). Entries made with a lane's own key (no
+ * Each entry carries an HMAC-SHA256 under the station key it names, over the entry, the sending
+ * lane (`from`) and when it was sent (`sentMs`): only a lane that holds the station's key of that
+ * day can add someone to another lane's list or take someone off it (a laptop on the station LAN
+ * cannot silence a retest). A receiver takes from each sender only messages sent after the last it
+ * took, so a recorded message replayed later is refused. Entries made with a lane's own key (no
  * gateway key for now) stay at that lane. A receiver refuses an entry from the future, one older
  * than the retest window, one of another station, and counts what it refused.
  *
- * Clocks: lanes offline for days drift apart, and a lane's clock can simply be wrong. Each message
- * says when it was sent (`sentMs`, the sender's clock); the receiver moves the entries' times onto
- * its own clock by the difference, so the rest is counted from when the person really left, and a
- * lane minutes ahead is neither refused nor lets anyone skip the rest.
+ * Clocks: lanes offline for days drift apart, and a lane's clock can simply be wrong. The receiver
+ * moves the entries' times onto its own clock by the difference between its clock and `sentMs`, so
+ * the rest is counted from when the person really left, and a lane minutes ahead is neither
+ * refused nor lets anyone skip the rest. A sender whose clock differs by more than MAX_SKEW_MS is
+ * refused (and says so in both logs): its times cannot be trusted to count a rest.
  *
- * Delivery: every entry is queued for every peer and sent again every few seconds until the peer
- * took it or the window has passed; a peer that restarts gets what it missed.
+ * Delivery: every entry is queued for every peer and sent (MAX_ENTRIES_PER_POST at a time) and sent
+ * again every few seconds until the peer took it or the window has passed; a peer that restarts
+ * gets what it missed, and a lane that restarts tells its peers again whom it sent to rest.
+ * A dead peer is reported once a minute, not at every retry.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -31,13 +36,20 @@ import type { Logger } from "pino";
 
 export type WaitingOp = "wait" | "done";
 
-export interface LinkEntry extends Waiting {
+/** An entry as queued: signed when it is sent. */
+export interface QueuedEntry extends Waiting {
   op: WaitingOp;
+}
+
+/** An entry on the wire. */
+export interface LinkEntry extends QueuedEntry {
   mac: string;
 }
 
 export interface StationLinkOptions {
   station: string;
+  /** This lane's device id: who the messages it sends are from. */
+  device: string;
   /** Where this lane listens ("host:port"), when other lanes tell it; absent: it only tells. */
   listen?: string;
   /** The other lanes it tells: "http://host:port". */
@@ -54,22 +66,35 @@ export interface StationLinkOptions {
 }
 
 const MAX_BODY = 64 * 1024;
+/** Entries per message: about 160 bytes each, well inside MAX_BODY. */
+export const MAX_ENTRIES_PER_POST = 200;
+/** The most two lanes' clocks may differ for the receiver to count a rest from the sender's times. */
+export const MAX_SKEW_MS = 15 * 60_000;
+const WARN_EVERY_MS = 60_000;
+const MAX_CONNECTIONS = 32;
 /** The most people a lane keeps waiting from its peers' entries. */
 export const MAX_WAITING = 5000;
 const FUTURE_SLACK_MS = 5 * 60_000;
 const INFO = "checkpoint/station-link/v1";
 
-function macOf(key: Buffer, station: string, e: Waiting & { op: WaitingOp }): string {
+function macOf(key: Buffer, station: string, from: string, sentMs: number, e: QueuedEntry): string {
   return createHmac("sha256", key)
-    .update(`${INFO}\0${station}\0${e.op}\0${e.keyId}\0${e.tag}\0${e.atMs}\0${e.device}`)
+    .update(`${INFO}\0${station}\0${from}\0${sentMs}\0${e.op}\0${e.keyId}\0${e.tag}\0${e.atMs}\0${e.device}`)
     .digest("base64url");
 }
 
 export class StationLink {
   private server: Server | null = null;
-  private readonly queues = new Map<string, LinkEntry[]>();
+  private readonly queues = new Map<string, QueuedEntry[]>();
   private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
+  /** The send round under way, and whether another must follow it (entries queued meanwhile). */
+  private round: Promise<void> | null = null;
+  private again = false;
+  private scheduled = false;
+  /** The last `sentMs` taken from each sending lane: an older or equal one is a replay. */
+  private readonly lastSent = new Map<string, number>();
+  /** Per peer: failures since it was last reported, and when that was. */
+  private readonly failures = new Map<string, { n: number; reportedMs: number }>();
   readonly counts = { sent: 0, received: 0, refused: 0 };
 
   constructor(private readonly o: StationLinkOptions) {
@@ -88,13 +113,24 @@ export class StationLink {
     return n;
   }
 
-  /** Tells every peer (now, and again until it took it). */
+  /** Tells every peer (at the end of this turn, and again until it took it). */
   share(entry: Waiting, op: WaitingOp): void {
     const key = this.o.keyring.get(entry.keyId);
     if (!key || key.local || this.queues.size === 0) return;
-    const linked: LinkEntry = { ...entry, op, mac: macOf(key.key, this.o.station, { ...entry, op }) };
-    for (const q of this.queues.values()) q.push(linked);
-    void this.flush();
+    const queued: QueuedEntry = {
+      keyId: entry.keyId,
+      tag: entry.tag,
+      atMs: entry.atMs,
+      device: entry.device,
+      op,
+    };
+    for (const q of this.queues.values()) q.push(queued);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
   }
 
   async start(): Promise<void> {
@@ -104,9 +140,15 @@ export class StationLink {
     const at = this.o.listen.lastIndexOf(":");
     const host = this.o.listen.slice(0, at) || "0.0.0.0";
     const port = Number(this.o.listen.slice(at + 1));
-    const server = createServer((req, res) => void this.handle(req, res));
+    // Slow or idle connections are cut within seconds, and a few at a time are all a LAN peer
+    // gets: a laptop holding sockets open cannot starve the lane of file handles.
+    const server = createServer(
+      { connectionsCheckingInterval: 1000 },
+      (req, res) => void this.handle(req, res),
+    );
     server.requestTimeout = 5000;
     server.headersTimeout = 5000;
+    server.maxConnections = MAX_CONNECTIONS;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -127,48 +169,76 @@ export class StationLink {
 
   /**
    * Sends what each peer has not taken yet; drops what the window has passed. One round at a
-   * time: called during a round, it waits for it and runs another (for what was queued since).
+   * time: called during a round, it asks for one more (for what was queued since) and resolves
+   * with it.
    */
-  async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    let done = () => {};
-    this.flushing = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    try {
-      const oldest = this.o.now() - this.o.windowMs();
-      await Promise.all(
-        [...this.queues].map(async ([peer, queue]) => {
-          const live = queue.filter((e) => e.atMs >= oldest);
-          this.queues.set(peer, live);
-          if (live.length === 0) return;
-          try {
-            const res = await fetch(`${peer}/v1/waiting`, {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify({ station: this.o.station, sentMs: this.o.now(), entries: live }),
-              signal: AbortSignal.timeout(3000),
-            });
-            await res.body?.cancel();
-            if (!res.ok) throw new Error(`HTTP ${res.status}`);
-            // Entries queued while this one was in flight stay for the next round.
-            this.queues.set(
-              peer,
-              (this.queues.get(peer) ?? []).filter((e) => !live.includes(e)),
-            );
-            this.counts.sent += live.length;
-          } catch (error) {
-            this.o.log.warn(
-              { peer, waiting: live.length, err: (error as Error).message },
-              "firmware:station-link: a lane of this station did not take who is waiting; sent again in a few seconds (check that lane and the station network)",
-            );
-          }
-        }),
-      );
-    } finally {
-      this.flushing = null;
-      done();
+  flush(): Promise<void> {
+    if (this.round) {
+      this.again = true;
+      return this.round;
     }
+    this.round = (async () => {
+      try {
+        do {
+          this.again = false;
+          await Promise.all([...this.queues.keys()].map((peer) => this.sendTo(peer)));
+        } while (this.again);
+      } finally {
+        this.round = null;
+      }
+    })();
+    return this.round;
+  }
+
+  /** One peer's queue, MAX_ENTRIES_PER_POST at a time, until it refuses or all is taken. */
+  private async sendTo(peer: string): Promise<void> {
+    const oldest = this.o.now() - this.o.windowMs();
+    const keep = (this.queues.get(peer) ?? []).filter((e) => e.atMs >= oldest && this.o.keyring.get(e.keyId));
+    this.queues.set(peer, keep);
+    while ((this.queues.get(peer)?.length ?? 0) > 0) {
+      const batch = (this.queues.get(peer) ?? []).slice(0, MAX_ENTRIES_PER_POST);
+      const sentMs = this.o.now();
+      const entries: LinkEntry[] = [];
+      for (const e of batch) {
+        const key = this.o.keyring.get(e.keyId);
+        if (key) entries.push({ ...e, mac: macOf(key.key, this.o.station, this.o.device, sentMs, e) });
+      }
+      try {
+        const res = await fetch(`${peer}/v1/waiting`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ station: this.o.station, from: this.o.device, sentMs, entries }),
+          signal: AbortSignal.timeout(3000),
+        });
+        await res.body?.cancel();
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        // Entries queued while this one was in flight stay for the next message.
+        this.queues.set(
+          peer,
+          (this.queues.get(peer) ?? []).filter((e) => !batch.includes(e)),
+        );
+        this.counts.sent += batch.length;
+        this.failures.delete(peer);
+      } catch (error) {
+        this.reportFailure(peer, (this.queues.get(peer) ?? []).length, (error as Error).message);
+        return;
+      }
+    }
+  }
+
+  /** A peer that does not take what it is told: logged once a minute with how often it failed. */
+  private reportFailure(peer: string, waiting: number, err: string): void {
+    const now = Date.now();
+    const f = this.failures.get(peer) ?? { n: 0, reportedMs: Number.NEGATIVE_INFINITY };
+    f.n++;
+    this.failures.set(peer, f);
+    if (now - f.reportedMs < WARN_EVERY_MS) return;
+    this.o.log.warn(
+      { peer, waiting, failures: f.n, err },
+      "firmware:station-link: a lane of this station did not take who is waiting; sent again every few seconds (check that lane and the station network)",
+    );
+    f.n = 0;
+    f.reportedMs = now;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -196,20 +266,49 @@ export class StationLink {
       this.counts.refused++;
       return reply(400, { error: "not JSON" });
     }
-    const { station, sentMs, entries } = (body ?? {}) as {
+    const { station, from, sentMs, entries } = (body ?? {}) as {
       station?: unknown;
+      from?: unknown;
       sentMs?: unknown;
       entries?: unknown;
     };
-    if (station !== this.o.station || !Array.isArray(entries) || !Number.isSafeInteger(sentMs)) {
+    if (
+      station !== this.o.station ||
+      typeof from !== "string" ||
+      from.length > 64 ||
+      !Array.isArray(entries) ||
+      typeof sentMs !== "number" ||
+      !Number.isSafeInteger(sentMs)
+    ) {
       this.counts.refused++;
       return reply(400, { error: "another station's, or no entries" });
+    }
+    const skewMs = this.o.now() - sentMs;
+    if (Math.abs(skewMs) > MAX_SKEW_MS) {
+      this.counts.refused += entries.length;
+      this.o.log.warn(
+        { from, skew_min: Math.round(skewMs / 60_000) },
+        "firmware:station-link: a lane's clock differs from this one's by more than 15 minutes; its waiting list is refused (set both lanes' clocks: they follow the gateway's when online)",
+      );
+      return reply(409, { error: "clock", skew_ms: skewMs });
+    }
+    // An older message from the same lane is a replay (or out of order, which one sender never is).
+    if (sentMs < (this.lastSent.get(from) ?? Number.NEGATIVE_INFINITY)) {
+      this.counts.refused += entries.length;
+      return reply(409, { error: "replayed" });
     }
     let accepted = 0;
     let refused = 0;
     for (const raw of entries) {
-      if (this.take(raw, this.o.now() - (sentMs as number))) accepted++;
+      if (this.take(raw, from, sentMs, skewMs)) accepted++;
       else refused++;
+    }
+    // Only a message with a genuine entry moves the sender's clock on: a forged one cannot make
+    // the lane's next real messages look like replays.
+    if (accepted > 0 && this.lastSent.size < 1024) this.lastSent.set(from, sentMs);
+    else if (accepted > 0) {
+      this.lastSent.clear();
+      this.lastSent.set(from, sentMs);
     }
     this.counts.received += accepted;
     this.counts.refused += refused;
@@ -227,7 +326,7 @@ export class StationLink {
    * One entry from a peer: checked, then merged into the waiting list or taken off it, its time
    * moved onto this lane's clock by `skewMs` (this clock minus the sender's).
    */
-  private take(raw: unknown, skewMs: number): boolean {
+  private take(raw: unknown, from: string, sentMs: number, skewMs: number): boolean {
     const e = raw as Partial<LinkEntry> | null;
     if (
       !e ||
@@ -247,7 +346,7 @@ export class StationLink {
     const key = this.o.keyring.get(e.keyId);
     if (!key || key.local) return false;
     const entry: Waiting = { keyId: e.keyId, tag: e.tag, atMs: e.atMs, device: e.device };
-    const expected = Buffer.from(macOf(key.key, this.o.station, { ...entry, op: e.op }));
+    const expected = Buffer.from(macOf(key.key, this.o.station, from, sentMs, { ...entry, op: e.op }));
     const given = Buffer.from(e.mac);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false;
     // A station's retest window never holds this many: a lane that floods the list (stolen, with

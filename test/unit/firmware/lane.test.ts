@@ -1,10 +1,12 @@
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PatternName } from "../../../firmware/hardware/indicators.ts";
 import type { ThermoReading } from "../../../firmware/hardware/mlx90614.ts";
 import { Lane } from "../../../firmware/lane/lane.ts";
-import { StationLink } from "../../../firmware/lane/station-link.ts";
+import { type LinkEntry, StationLink } from "../../../firmware/lane/station-link.ts";
 import { loadWaiting, saveWaiting } from "../../../firmware/lane/waiting-file.ts";
 import {
   DEFAULT_CALIBRATION,
@@ -370,6 +372,13 @@ describe("technician mode: the rest skipped on the bench", () => {
   });
 });
 
+interface Message {
+  station: string;
+  from: string;
+  sentMs: number;
+  entries: LinkEntry[];
+}
+
 describe("retest anywhere at the station: the station link, with no gateway at all", () => {
   const REST = (DEFAULT_POLICY.rest_min + 1) * 60_000;
   const WINDOW = DEFAULT_POLICY.retest_window_s * 1000;
@@ -387,6 +396,7 @@ describe("retest anywhere at the station: the station link, with no gateway at a
     const changes: number[] = [];
     const link = new StationLink({
       station: "hw-01",
+      device,
       ...(port === null ? {} : { listen: `127.0.0.1:${port}` }),
       peers: peers.map((p) => `http://127.0.0.1:${p}`),
       keyring: r.stationKeys,
@@ -490,13 +500,27 @@ describe("retest anywhere at the station: the station link, with no gateway at a
     const pointPort = await freePort();
     const point = linked("retest-1", "retest", pointPort, []);
     await point.link.start();
+    // What a screening lane sends, recorded on the LAN by a peer that only listens.
+    const heard: Message[] = [];
+    const spy = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString("utf8");
+      });
+      req.on("end", () => {
+        heard.push(JSON.parse(body) as Message);
+        res.end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => spy.listen(0, "127.0.0.1", resolve));
     try {
-      // What a screening lane would send, caught before it leaves.
-      const lane = linked("lane-1", "screen", null, [await freePort()]);
+      const lane = linked("lane-1", "screen", null, [(spy.address() as AddressInfo).port]);
       await lane.lane.onScan(healthCode(1764403200));
-      const queued = (lane.link as unknown as { queues: Map<string, Record<string, unknown>[]> }).queues;
-      const original = [...queued.values()][0]?.[0];
-      if (!original) throw new Error("nothing queued");
+      await lane.link.flush();
+      const message = heard[0];
+      const original = message?.entries[0];
+      if (!message || !original) throw new Error("nothing heard");
+      expect(message).toMatchObject({ station: "hw-01", from: "lane-1", sentMs: T0 });
       const post = (body: unknown) =>
         fetch(`http://127.0.0.1:${pointPort}/v1/waiting`, {
           method: "POST",
@@ -511,20 +535,99 @@ describe("retest anywhere at the station: the station link, with no gateway at a
         { ...original, keyId: "local-1" },
         { ...original, op: "drop-all" },
       ];
-      const res = await post({ station: "hw-01", sentMs: T0, entries: bad });
+      const res = await post({ ...message, entries: bad });
       expect(await res.json()).toEqual({ accepted: 0, refused: bad.length });
-      expect((await post({ station: "hw-02", sentMs: T0, entries: [original] })).status).toBe(400);
-      expect((await post({ station: "hw-01", entries: [original] })).status).toBe(400); // no sentMs
+      expect((await post({ ...message, station: "hw-02" })).status).toBe(400);
+      expect((await post({ station: "hw-01", from: "lane-1", entries: [original] })).status).toBe(400); // no sentMs
       expect((await post("{not json")).status).toBe(400);
-      expect((await post({ station: "hw-01", sentMs: T0, entries: ["x".repeat(70_000)] })).status).toBe(413);
+      expect((await post({ ...message, entries: ["x".repeat(70_000)] })).status).toBe(413);
       expect(point.lane.waiting.size).toBe(0);
       expect(point.link.counts.refused).toBe(bad.length + 3);
-      // The genuine entry is taken.
-      expect(await (await post({ station: "hw-01", sentMs: T0, entries: [original] })).json()).toEqual({
-        accepted: 1,
-        refused: 0,
+      // Its time changed on the way (to move the rest): the signature no longer holds.
+      expect(await (await post({ ...message, sentMs: T0 - 4 * 60_000 })).json()).toEqual({
+        accepted: 0,
+        refused: 1,
       });
+      // The genuine message is taken.
+      expect(await (await post(message)).json()).toEqual({ accepted: 1, refused: 0 });
       expect(point.lane.waiting.size).toBe(1);
+      // The person is retested and taken off; then the recorded (older) message is replayed.
+      lane.advance(REST);
+      point.advance(REST);
+      await point.lane.onScan(healthCode(1764404460));
+      expect(point.lane.waiting.size).toBe(0);
+      await lane.lane.onScan(healthCode(1764404470, "Ab3vK8mN2pR7sT1wX4yB6d")); // someone else: a newer message
+      await lane.link.flush();
+      const newer = heard.at(-1);
+      if (!newer || newer === message) throw new Error("no newer message");
+      expect(newer.sentMs).toBeGreaterThan(message.sentMs);
+      await post(newer);
+      expect((await post(message)).status).toBe(409);
+      // Only the newer person waits: the replay did not put the retested one back.
+      expect(point.lane.waiting.list().map((w) => w.tag)).toEqual([newer.entries[0]?.tag]);
+      expect(newer.entries[0]?.tag).not.toBe(original.tag);
+    } finally {
+      spy.close();
+      await point.link.stop();
+    }
+  });
+
+  it("tells a dead peer in one round however many are sent to rest, and says so once a minute", async () => {
+    const warnings: string[] = [];
+    const dead = await freePort();
+    const lane = linked("lane-1", "screen", null, [dead]);
+    const link = new StationLink({
+      ...(lane.link as unknown as { o: ConstructorParameters<typeof StationLink>[0] }).o,
+      log: { ...quietLog, warn: (_o: object, msg: string) => warnings.push(msg) } as never,
+    });
+    let posts = 0;
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = ((...args: Parameters<typeof fetch>) => {
+      posts++;
+      return realFetch(...args);
+    }) as typeof fetch;
+    try {
+      const keyId = lane.stationKeys.current(T0).id;
+      for (let i = 0; i < 300; i++) {
+        const w = lane.lane.waiting.add({ keyId, tag: `T${String(i).padStart(25, "A")}` }, T0, "lane-1");
+        link.share(w, "wait");
+      }
+      await link.flush();
+      await link.flush();
+      expect(link.pending).toBe(300);
+      // One message a round, not one per person (the first refused, the rest wait): the shares'
+      // own round and the two asked for here.
+      expect(posts).toBeLessThanOrEqual(3);
+      expect(warnings).toHaveLength(1);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  });
+
+  it("refuses a lane whose clock differs by more than 15 minutes, and splits a long backlog", async () => {
+    const [pointPort, skewedPort] = [await freePort(), await freePort()];
+    const point = linked("retest-1", "retest", pointPort, []);
+    await point.link.start();
+    try {
+      const skewed = linked("lane-2", "screen", skewedPort, [pointPort], 20 * 60_000);
+      await skewed.lane.onScan(healthCode(1764403200));
+      await skewed.link.flush();
+      expect(skewed.link.pending).toBe(1);
+      expect(point.lane.waiting.size).toBe(0);
+      // 450 people sent to rest while the point was down (more than one message holds).
+      const lane = linked("lane-1", "screen", null, [pointPort]);
+      const entries = lane.lane.waiting;
+      for (let i = 0; i < 450; i++) {
+        const w = entries.add(
+          { keyId: lane.stationKeys.current(T0).id, tag: `T${String(i).padStart(25, "A")}` },
+          T0,
+          "lane-1",
+        );
+        lane.link.share(w, "wait");
+      }
+      await lane.link.flush();
+      expect(lane.link.pending).toBe(0);
+      expect(point.lane.waiting.size).toBe(450);
     } finally {
       await point.link.stop();
     }
@@ -546,7 +649,13 @@ describe("retest anywhere at the station: the station link, with no gateway at a
       after.advance(REST);
       await after.lane.onScan(healthCode(1764404460));
       expect(after.queued[0]).toMatchObject({ attempt: 2, verdict: "fever" });
-      expect(loadWaiting(join(dir.path, "missing.json"))).toEqual([]);
+      const problems: string[] = [];
+      expect(loadWaiting(join(dir.path, "missing.json"), (p) => problems.push(p))).toEqual([]);
+      expect(problems).toEqual([]); // no file yet: nothing to say
+      writeFileSync(path, '{"v":1,"entries":[{"keyId":"k"'); // cut short by a full disk
+      expect(loadWaiting(path, (p) => problems.push(p))).toEqual([]);
+      expect(problems).toHaveLength(1);
+      expect(readdirSync(dir.path).filter((f) => f.endsWith(".tmp"))).toEqual([]);
     } finally {
       dir.remove();
     }
