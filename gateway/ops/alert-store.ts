@@ -109,12 +109,12 @@ export class AlertStore {
     this.selectRow = db.prepare("SELECT * FROM alerts WHERE id = ?");
     this.barrierRow = db.prepare("INSERT OR REPLACE INTO alerts_barrier (id, at) VALUES (1, ?)");
     this.openMissedRows = db.prepare(
-      `SELECT * FROM alerts WHERE station = ? AND kind = 'missed-retest' AND state != 'closed'
+      `SELECT * FROM alerts WHERE station = ? AND kind = 'missed-retest' AND state = 'new'
          AND raised_at >= ? AND json_extract(alert, '$.subject') IN (SELECT value FROM json_each(?))`,
     );
     this.withdrawRow = db.prepare(
       `UPDATE alerts SET state = 'closed', closed_by = ?, closed_at = ?, disposition = 'withdrawn', note = ?
-         WHERE id = ? AND state != 'closed'`,
+         WHERE id = ? AND state = 'new'`,
     );
     this.writer = new TurnWriter(db);
     this.walPath = db.memory ? null : `${db.name}-wal`;
@@ -282,7 +282,8 @@ export class AlertStore {
   }
 
   /**
-   * A late attempt 2 answers a missed-retest alert: the still-open missed-retest alerts of
+   * A late attempt 2 answers a missed-retest alert: the missed-retest alerts no officer has taken
+   * up yet (`new`: one an officer acknowledged is theirs to close, with what they found) of
    * `station` for any of `subjects` (one person under each pseudonym key kept) whose retest was
    * taken at most `windowMs` before `answerTsMs` are closed as `withdrawn` by the gateway, with a
    * note naming the attempt 2. Returns their points (the dashboards and the console see them

@@ -7,9 +7,14 @@
  * reached, so events open in any order (an outbox resends old ones after a reconnect, a restart
  * of the gateway starts from the session's first key) for at most CHECKPOINT_EVERY - 1 steps each,
  * except the first of a session, bounded by SESSION_EVENTS steps (about 0.3 ms).
- * A session is kept only once one of its events opened: forged sessions cost their sender an
- * X25519 each and push out nobody's. The gateway holds the private key that makes every chain
- * anyway, so keeping these keys adds nothing a thief of the gateway would not have.
+ * A session is kept only once one of its events opened: forged sessions push out nobody's. A forged
+ * event costs the gateway an X25519 and up to SESSION_EVENTS hashes (about 0.5 ms) and its sender
+ * almost nothing, so once a lane's events failed to open FAILED_OPENS_PER_MINUTE times in a
+ * minute, a new session of that lane is opened for the rest of that minute only at its first
+ * events (counter below CHECKPOINT_EVERY: an X25519 and a few hashes, what an h2 seal costs): an
+ * honest lane never fails, and its new sessions start at 0, so it keeps working while a hostile
+ * one (a stolen lane's login) can no longer make one event cost the gateway hundreds of hashes. The gateway holds the private key that makes every chain anyway, so
+ * keeping these keys adds nothing a thief of the gateway would not have.
  */
 import {
   openerRootChain,
@@ -23,6 +28,8 @@ import {
 import { BoundedMap } from "../ingest/bounded-map.ts";
 
 export const CHECKPOINT_EVERY = 16;
+/** Failed opens of new sessions one lane may cause in a minute before it gets no more. */
+export const FAILED_OPENS_PER_MINUTE = 20;
 const KEY_BYTES = 32;
 
 interface Session {
@@ -36,11 +43,16 @@ interface Session {
 
 export class SealSessions {
   private readonly sessions: BoundedMap<string, Session>;
-  /** Counters for the metrics: X25519s done (a session's first event, or a forgery), hash steps taken. */
-  readonly counts = { sessions: 0, steps: 0 };
+  /** Counters for the metrics: X25519s done (a session's first event, or a forgery), hash steps taken, late opens refused after a lane's failures. */
+  readonly counts = { sessions: 0, steps: 0, throttled: 0 };
+  /** Per lane: failed opens of new sessions in the current minute. */
+  private readonly failed = new BoundedMap<string, { minute: number; n: number }>(4096);
 
-  /** About 2 KB a session. */
-  constructor(capacity = 2048) {
+  /** About 0.5 KB a session. */
+  constructor(
+    capacity = 2048,
+    private readonly now: () => number = Date.now,
+  ) {
     this.sessions = new BoundedMap(capacity);
   }
 
@@ -51,9 +63,16 @@ export class SealSessions {
     const id = `${opener.kid}\0${context.station}\0${context.device}\0${parts.epk.toString("base64url")}`;
     const known = this.sessions.get(id);
     let session = known;
+    const lane = `${context.station}/${context.device}`;
+    const minute = Math.floor(this.now() / 60_000);
     if (!session) {
+      const f = this.failed.get(lane);
+      if (f && f.minute === minute && f.n >= FAILED_OPENS_PER_MINUTE && parts.n >= CHECKPOINT_EVERY) {
+        this.counts.throttled++;
+        return null;
+      }
       const root = openerRootChain(opener, parts.epk, context.station, context.device);
-      if (!root) return null;
+      if (!root) return this.failedOpen(lane, minute);
       this.counts.sessions++;
       const checkpoints = Buffer.alloc((SESSION_EVENTS / CHECKPOINT_EVERY) * KEY_BYTES);
       root.copy(checkpoints);
@@ -61,7 +80,15 @@ export class SealSessions {
     }
     const identity = openWithKey(this.keyOf(session, parts.n), parts.n, parts.body, context);
     if (identity !== null && !known) this.sessions.set(id, session);
+    if (identity === null && !known) return this.failedOpen(lane, minute);
     return identity;
+  }
+
+  private failedOpen(lane: string, minute: number): null {
+    const f = this.failed.get(lane);
+    if (f && f.minute === minute) f.n++;
+    else this.failed.set(lane, { minute, n: 1 });
+    return null;
   }
 
   /** Sessions kept (each opened at least one event). */

@@ -229,6 +229,17 @@ describe("ingest", () => {
     expect(r.counters.withdrawnAlerts).toBe(1);
   });
 
+  it("leaves an alert an officer has acknowledged to the officer, though the late retest answers it", async () => {
+    const r = rig();
+    const t0 = r.now() - 2 * 3_600_000;
+    const { first, missed } = await missRetest(r, t0);
+    const id = String(missed?.payload.id);
+    r.state.alerts.acknowledge(id, "officer wang");
+    await r.sendAs(retestPoint, attempt2(first, t0 + 25 * 60_000), RETEST_TOPIC);
+    expect(r.counters.withdrawnAlerts).toBe(0);
+    expect(r.state.alerts.get(id)?.state).toBe("acknowledged");
+  });
+
   it("leaves the alert when the late attempt 2 was taken after the window (the person came back another time)", async () => {
     const r = rig();
     const t0 = r.now() - 3 * 3_600_000;

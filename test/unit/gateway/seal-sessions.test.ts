@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { SealSessions } from "../../../gateway/privacy/seal-sessions.ts";
+import { FAILED_OPENS_PER_MINUTE, SealSessions } from "../../../gateway/privacy/seal-sessions.ts";
 import {
   newSealKeyPair,
   openWithKey,
@@ -134,5 +134,32 @@ describe("session seals (h3)", () => {
     const before = sessions.counts.sessions;
     expect(sessions.open(opener, first.subject, first.context)).toBe(first.identity);
     expect(sessions.counts.sessions).toBe(before + 1);
+  });
+
+  it("bounds what forged events cost: after 20 failures in a minute a lane's new sessions open only at their start", () => {
+    let now = Date.parse("2026-11-29T08:00:00Z");
+    const sessions = new SealSessions(2048, () => now);
+    const context = at(0);
+    // A stolen login's forgeries: a random key, the last counter, junk: 256 hashes each to refuse.
+    const forged = (i: number) => {
+      const body = Buffer.alloc(32 + 2 + 96 + 16, i + 1);
+      body.writeUInt16BE(SESSION_EVENTS - 1, 32);
+      return `h3:3:${body.toString("base64url")}`;
+    };
+    for (let i = 0; i < FAILED_OPENS_PER_MINUTE; i++)
+      expect(sessions.open(opener, forged(i), context)).toBeNull();
+    const steps = sessions.counts.steps;
+    for (let i = 0; i < 30; i++) expect(sessions.open(opener, forged(100 + i), context)).toBeNull();
+    expect(sessions.counts.throttled).toBe(30);
+    expect(sessions.counts.steps).toBe(steps); // no hash spent on them
+    // The honest lane (same login) starts a new session at 0: it still opens.
+    const [honest] = sealMany(new Sealer(), 1);
+    if (!honest) throw new Error("no event");
+    expect(sessions.open(opener, honest.subject, honest.context)).toBe(honest.identity);
+    // The next minute, a session first seen late opens again.
+    now += 60_000;
+    const late = sealMany(new Sealer(), 40).at(-1);
+    if (!late) throw new Error("no event");
+    expect(sessions.open(opener, late.subject, late.context)).toBe(late.identity);
   });
 });
