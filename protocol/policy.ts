@@ -83,6 +83,30 @@ export interface FeverPolicy {
   retest_window_s: number;
   /** Per-context estimate and attempt-1 line; a context not listed uses the top-level lines. */
   contexts?: Partial<Record<LaneContext, ContextPolicy>>;
+  /** The retest point's population reference for attempt 2 (absent: `confirm_line_c` alone). */
+  reference?: ReferencePolicy;
+}
+
+/**
+ * Attempt 2 against the people the retest point has just measured, the practice ISO/TR 13154 gives
+ * for fever screening: compare each person with the others measured at the same place and time, not
+ * with an absolute line alone. What every person at the point shares — the device's residual bias
+ * after calibration, how far a rest of `rest_min` rewarms a forehead out of today's cold, a
+ * population whose foreheads run warmer or cooler than the one the lines were tuned on — moves the
+ * reference with them and cancels; what stays is the person's own difference. The reference is the
+ * median of the point's last `window` attempt-2 estimates (none older than `max_age_s`), used once
+ * there are `min_count` of them: the median ignores the few fevers among them. Until then, or
+ * without a policy `reference`, the absolute `confirm_line_c` decides, and the line never moves
+ * more than `clamp_c` from it (a reference filled by a bus of febrile travellers, or by readings
+ * through hats, cannot silence the point or make it refer everyone).
+ */
+export interface ReferencePolicy {
+  /** Fever at attempt 2: the estimate at least this far above the reference, °C. */
+  confirm_delta_c: number;
+  window: number;
+  min_count: number;
+  max_age_s: number;
+  clamp_c: number;
 }
 
 /** What a living forehead can show an infrared sensor, °C (outside: not a forehead). */
@@ -144,6 +168,33 @@ export interface ClassifyOptions {
   context?: LaneContext;
   /** The raw object temperature (`object_c`): outside what a forehead can show → `invalid`. */
   objectC?: number;
+  /** Attempt 2: the retest point's population reference (the event's `reference_c`). */
+  referenceC?: number;
+}
+
+/**
+ * The retest point's reference from its recent attempt-2 estimates (oldest first, already cut to
+ * `max_age_s`): the median of the last `window`, or undefined while there are fewer than
+ * `min_count` or the policy has no reference.
+ */
+export function referenceOf(estimates: readonly number[], policy: FeverPolicy): number | undefined {
+  const r = policy.reference;
+  if (!r) return undefined;
+  const recent = estimates.slice(-r.window).filter(Number.isFinite);
+  if (recent.length < r.min_count) return undefined;
+  const sorted = [...recent].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median =
+    sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return roundCentidegree(median);
+}
+
+/** The attempt-2 line: the reference plus `confirm_delta_c` within `clamp_c` of `confirm_line_c`. */
+export function confirmLine(policy: FeverPolicy, referenceC?: number): number {
+  const r = policy.reference;
+  if (!r || referenceC === undefined || !Number.isFinite(referenceC)) return policy.confirm_line_c;
+  const line = roundCentidegree(referenceC + r.confirm_delta_c);
+  return Math.min(policy.confirm_line_c + r.clamp_c, Math.max(policy.confirm_line_c - r.clamp_c, line));
 }
 
 export function classify(
@@ -165,7 +216,8 @@ export function classify(
   // (attempt 2), however low the estimate (in the cold a walk-up lane's line is far below
   // plausible_min_c: it cannot tell, so it sends to rest). Below the line and below
   // plausible_min_c: a mis-aim (hair, a hat) must never pass.
-  const line = attempt === 1 ? screenLine(policy, ambientC, options.context) : policy.confirm_line_c;
+  const line =
+    attempt === 1 ? screenLine(policy, ambientC, options.context) : confirmLine(policy, options.referenceC);
   if (body >= line) return attempt === 1 ? "retest" : "fever";
   return body < policy.plausible_min_c ? "invalid" : "pass";
 }
@@ -192,6 +244,17 @@ export function policyProblems(policy: FeverPolicy): string[] {
     if (!(c.k >= 0 && c.k <= 1)) problems.push(`contexts.${name}.k must be from 0 to 1`);
     if (!(c.from_weight >= 0 && c.from_weight <= 1))
       problems.push(`contexts.${name}.from_weight must be from 0 to 1`);
+  }
+  const ref = policy.reference;
+  if (ref) {
+    if (!(ref.confirm_delta_c >= 0 && ref.confirm_delta_c <= 3))
+      problems.push("reference.confirm_delta_c must be from 0 to 3 °C");
+    if (!(Number.isInteger(ref.window) && ref.window >= 5 && ref.window <= 500))
+      problems.push("reference.window must be a whole number from 5 to 500");
+    if (!(Number.isInteger(ref.min_count) && ref.min_count >= 5 && ref.min_count <= ref.window))
+      problems.push("reference.min_count must be a whole number from 5 to reference.window");
+    if (!(ref.max_age_s > 0)) problems.push("reference.max_age_s must be positive");
+    if (!(ref.clamp_c >= 0 && ref.clamp_c <= 2)) problems.push("reference.clamp_c must be from 0 to 2 °C");
   }
   if (!(policy.rest_min >= 0)) problems.push("rest_min must not be negative");
   if (!(policy.retest_window_s > 0)) problems.push("retest_window_s must be positive");

@@ -43,6 +43,11 @@ export const ScreeningEventSchema = Type.Object(
      * same lines. Absent from lanes older than policy fp3: judged by the top-level lines.
      */
     context: Type.Optional(Type.Union(LANE_CONTEXTS.map((c) => Type.Literal(c)))),
+    /**
+     * Attempt 2: the retest point's population reference it classified against (protocol/policy.ts
+     * `referenceOf`), so the gateway re-classifies with the very same line.
+     */
+    reference_c: Type.Optional(Type.Number({ minimum: 15, maximum: 45 })),
   },
   { additionalProperties: false },
 );
@@ -98,6 +103,19 @@ export const FeverPolicySchema = Type.Object(
     plausible_max_c: Type.Number({ minimum: 38, maximum: 45 }),
     rest_min: Type.Number({ minimum: 0, maximum: 240 }),
     retest_window_s: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }),
+    /** The retest point's population reference for attempt 2 (protocol/policy.ts). */
+    reference: Type.Optional(
+      Type.Object(
+        {
+          confirm_delta_c: Type.Number({ minimum: 0, maximum: 3 }),
+          window: Type.Integer({ minimum: 5, maximum: 500 }),
+          min_count: Type.Integer({ minimum: 5, maximum: 500 }),
+          max_age_s: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }),
+          clamp_c: Type.Number({ minimum: 0, maximum: 2 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Per-context estimate and attempt-1 line (fp3 on); a context not listed uses the lines above. */
     contexts: Type.Optional(
       Type.Partial(

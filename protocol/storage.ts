@@ -15,6 +15,8 @@ export const STORAGE = {
       "id",
       "device_verdict",
       "policy",
+      /** Attempt 2 at a retest point with a population reference: the reference it was judged by. */
+      "reference_c",
       /** Present only when the lane's clock was not trusted (then the time is the gateway's). */
       "clock",
       "claimed_ts",

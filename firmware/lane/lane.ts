@@ -46,6 +46,7 @@ import {
 import type { PatternName } from "../hardware/indicators.ts";
 import type { ThermoFault, ThermoReading } from "../hardware/mlx90614.ts";
 import { type MeasureOptions, measure } from "./measure.ts";
+import { ReferenceWindow } from "./reference-window.ts";
 
 export interface LaneConfig {
   policy: FeverPolicy;
@@ -122,6 +123,8 @@ export class Lane {
 
   /** Seals each identity to the gateway (a session of events per X25519, protocol/seal.ts). */
   private readonly sealer = new Sealer();
+  /** Recent attempt-2 estimates: the population reference of a retest point. */
+  readonly reference = new ReferenceWindow();
 
   constructor(private readonly ports: LanePorts) {
     this.waiting = new WaitingList(ports.stationKeys, () => this.windowMs());
@@ -187,10 +190,13 @@ export class Lane {
       const nowMs = p.now();
       const attempt = waiting && nowMs - waiting.atMs <= this.windowMs() ? 2 : 1;
       const bodyC = estimateBody(m.objectC, m.ambientC, config.calibration, laneEstimate(config));
+      const referenceC = attempt === 2 ? this.reference.value(config.policy, nowMs) : undefined;
       const verdict = classify(bodyC, attempt, m.ambientC, config.policy, {
         context: config.context,
         objectC: m.objectC,
+        ...(referenceC === undefined ? {} : { referenceC }),
       });
+      if (attempt === 2 && verdict !== "invalid") this.reference.add(config.policy, bodyC, nowMs);
       if (verdict === "retest") {
         // Not inside the optional call: `?.` would skip evaluating its argument without a listener.
         const added = this.waiting.add(current, nowMs, p.device);
@@ -215,6 +221,7 @@ export class Lane {
         policy: config.policy.version,
         fw: p.fw,
         ...(config.context ? { context: config.context } : {}),
+        ...(referenceC === undefined ? {} : { reference_c: referenceC }),
       };
       if (!p.enqueue(event)) {
         p.show("full");

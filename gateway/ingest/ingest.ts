@@ -226,6 +226,7 @@ export class Ingest {
     const verdict = classify(event.body_c, event.attempt, event.ambient_c, policy, {
       context: event.context,
       objectC: event.object_c,
+      ...(event.attempt === 2 && event.reference_c !== undefined ? { referenceC: event.reference_c } : {}),
     });
     if (verdict !== event.verdict) {
       counters.disagreements++;

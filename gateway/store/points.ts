@@ -100,6 +100,7 @@ export function screeningPoint(
       id: event.id,
       device_verdict: event.verdict,
       policy: event.policy,
+      reference_c: event.attempt === 2 ? event.reference_c : undefined,
       clock: flagged ? time.clock : undefined,
       claimed_ts: flagged ? event.ts : undefined,
     },

@@ -9,8 +9,10 @@ import { Lane } from "../../../firmware/lane/lane.ts";
 import { type LinkEntry, StationLink } from "../../../firmware/lane/station-link.ts";
 import { loadWaiting, saveWaiting } from "../../../firmware/lane/waiting-file.ts";
 import {
+  classify,
   DEFAULT_CALIBRATION,
   DEFAULT_POLICY,
+  type FeverPolicy,
   type IdentityKind,
   type LaneContext,
   type LaneRole,
@@ -50,6 +52,7 @@ interface RigOptions {
   role?: LaneRole;
   technicianUntilMs?: number;
   onWaitingChange?: (entry: Waiting, op: "wait" | "done") => void;
+  policy?: FeverPolicy;
 }
 
 function rig(readings: () => ThermoReading, options: RigOptions = {}) {
@@ -66,7 +69,7 @@ function rig(readings: () => ThermoReading, options: RigOptions = {}) {
     device: options.device ?? "lane-1",
     fw: "test",
     config: () => ({
-      policy: DEFAULT_POLICY,
+      policy: options.policy ?? DEFAULT_POLICY,
       calibration: DEFAULT_CALIBRATION,
       seal: keys.seal,
       accept: options.accept,
@@ -114,6 +117,50 @@ describe("lane", () => {
     expect(r.shown.at(-1)).toBe("pass");
     // A person who passes leaves nothing behind at the lane.
     expect(r.lane.waiting.size).toBe(0);
+  });
+
+  it("a retest point judges attempt 2 against the people it has just measured once it has enough of them", async () => {
+    const policy: FeverPolicy = {
+      ...DEFAULT_POLICY,
+      reference: { confirm_delta_c: 1, window: 10, min_count: 5, max_age_s: 600, clamp_c: 1 },
+    };
+    let objectC = 36.4;
+    const r = rig(() => ({ ok: true, objectC, ambientC: 21 }), { policy });
+    const uid = (i: number) => `${UID.slice(0, -2)}${"ABCDEFGHIJ"[i]}x`;
+    const screen = async (i: number, t: number) => {
+      objectC = 36.4;
+      await r.lane.onScan(healthCode(t, uid(i)));
+    };
+    // Ten people sent to rest, all waiting at once.
+    for (let i = 0; i < 8; i++) await screen(i, 1764403200 + i);
+    expect(r.queued.every((e) => e.verdict === "retest")).toBe(true);
+    r.advance(DEFAULT_POLICY.rest_min * 60_000);
+    // A warm room (or a device reading high): every rested forehead here estimates about 37.8 °C,
+    // above the absolute line. Before there are min_count of them, the absolute line decides.
+    objectC = 36.14;
+    for (let i = 0; i < 5; i++) await r.lane.onScan(healthCode(1764404500 + i, uid(i)));
+    const first = r.queued.slice(8);
+    expect(first.map((e) => e.verdict)).toEqual(["fever", "fever", "fever", "fever", "fever"]);
+    expect(first.every((e) => e.reference_c === undefined)).toBe(true);
+    // From the sixth on, the same reading is what everybody here reads: a pass, and the event says
+    // which reference it was judged by, so the gateway judges it the same.
+    await r.lane.onScan(healthCode(1764404510, uid(5)));
+    const sixth = r.queued.at(-1) as ScreeningEvent;
+    expect(sixth).toMatchObject({ attempt: 2, verdict: "pass", reference_c: sixth.body_c });
+    expect(
+      classify(sixth.body_c, 2, sixth.ambient_c, policy, { referenceC: sixth.reference_c as number }),
+    ).toBe("pass");
+    // A person a degree above the people around them is referred.
+    objectC = 37.05;
+    await r.lane.onScan(healthCode(1764404520, uid(6)));
+    expect(r.queued.at(-1)).toMatchObject({ attempt: 2, verdict: "fever" });
+    expect((r.queued.at(-1) as ScreeningEvent).reference_c).toBeCloseTo(sixth.body_c, 2);
+    // Past max_age_s the old readings no longer count: the absolute line again.
+    r.advance(601_000);
+    objectC = 36.14;
+    await r.lane.onScan(healthCode(1764408200, uid(7)));
+    expect(r.queued.at(-1)).toMatchObject({ verdict: "fever" });
+    expect((r.queued.at(-1) as ScreeningEvent).reference_c).toBeUndefined();
   });
 
   it("asks for a retest, refuses a retest before the rest, then takes attempt 2 (the code refreshed each time)", async () => {

@@ -9,7 +9,12 @@ import { RecentIds } from "../../../gateway/ingest/recent-ids.ts";
 import { RetestTracker } from "../../../gateway/ingest/retest-tracker.ts";
 import { AlertStore } from "../../../gateway/ops/alert-store.ts";
 import type { StoredPoint } from "../../../gateway/store/points.ts";
-import { DEFAULT_POLICY, type LaneRole, type ScreeningEvent } from "../../../protocol/index.ts";
+import {
+  DEFAULT_POLICY,
+  type FeverPolicy,
+  type LaneRole,
+  type ScreeningEvent,
+} from "../../../protocol/index.ts";
 import { testPrivacy } from "../../support/device-keys.ts";
 import { screening, sealedScreening } from "../../support/events.ts";
 import { quietLog } from "../../support/tmp.ts";
@@ -355,6 +360,26 @@ describe("ingest", () => {
     expect(fevers).toHaveLength(1);
     expect(r.stored.filter((p) => p.measurement === "alert")).toHaveLength(1);
     expect(r.counters.alerts).toBe(1);
+  });
+
+  it("re-checks an attempt 2 against the reference the retest point judged it by, and stores that reference", async () => {
+    const policy: FeverPolicy = {
+      ...DEFAULT_POLICY,
+      reference: { confirm_delta_c: 0.9, window: 60, min_count: 20, max_age_s: 7200, clamp_c: 1 },
+    };
+    const r = rig(undefined, policy);
+    // 37.9 is over the absolute line, but 0.7 over the people the point has just measured.
+    await r.send(screening({ body_c: 37.9, attempt: 2, verdict: "pass", reference_c: 37.2 }));
+    // Without a reference (a point that has not measured enough people yet): the absolute line.
+    await r.send(screening({ body_c: 37.9, attempt: 2, verdict: "fever", id: "01JDAYYYYYYYYYYYYYYYYYYYYY" }));
+    const points = r.stored.filter((p) => p.measurement === "screening");
+    expect(points.map((p) => p.tags.verdict)).toEqual(["pass", "fever"]);
+    expect(points[0]?.fields.reference_c).toBe(37.2);
+    expect(points[1]?.fields.reference_c).toBeUndefined();
+    expect(r.counters.disagreements).toBe(0);
+    // A lane cannot send a reference that is no temperature.
+    await r.send(screening({ body_c: 37.9, attempt: 2, reference_c: 99, id: "01JDAXXXXXXXXXXXXXXXXXXXXX" }));
+    expect(r.stored.filter((p) => p.measurement === "screening")).toHaveLength(2);
   });
 
   it("after a restart, writes a replayed event as the very same point and raises no second alert, even under a changed policy", async () => {

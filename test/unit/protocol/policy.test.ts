@@ -2,12 +2,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   classify,
+  confirmLine,
   DEFAULT_POLICY,
   type FeverPolicy,
   FOREHEAD_OBJECT_MAX_C,
   FOREHEAD_OBJECT_MIN_C,
   LANE_CONTEXTS,
   policyProblems,
+  referenceOf,
   screenLine,
 } from "../../../protocol/index.ts";
 
@@ -187,5 +189,66 @@ describe("fever policy", () => {
     expect(policyProblems({ ...DEFAULT_POLICY, retest_window_s: 600 }).join()).toMatch(
       /longer than the rest/,
     );
+  });
+});
+
+describe("population reference at the retest point", () => {
+  const REF: FeverPolicy = {
+    ...FP2,
+    reference: { confirm_delta_c: 0.9, window: 10, min_count: 5, max_age_s: 3600, clamp_c: 0.5 },
+  };
+
+  it("is the median of the last `window` estimates, and none until there are `min_count`", () => {
+    expect(referenceOf([36.5, 36.6, 36.7, 36.8], REF)).toBeUndefined();
+    expect(referenceOf([36.5, 36.6, 36.7, 36.8, 36.9], REF)).toBe(36.7);
+    // A febrile few do not move it much: the median, not the mean.
+    expect(referenceOf([36.5, 36.6, 36.7, 36.8, 39.9, 40.1], REF)).toBe(36.75);
+    // Only the last `window` count: yesterday's cold readings are gone.
+    const old = Array.from({ length: 20 }, () => 33);
+    const now = Array.from({ length: 10 }, () => 36.4);
+    expect(referenceOf([...old, ...now], REF)).toBe(36.4);
+    expect(referenceOf([36.5, 36.6, 36.7, 36.8, 36.9], FP2)).toBeUndefined();
+  });
+
+  it("confirms against the reference within clamp_c of the absolute line", () => {
+    // Reference 36.6 → line 37.5: a person 0.9 above the people around them is referred.
+    expect(classify(37.5, 2, WARM, REF, { referenceC: 36.6 })).toBe("fever");
+    expect(classify(37.49, 2, WARM, REF, { referenceC: 36.6 })).toBe("pass");
+    // A device reading 0.3 high reads everyone 0.3 high: the same person is judged the same.
+    expect(classify(37.8, 2, WARM, REF, { referenceC: 36.9 })).toBe("fever");
+    expect(classify(37.79, 2, WARM, REF, { referenceC: 36.9 })).toBe("pass");
+    // A reference filled by a bus of fevers cannot lift the line more than clamp_c…
+    expect(confirmLine(REF, 39.5)).toBe(37.6 + 0.5);
+    expect(classify(38.1, 2, WARM, REF, { referenceC: 39.5 })).toBe("fever");
+    // …nor readings through hats drop it more than clamp_c.
+    expect(confirmLine(REF, 33)).toBe(37.1);
+    expect(classify(37.09, 2, WARM, REF, { referenceC: 33 })).toBe("pass");
+    // No reference yet, or not a number: the absolute line.
+    expect(confirmLine(REF, undefined)).toBe(37.6);
+    expect(confirmLine(REF, Number.NaN)).toBe(37.6);
+    // Attempt 1 ignores it.
+    expect(classify(37.19, 1, WARM, REF, { referenceC: 30 })).toBe("pass");
+  });
+
+  it("never moves the line further than clamp_c, whatever the reference (property)", () => {
+    fc.assert(
+      fc.property(fc.double({ min: -100, max: 100, noNaN: true }), (ref) => {
+        const line = confirmLine(REF, ref);
+        return Math.abs(line - REF.confirm_line_c) <= 0.5 + 1e-9;
+      }),
+    );
+  });
+
+  it("reports an unsound reference", () => {
+    const bad = (reference: Partial<NonNullable<FeverPolicy["reference"]>>) =>
+      policyProblems({
+        ...REF,
+        reference: { ...(REF.reference as NonNullable<FeverPolicy["reference"]>), ...reference },
+      }).join();
+    expect(bad({ min_count: 50 })).toMatch(/min_count/);
+    expect(bad({ clamp_c: 5 })).toMatch(/clamp_c/);
+    expect(bad({ confirm_delta_c: -1 })).toMatch(/confirm_delta_c/);
+    expect(bad({ window: 2.5 })).toMatch(/window/);
+    expect(policyProblems(REF)).toEqual([]);
   });
 });
