@@ -260,8 +260,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     plausible_max_c: DEFAULT_POLICY.plausible_max_c,
     rest_min: number("REST_MIN", 0, 240, false),
     retest_window_s: number("RETEST_WINDOW_S", 1, 86_400),
-    // Per-context estimates and lines (tuned in simulator/accuracy/): the shipped ones.
+    // Per-context estimates and lines, and the retest point's population reference (tuned in
+    // simulator/accuracy/): the shipped ones.
     ...(DEFAULT_POLICY.contexts ? { contexts: DEFAULT_POLICY.contexts } : {}),
+    ...(DEFAULT_POLICY.reference ? { reference: DEFAULT_POLICY.reference } : {}),
   };
   problems.push(...policyProblems(policy).map((p) => `policy: ${p}`));
   const logLevel = text("LOG_LEVEL");

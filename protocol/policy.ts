@@ -11,8 +11,9 @@
  *   lowered by `cold_slope` per °C colder. An event without a context (lanes older than fp3) is
  *   judged by the top-level lines, which are the walk-up ones;
  * - the person rests out of the cold for at least `rest_min` minutes, then attempt 2 is taken at
- *   an indoor retest point: at or above `confirm_line_c` → `fever` (a referral to the duty
- *   officer's clinical thermometer), below → `pass`;
+ *   an indoor retest point: at or above its line → `fever` (a referral to the duty officer's
+ *   clinical thermometer), below → `pass`. The line is `confirm_line_c`, or with a `reference`
+ *   (fp4) the point's population reference: the people it has just measured (`ReferencePolicy`);
  * - `invalid` means the reading is not a forehead at all: not a finite number, an object
  *   temperature outside what a living forehead can show (`FOREHEAD_OBJECT_MIN_C` …
  *   `FOREHEAD_OBJECT_MAX_C`: a wall or hair in the cold, a hot cup), or an estimate below both the
@@ -92,17 +93,22 @@ export interface FeverPolicy {
  * for fever screening: compare each person with the others measured at the same place and time, not
  * with an absolute line alone. What every person at the point shares — the device's residual bias
  * after calibration, how far a rest of `rest_min` rewarms a forehead out of today's cold, a
- * population whose foreheads run warmer or cooler than the one the lines were tuned on — moves the
- * reference with them and cancels; what stays is the person's own difference. The reference is the
- * median of the point's last `window` attempt-2 estimates (none older than `max_age_s`), used once
- * there are `min_count` of them: the median ignores the few fevers among them. Until then, or
- * without a policy `reference`, the absolute `confirm_line_c` decides, and the line never moves
- * more than `clamp_c` from it (a reference filled by a bus of febrile travellers, or by readings
- * through hats, cannot silence the point or make it refer everyone).
+ * population whose foreheads run warmer or cooler, or differ more, than the one the lines were
+ * tuned on — moves the reference with them and cancels; what stays is the person's own difference.
+ * The reference is the median of the point's last `window` attempt-2 estimates (none older than
+ * `max_age_s`) and their spread the median absolute deviation (MAD), used once there are
+ * `min_count` of them: both ignore the few fevers among them. Fever: at least `confirm_z` robust
+ * standard deviations (1.4826 MAD) above the median, and never less than `confirm_delta_c` above
+ * it (a spread of nearly nothing must not refer half the room). Until there are enough, or without
+ * a policy `reference`, the absolute `confirm_line_c` decides, and the line never moves more than
+ * `clamp_c` from it (a reference filled by a bus of febrile travellers, or by readings through
+ * hats, cannot silence the point or make it refer everyone).
  */
 export interface ReferencePolicy {
-  /** Fever at attempt 2: the estimate at least this far above the reference, °C. */
+  /** The least margin over the median for a fever, °C. */
   confirm_delta_c: number;
+  /** Fever: this many robust standard deviations over the median (or confirm_delta_c if more). */
+  confirm_z: number;
   window: number;
   min_count: number;
   max_age_s: number;
@@ -114,19 +120,20 @@ export const FOREHEAD_OBJECT_MIN_C = 15;
 export const FOREHEAD_OBJECT_MAX_C = 43;
 
 /**
- * Policy fp3, tuned by `npm run tune:accuracy` on the tuning seeds under the two-node physiology
+ * Policy fp4, tuned by `npm run tune:accuracy` on the tuning seeds under the two-node physiology
  * (simulator/accuracy/tuned.json holds it, with the lines tuned for every other rest; a test holds
  * the two equal) and judged by `npm run eval:accuracy` on held-out seeds (README, "Screening").
  * The top-level attempt-1 lines are fp2's, for lanes that send no context; every context has its
- * own estimate and line. The rest is what the rewarming of a forehead out of −10 °C air asks for
- * (within 0.5 °C of its indoor state after about 13 min, later for some people): no rest up to
+ * own estimate and line. fp4 adds the retest point's population reference (fp3 had the absolute
+ * confirm line only): fever at 1.57 robust SDs over the median of the point's recent people, the
+ * line within 0.3 °C of 37.72. The rest is what the rewarming of a forehead out of −10 °C air asks
+ * for (within 0.5 °C of its indoor state after about 13 min, later for some people): no rest up to
  * 25 min let the retest point confirm 95 % of the fevers of 38 °C or more in every band and
- * context at ≤ 4.5 % false alarms on the tuning seeds
- * (22 and 25 min: 93.9 %), and 20 min is the shortest within a point of that (93.6 %; 18 min:
- * 92.6 %); past it each further minute buys a few tenths of a point.
+ * context at ≤ 4.5 % false alarms on the tuning seeds (20 min: 94.3 %, 22 and 25 min: 94.2 %),
+ * and 20 min is the shortest within a point of the best (18 min: 93.3 %, just over a point short).
  */
 export const DEFAULT_POLICY: Readonly<FeverPolicy> = Object.freeze({
-  version: "fp3-r20c37.72",
+  version: "fp4-r20c37.72z1.57",
   fever_line_c: 37.3,
   screen_line_c: 37.2,
   cold_ref_c: 20,
@@ -137,9 +144,17 @@ export const DEFAULT_POLICY: Readonly<FeverPolicy> = Object.freeze({
   rest_min: 20,
   retest_window_s: 2700,
   contexts: {
-    "drive-through": { k: 0.26, from_weight: 0.4, screen_line_c: 36.67, cold_ref_c: 15, cold_slope: 0.45 },
-    "walk-up": { k: 0.3, from_weight: 0, screen_line_c: 35.95, cold_ref_c: 25, cold_slope: 0.45 },
-    indoor: { k: 0.25, from_weight: 0.2, screen_line_c: 29.81, cold_ref_c: 30, cold_slope: 0.3 },
+    "drive-through": { k: 0.26, from_weight: 0.4, screen_line_c: 36.72, cold_ref_c: 20, cold_slope: 0.35 },
+    "walk-up": { k: 0.29, from_weight: 0, screen_line_c: 35.34, cold_ref_c: 20, cold_slope: 0.5 },
+    indoor: { k: 0.25, from_weight: 0.2, screen_line_c: 26.79, cold_ref_c: -5, cold_slope: 0 },
+  },
+  reference: {
+    confirm_delta_c: 0.5,
+    confirm_z: 1.57,
+    window: 60,
+    min_count: 20,
+    max_age_s: 7200,
+    clamp_c: 0.3,
   },
 });
 
@@ -168,33 +183,57 @@ export interface ClassifyOptions {
   context?: LaneContext;
   /** The raw object temperature (`object_c`): outside what a forehead can show → `invalid`. */
   objectC?: number;
-  /** Attempt 2: the retest point's population reference (the event's `reference_c`). */
-  referenceC?: number;
+  /** Attempt 2: the retest point's population reference (the event's `reference_c`, `reference_mad_c`). */
+  reference?: PopulationReference;
 }
+
+/** A retest point's population reference: the median and MAD of its recent attempt-2 estimates, °C. */
+export interface PopulationReference {
+  medianC: number;
+  madC: number;
+}
+
+const median = (sorted: readonly number[]): number => {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
 
 /**
  * The retest point's reference from its recent attempt-2 estimates (oldest first, already cut to
- * `max_age_s`): the median of the last `window`, or undefined while there are fewer than
- * `min_count` or the policy has no reference.
+ * `max_age_s`): the median and MAD of the last `window`, rounded to the contract's 0.01 °C, or
+ * undefined while there are fewer than `min_count` or the policy has no reference.
  */
-export function referenceOf(estimates: readonly number[], policy: FeverPolicy): number | undefined {
+export function referenceOf(
+  estimates: readonly number[],
+  policy: FeverPolicy,
+): PopulationReference | undefined {
   const r = policy.reference;
   if (!r) return undefined;
   const recent = estimates.slice(-r.window).filter(Number.isFinite);
   if (recent.length < r.min_count) return undefined;
-  const sorted = [...recent].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median =
-    sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  return roundCentidegree(median);
+  const m = median([...recent].sort((a, b) => a - b));
+  const mad = median(recent.map((x) => Math.abs(x - m)).sort((a, b) => a - b));
+  return { medianC: roundCentidegree(m), madC: roundCentidegree(mad) };
 }
 
-/** The attempt-2 line: the reference plus `confirm_delta_c` within `clamp_c` of `confirm_line_c`. */
-export function confirmLine(policy: FeverPolicy, referenceC?: number): number {
+/** Robust standard deviations per MAD for a normal population. */
+export const MAD_TO_SD = 1.4826;
+
+/**
+ * The attempt-2 line: the reference's median plus max(`confirm_delta_c`, `confirm_z` robust SDs),
+ * within `clamp_c` of `confirm_line_c`; `confirm_line_c` itself without a reference.
+ */
+export function confirmLine(policy: FeverPolicy, reference?: PopulationReference): number {
   const r = policy.reference;
-  if (!r || referenceC === undefined || !Number.isFinite(referenceC)) return policy.confirm_line_c;
-  const line = roundCentidegree(referenceC + r.confirm_delta_c);
-  return Math.min(policy.confirm_line_c + r.clamp_c, Math.max(policy.confirm_line_c - r.clamp_c, line));
+  if (!r || !reference || !Number.isFinite(reference.medianC) || !Number.isFinite(reference.madC))
+    return policy.confirm_line_c;
+  const margin = Math.max(r.confirm_delta_c, r.confirm_z * MAD_TO_SD * Math.max(0, reference.madC));
+  const line = reference.medianC + margin;
+  return roundCentidegree(
+    Math.min(policy.confirm_line_c + r.clamp_c, Math.max(policy.confirm_line_c - r.clamp_c, line)),
+  );
 }
 
 export function classify(
@@ -217,7 +256,7 @@ export function classify(
   // plausible_min_c: it cannot tell, so it sends to rest). Below the line and below
   // plausible_min_c: a mis-aim (hair, a hat) must never pass.
   const line =
-    attempt === 1 ? screenLine(policy, ambientC, options.context) : confirmLine(policy, options.referenceC);
+    attempt === 1 ? screenLine(policy, ambientC, options.context) : confirmLine(policy, options.reference);
   if (body >= line) return attempt === 1 ? "retest" : "fever";
   return body < policy.plausible_min_c ? "invalid" : "pass";
 }
@@ -249,6 +288,7 @@ export function policyProblems(policy: FeverPolicy): string[] {
   if (ref) {
     if (!(ref.confirm_delta_c >= 0 && ref.confirm_delta_c <= 3))
       problems.push("reference.confirm_delta_c must be from 0 to 3 °C");
+    if (!(ref.confirm_z >= 0 && ref.confirm_z <= 6)) problems.push("reference.confirm_z must be from 0 to 6");
     if (!(Number.isInteger(ref.window) && ref.window >= 5 && ref.window <= 500))
       problems.push("reference.window must be a whole number from 5 to 500");
     if (!(Number.isInteger(ref.min_count) && ref.min_count >= 5 && ref.min_count <= ref.window))

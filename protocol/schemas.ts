@@ -45,9 +45,11 @@ export const ScreeningEventSchema = Type.Object(
     context: Type.Optional(Type.Union(LANE_CONTEXTS.map((c) => Type.Literal(c)))),
     /**
      * Attempt 2: the retest point's population reference it classified against (protocol/policy.ts
-     * `referenceOf`), so the gateway re-classifies with the very same line.
+     * `referenceOf`: the median and MAD of its recent attempt-2 estimates), so the gateway
+     * re-classifies with the very same line. Both or neither.
      */
     reference_c: Type.Optional(Type.Number({ minimum: 15, maximum: 45 })),
+    reference_mad_c: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
   },
   { additionalProperties: false },
 );
@@ -108,6 +110,7 @@ export const FeverPolicySchema = Type.Object(
       Type.Object(
         {
           confirm_delta_c: Type.Number({ minimum: 0, maximum: 3 }),
+          confirm_z: Type.Number({ minimum: 0, maximum: 6 }),
           window: Type.Integer({ minimum: 5, maximum: 500 }),
           min_count: Type.Integer({ minimum: 5, maximum: 500 }),
           max_age_s: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }),

@@ -17,6 +17,7 @@ export const STORAGE = {
       "policy",
       /** Attempt 2 at a retest point with a population reference: the reference it was judged by. */
       "reference_c",
+      "reference_mad_c",
       /** Present only when the lane's clock was not trusted (then the time is the gateway's). */
       "clock",
       "claimed_ts",

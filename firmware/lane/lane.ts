@@ -190,11 +190,11 @@ export class Lane {
       const nowMs = p.now();
       const attempt = waiting && nowMs - waiting.atMs <= this.windowMs() ? 2 : 1;
       const bodyC = estimateBody(m.objectC, m.ambientC, config.calibration, laneEstimate(config));
-      const referenceC = attempt === 2 ? this.reference.value(config.policy, nowMs) : undefined;
+      const reference = attempt === 2 ? this.reference.value(config.policy, nowMs) : undefined;
       const verdict = classify(bodyC, attempt, m.ambientC, config.policy, {
         context: config.context,
         objectC: m.objectC,
-        ...(referenceC === undefined ? {} : { referenceC }),
+        ...(reference ? { reference } : {}),
       });
       if (attempt === 2 && verdict !== "invalid") this.reference.add(config.policy, bodyC, nowMs);
       if (verdict === "retest") {
@@ -221,7 +221,7 @@ export class Lane {
         policy: config.policy.version,
         fw: p.fw,
         ...(config.context ? { context: config.context } : {}),
-        ...(referenceC === undefined ? {} : { reference_c: referenceC }),
+        ...(reference ? { reference_c: reference.medianC, reference_mad_c: reference.madC } : {}),
       };
       if (!p.enqueue(event)) {
         p.show("full");

@@ -5,13 +5,13 @@
  * measured `min_count` people again (a few minutes at a busy retest point), which is what a new
  * point does too.
  */
-import { type FeverPolicy, referenceOf } from "@checkpoint/protocol";
+import { type FeverPolicy, type PopulationReference, referenceOf } from "@checkpoint/protocol";
 
 export class ReferenceWindow {
   private readonly taken: { atMs: number; bodyC: number }[] = [];
 
   /** The reference for a person measured now, before their own reading is added. */
-  value(policy: FeverPolicy, nowMs: number): number | undefined {
+  value(policy: FeverPolicy, nowMs: number): PopulationReference | undefined {
     this.trim(policy, nowMs);
     return referenceOf(
       this.taken.map((t) => t.bodyC),

@@ -226,7 +226,9 @@ export class Ingest {
     const verdict = classify(event.body_c, event.attempt, event.ambient_c, policy, {
       context: event.context,
       objectC: event.object_c,
-      ...(event.attempt === 2 && event.reference_c !== undefined ? { referenceC: event.reference_c } : {}),
+      ...(event.attempt === 2 && event.reference_c !== undefined
+        ? { reference: { medianC: event.reference_c, madC: event.reference_mad_c ?? 0 } }
+        : {}),
     });
     if (verdict !== event.verdict) {
       counters.disagreements++;

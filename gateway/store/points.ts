@@ -101,6 +101,7 @@ export function screeningPoint(
       device_verdict: event.verdict,
       policy: event.policy,
       reference_c: event.attempt === 2 ? event.reference_c : undefined,
+      reference_mad_c: event.attempt === 2 ? event.reference_mad_c : undefined,
       clock: flagged ? time.clock : undefined,
       claimed_ts: flagged ? event.ts : undefined,
     },

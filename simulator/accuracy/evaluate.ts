@@ -25,6 +25,7 @@
  */
 import {
   type Calibration,
+  type ContextEstimate,
   classify,
   contextPolicy,
   DEFAULT_CALIBRATION,
@@ -32,6 +33,8 @@ import {
   estimateBody,
   type FeverPolicy,
   type LaneContext,
+  type PopulationReference,
+  referenceOf,
 } from "@checkpoint/protocol";
 import { physiologyModel } from "../people/models.ts";
 import { type Cohort, type CoreMix, simulateCohort } from "./cohort.ts";
@@ -192,24 +195,26 @@ export function cohortFor(
 function concat(parts: Cohort[]): Cohort {
   const first = parts[0] as Cohort;
   if (parts.length === 1) return first;
-  const f64 = (pick: (c: Cohort) => Float64Array) => {
-    const out = new Float64Array(parts.reduce((a, c) => a + c.people, 0));
+  const join = <T extends Float64Array | Uint8Array | Uint32Array>(
+    make: (n: number) => T,
+    pick: (c: Cohort) => T,
+    shift: (c: Cohort) => number = () => 0,
+  ): T => {
+    const out = make(parts.reduce((a, c) => a + pick(c).length, 0));
     let at = 0;
+    let before = 0;
     for (const c of parts) {
-      out.set(pick(c), at);
-      at += c.people;
+      const xs = pick(c);
+      const by = before;
+      before += shift(c);
+      if (by === 0) out.set(xs, at);
+      else for (let i = 0; i < xs.length; i++) out[at + i] = (xs[i] as number) + by;
+      at += xs.length;
     }
     return out;
   };
-  const u8 = (pick: (c: Cohort) => Uint8Array) => {
-    const out = new Uint8Array(parts.reduce((a, c) => a + c.people, 0));
-    let at = 0;
-    for (const c of parts) {
-      out.set(pick(c), at);
-      at += c.people;
-    }
-    return out;
-  };
+  const f64 = (pick: (c: Cohort) => Float64Array) => join((n) => new Float64Array(n), pick);
+  const u8 = (pick: (c: Cohort) => Uint8Array) => join((n) => new Uint8Array(n), pick);
   const rs = first.rests.map((_, r) => r);
   return {
     ...first,
@@ -222,6 +227,20 @@ function concat(parts: Cohort[]): Cohort {
     d2: rs.map((r) => f64((c) => c.d2[r] as Float64Array)),
     t2: rs.map((r) => f64((c) => c.t2[r] as Float64Array)),
     walkedOff: rs.map((r) => u8((c) => c.walkedOff[r] as Uint8Array)),
+    lane: join(
+      (n) => new Uint32Array(n),
+      (c) => c.lane,
+      (c) => c.lanes,
+    ),
+    lanes: parts.reduce((a, c) => a + c.lanes, 0),
+    bg: {
+      core: f64((c) => c.bg.core),
+      o1: f64((c) => c.bg.o1),
+      d1: f64((c) => c.bg.d1),
+      o2: rs.map((r) => f64((c) => c.bg.o2[r] as Float64Array)),
+      d2: rs.map((r) => f64((c) => c.bg.d2[r] as Float64Array)),
+      walkedOff: rs.map((r) => u8((c) => c.bg.walkedOff[r] as Uint8Array)),
+    },
     ...(first.physical
       ? {
           physical: {
@@ -239,38 +258,110 @@ export interface Outcome {
   retest: Uint8Array;
   fever: Uint8Array;
   invalid: Uint8Array;
+  /** The rest the lane enforces, minutes. */
+  restMin: number;
+  /** Whether each person would walk off during it. */
+  walkedOff: Uint8Array;
 }
 
-/** The shipped code's verdicts for every person of a cohort, at rest index `r`. */
+interface Estimates {
+  lane: ContextEstimate | undefined;
+  point: ContextEstimate | undefined;
+}
+
+function estimatesOf(
+  c: Cohort,
+  policy: FeverPolicy,
+  comingFrom: Readonly<Record<LaneContext, number>>,
+): Estimates {
+  const lane = contextPolicy(policy, c.context);
+  const point = contextPolicy(policy, "indoor");
+  return {
+    lane: lane ? { policy: lane, comingFromC: comingFrom[c.context] } : undefined,
+    point: point ? { policy: point, comingFromC: comingFrom.indoor } : undefined,
+  };
+}
+
+/** The index into the cohort's rests of the policy's rest (the cohort must have been simulated with it). */
+export function restIndex(c: Cohort, policy: FeverPolicy): number {
+  const r = c.rests.indexOf(policy.rest_min);
+  if (r < 0)
+    throw new Error(
+      `the cohort has no attempt 2 after a rest of ${policy.rest_min} min (it has ${c.rests.join(", ")})`,
+    );
+  return r;
+}
+
+/**
+ * Each lane's retest-point reference (undefined: none, the absolute line decides): the shipped
+ * `referenceOf` over the attempt-2 estimates of the lane's background people whom the policy sent
+ * to rest and who came back.
+ */
+export function retestReferences(
+  c: Cohort,
+  policy: FeverPolicy,
+  calibration: Calibration,
+  comingFrom: Readonly<Record<LaneContext, number>>,
+): (PopulationReference | undefined)[] {
+  const refs: (PopulationReference | undefined)[] = new Array(c.lanes).fill(undefined);
+  if (!policy.reference) return refs;
+  const e = estimatesOf(c, policy, comingFrom);
+  const per = c.bg.o1.length / Math.max(1, c.lanes);
+  const r = restIndex(c, policy);
+  for (let l = 0; l < c.lanes; l++) {
+    const taken: number[] = [];
+    for (let b = l * per; b < (l + 1) * per; b++) {
+      const o1 = c.bg.o1[b] as number;
+      const d1 = c.bg.d1[b] as number;
+      const v1 = classify(estimateBody(o1, d1, calibration, e.lane), 1, d1, policy, {
+        context: c.context,
+        objectC: o1,
+      });
+      if (v1 !== "retest" || (c.bg.walkedOff[r] as Uint8Array)[b]) continue;
+      const o2 = (c.bg.o2[r] as Float64Array)[b] as number;
+      const d2 = (c.bg.d2[r] as Float64Array)[b] as number;
+      const body2 = estimateBody(o2, d2, calibration, e.point);
+      if (classify(body2, 2, d2, policy, { context: "indoor", objectC: o2 }) !== "invalid") taken.push(body2);
+    }
+    refs[l] = referenceOf(taken, policy);
+  }
+  return refs;
+}
+
+/** The shipped code's verdicts for every person of a cohort, after the policy's rest. */
 export function decide(
   c: Cohort,
-  r: number,
   policy: FeverPolicy,
   calibration: Calibration,
   comingFrom: Readonly<Record<LaneContext, number>>,
 ): Outcome {
   const n = c.people;
-  const out: Outcome = { retest: new Uint8Array(n), fever: new Uint8Array(n), invalid: new Uint8Array(n) };
-  const lane = contextPolicy(policy, c.context);
-  const laneEstimate = lane ? { policy: lane, comingFromC: comingFrom[c.context] } : undefined;
-  const point = contextPolicy(policy, "indoor");
-  const pointEstimate = point ? { policy: point, comingFromC: comingFrom.indoor } : undefined;
-  const o2 = c.o2[r] as Float64Array;
-  const d2 = c.d2[r] as Float64Array;
-  const off = c.walkedOff[r] as Uint8Array;
+  const out: Outcome = {
+    retest: new Uint8Array(n),
+    fever: new Uint8Array(n),
+    invalid: new Uint8Array(n),
+    restMin: policy.rest_min,
+    walkedOff: new Uint8Array(n),
+  };
+  const r = restIndex(c, policy);
+  const { lane: laneEstimate, point: pointEstimate } = estimatesOf(c, policy, comingFrom);
+  const refs = retestReferences(c, policy, calibration, comingFrom);
   for (let i = 0; i < n; i++) {
     const o1 = c.o1[i] as number;
     const d1 = c.d1[i] as number;
+    out.walkedOff[i] = (c.walkedOff[r] as Uint8Array)[i] as number;
     const body1 = estimateBody(o1, d1, calibration, laneEstimate);
     const v1 = classify(body1, 1, d1, policy, { context: c.context, objectC: o1 });
     if (v1 === "invalid") out.invalid[i] = 1;
     if (v1 !== "retest") continue;
     out.retest[i] = 1;
-    if (off[i]) continue;
-    const oi = o2[i] as number;
-    const di = d2[i] as number;
+    if (out.walkedOff[i]) continue;
+    const oi = (c.o2[r] as Float64Array)[i] as number;
+    const di = (c.d2[r] as Float64Array)[i] as number;
     const body2 = estimateBody(oi, di, calibration, pointEstimate);
-    if (classify(body2, 2, di, policy, { context: "indoor", objectC: oi }) === "fever") out.fever[i] = 1;
+    const reference = refs[c.lane[i] as number];
+    const options = { context: "indoor" as const, objectC: oi, ...(reference ? { reference } : {}) };
+    if (classify(body2, 2, di, policy, options) === "fever") out.fever[i] = 1;
   }
   return out;
 }
@@ -298,8 +389,8 @@ const share = (idx: number[], f: (i: number) => boolean) =>
   idx.length ? idx.filter(f).length / idx.length : Number.NaN;
 
 /** Figures of one cell for an outcome; the bounds are filled in by the caller. */
-export function cellFigures(c: Cohort, r: number, out: Outcome, k: Classes, restMin: number): CellResult {
-  const off = c.walkedOff[r] as Uint8Array;
+export function cellFigures(c: Cohort, out: Outcome, k: Classes): CellResult {
+  const off = out.walkedOff;
   const patient = (xs: number[]) => xs.filter((i) => off[i] === 0);
   const fever = (i: number) => out.fever[i] === 1;
   const retested = k.healthy.concat(k.high, k.low).filter((i) => out.retest[i] === 1);
@@ -326,7 +417,7 @@ export function cellFigures(c: Cohort, r: number, out: Outcome, k: Classes, rest
     physical_sens_375: Number.NaN,
     retest_rate: out.retest.reduce((a, v) => a + v, 0) / c.people,
     healthy_retest_rate: healthyRetest,
-    rest_min_per_healthy: healthyRetest * restMin,
+    rest_min_per_healthy: healthyRetest * out.restMin,
   };
 }
 
@@ -386,13 +477,13 @@ export function evaluate(o: EvalOptions): EvalResult {
         o.bounds ? main : undefined,
       );
       const k = classes(c);
-      const outcome = decide(c, main, o.policy, o.calibration, o.comingFrom);
-      const cell = cellFigures(c, main, outcome, k, restMin);
+      const outcome = decide(c, o.policy, o.calibration, o.comingFrom);
+      const cell = cellFigures(c, outcome, k);
       if (o.bounds) {
         const train = cohortFor(o, o.gateSeeds, o.gatePeople, b, context, [restMin], { kind: "balanced" });
         const gate = fitGate(train, 0, cellSeed(o.gateSeeds[0] ?? 0, b, 7))(c, main);
         // On the same people as the policy's figures: those who would come back.
-        const off = c.walkedOff[main] as Uint8Array;
+        const off = outcome.walkedOff;
         const healthy = k.healthy.filter((i) => off[i] === 0);
         const low = k.low.filter((i) => off[i] === 0);
         cell.oracle_sens_375 = sensitivityAt(gate, healthy, low, cell.false_alarm);
@@ -414,7 +505,7 @@ export function evaluate(o: EvalOptions): EvalResult {
       rests.forEach((rest, r) => {
         const policy = o.tradeoffPolicies?.[String(rest)] ?? { ...o.policy, rest_min: rest };
         (tradeCells[r] as CellResult[]).push(
-          cellFigures(c, r, decide(c, r, policy, o.calibration, o.comingFrom), k, rest),
+          cellFigures(c, decide(c, policy, o.calibration, o.comingFrom), k),
         );
       });
     }

@@ -4,10 +4,12 @@
  * The gate — the best any device could do with what the lanes measure: attempt 1's object and die
  * temperatures at the lane's context, and at the retest point the object and die temperatures and
  * the minutes since attempt 1 (for everyone, as if everyone were retested and nobody walked off:
- * every measurement a retest protocol could have, so it is an upper bound). The Neyman–Pearson
+ * every measurement a retest protocol could have, so it is an upper bound), and what the lane and
+ * its retest point saw of the other people there (the median object temperature of the lane's
+ * background at each attempt: what a population reference is made of). The Neyman–Pearson
  * decision for "37.5–38 °C versus healthy (< 37.3 °C)" at a given false-alarm rate thresholds the
  * likelihood ratio of those two classes, a monotone function of the posterior under equal priors.
- * That posterior is estimated empirically: a small neural network (5 inputs, two tanh layers of 16,
+ * That posterior is estimated empirically: a small neural network (7 inputs, two tanh layers of 16,
  * logistic output, cross-entropy, Adam) is fitted per band and context to a large balanced sample
  * simulated from seeds of its own (GATE_SEEDS: neither tuning nor judging), then thresholded on the
  * judged people at the policy's own false-alarm rate. It shares no code and no formula with the
@@ -177,13 +179,46 @@ export class Mlp {
   }
 }
 
+const FEATURES = 7;
+
+function median(xs: Float64Array): number {
+  const s = Float64Array.from(xs).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/**
+ * What the lane and its retest point saw of everyone else (the lane's background, as if all were
+ * retested): the median object temperature at attempt 1 and at attempt 2 per lane. A device can
+ * know these (the population reference is built from them), so the gate has them too.
+ */
+function laneMedians(c: Cohort, r: number): { m1: Float64Array; m2: Float64Array } {
+  const per = c.bg.o1.length / Math.max(1, c.lanes);
+  const m1 = new Float64Array(c.lanes);
+  const m2 = new Float64Array(c.lanes);
+  const o2 = c.bg.o2[r] as Float64Array;
+  for (let l = 0; l < c.lanes; l++) {
+    m1[l] = median(c.bg.o1.subarray(l * per, (l + 1) * per));
+    m2[l] = median(o2.subarray(l * per, (l + 1) * per));
+  }
+  return { m1, m2 };
+}
+
 /** The gate's features for person i at rest index r. */
-function features(c: Cohort, r: number, i: number, out: Float64Array): Float64Array {
+function features(
+  c: Cohort,
+  r: number,
+  i: number,
+  lanes: { m1: Float64Array; m2: Float64Array },
+  out: Float64Array,
+): Float64Array {
   out[0] = c.o1[i] as number;
   out[1] = c.d1[i] as number;
   out[2] = (c.o2[r] as Float64Array)[i] as number;
   out[3] = (c.d2[r] as Float64Array)[i] as number;
   out[4] = (c.t2[r] as Float64Array)[i] as number;
+  out[5] = lanes.m1[c.lane[i] as number] as number;
+  out[6] = lanes.m2[c.lane[i] as number] as number;
   return out;
 }
 
@@ -191,20 +226,22 @@ function features(c: Cohort, r: number, i: number, out: Float64Array): Float64Ar
 export function fitGate(train: Cohort, r: number, seed: number): (c: Cohort, r: number) => Float64Array {
   const rows: number[] = [];
   const labels: number[] = [];
-  const f = new Float64Array(5);
+  const f = new Float64Array(FEATURES);
+  const trainLanes = laneMedians(train, r);
   for (let i = 0; i < train.people; i++) {
     const core = train.core[i] as number;
     const label = core < 37.3 ? 0 : core >= 37.5 && core < 38 ? 1 : -1;
     if (label < 0) continue;
-    rows.push(...features(train, r, i, f));
+    rows.push(...features(train, r, i, trainLanes, f));
     labels.push(label);
   }
   const rng = new Rng(seed);
-  const net = new Mlp(5, rng);
+  const net = new Mlp(FEATURES, rng);
   net.fit(Float64Array.from(rows), Uint8Array.from(labels), rng);
   return (c: Cohort, rr: number) => {
+    const lanes = laneMedians(c, rr);
     const scores = new Float64Array(c.people);
-    for (let i = 0; i < c.people; i++) scores[i] = net.logit(features(c, rr, i, f));
+    for (let i = 0; i < c.people; i++) scores[i] = net.logit(features(c, rr, i, lanes, f));
     return scores;
   };
 }

@@ -122,7 +122,7 @@ describe("lane", () => {
   it("a retest point judges attempt 2 against the people it has just measured once it has enough of them", async () => {
     const policy: FeverPolicy = {
       ...DEFAULT_POLICY,
-      reference: { confirm_delta_c: 1, window: 10, min_count: 5, max_age_s: 600, clamp_c: 1 },
+      reference: { confirm_delta_c: 1, confirm_z: 2, window: 10, min_count: 5, max_age_s: 600, clamp_c: 1 },
     };
     let objectC = 36.4;
     const r = rig(() => ({ ok: true, objectC, ambientC: 21 }), { policy });
@@ -146,9 +146,16 @@ describe("lane", () => {
     // which reference it was judged by, so the gateway judges it the same.
     await r.lane.onScan(healthCode(1764404510, uid(5)));
     const sixth = r.queued.at(-1) as ScreeningEvent;
-    expect(sixth).toMatchObject({ attempt: 2, verdict: "pass", reference_c: sixth.body_c });
+    expect(sixth).toMatchObject({
+      attempt: 2,
+      verdict: "pass",
+      reference_c: sixth.body_c,
+      reference_mad_c: 0,
+    });
     expect(
-      classify(sixth.body_c, 2, sixth.ambient_c, policy, { referenceC: sixth.reference_c as number }),
+      classify(sixth.body_c, 2, sixth.ambient_c, policy, {
+        reference: { medianC: sixth.reference_c as number, madC: sixth.reference_mad_c as number },
+      }),
     ).toBe("pass");
     // A person a degree above the people around them is referred.
     objectC = 37.05;

@@ -365,16 +365,26 @@ describe("ingest", () => {
   it("re-checks an attempt 2 against the reference the retest point judged it by, and stores that reference", async () => {
     const policy: FeverPolicy = {
       ...DEFAULT_POLICY,
-      reference: { confirm_delta_c: 0.9, window: 60, min_count: 20, max_age_s: 7200, clamp_c: 1 },
+      reference: {
+        confirm_delta_c: 0.5,
+        confirm_z: 2,
+        window: 60,
+        min_count: 20,
+        max_age_s: 7200,
+        clamp_c: 1,
+      },
     };
     const r = rig(undefined, policy);
-    // 37.9 is over the absolute line, but 0.7 over the people the point has just measured.
-    await r.send(screening({ body_c: 37.9, attempt: 2, verdict: "pass", reference_c: 37.2 }));
+    // 37.9 is over the absolute line, but less than 2 robust SDs (2 × 1.4826 × 0.3 = 0.89) over
+    // the people the point has just measured.
+    await r.send(
+      screening({ body_c: 37.9, attempt: 2, verdict: "pass", reference_c: 37.2, reference_mad_c: 0.3 }),
+    );
     // Without a reference (a point that has not measured enough people yet): the absolute line.
     await r.send(screening({ body_c: 37.9, attempt: 2, verdict: "fever", id: "01JDAYYYYYYYYYYYYYYYYYYYYY" }));
     const points = r.stored.filter((p) => p.measurement === "screening");
     expect(points.map((p) => p.tags.verdict)).toEqual(["pass", "fever"]);
-    expect(points[0]?.fields.reference_c).toBe(37.2);
+    expect(points[0]?.fields).toMatchObject({ reference_c: 37.2, reference_mad_c: 0.3 });
     expect(points[1]?.fields.reference_c).toBeUndefined();
     expect(r.counters.disagreements).toBe(0);
     // A lane cannot send a reference that is no temperature.

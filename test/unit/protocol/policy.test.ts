@@ -108,10 +108,11 @@ describe("fever policy", () => {
     expect(classify(37.3, 2, 22, policy, { context: "walk-up" })).toBe("pass");
   });
 
-  it("ships a context for every lane context and a sound policy", () => {
+  it("ships a context for every lane context, a population reference and a sound policy", () => {
     for (const c of LANE_CONTEXTS) expect(DEFAULT_POLICY.contexts?.[c]).toBeDefined();
+    expect(DEFAULT_POLICY.reference).toBeDefined();
     expect(policyProblems(DEFAULT_POLICY)).toEqual([]);
-    expect(DEFAULT_POLICY.version).toMatch(/^fp3-/);
+    expect(DEFAULT_POLICY.version).toMatch(/^fp4-/);
   });
 
   it("compares at the contract's 0.01 °C so float noise cannot flip a verdict", () => {
@@ -195,59 +196,73 @@ describe("fever policy", () => {
 describe("population reference at the retest point", () => {
   const REF: FeverPolicy = {
     ...FP2,
-    reference: { confirm_delta_c: 0.9, window: 10, min_count: 5, max_age_s: 3600, clamp_c: 0.5 },
+    reference: {
+      confirm_delta_c: 0.5,
+      confirm_z: 2,
+      window: 10,
+      min_count: 5,
+      max_age_s: 3600,
+      clamp_c: 0.8,
+    },
   };
+  const ref = (medianC: number, madC: number) => ({ medianC, madC });
 
-  it("is the median of the last `window` estimates, and none until there are `min_count`", () => {
+  it("is the median and MAD of the last `window` estimates, and none until there are `min_count`", () => {
     expect(referenceOf([36.5, 36.6, 36.7, 36.8], REF)).toBeUndefined();
-    expect(referenceOf([36.5, 36.6, 36.7, 36.8, 36.9], REF)).toBe(36.7);
-    // A febrile few do not move it much: the median, not the mean.
-    expect(referenceOf([36.5, 36.6, 36.7, 36.8, 39.9, 40.1], REF)).toBe(36.75);
+    expect(referenceOf([36.5, 36.6, 36.7, 36.8, 36.9], REF)).toEqual(ref(36.7, 0.1));
+    // A febrile few do not move it much: the median and MAD, not the mean and SD.
+    expect(referenceOf([36.5, 36.6, 36.7, 36.8, 39.9, 40.1], REF)).toEqual(ref(36.75, 0.2));
     // Only the last `window` count: yesterday's cold readings are gone.
     const old = Array.from({ length: 20 }, () => 33);
-    const now = Array.from({ length: 10 }, () => 36.4);
-    expect(referenceOf([...old, ...now], REF)).toBe(36.4);
+    const now = [36.2, 36.4, 36.4, 36.4, 36.6, 36.4, 36.4, 36.4, 36.4, 36.4];
+    expect(referenceOf([...old, ...now], REF)).toEqual(ref(36.4, 0));
     expect(referenceOf([36.5, 36.6, 36.7, 36.8, 36.9], FP2)).toBeUndefined();
   });
 
-  it("confirms against the reference within clamp_c of the absolute line", () => {
-    // Reference 36.6 → line 37.5: a person 0.9 above the people around them is referred.
-    expect(classify(37.5, 2, WARM, REF, { referenceC: 36.6 })).toBe("fever");
-    expect(classify(37.49, 2, WARM, REF, { referenceC: 36.6 })).toBe("pass");
+  it("refers a person z robust SDs above the people around them, never less than confirm_delta_c, within clamp_c", () => {
+    // Median 36.6, MAD 0.2 → 2 × 1.4826 × 0.2 = 0.59 over it: line 37.19.
+    expect(confirmLine(REF, ref(36.6, 0.2))).toBe(37.19);
+    expect(classify(37.19, 2, WARM, REF, { reference: ref(36.6, 0.2) })).toBe("fever");
+    expect(classify(37.18, 2, WARM, REF, { reference: ref(36.6, 0.2) })).toBe("pass");
     // A device reading 0.3 high reads everyone 0.3 high: the same person is judged the same.
-    expect(classify(37.8, 2, WARM, REF, { referenceC: 36.9 })).toBe("fever");
-    expect(classify(37.79, 2, WARM, REF, { referenceC: 36.9 })).toBe("pass");
+    expect(classify(37.49, 2, WARM, REF, { reference: ref(36.9, 0.2) })).toBe("fever");
+    expect(classify(37.48, 2, WARM, REF, { reference: ref(36.9, 0.2) })).toBe("pass");
+    // People who differ more (a cold morning, another population) need a larger margin.
+    expect(confirmLine(REF, ref(36.6, 0.3))).toBe(37.49);
+    // Everybody reading alike: the margin is never below confirm_delta_c.
+    expect(confirmLine(REF, ref(36.6, 0))).toBe(37.1);
     // A reference filled by a bus of fevers cannot lift the line more than clamp_c…
-    expect(confirmLine(REF, 39.5)).toBe(37.6 + 0.5);
-    expect(classify(38.1, 2, WARM, REF, { referenceC: 39.5 })).toBe("fever");
+    expect(confirmLine(REF, ref(39.5, 0.2))).toBe(38.4);
+    expect(classify(38.4, 2, WARM, REF, { reference: ref(39.5, 0.2) })).toBe("fever");
     // …nor readings through hats drop it more than clamp_c.
-    expect(confirmLine(REF, 33)).toBe(37.1);
-    expect(classify(37.09, 2, WARM, REF, { referenceC: 33 })).toBe("pass");
+    expect(confirmLine(REF, ref(33, 0.2))).toBe(36.8);
+    expect(classify(36.79, 2, WARM, REF, { reference: ref(33, 0.2) })).toBe("pass");
     // No reference yet, or not a number: the absolute line.
     expect(confirmLine(REF, undefined)).toBe(37.6);
-    expect(confirmLine(REF, Number.NaN)).toBe(37.6);
+    expect(confirmLine(REF, ref(Number.NaN, 0.2))).toBe(37.6);
+    expect(confirmLine(FP2, ref(36.6, 0.2))).toBe(37.6);
     // Attempt 1 ignores it.
-    expect(classify(37.19, 1, WARM, REF, { referenceC: 30 })).toBe("pass");
+    expect(classify(37.19, 1, WARM, REF, { reference: ref(30, 0) })).toBe("pass");
   });
 
   it("never moves the line further than clamp_c, whatever the reference (property)", () => {
     fc.assert(
-      fc.property(fc.double({ min: -100, max: 100, noNaN: true }), (ref) => {
-        const line = confirmLine(REF, ref);
-        return Math.abs(line - REF.confirm_line_c) <= 0.5 + 1e-9;
-      }),
+      fc.property(
+        fc.double({ min: -100, max: 100, noNaN: true }),
+        fc.double({ min: -10, max: 10, noNaN: true }),
+        (medianC, madC) => Math.abs(confirmLine(REF, ref(medianC, madC)) - REF.confirm_line_c) <= 0.8 + 1e-9,
+      ),
     );
   });
 
   it("reports an unsound reference", () => {
-    const bad = (reference: Partial<NonNullable<FeverPolicy["reference"]>>) =>
-      policyProblems({
-        ...REF,
-        reference: { ...(REF.reference as NonNullable<FeverPolicy["reference"]>), ...reference },
-      }).join();
+    const base = REF.reference as NonNullable<FeverPolicy["reference"]>;
+    const bad = (reference: Partial<typeof base>) =>
+      policyProblems({ ...REF, reference: { ...base, ...reference } }).join();
     expect(bad({ min_count: 50 })).toMatch(/min_count/);
     expect(bad({ clamp_c: 5 })).toMatch(/clamp_c/);
     expect(bad({ confirm_delta_c: -1 })).toMatch(/confirm_delta_c/);
+    expect(bad({ confirm_z: Number.NaN })).toMatch(/confirm_z/);
     expect(bad({ window: 2.5 })).toMatch(/window/);
     expect(policyProblems(REF)).toEqual([]);
   });
