@@ -68,6 +68,19 @@ const PAGE = `<!doctype html>
   <main>
     <section aria-labelledby="alerts-title">
       <h2 id="alerts-title"><span data-t="console.open-alerts">{{console.open-alerts}}</span> <span id="count"></span></h2>
+      <div class="filters">
+        <label for="f-state" data-t="console.filter-state">{{console.filter-state}}</label>
+        <select id="f-state"><option value="open" data-t="console.filter-open">{{console.filter-open}}</option><option value="new" data-t="state.new">{{state.new}}</option><option value="acknowledged" data-t="state.acknowledged">{{state.acknowledged}}</option><option value="closed" data-t="console.filter-closed">{{console.filter-closed}}</option></select>
+        <label for="f-kind" data-t="console.filter-kind">{{console.filter-kind}}</label>
+        <select id="f-kind"><option value="" data-t="console.filter-all">{{console.filter-all}}</option><option value="fever" data-t="kind.fever">{{kind.fever}}</option><option value="missed-retest" data-t="kind.missed-retest">{{kind.missed-retest}}</option><option value="device-offline" data-t="kind.device-offline">{{kind.device-offline}}</option><option value="watchlist" data-t="kind.watchlist">{{kind.watchlist}}</option></select>
+        <label for="f-station" data-t="console.filter-station">{{console.filter-station}}</label>
+        <select id="f-station"><option value="" data-t="console.filter-all">{{console.filter-all}}</option></select>
+        <input id="f-q" type="search" maxlength="64" data-t-label="console.search" aria-label="{{console.search}}" data-t-placeholder="console.search" placeholder="{{console.search}}">
+      </div>
+      <div class="pager"><button id="prev" type="button" data-t="console.prev">{{console.prev}}</button> <span id="page-info" aria-live="polite"></span> <button id="next" type="button" data-t="console.next">{{console.next}}</button>
+        <button id="ack-page" type="button" class="hidden" data-t="console.ack-page">{{console.ack-page}}</button> <span id="ack-result" role="status"></span>
+        <button id="mute" type="button" data-t="console.mute">{{console.mute}}</button> <button id="sound-test" type="button" data-t="console.sound-test">{{console.sound-test}}</button></div>
+      <p id="watch-only" class="hint hidden" data-t="console.watch-only">{{console.watch-only}}</p>
       <p class="hint" data-t="console.keys">{{console.keys}}</p>
       <div id="alerts" aria-live="polite"></div>
     </section>

@@ -16,6 +16,7 @@ let audio = null;
 let user = null;
 /** Stations' display names by id, from the board (ids stay the key everywhere). */
 const stationNames = new Map();
+const stationIds = new Set();
 
 /** A message in the page's language; {name}s filled in one pass, as text. */
 function T(key, params) {
@@ -30,6 +31,7 @@ function applyTexts() {
   document.documentElement.lang = locale;
   for (const e of document.querySelectorAll("[data-t]")) e.textContent = T(e.dataset.t);
   for (const e of document.querySelectorAll("[data-t-label]")) e.setAttribute("aria-label", T(e.dataset.tLabel));
+  for (const e of document.querySelectorAll("[data-t-placeholder]")) e.setAttribute("placeholder", T(e.dataset.tPlaceholder));
   if (user) $("who").textContent = T("console.who", { username: user.username, role: T("role." + user.role) });
 }
 
@@ -38,6 +40,7 @@ function switchLanguage() {
   document.cookie = CONFIG.cookie + "=" + locale + "; Path=/; Max-Age=31536000; SameSite=Strict";
   applyTexts();
   if (user) { render(); loadBoard().catch(() => {}); }
+  $("mute").textContent = T(muted ? "console.unmute" : "console.mute");
 }
 
 function tone() {
@@ -63,32 +66,93 @@ function stationLabel(id) { return stationNames.get(id) || id; }
 /** A table cell with a station's name and, beside it, its id. */
 function stationCell(id, name) { const td = text("td", name || id); if (name) td.append(" ", text("span", id, "sub")); return td; }
 
+/** The list as the officer filtered it: one page of the server's answer, and how many match in all. */
+const view = { state: "open", station: "", kind: "", q: "", offset: 0, limit: 50 };
+let total = 0;
+/** The alert cards on screen, by id: kept, and updated in place, as long as they are listed. */
+const cards = new Map();
+/** Alerts that arrived live since the last look: they flash once. */
+const fresh = new Set();
+
+function officer() { return user && user.role !== "technician"; }
+function whenOf(iso) { return iso ? new Intl.DateTimeFormat(locale, { timeZone: CONFIG.timeZone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(new Date(iso)) : ""; }
+
+/**
+ * Draws the page of alerts without ever re-creating a card that is on screen: an officer's
+ * half-filled close form (and the focus in it) survives any number of live updates. A card with an
+ * open form stays even when the list moves on without it, until the form is sent or cancelled.
+ */
 function render() {
-  const box = $("alerts"); box.textContent = "";
-  const list = [...alerts.values()].filter((a) => a.state !== "closed").sort((a, b) => b.raised_at.localeCompare(a.raised_at));
-  $("count").textContent = "(" + list.length + ")";
+  const box = $("alerts");
+  const list = [...alerts.values()];
+  const wanted = new Set(list.map((a) => a.id));
+  let ref = box.firstChild;
   for (const a of list) {
-    const div = document.createElement("div");
-    const kind = T("kind." + a.kind);
-    div.className = "alert " + a.kind + (a.id === selected ? " selected" : "") + (a.fresh ? " flash" : "");
-    div.dataset.id = a.id; div.setAttribute("role", "group"); div.setAttribute("aria-label", T("console.alert-label", { kind, station: stationLabel(a.station) }));
-    const head = text("div", kind + " — " + stationLabel(a.station) + " / " + a.device + (a.body_c ? " — " + a.body_c.toFixed(2) + " °C" : ""), "alert-head");
-    const state = text("span", T("state." + a.state), "state"); state.dataset.state = a.state;
-    div.append(head, text("div", timeOf(a.raised_at) + "  " + (a.subject || ""), "sub"), state);
-    if (a.state === "new") {
-      const ack = text("button", T("console.acknowledge")); ack.dataset.action = "ack"; ack.onclick = () => act(a.id, "ack", {}); div.append(" ", ack);
-    }
-    const close = text("button", T("console.close")); close.dataset.action = "close"; close.onclick = () => closeForm(div, a); div.append(" ", close);
-    box.append(div);
-    a.fresh = false;
+    let div = cards.get(a.id);
+    if (!div) { div = document.createElement("div"); div.dataset.id = a.id; cards.set(a.id, div); }
+    fillCard(div, a);
+    // Walk past cards that stay only for their open form; move nothing that is already in place.
+    while (ref && ref !== div && !wanted.has(ref.dataset.id)) ref = ref.nextSibling;
+    if (ref === div) ref = ref.nextSibling; else box.insertBefore(div, ref);
   }
+  for (const [id, div] of cards) {
+    if (wanted.has(id) || div.querySelector("form.close")) continue;
+    div.remove(); cards.delete(id);
+  }
+  const from = total ? view.offset + 1 : 0;
+  const to = Math.min(total, view.offset + list.length);
+  $("count").textContent = "(" + total + ")";
+  $("page-info").textContent = total ? T("console.page-of", { from, to, total }) : T("console.page-none");
+  $("prev").disabled = view.offset === 0;
+  $("next").disabled = view.offset + view.limit >= total;
+  $("ack-page").classList.toggle("hidden", !officer());
+  $("watch-only").classList.toggle("hidden", officer());
 }
 
-let renderPending = false;
-function renderSoon() {
-  if (renderPending) return;
-  renderPending = true;
-  requestAnimationFrame(() => { renderPending = false; render(); });
+/** A card's text and buttons, redone in its own part; the close form below them is left alone. */
+function fillCard(div, a) {
+  const kind = T("kind." + a.kind);
+  div.className = "alert " + a.kind + (a.id === selected ? " selected" : "") + (fresh.has(a.id) ? " flash" : "");
+  fresh.delete(a.id);
+  div.setAttribute("role", "group"); div.setAttribute("aria-label", T("console.alert-label", { kind, station: stationLabel(a.station) }));
+  let body = div.querySelector(".card-body");
+  if (!body) { body = document.createElement("div"); body.className = "card-body"; div.prepend(body); }
+  const parts = [
+    text("div", kind + " — " + stationLabel(a.station) + " / " + a.device + (a.body_c ? " — " + a.body_c.toFixed(2) + " °C" : ""), "alert-head"),
+    text("div", whenOf(a.raised_at) + "  " + (a.subject || ""), "sub"),
+  ];
+  const state = text("span", T("state." + a.state), "state"); state.dataset.state = a.state; parts.push(state);
+  if (a.acknowledged_by) parts.push(" ", text("span", T("console.acked-by", { officer: a.acknowledged_by, at: whenOf(a.acknowledged_at) }), "sub who"));
+  if (a.state === "closed") parts.push(" ", text("span", T("console.closed-by", { officer: a.closed_by || "", at: whenOf(a.closed_at), disposition: a.disposition ? T("disposition." + a.disposition) : "" }), "sub who"));
+  if (officer() && a.state === "new") {
+    const ack = text("button", T("console.acknowledge")); ack.dataset.action = "ack"; ack.onclick = () => act(a.id, "ack", {}); parts.push(" ", ack);
+  }
+  if (officer() && a.state !== "closed") {
+    const close = text("button", T("console.close")); close.dataset.action = "close"; close.onclick = () => closeForm(div, a); parts.push(" ", close);
+  }
+  body.replaceChildren(...parts);
+}
+
+/** Asks the server for the page the officer is looking at (true counts, filters, paging). */
+async function load() {
+  const q = new URLSearchParams({ state: view.state, limit: String(view.limit), offset: String(view.offset) });
+  if (view.station) q.set("station", view.station);
+  if (view.kind) q.set("kind", view.kind);
+  if (view.q.trim()) q.set("q", view.q.trim());
+  const answer = await api("/api/alerts?" + q);
+  // Past the end (the last alerts of the last page were closed): back one page.
+  if (!answer.alerts.length && view.offset > 0 && answer.total > 0) { view.offset = Math.max(0, view.offset - view.limit); return load(); }
+  alerts.clear();
+  for (const a of answer.alerts) alerts.set(a.id, a);
+  total = answer.total;
+  render();
+}
+
+let loadTimer = null;
+/** Live updates come in bursts: the page is asked for again at most every 300 ms. */
+function loadSoon() {
+  if (loadTimer) return;
+  loadTimer = setTimeout(() => { loadTimer = null; load().catch(() => {}); }, 300);
 }
 
 function closeForm(div, a) {
@@ -100,12 +164,13 @@ function closeForm(div, a) {
   const clinical = document.createElement("input"); clinical.name = "clinical_c"; clinical.type = "number"; clinical.step = "0.1"; clinical.min = "34"; clinical.max = "43"; clinical.required = a.kind === "fever";
   const note = document.createElement("input"); note.name = "note"; note.maxLength = 500;
   const submit = text("button", T("console.close-alert")); submit.type = "submit"; submit.dataset.action = "close-alert";
-  f.append(text("label", T("console.outcome")), select, text("label", T("console.clinical")), clinical, text("label", T("console.note")), note, document.createElement("span"), submit, document.createElement("span"));
+  const cancel = text("button", T("console.cancel")); cancel.type = "button"; cancel.dataset.action = "cancel"; cancel.onclick = () => { f.remove(); render(); };
+  f.append(text("label", T("console.outcome")), select, text("label", T("console.clinical")), clinical, text("label", T("console.note")), note, document.createElement("span"), submit, document.createElement("span"), cancel);
   const error = text("span", "", "error"); error.setAttribute("role", "alert"); f.append(error);
   f.onsubmit = async (e) => {
     e.preventDefault();
     const d = new FormData(f);
-    try { await act(a.id, "close", { disposition: d.get("disposition"), clinical_c: d.get("clinical_c") === "" ? null : Number(d.get("clinical_c")), note: d.get("note") }); }
+    try { await act(a.id, "close", { disposition: d.get("disposition"), clinical_c: d.get("clinical_c") === "" ? null : Number(d.get("clinical_c")), note: d.get("note") }); f.remove(); render(); loadSoon(); }
     catch (err) { error.textContent = err.message; }
   };
   div.append(f); select.focus();
@@ -113,7 +178,29 @@ function closeForm(div, a) {
 
 async function act(id, verb, body) {
   const updated = await api("/api/alerts/" + id + "/" + verb, body);
-  alerts.set(updated.id, updated); render();
+  if (alerts.has(updated.id)) alerts.set(updated.id, updated);
+  render(); loadSoon();
+}
+
+async function ackPage() {
+  const ids = [...alerts.values()].filter((a) => a.state === "new").map((a) => a.id);
+  if (!ids.length) return;
+  const answer = await api("/api/alerts/ack", { ids });
+  $("ack-result").textContent = T("console.acked-many", { n: answer.acknowledged });
+  await load();
+}
+
+function setFilters() {
+  view.state = $("f-state").value; view.kind = $("f-kind").value; view.station = $("f-station").value; view.q = $("f-q").value;
+  view.offset = 0; load().catch((e) => alert(e.message));
+}
+
+function fillStationFilter() {
+  const select = $("f-station"); const chosen = select.value;
+  select.replaceChildren(new Option(T("console.filter-all"), ""));
+  for (const [id, name] of [...stationNames.entries()].sort()) select.append(new Option(name + " (" + id + ")", id));
+  for (const id of stationIds) if (!stationNames.has(id)) select.append(new Option(id, id));
+  select.value = chosen;
 }
 
 async function loadBoard() {
@@ -121,12 +208,14 @@ async function loadBoard() {
   const tb = $("board").tBodies[0]; tb.textContent = "";
   for (const s of rows) {
     if (s.name) stationNames.set(s.station, s.name);
+    stationIds.add(s.station);
     const tr = document.createElement("tr");
     tr.append(stationCell(s.station, s.name), text("td", s.online + "/" + s.devices, s.online < s.devices ? "offline" : ""),
       text("td", s.last_seen ? timeOf(s.last_seen) : T("console.never")), text("td", s.screened_today),
       text("td", s.fevers_today), text("td", s.outbox), text("td", s.sensor_faults ? T("console.sensor-faulty", { n: s.sensor_faults }) : T("console.sensor-ok"), s.sensor_faults ? "offline" : ""));
     tb.append(tr);
   }
+  fillStationFilter();
 }
 
 /** Grafana's technical alerts the gateway received (firing first, then resolved in the last day). */
@@ -155,13 +244,12 @@ async function start(me) {
   user = me; applyTexts();
   $("login-view").classList.add("hidden"); $("app").classList.remove("hidden");
   $("report-date").value = today();
-  for (const a of await api("/api/alerts")) alerts.set(a.id, a);
-  render();
+  await load();
   const feed = new EventSource("/api/events");
-  // A burst (a retest point back online withdraws hundreds of alerts at once) redraws the list
-  // once per frame, not once per event: a thousand open alerts stay responsive.
-  feed.addEventListener("alert", (e) => { const a = JSON.parse(e.data); a.fresh = true; alerts.set(a.id, a); renderSoon(); tone(); });
-  feed.addEventListener("update", (e) => { const a = JSON.parse(e.data); alerts.set(a.id, a); renderSoon(); });
+  // A burst (a retest point back online withdraws hundreds of alerts at once) asks for the page
+  // again at most every 300 ms, not once per event; cards on screen are updated, never rebuilt.
+  feed.addEventListener("alert", (e) => { const a = JSON.parse(e.data); fresh.add(a.id); loadSoon(); if (!muted) tone(); });
+  feed.addEventListener("update", (e) => { const a = JSON.parse(e.data); if (alerts.has(a.id)) { alerts.set(a.id, a); render(); } loadSoon(); });
   loadBoard().catch(() => {}); setInterval(() => loadBoard().catch(() => {}), 15000);
   loadGrafana().catch(() => {}); setInterval(() => loadGrafana().catch(() => {}), 15000);
   loadReport().catch(() => {});
@@ -175,6 +263,15 @@ $("login-form").onsubmit = async (e) => {
 for (const b of document.querySelectorAll("[data-action=language]")) b.onclick = switchLanguage;
 $("logout").onclick = async () => { await api("/api/logout", {}); location.reload(); };
 $("report-show").onclick = () => loadReport().catch((e) => alert(e.message));
+$("prev").onclick = () => { view.offset = Math.max(0, view.offset - view.limit); load().catch((e) => alert(e.message)); };
+$("next").onclick = () => { view.offset += view.limit; load().catch((e) => alert(e.message)); };
+$("ack-page").onclick = () => ackPage().catch((e) => { $("ack-result").textContent = e.message; });
+for (const id of ["f-state", "f-kind", "f-station"]) $(id).onchange = setFilters;
+let searchTimer = null;
+$("f-q").oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(setFilters, 300); };
+let muted = false;
+$("mute").onclick = () => { muted = !muted; $("mute").textContent = T(muted ? "console.unmute" : "console.mute"); };
+$("sound-test").onclick = () => tone();
 document.addEventListener("keydown", (e) => {
   if (["INPUT", "SELECT", "TEXTAREA"].includes(e.target.tagName)) return;
   const ids = [...document.querySelectorAll("#alerts .alert")].map((d) => d.dataset.id);

@@ -29,6 +29,7 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import {
+  ALERT_KINDS,
   type Alert,
   dayIn,
   type Locale,
@@ -116,6 +117,27 @@ const CloseBody = Type.Object({
 });
 const AlertParams = Type.Object({ id: Type.String({ pattern: "^[0-9A-Z]{26}$" }) });
 const ReportQuery = Type.Object({ date: Type.Optional(Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$" })) });
+/** Most alerts one page of the console lists. */
+export const ALERT_PAGE_MAX = 200;
+const AlertsQuery = Type.Object({
+  state: Type.Optional(
+    Type.Union([
+      Type.Literal("open"),
+      Type.Literal("new"),
+      Type.Literal("acknowledged"),
+      Type.Literal("closed"),
+    ]),
+  ),
+  station: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+  kind: Type.Optional(Type.Union(ALERT_KINDS.map((k) => Type.Literal(k)))),
+  q: Type.Optional(Type.String({ maxLength: 64 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: ALERT_PAGE_MAX })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+});
+const AckManyBody = Type.Object(
+  { ids: Type.Array(Type.String({ pattern: "^[0-9A-Z]{26}$" }), { minItems: 1, maxItems: ALERT_PAGE_MAX }) },
+  { additionalProperties: false },
+);
 
 /** The answer when a request fails its route's schemas. */
 interface Invalid {
@@ -250,7 +272,30 @@ export class ConsoleServer {
         handle: (c) => this.logout(c),
       }),
       route({ method: "GET", url: "/api/me", access: "session", handle: (c) => c.user }),
-      route({ method: "GET", url: "/api/alerts", access: "session", handle: () => deps.alerts.open() }),
+      route({
+        method: "GET",
+        url: "/api/alerts",
+        access: "session",
+        query: AlertsQuery,
+        invalid: { status: 400, key: "api.bad-query" },
+        handle: (c) =>
+          deps.alerts.page({
+            state: c.query.state ?? "open",
+            ...(c.query.station ? { station: c.query.station } : {}),
+            ...(c.query.kind ? { kind: c.query.kind } : {}),
+            ...(c.query.q?.trim() ? { q: c.query.q.trim() } : {}),
+            limit: c.query.limit ?? 50,
+            offset: c.query.offset ?? 0,
+          }),
+      }),
+      route({
+        method: "POST",
+        url: "/api/alerts/ack",
+        access: OFFICERS,
+        body: AckManyBody,
+        invalid: { status: 400, key: "api.bad-query" },
+        handle: (c) => this.acknowledgeMany(c.body.ids, this.name(c.user)),
+      }),
       route({
         method: "GET",
         url: "/api/events",
@@ -290,7 +335,7 @@ export class ConsoleServer {
         access: "session",
         query: ReportQuery,
         invalid: { status: 400, key: "api.bad-date" },
-        handle: (c) => this.csv(c.query.date ?? dayIn(Date.now(), deps.timeZone), c.reply),
+        handle: (c) => this.csv(c.query.date ?? dayIn(Date.now(), deps.timeZone), c.reply, c.locale),
       }),
       route({
         method: "POST",
@@ -466,15 +511,34 @@ export class ConsoleServer {
     return {};
   }
 
-  private async csv(date: string, reply: FastifyReply): Promise<FastifyReply> {
+  private async csv(date: string, reply: FastifyReply, locale: Locale): Promise<FastifyReply> {
     const rows = await this.deps.report(date);
     return reply
       .type("text/csv; charset=utf-8")
       .header("content-disposition", `attachment; filename="checkpoint-report-${date}.csv"`)
-      .send(reportCsv(date, rows));
+      .send(reportCsv(date, rows, locale));
   }
 
   /** Stores an alert's new state, tells every open console, and answers with it. */
+  /** Bulk acknowledge: every one of `ids` still new; the others are counted apart, not an error. */
+  private async acknowledgeMany(ids: readonly string[], officer: string): Promise<object> {
+    let acknowledged = 0;
+    let skipped = 0;
+    for (const id of new Set(ids)) {
+      let point: StoredPoint;
+      try {
+        point = this.deps.alerts.acknowledge(id, officer);
+      } catch (error) {
+        if (!(error instanceof AlertTransitionError)) throw error;
+        skipped++;
+        continue;
+      }
+      await this.changed(id, point);
+      acknowledged++;
+    }
+    return { acknowledged, skipped };
+  }
+
   private async changed(id: string, point: StoredPoint): Promise<object> {
     await this.deps.store(point);
     const record = this.deps.alerts.get(id);

@@ -27,5 +27,10 @@ form.close { display: grid; grid-template-columns: auto 1fr; gap: 4px 8px; margi
 .alert-head { font-weight: 600; }
 td .sub { color: #666; font-size: 11px; }
 .grafana { list-style: none; margin: 0; padding: 0; font-size: 13px; } .grafana li { padding: 2px 0; border-bottom: 1px solid #eee; }
+.filters, .pager { display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: center; margin-bottom: 6px; font-size: 13px; }
+.filters input[type=search] { flex: 1; min-width: 160px; }
+.hint { color: #555; font-size: 12px; margin: 2px 0 6px; }
+.who { margin-left: 6px; }
+#alerts { max-height: 560px; overflow-y: auto; }
 .grafana li.firing .state { color: #c62828; } .grafana li.resolved { color: #666; }
 `;

@@ -61,6 +61,16 @@ interface Row extends Lifecycle {
   alert: string;
 }
 
+/** Which alerts a console page lists (AlertStore.page). */
+export interface AlertFilter {
+  state: "open" | AlertState;
+  station?: string;
+  kind?: string;
+  q?: string;
+  limit: number;
+  offset: number;
+}
+
 export class AlertStore {
   /** An alert was added since the last durability barrier. */
   private dirty = false;
@@ -214,6 +224,48 @@ export class AlertStore {
     if (fresh) return { ...fresh, ...NEW_LIFECYCLE };
     const row = this.selectRow.get(id);
     return row ? this.toRecord(row) : null;
+  }
+
+  /**
+   * One page of alerts, newest first, and how many match in all: open ones (new and acknowledged),
+   * only new, only acknowledged, or closed (the history), optionally of one station and one kind,
+   * and containing `q` in the station, device or pseudonym.
+   */
+  page(filter: AlertFilter): { total: number; alerts: AlertRecord[] } {
+    this.settle();
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.state === "open") where.push("state != 'closed'");
+    else {
+      where.push("state = ?");
+      args.push(filter.state);
+    }
+    if (filter.station) {
+      where.push("station = ?");
+      args.push(filter.station);
+    }
+    if (filter.kind) {
+      where.push("kind = ?");
+      args.push(filter.kind);
+    }
+    if (filter.q) {
+      // A literal substring: LIKE's own wildcards in what the officer typed match themselves.
+      const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(
+        "(station LIKE ? ESCAPE '\\' OR json_extract(alert, '$.device') LIKE ? ESCAPE '\\' OR json_extract(alert, '$.subject') LIKE ? ESCAPE '\\')",
+      );
+      args.push(like, like, like);
+    }
+    const clause = where.join(" AND ");
+    const order = filter.state === "closed" ? "closed_at DESC" : "raised_at DESC";
+    const total = this.db
+      .prepare(`SELECT count(*) FROM alerts WHERE ${clause}`)
+      .pluck()
+      .get(...args) as number;
+    const rows = this.db
+      .prepare(`SELECT * FROM alerts WHERE ${clause} ORDER BY ${order}, id DESC LIMIT ? OFFSET ?`)
+      .all(...args, filter.limit, filter.offset) as Row[];
+    return { total, alerts: rows.map((r) => this.toRecord(r)) };
   }
 
   /** Alerts not yet closed, newest first. */

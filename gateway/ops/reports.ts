@@ -3,7 +3,7 @@
  * screenings come from InfluxDB (the gateway's verdicts); transfers and handovers from the
  * closed alerts in SQLite. Without InfluxDB (spool-only) the counts are zero and say so.
  */
-import { dayBounds, dayIn, ROLLUPS } from "@checkpoint/protocol";
+import { DEFAULT_LOCALE, dayBounds, dayIn, type Locale, ROLLUPS, t } from "@checkpoint/protocol";
 import type { InfluxDB } from "influx";
 import type { AlertStore } from "./alert-store.ts";
 
@@ -141,7 +141,36 @@ export async function dailyReport(src: ReportSources, date: string, timeZone: st
   });
 }
 
-export function reportCsv(date: string, rows: ReportRow[]): string {
-  const header = "date,station,screened,retests,fevers,transfers,handovers";
-  return `${[header, ...rows.map((r) => [date, r.station, r.screened, r.retests, r.fevers, r.transfers, r.handovers].join(","))].join("\n")}\n`;
+/**
+ * One CSV field: quoted when it holds a comma, quote or line break; a text that a spreadsheet would
+ * take for a formula (= + - @, a tab or carriage return first) is prefixed with an apostrophe.
+ */
+export function csvField(value: string | number | null): string {
+  if (value === null) return "";
+  if (typeof value === "number") return String(value);
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
+
+/**
+ * The daily report as a CSV that Excel opens cleanly as it is: UTF-8 with a byte-order mark, CRLF
+ * line ends, headers in the reader's language, the station's display name beside its id.
+ */
+export function reportCsv(date: string, rows: ReportRow[], locale: Locale = DEFAULT_LOCALE): string {
+  const header = REPORT_COLUMNS.map((key) => csvField(t(locale, key)));
+  const lines = rows.map((r) =>
+    [date, r.station, r.name, r.screened, r.retests, r.fevers, r.transfers, r.handovers].map(csvField),
+  );
+  return `\uFEFF${[header, ...lines].map((l) => l.join(",")).join("\r\n")}\r\n`;
+}
+
+const REPORT_COLUMNS = [
+  "report.col.date",
+  "report.col.station",
+  "report.col.name",
+  "console.col.screened",
+  "console.col.retests",
+  "console.col.fevers",
+  "console.col.transfers",
+  "console.col.handovers",
+] as const;

@@ -149,7 +149,11 @@ describe("duty console in a browser", () => {
         { qos: 1 },
       );
       await lane.endAsync();
-      await expect.poll(() => page.locator(".alert.missed-retest").count(), { timeout: 30_000 }).toBe(200);
+      // All 200 counted, one page of 50 on screen.
+      await page.fill("#f-q", "ui-2");
+      await expect.poll(() => page.textContent("#count"), { timeout: 30_000 }).toBe("(200)");
+      expect(await page.locator(".alert.missed-retest").count()).toBe(50);
+      expect(await page.textContent("#page-info")).toBe("第 1–50 条，共 200 条");
       await page.screenshot({ path: join(ARTIFACTS, "console-missed-retests.png") });
       // The retest point is back: its outbox delivers the 200 attempts 2 taken in time.
       const point = await ctx.gw.connectDevice("ui-2", "retest-1");
@@ -165,10 +169,133 @@ describe("duty console in a browser", () => {
         await point.publishAsync(pointTopic, JSON.stringify(second), { qos: 1 });
       }
       await point.endAsync();
-      await expect.poll(() => page.locator(".alert.missed-retest").count(), { timeout: 30_000 }).toBe(0);
-      expect(await page.textContent("#count")).toBe("(0)");
+      await expect.poll(() => page.textContent("#count"), { timeout: 30_000 }).toBe("(0)");
+      await expect.poll(() => page.locator(".alert.missed-retest").count()).toBe(0);
+      // They are in the history, closed by the gateway as withdrawn.
+      await page.selectOption("#f-state", "closed");
+      await expect.poll(() => page.textContent("#count")).toBe("(200)");
+      expect(await page.textContent(".alert.missed-retest .who")).toContain("已撤销");
       expect(ctx.gw.gateway.counters.withdrawnAlerts).toBeGreaterThanOrEqual(200);
       await page.screenshot({ path: join(ARTIFACTS, "console-withdrawn.png") });
+      await page.close();
+    },
+  );
+
+  it(
+    "keeps a half-filled close form, and its focus, through a burst of 50 live alerts",
+    { timeout: 90_000 },
+    async () => {
+      await ctx.gw.gateway.users.add("officer sun", "officer", "correct-horse-7");
+      const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
+      await page.goto(`http://127.0.0.1:${ctx.gw.gateway.httpPort}/`);
+      await page.fill("#username", "officer sun");
+      await page.fill("#password", "correct-horse-7");
+      await page.press("#password", "Enter");
+      await page.waitForSelector("#app:not(.hidden)");
+      await page.fill("#f-q", "ui-3");
+      const device = await ctx.gw.connectDevice("ui-3", "retest-1");
+      const topic = deviceTopic("ui-3", "retest-1", "screening");
+      const first = screening({ station: "ui-3", device: "retest-1", body_c: 38.6, attempt: 2 });
+      await device.publishAsync(topic, JSON.stringify(first), { qos: 1 });
+      const card = page.locator(".alert.fever").first();
+      await card.waitFor();
+      const id = await card.getAttribute("data-id");
+      const mine = page.locator(`.alert[data-id="${id}"]`);
+      await mine.locator("[data-action=close]").click();
+      await mine.locator("select[name=disposition]").selectOption("fever-clinic");
+      await mine.locator("input[name=clinical_c]").fill("38.7");
+      await mine.locator("input[name=note]").fill("救护车已");
+      // 50 more fevers arrive while the officer types.
+      for (let i = 0; i < 50; i++) {
+        const e = screening({ station: "ui-3", device: "retest-1", body_c: 38.5, attempt: 2 });
+        await device.publishAsync(topic, JSON.stringify(e), { qos: 1 });
+      }
+      await expect.poll(() => page.textContent("#count"), { timeout: 30_000 }).toBe("(51)");
+      await page.waitForTimeout(700);
+      // The form is the same, with what was typed, and the cursor is still in it.
+      expect(await mine.locator("select[name=disposition]").inputValue()).toBe("fever-clinic");
+      expect(await mine.locator("input[name=clinical_c]").inputValue()).toBe("38.7");
+      expect(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).toBe(
+        "note",
+      );
+      await page.keyboard.type("出发");
+      expect(await mine.locator("input[name=note]").inputValue()).toBe("救护车已出发");
+      await page.screenshot({ path: join(ARTIFACTS, "console-form-in-burst.png") });
+      await mine.locator("[data-action=close-alert]").click();
+      await mine.waitFor({ state: "detached" });
+      await expect.poll(() => page.textContent("#count")).toBe("(50)");
+      expect(ctx.gw.gateway.alerts.get(id as string)).toMatchObject({
+        state: "closed",
+        disposition: "fever-clinic",
+        clinical_c: 38.7,
+        note: "救护车已出发",
+        closed_by: "officer sun",
+      });
+      // The rest, acknowledged in one go, each saying by whom and when.
+      await page.click("#ack-page");
+      await expect.poll(() => page.textContent("#ack-result")).toBe("已确认 50 条");
+      await expect.poll(() => page.locator(".alert.fever [data-action=ack]").count()).toBe(0);
+      expect(await page.locator(".alert.fever .who").first().textContent()).toMatch(
+        /^officer sun 于 \d\d\/\d\d \d\d:\d\d:\d\d 确认$/,
+      );
+      await device.endAsync();
+      await page.close();
+    },
+  );
+
+  it(
+    "pages past 200 open alerts with a true count, and shows a technician no officer's buttons",
+    { timeout: 90_000 },
+    async () => {
+      await ctx.gw.gateway.users.add("officer zhou", "officer", "correct-horse-6");
+      await ctx.gw.gateway.users.add("tech wang", "technician", "correct-horse-5");
+      const device = await ctx.gw.connectDevice("ui-4", "retest-1");
+      const topic = deviceTopic("ui-4", "retest-1", "screening");
+      for (let i = 0; i < 230; i++) {
+        const e = screening({ station: "ui-4", device: "retest-1", body_c: 38.4, attempt: 2 });
+        await device.publishAsync(topic, JSON.stringify(e), { qos: 1 });
+      }
+      await device.endAsync();
+      const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
+      await page.goto(`http://127.0.0.1:${ctx.gw.gateway.httpPort}/`);
+      await page.fill("#username", "officer zhou");
+      await page.fill("#password", "correct-horse-6");
+      await page.press("#password", "Enter");
+      await page.waitForSelector("#app:not(.hidden)");
+      await page.fill("#f-q", "ui-4");
+      await expect.poll(() => page.textContent("#count"), { timeout: 30_000 }).toBe("(230)");
+      expect(await page.textContent("#page-info")).toBe("第 1–50 条，共 230 条");
+      expect(await page.isDisabled("#prev")).toBe(true);
+      const firstPage = await page
+        .locator(".alert")
+        .evaluateAll((xs) => xs.map((x) => (x as HTMLElement).dataset.id));
+      for (let i = 0; i < 4; i++) await page.click("#next");
+      await expect.poll(() => page.textContent("#page-info")).toBe("第 201–230 条，共 230 条");
+      expect(await page.locator(".alert").count()).toBe(30);
+      expect(await page.isDisabled("#next")).toBe(true);
+      const lastPage = await page
+        .locator(".alert")
+        .evaluateAll((xs) => xs.map((x) => (x as HTMLElement).dataset.id));
+      expect(lastPage.some((x) => firstPage.includes(x))).toBe(false);
+      expect(await page.locator(".alert [data-action=close]").count()).toBe(30);
+      await page.screenshot({ path: join(ARTIFACTS, "console-paging.png") });
+      await page.click("#logout");
+      await page.waitForSelector("#login-view:not(.hidden)");
+
+      await page.fill("#username", "tech wang");
+      await page.fill("#password", "correct-horse-5");
+      await page.press("#password", "Enter");
+      await page.waitForSelector("#app:not(.hidden)");
+      await page.fill("#f-q", "ui-4");
+      await expect.poll(() => page.textContent("#count"), { timeout: 30_000 }).toBe("(230)");
+      expect(await page.locator(".alert").count()).toBe(50);
+      expect(await page.locator("[data-action=ack], [data-action=close]").count()).toBe(0);
+      expect(await page.isVisible("#ack-page")).toBe(false);
+      expect(await page.textContent("#watch-only")).toBe(
+        "技术员账号只能查看告警；确认和关闭请由值班民警操作",
+      );
+      expect(await page.isVisible("#watch-only")).toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, "console-technician.png") });
       await page.close();
     },
   );

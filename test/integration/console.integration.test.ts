@@ -159,9 +159,11 @@ describe("duty console API", () => {
     expect(pushed.data).toMatchObject({ kind: "fever", station: "con-1", state: "new" });
 
     const open = (await (await fetch(`${base()}/api/alerts`, { headers: { cookie } })).json()) as {
-      id: string;
-    }[];
-    expect(open.map((a) => a.id)).toContain(id);
+      total: number;
+      alerts: { id: string }[];
+    };
+    expect(open.alerts.map((a) => a.id)).toContain(id);
+    expect(open.total).toBeGreaterThanOrEqual(1);
 
     const acked = await post(`/api/alerts/${id}/ack`, cookie, {});
     expect(acked.status).toBe(200);
@@ -237,9 +239,14 @@ describe("duty console API", () => {
     expect(update.data).toMatchObject({ state: "closed", disposition: "withdrawn", closed_by: "gateway" });
     feed.stop();
     const open = (await (await fetch(`${base()}/api/alerts`, { headers: { cookie } })).json()) as {
-      id: string;
-    }[];
-    expect(open.map((a) => a.id)).not.toContain(id);
+      alerts: { id: string }[];
+    };
+    expect(open.alerts.map((a) => a.id)).not.toContain(id);
+    // The history has it, closed by the gateway.
+    const history = (await (
+      await fetch(`${base()}/api/alerts?state=closed&kind=missed-retest`, { headers: { cookie } })
+    ).json()) as { alerts: { id: string; disposition: string }[] };
+    expect(history.alerts.find((a) => a.id === id)?.disposition).toBe("withdrawn");
   });
 
   it("lets only officers act on alerts, and only with JSON", async () => {
@@ -323,7 +330,12 @@ describe("station board and daily report", () => {
     });
     const csv = await fetch(`${base()}/api/report.csv?date=${day}`, { headers: { cookie } });
     expect(csv.headers.get("content-type")).toMatch(/text\/csv/);
-    expect(await csv.text()).toContain(`${day},rep-1,3,0,1,0,1`);
+    // For Excel as it is: a byte-order mark, CRLF, Chinese headers (the officer's language).
+    const bytes = new Uint8Array(await csv.arrayBuffer());
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = new TextDecoder().decode(bytes.slice(3));
+    expect(text.split("\r\n")[0]).toBe("日期,站点编号,站点名称,筛查人数,复测,发热,转运发热门诊,居家隔离");
+    expect(text).toContain(`\r\n${day},rep-1,,3,0,1,0,1\r\n`);
     expect((await fetch(`${base()}/api/report?date=yesterday`, { headers: { cookie } })).status).toBe(400);
     await device.endAsync();
   });

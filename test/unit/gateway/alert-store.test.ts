@@ -216,3 +216,69 @@ describe("a gateway.db from before alerts could be withdrawn", () => {
     ).toThrow(/CHECK/);
   });
 });
+
+describe("alert pages for the console", () => {
+  const many = (n: number, over: Partial<Alert> = {}, from = 0) =>
+    Array.from({ length: n }, (_, i): Alert => {
+      const k = from + i;
+      return {
+        ...fever,
+        ...over,
+        id: `01JDPAGE${String(k).padStart(18, "0")}`,
+        event_id: `01JDPEVT${String(k).padStart(18, "0")}`,
+        raised_at: new Date(Date.parse("2026-11-29T00:00:00Z") + k * 1000).toISOString(),
+      };
+    });
+
+  it("counts every match and pages through them newest first, past 200", () => {
+    const s = store();
+    for (const a of many(2575)) s.add(a);
+    const first = s.page({ state: "open", limit: 200, offset: 0 });
+    expect(first.total).toBe(2575);
+    expect(first.alerts).toHaveLength(200);
+    expect(first.alerts[0]?.id).toBe(`01JDPAGE${String(2574).padStart(18, "0")}`);
+    const last = s.page({ state: "open", limit: 200, offset: 2400 });
+    expect(last.alerts).toHaveLength(175);
+    expect(last.alerts.at(-1)?.id).toBe(`01JDPAGE${"0".repeat(18)}`);
+    const seen = new Set<string>();
+    for (let offset = 0; offset < 2575; offset += 200)
+      for (const a of s.page({ state: "open", limit: 200, offset }).alerts) seen.add(a.id);
+    expect(seen.size).toBe(2575);
+  });
+
+  it("filters by state, station and kind, and keeps the closed ones as history", () => {
+    const s = store();
+    for (const a of many(5, { station: "hw-01", kind: "fever" })) s.add(a);
+    for (const a of many(3, { station: "vg-02", kind: "missed-retest" }, 100)) s.add(a);
+    const [firstId, secondId] = s
+      .page({ state: "open", station: "hw-01", limit: 10, offset: 0 })
+      .alerts.map((a) => a.id);
+    s.acknowledge(firstId as string, "officer zhao");
+    s.close(secondId as string, "officer qian", "released", 36.8, "");
+    expect(s.page({ state: "open", limit: 50, offset: 0 }).total).toBe(7);
+    expect(s.page({ state: "new", limit: 50, offset: 0 }).total).toBe(6);
+    expect(
+      s.page({ state: "acknowledged", limit: 50, offset: 0 }).alerts.map((a) => a.acknowledged_by),
+    ).toEqual(["officer zhao"]);
+    expect(s.page({ state: "open", kind: "missed-retest", limit: 50, offset: 0 }).total).toBe(3);
+    expect(s.page({ state: "open", station: "vg-02", kind: "fever", limit: 50, offset: 0 }).total).toBe(0);
+    const history = s.page({ state: "closed", limit: 50, offset: 0 });
+    expect(history.alerts.map((a) => [a.id, a.closed_by, a.disposition])).toEqual([
+      [secondId, "officer qian", "released"],
+    ]);
+  });
+
+  it("searches station, device and pseudonym as plain text: % and _ match only themselves", () => {
+    const s = store();
+    s.add({ ...fever, id: "01JDSEARCH000000000000000A", device: "retest-1", subject: "g1:abc_def" });
+    s.add({ ...fever, id: "01JDSEARCH000000000000000B", device: "lane-9", subject: "g1:abcXdef" });
+    const q = (text: string) =>
+      s.page({ state: "open", q: text, limit: 50, offset: 0 }).alerts.map((a) => a.id);
+    expect(q("retest")).toEqual(["01JDSEARCH000000000000000A"]);
+    expect(q("abc_def")).toEqual(["01JDSEARCH000000000000000A"]);
+    expect(q("%")).toEqual([]);
+    expect(q("hw-0")).toHaveLength(2);
+    expect(q("'; DROP TABLE alerts; --")).toEqual([]);
+    expect(s.page({ state: "open", limit: 50, offset: 0 }).total).toBe(2);
+  });
+});
