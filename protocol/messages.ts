@@ -97,8 +97,8 @@ const CONSOLE = {
     en: "closed by {officer} at {at}: {disposition}",
   },
   "console.watch-only": {
-    "zh-CN": "技术员账号只能查看告警；确认和关闭请由值班民警操作",
-    en: "Technicians watch alerts; duty officers acknowledge and close them",
+    "zh-CN": "技术员账号可处置设备离线告警；发热等人员告警请由值班民警确认和关闭",
+    en: "Technicians take up device alerts; duty officers acknowledge and close people's alerts",
   },
   "kind.fever": { "zh-CN": "发热", en: "Fever" },
   "kind.missed-retest": { "zh-CN": "未按时复测", en: "Missed retest" },
@@ -113,6 +113,15 @@ const CONSOLE = {
     en: "Handed to the township (home isolation)",
   },
   "disposition.fever-clinic": { "zh-CN": "转运发热门诊", en: "Transferred to a fever clinic" },
+  "disposition.not-found": {
+    "zh-CN": "未找到本人，已移交社区追踪",
+    en: "Person not found: handed to the community to trace",
+  },
+  "disposition.device-repaired": { "zh-CN": "设备已修复", en: "Device repaired" },
+  "disposition.device-back": {
+    "zh-CN": "设备已自动恢复在线",
+    en: "Device back online by itself",
+  },
   "disposition.withdrawn": {
     "zh-CN": "已撤销：本人已复测（复测记录迟到）",
     en: "Withdrawn: the person was retested (the retest arrived late)",

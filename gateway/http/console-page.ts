@@ -12,6 +12,7 @@
  * Times are shown in the gateway's TIME_ZONE (Asia/Shanghai by default).
  */
 import { CATALOGUE, LOCALES, type Locale, type MessageKey } from "@checkpoint/protocol";
+import { DISPOSITIONS_BY_KIND } from "../ops/alert-store.ts";
 import { LOCALE_COOKIE } from "./console-server.ts";
 
 /** The catalogue sections the page uses. */
@@ -38,7 +39,8 @@ export function consolePage(locale: Locale, timeZone: string): string {
   return PAGE.replace(/\{\{([\w.-]+)\}\}/g, (whole, name: string) => {
     if (name === "lang") return locale;
     if (name === "messages") return scriptJson(pageMessages());
-    if (name === "config") return scriptJson({ locale, timeZone, cookie: LOCALE_COOKIE });
+    if (name === "config")
+      return scriptJson({ locale, timeZone, cookie: LOCALE_COOKIE, dispositions: DISPOSITIONS_BY_KIND });
     return texts[name] ?? whole;
   });
 }

@@ -75,6 +75,8 @@ const cards = new Map();
 const fresh = new Set();
 
 function officer() { return user && user.role !== "technician"; }
+/** Officers take up every alert; technicians a device's (a person's alerts are the officers'). */
+function mayAct(a) { return officer() || (user && a.kind === "device-offline"); }
 function whenOf(iso) { return iso ? new Intl.DateTimeFormat(locale, { timeZone: CONFIG.timeZone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(new Date(iso)) : ""; }
 
 /**
@@ -124,10 +126,10 @@ function fillCard(div, a) {
   const state = text("span", T("state." + a.state), "state"); state.dataset.state = a.state; parts.push(state);
   if (a.acknowledged_by) parts.push(" ", text("span", T("console.acked-by", { officer: a.acknowledged_by, at: whenOf(a.acknowledged_at) }), "sub who"));
   if (a.state === "closed") parts.push(" ", text("span", T("console.closed-by", { officer: a.closed_by || "", at: whenOf(a.closed_at), disposition: a.disposition ? T("disposition." + a.disposition) : "" }), "sub who"));
-  if (officer() && a.state === "new") {
+  if (mayAct(a) && a.state === "new") {
     const ack = text("button", T("console.acknowledge")); ack.dataset.action = "ack"; ack.onclick = () => act(a.id, "ack", {}); parts.push(" ", ack);
   }
-  if (officer() && a.state !== "closed") {
+  if (mayAct(a) && a.state !== "closed") {
     const close = text("button", T("console.close")); close.dataset.action = "close"; close.onclick = () => closeForm(div, a); parts.push(" ", close);
   }
   body.replaceChildren(...parts);
@@ -160,17 +162,22 @@ function closeForm(div, a) {
   const f = document.createElement("form"); f.className = "close";
   const select = document.createElement("select"); select.name = "disposition"; select.required = true;
   select.append(new Option(T("console.choose"), ""));
-  for (const d of ["released", "home-isolation", "fever-clinic"]) select.append(new Option(T("disposition." + d), d));
+  // Only the outcomes that fit this kind of alert: a device is repaired, a person released or handed on.
+  for (const d of CONFIG.dispositions[a.kind] || []) select.append(new Option(T("disposition." + d), d));
+  const person = a.kind !== "device-offline";
   const clinical = document.createElement("input"); clinical.name = "clinical_c"; clinical.type = "number"; clinical.step = "0.1"; clinical.min = "34"; clinical.max = "43"; clinical.required = a.kind === "fever";
   const note = document.createElement("input"); note.name = "note"; note.maxLength = 500;
   const submit = text("button", T("console.close-alert")); submit.type = "submit"; submit.dataset.action = "close-alert";
   const cancel = text("button", T("console.cancel")); cancel.type = "button"; cancel.dataset.action = "cancel"; cancel.onclick = () => { f.remove(); render(); };
-  f.append(text("label", T("console.outcome")), select, text("label", T("console.clinical")), clinical, text("label", T("console.note")), note, document.createElement("span"), submit, document.createElement("span"), cancel);
+  f.append(text("label", T("console.outcome")), select);
+  if (person) f.append(text("label", T("console.clinical")), clinical);
+  f.append(text("label", T("console.note")), note, document.createElement("span"), submit, document.createElement("span"), cancel);
   const error = text("span", "", "error"); error.setAttribute("role", "alert"); f.append(error);
   f.onsubmit = async (e) => {
     e.preventDefault();
     const d = new FormData(f);
-    try { await act(a.id, "close", { disposition: d.get("disposition"), clinical_c: d.get("clinical_c") === "" ? null : Number(d.get("clinical_c")), note: d.get("note") }); f.remove(); render(); loadSoon(); }
+    const c = d.get("clinical_c");
+    try { await act(a.id, "close", { disposition: d.get("disposition"), clinical_c: c === null || c === "" ? null : Number(c), note: d.get("note") }); f.remove(); render(); loadSoon(); }
     catch (err) { error.textContent = err.message; }
   };
   div.append(f); select.focus();

@@ -92,6 +92,8 @@ const COOKIE = "checkpoint_session";
 /** Set by the page's language switch (not HttpOnly: the page writes it). */
 export const LOCALE_COOKIE = "checkpoint_locale";
 const OFFICERS: readonly Role[] = ["officer", "admin"];
+/** A device's alerts are the technicians' to take up too (people's alerts are the officers' alone). */
+const DEVICE_CREW: readonly Role[] = ["officer", "admin", "technician"];
 const MAX_BODY = 16 * 1024;
 
 /** A refusal with a status and a catalogue message. */
@@ -340,20 +342,24 @@ export class ConsoleServer {
       route({
         method: "POST",
         url: "/api/alerts/:id/ack",
-        access: OFFICERS,
+        access: DEVICE_CREW,
         params: AlertParams,
         body: Empty,
         invalid: { status: 404, key: "api.not-found" },
-        handle: (c) => this.changed(c.params.id, deps.alerts.acknowledge(c.params.id, this.name(c.user))),
+        handle: (c) => {
+          this.mayAct(c.user, c.params.id, c.locale);
+          return this.changed(c.params.id, deps.alerts.acknowledge(c.params.id, this.name(c.user)));
+        },
       }),
       route({
         method: "POST",
         url: "/api/alerts/:id/close",
-        access: OFFICERS,
+        access: DEVICE_CREW,
         params: AlertParams,
         body: CloseBody,
         invalid: { status: 400, key: "api.bad-close", params: { dispositions: DISPOSITIONS.join(", ") } },
         handle: (c) =>
+          this.mayAct(c.user, c.params.id, c.locale) &&
           this.changed(
             c.params.id,
             deps.alerts.close(
@@ -463,6 +469,17 @@ export class ConsoleServer {
       throw new HttpError(403, "api.role-required", { roles });
     }
     return user;
+  }
+
+  /** A technician may take up a device's alert, not a person's (403, as for any officer's action). */
+  private mayAct(user: User | null, id: string, locale: Locale): true {
+    if (user?.role !== "technician") return true;
+    const alert = this.deps.alerts.get(id);
+    if (alert?.kind !== "device-offline") {
+      const roles = OFFICERS.map((role) => t(locale, `role.${role}`)).join(locale === "en" ? " or " : "或");
+      throw new HttpError(403, "api.role-required", { roles });
+    }
+    return true;
   }
 
   private name(user: User | null): string {

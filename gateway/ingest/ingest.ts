@@ -66,7 +66,10 @@ export interface IngestLogger {
 }
 
 /** What the ingest uses of the duty officers' alert log (SQLite; one alert per id). */
-export type AlertLog = Pick<AlertStore, "add" | "durable" | "get" | "withdrawMissedRetest">;
+export type AlertLog = Pick<
+  AlertStore,
+  "add" | "durable" | "get" | "withdrawMissedRetest" | "resolveDeviceOffline"
+>;
 
 export interface IngestDeps {
   policy: () => FeverPolicy;
@@ -452,8 +455,25 @@ export class Ingest {
     // offline (a planned shutdown) raises no alert. Nor does one that is back within the grace
     // period: a lane whose retry replaced its own stale connection (the old one's will fires), or a
     // fleet reconnecting after a gateway restart, is not a device for an officer to chase.
-    if (online) this.offline.delete(key);
-    else if (status.reason === undefined && before?.online !== false) {
+    if (online) {
+      this.offline.delete(key);
+      // Back: its device-offline alert is over, acknowledged or not (the device answering is the
+      // answer). Closed by the gateway as `device-back`, and pushed to every open console.
+      const back = this.deps.alerts.resolveDeviceOffline(
+        station,
+        device,
+        `back online at ${new Date(now).toISOString()}`,
+      );
+      for (const alert of back.alerts) {
+        this.deps.publish(alertsTopic(alert.station), alert, 1);
+        this.deps.onAlertChanged?.(alert);
+        this.deps.log.info(
+          { id: alert.id, station, device },
+          "ingest: a device-offline alert is resolved: the device is back",
+        );
+      }
+      points.push(...back.points);
+    } else if (status.reason === undefined && before?.online !== false) {
       this.offline.set(key, { station, device, sinceMs: before?.sinceMs ?? now, atMs: now });
     }
     await this.deps.store.submit(points);

@@ -6,18 +6,36 @@
  */
 
 import { type FileHandle, open } from "node:fs/promises";
-import { type Alert, MessageError, type MessageKey } from "@checkpoint/protocol";
+import { type Alert, type AlertKind, MessageError, type MessageKey } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
 import { TurnWriter } from "../ingest/turn-writer.ts";
 import { alertPoint, type StoredPoint } from "../store/points.ts";
 
-/** What an officer closes an alert with. */
-export const DISPOSITIONS = ["released", "home-isolation", "fever-clinic"] as const;
+/** What an officer (or, for a device, a technician) closes an alert with. */
+export const DISPOSITIONS = [
+  "released",
+  "home-isolation",
+  "fever-clinic",
+  "not-found",
+  "device-repaired",
+] as const;
+/**
+ * The outcomes that fit each kind of alert: a person's alert ends with what became of the person;
+ * a missed retest may also end with the person not found (handed to the community to trace); a
+ * device's alert ends with the device repaired, never with a person "released".
+ */
+export const DISPOSITIONS_BY_KIND: Readonly<Record<AlertKind, readonly OfficerDisposition[]>> = {
+  fever: ["released", "home-isolation", "fever-clinic"],
+  watchlist: ["released", "home-isolation", "fever-clinic"],
+  "missed-retest": ["released", "home-isolation", "fever-clinic", "not-found"],
+  "device-offline": ["device-repaired"],
+};
 /**
  * What the gateway closes an alert with itself: `withdrawn`, a missed-retest alert whose person
- * did come back (their attempt 2 reached the gateway late, from an outbox after a network cut).
+ * did come back (their attempt 2 reached the gateway late, from an outbox after a network cut);
+ * `device-back`, a device-offline alert whose device came back online.
  */
-export const GATEWAY_DISPOSITIONS = ["withdrawn"] as const;
+export const GATEWAY_DISPOSITIONS = ["withdrawn", "device-back"] as const;
 export type OfficerDisposition = (typeof DISPOSITIONS)[number];
 export type Disposition = OfficerDisposition | (typeof GATEWAY_DISPOSITIONS)[number];
 const ALL_DISPOSITIONS: readonly string[] = [...DISPOSITIONS, ...GATEWAY_DISPOSITIONS];
@@ -86,6 +104,8 @@ export class AlertStore {
   private readonly barrierRow: Database.Statement<[string]>;
   private readonly openMissedRows: Database.Statement<[string, string, string], Row>;
   private readonly withdrawRow: Database.Statement<[string, string, string, string]>;
+  private readonly openDeviceRows: Database.Statement<[string, string], Row>;
+  private readonly resolveRow: Database.Statement<[string, string, string, string]>;
   /** Raised this turn, committed at its end (one transaction for all of them). */
   private readonly fresh = new Map<string, Alert>();
   private readonly writer: TurnWriter;
@@ -121,6 +141,14 @@ export class AlertStore {
     this.openMissedRows = db.prepare(
       `SELECT * FROM alerts WHERE station = ? AND kind = 'missed-retest' AND state = 'new'
          AND raised_at >= ? AND json_extract(alert, '$.subject') IN (SELECT value FROM json_each(?))`,
+    );
+    this.openDeviceRows = db.prepare(
+      `SELECT * FROM alerts WHERE station = ? AND kind = 'device-offline' AND state != 'closed'
+         AND json_extract(alert, '$.device') = ?`,
+    );
+    this.resolveRow = db.prepare(
+      `UPDATE alerts SET state = 'closed', closed_by = ?, closed_at = ?, disposition = 'device-back', note = ?
+         WHERE id = ? AND state != 'closed'`,
     );
     this.withdrawRow = db.prepare(
       `UPDATE alerts SET state = 'closed', closed_by = ?, closed_at = ?, disposition = 'withdrawn', note = ?
@@ -316,8 +344,9 @@ export class AlertStore {
     this.settle();
     const current = this.require(id);
     if (current.state === "closed") throw new AlertTransitionError("alert.already-closed", { id });
-    if (!DISPOSITIONS.includes(disposition)) {
-      throw new AlertTransitionError("alert.bad-disposition", { dispositions: DISPOSITIONS.join(", ") });
+    const fits = DISPOSITIONS_BY_KIND[current.kind] ?? DISPOSITIONS;
+    if (!fits.includes(disposition)) {
+      throw new AlertTransitionError("alert.bad-disposition", { dispositions: fits.join(", ") });
     }
     if (current.kind === "fever" && (clinicalC === null || !(clinicalC >= 34 && clinicalC <= 43))) {
       throw new AlertTransitionError("alert.clinical-required");
@@ -331,6 +360,27 @@ export class AlertStore {
       .run(officer, at, disposition, clinicalC, note.slice(0, 2000), officer, at, id);
     this.barrierNow();
     return this.point(this.require(id));
+  }
+
+  /**
+   * A device is back online: its open device-offline alerts are closed as `device-back` by the
+   * gateway (durable with the next durable(), like a withdrawal). Returns their points and alerts.
+   */
+  resolveDeviceOffline(
+    station: string,
+    device: string,
+    note: string,
+  ): { points: StoredPoint[]; alerts: AlertRecord[] } {
+    this.settle();
+    const rows = this.openDeviceRows.all(station, device);
+    if (rows.length === 0) return { points: [], alerts: [] };
+    const at = new Date(this.now()).toISOString();
+    this.db.transaction(() => {
+      for (const row of rows) this.resolveRow.run(GATEWAY_OFFICER, at, note.slice(0, 2000), row.id);
+    })();
+    this.dirty = true;
+    const alerts = rows.map((r) => this.require(r.id));
+    return { points: alerts.map((a) => this.point(a)), alerts };
   }
 
   /**

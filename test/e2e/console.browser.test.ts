@@ -10,7 +10,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deviceTopic } from "../../protocol/index.ts";
 import { launchChromium } from "../support/browser.ts";
@@ -19,6 +19,14 @@ import { useGatewayWithInflux } from "../support/suite.ts";
 
 const ARTIFACTS = resolve(import.meta.dirname, "../artifacts");
 const ctx = useGatewayWithInflux();
+
+/** Types into the console's search box and waits until the list it asked for has arrived. */
+async function search(page: Page, text: string): Promise<void> {
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes(`q=${encodeURIComponent(text)}`)),
+    page.fill("#f-q", text),
+  ]);
+}
 let browser: Browser;
 
 beforeAll(async () => {
@@ -150,7 +158,7 @@ describe("duty console in a browser", () => {
       );
       await lane.endAsync();
       // All 200 counted, one page of 50 on screen.
-      await page.fill("#f-q", "ui-2");
+      await search(page, "ui-2");
       await expect.poll(() => page.textContent("#count"), { timeout: 30_000 }).toBe("(200)");
       expect(await page.locator(".alert.missed-retest").count()).toBe(50);
       expect(await page.textContent("#page-info")).toBe("第 1–50 条，共 200 条");
@@ -192,7 +200,7 @@ describe("duty console in a browser", () => {
       await page.fill("#password", "correct-horse-7");
       await page.press("#password", "Enter");
       await page.waitForSelector("#app:not(.hidden)");
-      await page.fill("#f-q", "ui-3");
+      await search(page, "ui-3");
       const device = await ctx.gw.connectDevice("ui-3", "retest-1");
       const topic = deviceTopic("ui-3", "retest-1", "screening");
       const first = screening({ station: "ui-3", device: "retest-1", body_c: 38.6, attempt: 2 });
@@ -262,7 +270,7 @@ describe("duty console in a browser", () => {
       await page.fill("#password", "correct-horse-6");
       await page.press("#password", "Enter");
       await page.waitForSelector("#app:not(.hidden)");
-      await page.fill("#f-q", "ui-4");
+      await search(page, "ui-4");
       await expect.poll(() => page.textContent("#count"), { timeout: 30_000 }).toBe("(230)");
       expect(await page.textContent("#page-info")).toBe("第 1–50 条，共 230 条");
       expect(await page.isDisabled("#prev")).toBe(true);
@@ -286,13 +294,13 @@ describe("duty console in a browser", () => {
       await page.fill("#password", "correct-horse-5");
       await page.press("#password", "Enter");
       await page.waitForSelector("#app:not(.hidden)");
-      await page.fill("#f-q", "ui-4");
+      await search(page, "ui-4");
       await expect.poll(() => page.textContent("#count"), { timeout: 30_000 }).toBe("(230)");
       expect(await page.locator(".alert").count()).toBe(50);
       expect(await page.locator("[data-action=ack], [data-action=close]").count()).toBe(0);
       expect(await page.isVisible("#ack-page")).toBe(false);
       expect(await page.textContent("#watch-only")).toBe(
-        "技术员账号只能查看告警；确认和关闭请由值班民警操作",
+        "技术员账号可处置设备离线告警；发热等人员告警请由值班民警确认和关闭",
       );
       expect(await page.isVisible("#watch-only")).toBe(true);
       await page.screenshot({ path: join(ARTIFACTS, "console-technician.png") });

@@ -276,6 +276,48 @@ describe("duty console API", () => {
     });
     expect(await english.json()).toMatchObject({ error: "this needs the role officer or admin" });
   });
+
+  it("lets a technician take up a device's alert, with a device's outcome, and no person's", async () => {
+    const tech = await login("tech wu", "correct-horse-3");
+    const alerts = ctx.gw.gateway.alerts;
+    const device = {
+      v: 1 as const,
+      id: "01JDDEVICE000000000000000A",
+      kind: "device-offline" as const,
+      station: "con-9",
+      device: "lane-1",
+      ts: new Date().toISOString(),
+      raised_at: new Date().toISOString(),
+    };
+    alerts.add(device);
+    alerts.add({ ...device, id: "01JDPERSON000000000000000A", kind: "fever", body_c: 38.4 });
+    expect((await post(`/api/alerts/${device.id}/ack`, tech.cookie, {})).status).toBe(200);
+    const wrong = await post(`/api/alerts/${device.id}/close`, tech.cookie, { disposition: "released" });
+    expect(wrong.status).toBe(409);
+    const repaired = await post(`/api/alerts/${device.id}/close`, tech.cookie, {
+      disposition: "device-repaired",
+      note: "power supply replaced",
+    });
+    expect(repaired.status).toBe(200);
+    expect(await repaired.json()).toMatchObject({
+      state: "closed",
+      closed_by: "tech wu",
+      disposition: "device-repaired",
+    });
+    expect((await post("/api/alerts/01JDPERSON000000000000000A/ack", tech.cookie, {})).status).toBe(403);
+    expect(
+      (
+        await post("/api/alerts/01JDPERSON000000000000000A/close", tech.cookie, {
+          disposition: "released",
+          clinical_c: 36.8,
+        })
+      ).status,
+    ).toBe(403);
+    expect((await post("/api/alerts/ack", tech.cookie, { ids: ["01JDPERSON000000000000000A"] })).status).toBe(
+      403,
+    );
+    expect(alerts.get("01JDPERSON000000000000000A")?.state).toBe("new");
+  });
 });
 
 describe("station board and daily report", () => {

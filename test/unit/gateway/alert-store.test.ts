@@ -282,3 +282,50 @@ describe("alert pages for the console", () => {
     expect(s.page({ state: "open", limit: 50, offset: 0 }).total).toBe(2);
   });
 });
+
+describe("outcomes that fit the alert", () => {
+  const offline: Alert = {
+    ...fever,
+    id: "01JDOFFLINE00000000000000A",
+    kind: "device-offline",
+    subject: undefined,
+    body_c: undefined,
+    event_id: undefined,
+  } as unknown as Alert;
+
+  it("closes a device's alert only as repaired, and a person's never as repaired", () => {
+    const s = store();
+    s.add(fever);
+    s.add(offline);
+    expect(() => s.close(offline.id, "tech wu", "released", null, "")).toThrow(AlertTransitionError);
+    expect(() => s.close(fever.id, "officer li", "device-repaired", 38.1, "")).toThrow(AlertTransitionError);
+    s.close(offline.id, "tech wu", "device-repaired", null, "cable replaced");
+    expect(s.get(offline.id)).toMatchObject({
+      state: "closed",
+      disposition: "device-repaired",
+      closed_by: "tech wu",
+    });
+  });
+
+  it("lets a missed retest end with the person not found", () => {
+    const s = store();
+    const missed = { ...fever, id: "01JDMISSED000000000000000A", kind: "missed-retest" as const };
+    s.add(missed);
+    s.close(missed.id, "officer li", "not-found", null, "handed to the village committee");
+    expect(s.get(missed.id)?.disposition).toBe("not-found");
+  });
+
+  it("resolves a device's open alerts when it is back, and no other device's or kind's", () => {
+    const s = store();
+    s.add(fever);
+    s.add(offline);
+    s.add({ ...offline, id: "01JDOFFLINE00000000000000B", device: "lane-3" } as Alert);
+    const back = s.resolveDeviceOffline("hw-01", "lane-2", "back online");
+    expect(back.alerts.map((a) => a.id)).toEqual([offline.id]);
+    expect(back.points[0]?.fields).toMatchObject({ state: "closed", disposition: "device-back" });
+    expect(s.get(offline.id)).toMatchObject({ closed_by: "gateway", disposition: "device-back" });
+    expect(s.get("01JDOFFLINE00000000000000B")?.state).toBe("new");
+    expect(s.get(fever.id)?.state).toBe("new");
+    expect(s.resolveDeviceOffline("hw-01", "lane-2", "again").alerts).toEqual([]);
+  });
+});

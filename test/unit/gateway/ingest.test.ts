@@ -10,6 +10,7 @@ import { RetestTracker } from "../../../gateway/ingest/retest-tracker.ts";
 import { AlertStore } from "../../../gateway/ops/alert-store.ts";
 import type { StoredPoint } from "../../../gateway/store/points.ts";
 import {
+  type Alert,
   DEFAULT_POLICY,
   type FeverPolicy,
   type LaneRole,
@@ -40,6 +41,7 @@ function rig(
 ) {
   const stored: StoredPoint[] = [];
   const published: { topic: string; payload: Record<string, unknown> }[] = [];
+  const changedListeners: ((a: Alert) => void)[] = [];
   const toldClock: string[] = [];
   let now = Date.now();
   let failNext = false;
@@ -67,6 +69,9 @@ function rig(
     clock: DEFAULT_CLOCK_LIMITS,
     offlineGraceMs: 60_000,
     onWrongClock: (_station, device, judged) => toldClock.push(`${device}:${judged.clock}`),
+    onAlertChanged: (a) => {
+      for (const f of changedListeners) f(a);
+    },
     ...(laneRole ? { laneRole } : {}),
     log: quietLog,
   });
@@ -83,6 +88,7 @@ function rig(
     ingest,
     privacy,
     subjectOf,
+    onAlertChanged: (f: (a: Alert) => void) => changedListeners.push(f),
     state,
     stored,
     published,
@@ -347,6 +353,33 @@ describe("ingest", () => {
     expect(r.stored.filter((p) => p.measurement === "device_status").map((p) => p.fields.online)).toEqual([
       1, 0, 1, 0,
     ]);
+  });
+
+  it("resolves a device-offline alert by itself when the device comes back, acknowledged or not", async () => {
+    const r = rig();
+    const changed: string[] = [];
+    r.onAlertChanged((a) => changed.push(`${a.kind}:${(a as { disposition?: string }).disposition}`));
+    const status = "checkpoint/v1/hw-01/lane-1/status";
+    await r.send('{"state":"online"}', status);
+    await r.send('{"state":"offline"}', status);
+    r.advance(61_000);
+    await r.ingest.sweep();
+    const raised = r.published.find((p) => p.payload.kind === "device-offline")?.payload as { id: string };
+    expect(r.state.alerts.get(raised.id)?.state).toBe("new");
+    r.state.alerts.acknowledge(raised.id, "tech wu");
+    await r.send('{"state":"online"}', status);
+    expect(r.state.alerts.get(raised.id)).toMatchObject({
+      state: "closed",
+      disposition: "device-back",
+      closed_by: "gateway",
+      acknowledged_by: "tech wu",
+    });
+    expect(changed).toEqual(["device-offline:device-back"]);
+    expect(r.stored.filter((p) => p.measurement === "alert").map((p) => p.fields.state)).toContain("closed");
+    // Online again later: nothing more to resolve, nothing published.
+    const before = r.published.length;
+    await r.send('{"state":"online"}', status);
+    expect(r.published).toHaveLength(before);
   });
 
   it("raises one fever alert for a fever event retried after a failed commit", async () => {
