@@ -33,6 +33,7 @@ import { AlertStore } from "./ops/alert-store.ts";
 import { BackupScheduler } from "./ops/backup.ts";
 import { dailyReport, type ReportSources, stationBoard } from "./ops/reports.ts";
 import { ActivityWriter, knownStations, StationActivity, stationNames } from "./ops/station-activity.ts";
+import { trace } from "./ops/trace.ts";
 import { Users } from "./ops/users.ts";
 import { Privacy } from "./privacy/privacy.ts";
 import { DeviceAccess } from "./registry/device-access.ts";
@@ -235,6 +236,18 @@ export class Gateway {
       board: () => stationBoard(this.reportSources(), Date.now(), config.timeZone),
       report: (date) => dailyReport(this.reportSources(), date, config.timeZone),
       grafana: this.grafana,
+      trace: (request) =>
+        trace(
+          {
+            pseudonymsOf: (identity) => this.privacy.subjects.pseudonymsOf(identity),
+            traces: (subjects, sinceMs) => this.ledger.traces(subjects, sinceMs),
+            alertsFor: (subjects) => this.alerts.forSubjects(subjects),
+            audit: (entry) => this.security.audit.record(entry),
+            retentionDays: config.retentionDays,
+            now: Date.now,
+          },
+          request,
+        ),
       page: (locale) => consolePage(locale, config.timeZone),
       sessionSeconds: SESSION_SECONDS,
       locale: config.locale,
@@ -343,8 +356,21 @@ export class Gateway {
   /** The ledger keeps a month: longer than any lane may trust its outbox's timestamps. */
   /** Alerts' personal fields are kept RETENTION_DAYS, as raw screenings are (alert-store.ts). */
   private pruneAlerts(): void {
+    const beforeMs = Date.now() - this.config.retentionDays * 86_400_000;
+    // The subject index keeps a pseudonym no longer than the raw screenings do.
+    this.ledger.pruneTraces(beforeMs).then(
+      (n) => {
+        if (n > 0) this.log.info({ pruned: n }, "gateway: pruned the subject index past RETENTION_DAYS");
+      },
+      (error: Error) => {
+        this.log.warn(
+          { err: error },
+          "gateway: could not prune the subject index; will try again in an hour",
+        );
+      },
+    );
     try {
-      const n = this.alerts.pruneBefore(Date.now() - this.config.retentionDays * 86_400_000);
+      const n = this.alerts.pruneBefore(beforeMs);
       if (n > 0)
         this.log.info({ cleared: n }, "gateway: cleared the personal fields of alerts past RETENTION_DAYS");
     } catch (error) {

@@ -78,6 +78,37 @@ const CONSOLE = {
   "console.mute": { "zh-CN": "静音", en: "Mute" },
   "console.unmute": { "zh-CN": "取消静音", en: "Unmute" },
   "console.sound-test": { "zh-CN": "试听提示音", en: "Test sound" },
+  "console.trace": { "zh-CN": "一码溯源", en: "Trace a person" },
+  "console.trace-code": {
+    "zh-CN": "扫码或输入健康码、身份证号，或人员代号",
+    en: "Scan or type a health code, ID number, or pseudonym",
+  },
+  "console.trace-reason": { "zh-CN": "查询事由（必填，将记入审计日志）", en: "Reason (required, audited)" },
+  "console.trace-go": { "zh-CN": "溯源", en: "Trace" },
+  "console.trace-none": {
+    "zh-CN": "保留期内没有此人的筛查记录",
+    en: "no screenings of this person within the retention period",
+  },
+  "console.trace-summary": {
+    "zh-CN": "{n} 次筛查，{stations} 个站点，{alerts} 条告警",
+    en: "{n} screenings at {stations} stations, {alerts} alerts",
+  },
+  "console.col.time": { "zh-CN": "时间", en: "Time" },
+  "console.col.lane": { "zh-CN": "通道", en: "Lane" },
+  "console.col.attempt": { "zh-CN": "次", en: "Attempt" },
+  "console.col.verdict": { "zh-CN": "结果", en: "Verdict" },
+  "console.col.estimate": { "zh-CN": "体温 °C", en: "Body °C" },
+  "verdict.pass": { "zh-CN": "通过", en: "pass" },
+  "verdict.retest": { "zh-CN": "需复测", en: "retest" },
+  "verdict.fever": { "zh-CN": "发热", en: "fever" },
+  "verdict.invalid": { "zh-CN": "无效", en: "invalid" },
+  "api.trace-no-reason": { "zh-CN": "请填写查询事由（2–200 字）", en: "give a reason (2–200 characters)" },
+  "api.trace-bad-code": {
+    "zh-CN": "无法识别此码：请扫描健康码或身份证，或输入人员代号",
+    en: "code not recognised: scan a health code or ID card, or type a pseudonym",
+  },
+  "api.trace-bad-pseudonym": { "zh-CN": "人员代号格式不正确（如 g1:…）", en: "not a pseudonym (like g1:…)" },
+  "api.trace-need-one": { "zh-CN": "请给出一个码或一个人员代号", en: "give one code or one pseudonym" },
   "console.page-of": { "zh-CN": "第 {from}–{to} 条，共 {total} 条", en: "{from}–{to} of {total}" },
   "console.page-none": { "zh-CN": "没有符合条件的告警", en: "no alerts match" },
   "console.prev": { "zh-CN": "上一页", en: "Previous" },
@@ -796,6 +827,7 @@ const LIFECYCLE = {
   "audit.mqtt.secret-sent": { "zh-CN": "向设备发送新密钥", en: "new secret sent to the device" },
   "audit.mqtt.secret-adopted": { "zh-CN": "设备改用新密钥", en: "device logged in with its new secret" },
   "audit.mqtt.cut-off": { "zh-CN": "断开已停用或已删除的设备", en: "disabled or removed device cut off" },
+  "audit.trace.lookup": { "zh-CN": "一码溯源查询", en: "person traced" },
 } as const satisfies Section;
 
 /** Secrets at rest (protocol/file-modes.ts): what the gateway and the lane say when they refuse to start. */

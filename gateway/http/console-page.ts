@@ -16,7 +16,7 @@ import { DISPOSITIONS_BY_KIND } from "../ops/alert-store.ts";
 import { LOCALE_COOKIE } from "./console-server.ts";
 
 /** The catalogue sections the page uses. */
-const PAGE_SECTIONS = ["console.", "kind.", "state.", "disposition.", "role."];
+const PAGE_SECTIONS = ["console.", "kind.", "state.", "disposition.", "role.", "verdict."];
 
 function pageMessages(): Record<Locale, Record<string, string>> {
   const keys = (Object.keys(CATALOGUE) as MessageKey[]).filter((k) =>
@@ -87,7 +87,19 @@ const PAGE = `<!doctype html>
       <div id="alerts" aria-live="polite"></div>
     </section>
     <div>
-      <section aria-labelledby="board-title"><h2 id="board-title" data-t="console.stations">{{console.stations}}</h2><table id="board"><thead><tr><th data-t="console.col.station">{{console.col.station}}</th><th data-t="console.col.online">{{console.col.online}}</th><th data-t="console.col.last-seen">{{console.col.last-seen}}</th><th data-t="console.col.today">{{console.col.today}}</th><th data-t="console.col.fevers">{{console.col.fevers}}</th><th data-t="console.col.outbox">{{console.col.outbox}}</th><th data-t="console.col.sensor">{{console.col.sensor}}</th></tr></thead><tbody></tbody></table></section>
+      <section aria-labelledby="trace-title"><h2 id="trace-title" data-t="console.trace">{{console.trace}}</h2>
+        <form id="trace-form" class="trace">
+          <input id="trace-code" maxlength="2048" required autocomplete="off" data-t-label="console.trace-code" aria-label="{{console.trace-code}}" data-t-placeholder="console.trace-code" placeholder="{{console.trace-code}}">
+          <input id="trace-reason" maxlength="200" required minlength="2" data-t-label="console.trace-reason" aria-label="{{console.trace-reason}}" data-t-placeholder="console.trace-reason" placeholder="{{console.trace-reason}}">
+          <button type="submit" data-t="console.trace-go">{{console.trace-go}}</button>
+        </form>
+        <p id="trace-error" class="error" role="alert"></p>
+        <div id="trace-result" class="hidden"><p id="trace-summary"></p>
+          <table id="trace-table"><thead><tr><th data-t="console.col.time">{{console.col.time}}</th><th data-t="console.col.station">{{console.col.station}}</th><th data-t="console.col.lane">{{console.col.lane}}</th><th data-t="console.col.attempt">{{console.col.attempt}}</th><th data-t="console.col.verdict">{{console.col.verdict}}</th><th data-t="console.col.estimate">{{console.col.estimate}}</th></tr></thead><tbody></tbody></table>
+          <ul id="trace-alerts" class="grafana"></ul>
+        </div>
+      </section>
+      <section aria-labelledby="board-title" class="spaced"><h2 id="board-title" data-t="console.stations">{{console.stations}}</h2><table id="board"><thead><tr><th data-t="console.col.station">{{console.col.station}}</th><th data-t="console.col.online">{{console.col.online}}</th><th data-t="console.col.last-seen">{{console.col.last-seen}}</th><th data-t="console.col.today">{{console.col.today}}</th><th data-t="console.col.fevers">{{console.col.fevers}}</th><th data-t="console.col.outbox">{{console.col.outbox}}</th><th data-t="console.col.sensor">{{console.col.sensor}}</th></tr></thead><tbody></tbody></table></section>
       <section aria-labelledby="report-title" class="spaced"><h2 id="report-title" data-t="console.report">{{console.report}}</h2>
         <label for="report-date" data-t="console.day">{{console.day}}</label> <input id="report-date" type="date"> <button id="report-show" data-t="console.show">{{console.show}}</button> <a id="report-csv" href="#" data-t="console.csv">{{console.csv}}</a>
         <table id="report"><thead><tr><th data-t="console.col.station">{{console.col.station}}</th><th data-t="console.col.screened">{{console.col.screened}}</th><th data-t="console.col.retests">{{console.col.retests}}</th><th data-t="console.col.fevers">{{console.col.fevers}}</th><th data-t="console.col.transfers">{{console.col.transfers}}</th><th data-t="console.col.handovers">{{console.col.handovers}}</th></tr></thead><tbody></tbody></table>

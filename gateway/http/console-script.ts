@@ -245,6 +245,36 @@ async function loadReport() {
   for (const r of rows) { const tr = document.createElement("tr"); tr.append(stationCell(r.station, r.name)); for (const k of ["screened", "retests", "fevers", "transfers", "handovers"]) tr.append(text("td", r[k])); tb.append(tr); }
 }
 
+/** One-code tracing: a code from the desk's scanner (it types and presses Enter) or a pseudonym. */
+async function runTrace() {
+  const value = $("trace-code").value.trim();
+  const body = /^[gl]d+:/.test(value) ? { pseudonym: value } : { code: value };
+  body.reason = $("trace-reason").value;
+  $("trace-error").textContent = "";
+  let r;
+  try { r = await api("/api/trace", body); }
+  catch (err) { $("trace-error").textContent = err.message; $("trace-result").classList.add("hidden"); return; }
+  // The code leaves the screen once looked up: the desk keeps no one's code in view.
+  $("trace-code").value = "";
+  const stations = new Set(r.screenings.map((x) => x.station));
+  $("trace-summary").textContent = r.screenings.length
+    ? T("console.trace-summary", { n: r.screenings.length, stations: stations.size, alerts: r.alerts.length }) + "  " + (r.subjects[0] || "")
+    : T("console.trace-none");
+  const tb = $("trace-table").tBodies[0]; tb.textContent = "";
+  for (const x of r.screenings) {
+    const tr = document.createElement("tr");
+    tr.className = x.verdict;
+    tr.append(text("td", whenOf(new Date(x.atMs).toISOString())), stationCell(x.station, stationNames.get(x.station)), text("td", x.device),
+      text("td", String(x.attempt)), text("td", T("verdict." + x.verdict)), text("td", Number(x.bodyC).toFixed(2)));
+    tb.append(tr);
+  }
+  const list = $("trace-alerts"); list.textContent = "";
+  for (const a of r.alerts) {
+    list.append(text("li", whenOf(a.raised_at) + "  " + T("kind." + a.kind) + " — " + stationLabel(a.station) + " — " + T("state." + a.state) + (a.disposition ? "：" + T("disposition." + a.disposition) : "")));
+  }
+  $("trace-result").classList.remove("hidden");
+}
+
 function showLogin(message) { $("app").classList.add("hidden"); $("login-view").classList.remove("hidden"); $("login-error").textContent = message || ""; }
 
 async function start(me) {
@@ -270,6 +300,7 @@ $("login-form").onsubmit = async (e) => {
 for (const b of document.querySelectorAll("[data-action=language]")) b.onclick = switchLanguage;
 $("logout").onclick = async () => { await api("/api/logout", {}); location.reload(); };
 $("report-show").onclick = () => loadReport().catch((e) => alert(e.message));
+$("trace-form").onsubmit = (e) => { e.preventDefault(); runTrace(); };
 $("prev").onclick = () => { view.offset = Math.max(0, view.offset - view.limit); load().catch((e) => alert(e.message)); };
 $("next").onclick = () => { view.offset += view.limit; load().catch((e) => alert(e.message)); };
 $("ack-page").onclick = () => ackPage().catch((e) => { $("ack-result").textContent = e.message; });

@@ -52,6 +52,7 @@ import Fastify, {
 } from "fastify";
 import { type AlertStore, AlertTransitionError, DISPOSITIONS } from "../ops/alert-store.ts";
 import { type ReportRow, reportCsv, type StationRow } from "../ops/reports.ts";
+import type { TraceAnswer, TraceRefusal, TraceRequest } from "../ops/trace.ts";
 import type { Role, User, Users } from "../ops/users.ts";
 import type { ConsoleLogins } from "../security/console-logins.ts";
 import type { StoredPoint } from "../store/points.ts";
@@ -72,6 +73,8 @@ export interface ConsoleDeps {
   report(date: string): Promise<ReportRow[]>;
   /** Grafana's alert notifications (POST /api/grafana/alerts, its own bearer token): grafana-alerts.ts. */
   grafana?: GrafanaAlerts;
+  /** One-code tracing (ops/trace.ts); absent: POST /api/trace answers 404. */
+  trace?: (request: TraceRequest) => TraceAnswer;
   page(locale: Locale): string;
   sessionSeconds: number;
   /**
@@ -136,6 +139,20 @@ const AlertsQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: ALERT_PAGE_MAX })),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
 });
+const TraceBody = Type.Object(
+  {
+    code: Type.Optional(Type.String({ maxLength: 2048 })),
+    pseudonym: Type.Optional(Type.String({ maxLength: 120 })),
+    reason: Type.String({ maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+const TRACE_REFUSALS = {
+  "no-reason": "api.trace-no-reason",
+  "bad-code": "api.trace-bad-code",
+  "bad-pseudonym": "api.trace-bad-pseudonym",
+  "need-one": "api.trace-need-one",
+} as const satisfies Record<TraceRefusal, MessageKey>;
 const AckManyBody = Type.Object(
   { ids: Type.Array(Type.String({ pattern: "^[0-9A-Z]{26}$" }), { minItems: 1, maxItems: ALERT_PAGE_MAX }) },
   { additionalProperties: false },
@@ -289,6 +306,26 @@ export class ConsoleServer {
             limit: c.query.limit ?? 50,
             offset: c.query.offset ?? 0,
           }),
+      }),
+      route({
+        method: "POST",
+        url: "/api/trace",
+        access: OFFICERS,
+        body: TraceBody,
+        invalid: { status: 400, key: "api.trace-need-one" },
+        handle: (c) => {
+          if (!deps.trace) return this.refuse(c.reply, c.locale, 404, "api.not-found");
+          const answer = deps.trace({
+            ...(c.body.code === undefined ? {} : { code: c.body.code }),
+            ...(c.body.pseudonym === undefined ? {} : { pseudonym: c.body.pseudonym }),
+            reason: c.body.reason,
+            actor: this.name(c.user),
+            address: c.req.ip,
+          });
+          return answer.ok
+            ? answer.result
+            : this.refuse(c.reply, c.locale, 400, TRACE_REFUSALS[answer.reason]);
+        },
       }),
       route({
         method: "POST",

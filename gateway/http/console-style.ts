@@ -31,6 +31,8 @@ td .sub { color: #666; font-size: 11px; }
 .filters input[type=search] { flex: 1; min-width: 160px; }
 .hint { color: #555; font-size: 12px; margin: 2px 0 6px; }
 .who { margin-left: 6px; }
+form.trace { display: grid; grid-template-columns: 1fr 1fr auto; gap: 6px; }
+#trace-table tr.fever td, #trace-table tr.retest td { font-weight: 600; } #trace-table tr.fever td { color: #c62828; }
 #alerts { max-height: 560px; overflow-y: auto; }
 .grafana li.firing .state { color: #c62828; } .grafana li.resolved { color: #666; }
 `;

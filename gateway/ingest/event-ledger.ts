@@ -27,6 +27,17 @@ export interface LedgerEntry {
   receivedMs: number;
 }
 
+/** One screening in the subject index: who (the stored pseudonym), when, where, what was found. */
+export interface TraceRow {
+  subject: string;
+  atMs: number;
+  station: string;
+  device: string;
+  attempt: number;
+  verdict: Verdict;
+  bodyC: number;
+}
+
 interface Row {
   id: string;
   point_ns: string;
@@ -43,6 +54,7 @@ export class EventLedger {
   /** Every id in the ledger is in here: a "no" skips the SQLite lookup (nearly every event). */
   private readonly seen = new BloomFilter(BLOOM_CAPACITY);
   private readonly find: Database.Statement<[string], Row>;
+  private readonly findTraces: Database.Statement<[string, number, number], TraceRow>;
   private committing: Promise<number> | null = null;
   private turnEntries: LedgerEntry[] = [];
 
@@ -52,6 +64,10 @@ export class EventLedger {
     private readonly owned = false,
   ) {
     this.find = events.db.prepare("SELECT id, point_ns, verdict, received_ms FROM events WHERE id = ?");
+    this.findTraces = events.db.prepare(
+      `SELECT subject, at_ms AS atMs, station, device, attempt, verdict, body_c AS bodyC FROM traces
+         WHERE subject IN (SELECT value FROM json_each(?)) AND at_ms >= ? ORDER BY at_ms LIMIT ?`,
+    );
     for (const row of events.db.prepare("SELECT id FROM events").pluck().iterate())
       this.seen.add(row as string);
   }
@@ -74,11 +90,29 @@ export class EventLedger {
     return row && { id: row.id, pointNs: row.point_ns, verdict: row.verdict, receivedMs: row.received_ms };
   }
 
-  /** Resolves once the entry is committed (with the others of this turn). */
-  record(entry: LedgerEntry): Promise<void> {
+  /**
+   * Resolves once the entry is committed (with the others of this turn); `trace`, the screening's
+   * row of the subject index, in the same transaction.
+   */
+  record(entry: LedgerEntry, trace?: TraceRow): Promise<void> {
     if (this.buffer.has(entry.id)) return this.events.durable();
     this.buffer.set(entry.id, entry);
     this.seen.add(entry.id);
+    if (trace) {
+      void this.events
+        .write([
+          "traceInsert",
+          entry.id,
+          trace.subject,
+          trace.atMs,
+          trace.station,
+          trace.device,
+          trace.attempt,
+          trace.verdict,
+          trace.bodyC,
+        ])
+        .catch(() => undefined); // the ledger insert of the same turn reports a failed commit
+    }
     const turn = this.events.write([
       "ledgerInsert",
       entry.id,
@@ -109,6 +143,21 @@ export class EventLedger {
   forget(id: string): void {
     this.buffer.delete(id);
     this.events.write(["ledgerDelete", id]).catch(() => undefined);
+    this.events.write(["traceDelete", id]).catch(() => undefined);
+  }
+
+  /**
+   * Every screening of any of `subjects` (one person's pseudonyms) at or after `sinceMs`, oldest
+   * first; at most `limit`. Committed rows only (a screening of this very turn shows a moment later).
+   */
+  traces(subjects: readonly string[], sinceMs: number, limit = 5000): TraceRow[] {
+    if (subjects.length === 0) return [];
+    return this.findTraces.all(JSON.stringify(subjects), sinceMs, limit) as TraceRow[];
+  }
+
+  /** Forgets the subject index's rows before `beforeMs` (RETENTION_DAYS); resolves to how many. */
+  pruneTraces(beforeMs: number): Promise<number> {
+    return this.events.runAlone(["tracePrune", beforeMs]);
   }
 
   /** Forgets entries received before `beforeMs`; resolves to how many. */

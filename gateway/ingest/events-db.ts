@@ -23,6 +23,10 @@ const STATEMENTS = {
   retestPut: `INSERT OR REPLACE INTO pending_retests (station, subject, device, event_id, body_c, ts_ms, received_ms)
               VALUES (?, ?, ?, ?, ?, ?, ?)`,
   retestRemove: "DELETE FROM pending_retests WHERE station = ? AND subject = ?",
+  traceInsert: `INSERT OR IGNORE INTO traces (event_key, subject, at_ms, station, device, attempt, verdict, body_c)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  traceDelete: "DELETE FROM traces WHERE event_key = ?",
+  tracePrune: "DELETE FROM traces WHERE at_ms < ?",
 } as const;
 
 export type Statement = keyof typeof STATEMENTS;
@@ -47,7 +51,21 @@ const SCHEMA = `
     ts_ms INTEGER NOT NULL,
     received_ms INTEGER NOT NULL,
     PRIMARY KEY (station, subject)
-  ) WITHOUT ROWID;`;
+  ) WITHOUT ROWID;
+  -- The subject index for tracing (gateway/ops/trace.ts): InfluxDB 1.x cannot find a field value
+  -- fast, so every screening's pseudonym, time and place is kept here too, for RETENTION_DAYS.
+  CREATE TABLE IF NOT EXISTS traces (
+    event_key TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    station TEXT NOT NULL,
+    device TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    verdict TEXT NOT NULL,
+    body_c REAL NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS traces_subject ON traces (subject, at_ms);
+  CREATE INDEX IF NOT EXISTS traces_at ON traces (at_ms);`;
 
 /**
  * The writer thread, as a script (a string, so that it is the same under tsx and in the bundle):

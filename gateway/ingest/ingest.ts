@@ -285,7 +285,18 @@ export class Ingest {
     counters.screenings++;
     const durable = Promise.all([
       this.deps.store.submit(points),
-      ledger.record({ id: key, pointNs, verdict, receivedMs: now }),
+      ledger.record(
+        { id: key, pointNs, verdict, receivedMs: now },
+        {
+          subject: event.subject,
+          atMs: time.atMs,
+          station: event.station,
+          device: event.device,
+          attempt: event.attempt,
+          verdict,
+          bodyC: event.body_c,
+        },
+      ),
       points.length > 1 ? this.deps.alerts.durable() : undefined,
       verdict === "retest" || event.attempt === 2 ? retests.durable() : undefined,
     ]).then(

@@ -296,6 +296,19 @@ export class AlertStore {
     return { total, alerts: rows.map((r) => this.toRecord(r)) };
   }
 
+  /** Every alert about any of `subjects` (one person's pseudonyms), oldest first (a trace). */
+  forSubjects(subjects: readonly string[], limit = 500): AlertRecord[] {
+    this.settle();
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM alerts WHERE json_extract(alert, '$.subject') IN (SELECT value FROM json_each(?))
+             ORDER BY raised_at LIMIT ?`,
+        )
+        .all(JSON.stringify(subjects), limit) as Row[]
+    ).map((r) => this.toRecord(r));
+  }
+
   /** Alerts not yet closed, newest first. */
   open(limit = 200): AlertRecord[] {
     this.settle();

@@ -59,6 +59,8 @@ export const AUDIT_ACTIONS = [
   "mqtt.secret-adopted",
   /** The gateway disconnected a device that was disabled or removed. */
   "mqtt.cut-off",
+  /** An officer traced a person (one-code tracing): the pseudonym, never the code, and the reason. */
+  "trace.lookup",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

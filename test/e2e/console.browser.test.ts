@@ -14,7 +14,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deviceTopic } from "../../protocol/index.ts";
 import { launchChromium } from "../support/browser.ts";
-import { screening } from "../support/events.ts";
+import { screening, sealedScreening } from "../support/events.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
 
 const ARTIFACTS = resolve(import.meta.dirname, "../artifacts");
@@ -304,6 +304,68 @@ describe("duty console in a browser", () => {
       );
       expect(await page.isVisible("#watch-only")).toBe(true);
       await page.screenshot({ path: join(ARTIFACTS, "console-technician.png") });
+      await page.close();
+    },
+  );
+
+  it(
+    "traces a person who passed three stations from the code typed at the desk, and audits the lookup",
+    { timeout: 90_000 },
+    async () => {
+      await ctx.gw.gateway.users.add("officer wu", "officer", "correct-horse-4");
+      const seal = ctx.gw.gateway.privacy.keys.sealKey();
+      const code = "11010519491231002X";
+      const stations = ["tr-1", "tr-2", "tr-3"];
+      const started = Date.now();
+      for (const [i, station] of stations.entries()) {
+        const device = await ctx.gw.connectDevice(station, "lane-1");
+        const mine = sealedScreening(seal, `cn-id:${code}`, {
+          station,
+          device: "lane-1",
+          ts: new Date(started - (3 - i) * 3_600_000).toISOString(),
+          body_c: i === 2 ? 37.9 : 36.6,
+          attempt: 1,
+        });
+        const someoneElse = sealedScreening(seal, "cn-id:110101199001011237", { station, device: "lane-1" });
+        for (const e of [mine, someoneElse])
+          await device.publishAsync(deviceTopic(station, "lane-1", "screening"), JSON.stringify(e), {
+            qos: 1,
+          });
+        await device.endAsync();
+      }
+      const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
+      await page.goto(`http://127.0.0.1:${ctx.gw.gateway.httpPort}/`);
+      await page.fill("#username", "officer wu");
+      await page.fill("#password", "correct-horse-4");
+      await page.press("#password", "Enter");
+      await page.waitForSelector("#app:not(.hidden)");
+      // Without a reason the lookup does not run.
+      await page.fill("#trace-code", code);
+      await page.press("#trace-code", "Enter");
+      expect(await page.isVisible("#trace-result")).toBe(false);
+      // A desk scanner types the code and presses Enter.
+      await page.fill("#trace-reason", "密接排查 第17号");
+      await page.click("#trace-form button[type=submit]");
+      await page.waitForSelector("#trace-result:not(.hidden)");
+      // The retest asked for at tr-3 an hour ago never came: its missed-retest alert is in the trace.
+      expect(await page.textContent("#trace-summary")).toMatch(/^3 次筛查，3 个站点，1 条告警 {2}g\d+:/);
+      expect(await page.textContent("#trace-alerts")).toContain("未按时复测 — tr-3 — 待确认");
+      const rows = await page.locator("#trace-table tbody tr").allTextContents();
+      expect(rows).toHaveLength(3);
+      expect(rows.map((r) => stations.find((s) => r.includes(s)))).toEqual(stations);
+      expect(rows[2]).toContain("需复测");
+      expect(rows[2]).toContain("37.90");
+      // The code does not stay on the screen.
+      expect(await page.inputValue("#trace-code")).toBe("");
+      await page.screenshot({ path: join(ARTIFACTS, "console-trace.png") });
+      const audit = ctx.gw.gateway.security.audit.list({ action: "trace.lookup" });
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({
+        actor: "officer wu",
+        detail: { reason: "密接排查 第17号", screenings: 3, stations: 3 },
+      });
+      expect(audit[0]?.subject).toMatch(/^g\d+:/);
+      expect(JSON.stringify(audit)).not.toContain(code);
       await page.close();
     },
   );

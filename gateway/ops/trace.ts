@@ -1,0 +1,82 @@
+/**
+ * One-code tracing (扫码通行、一码溯源): from a code scanned or typed at the officer's desk, or from
+ * a stored pseudonym, every screening of that person across all stations within RETENTION_DAYS
+ * (time, station, lane, attempt, verdict, estimate) and their alerts with outcomes. The screenings
+ * come from the subject index in events.db (event-ledger.ts: InfluxDB 1.x cannot look a field
+ * value up fast); the code is turned into the person's pseudonym under every key version kept
+ * (privacy/subjects.ts `pseudonymsOf`), exactly as the lanes' sealed subjects are, and is never
+ * stored or logged. Every lookup is audited: who, when, which pseudonym, how many screenings, and
+ * the reason the officer gave (a lookup without a reason is refused).
+ */
+import { extractIdentity, IDENTITY_KINDS } from "@checkpoint/protocol";
+import type { TraceRow } from "../ingest/event-ledger.ts";
+import type { AuditEntry } from "../security/audit-log.ts";
+import type { AlertRecord } from "./alert-store.ts";
+
+export interface TraceRequest {
+  /** A code as a scanner reads it (health code, ID card) or as typed; or… */
+  code?: string;
+  /** …a stored pseudonym (`g<v>:…`, `l<v>:…`) from a dashboard or an alert. */
+  pseudonym?: string;
+  /** Why the officer looks (required, audited). */
+  reason: string;
+  actor: string;
+  address?: string | null;
+}
+
+export interface TraceResult {
+  /** The pseudonyms looked up (one person under each key version kept). */
+  subjects: string[];
+  screenings: TraceRow[];
+  alerts: AlertRecord[];
+  /** The retention window searched, from this instant. */
+  sinceMs: number;
+}
+
+export type TraceAnswer = { ok: true; result: TraceResult } | { ok: false; reason: TraceRefusal };
+export type TraceRefusal = "no-reason" | "bad-code" | "bad-pseudonym" | "need-one";
+
+export interface TraceDeps {
+  pseudonymsOf(identity: string): string[];
+  traces(subjects: readonly string[], sinceMs: number): TraceRow[];
+  alertsFor(subjects: readonly string[]): AlertRecord[];
+  audit(entry: AuditEntry): void;
+  retentionDays: number;
+  now(): number;
+}
+
+const PSEUDONYM = /^[gl]\d{1,6}:[A-Za-z0-9_-]{8,100}$/;
+
+export function trace(deps: TraceDeps, request: TraceRequest): TraceAnswer {
+  const reason = request.reason.trim();
+  if (reason.length < 2 || reason.length > 200) return { ok: false, reason: "no-reason" };
+  const code = request.code?.trim();
+  const pseudonym = request.pseudonym?.trim();
+  if (Boolean(code) === Boolean(pseudonym)) return { ok: false, reason: "need-one" };
+  let subjects: string[];
+  if (code) {
+    // Every kind a lane may accept: the desk traces whatever the lanes took in.
+    const found = extractIdentity(code, IDENTITY_KINDS);
+    if (!found.ok) return { ok: false, reason: "bad-code" };
+    subjects = deps.pseudonymsOf(found.identity);
+  } else {
+    if (!PSEUDONYM.test(pseudonym as string)) return { ok: false, reason: "bad-pseudonym" };
+    subjects = [pseudonym as string];
+  }
+  const sinceMs = deps.now() - deps.retentionDays * 86_400_000;
+  const screenings = deps.traces(subjects, sinceMs);
+  const alerts = deps.alertsFor(subjects);
+  deps.audit({
+    actor: request.actor,
+    action: "trace.lookup",
+    subject: subjects[0] ?? "",
+    address: request.address ?? null,
+    detail: {
+      by: code ? "code" : "pseudonym",
+      reason,
+      screenings: screenings.length,
+      stations: new Set(screenings.map((s) => s.station)).size,
+    },
+  });
+  return { ok: true, result: { subjects, screenings, alerts, sinceMs } };
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { EventLedger, type TraceRow } from "../../../gateway/ingest/event-ledger.ts";
+import { type TraceDeps, trace } from "../../../gateway/ops/trace.ts";
+import type { AuditEntry } from "../../../gateway/security/audit-log.ts";
+import { tempDir } from "../../support/tmp.ts";
+
+const CODE = "11010519491231002X";
+const NOW = Date.parse("2026-11-29T19:00:00Z");
+
+function deps(rows: TraceRow[] = []) {
+  const audited: AuditEntry[] = [];
+  const asked: string[][] = [];
+  const d: TraceDeps = {
+    pseudonymsOf: (identity) => [`g2:${identity.length}AAAAAAAAAAAA`, `g1:${identity.length}BBBBBBBBBBBB`],
+    traces: (subjects, sinceMs) => {
+      asked.push([...subjects, String(sinceMs)]);
+      return rows.filter((r) => subjects.includes(r.subject) && r.atMs >= sinceMs);
+    },
+    alertsFor: () => [],
+    audit: (e) => audited.push(e),
+    retentionDays: 28,
+    now: () => NOW,
+  };
+  return { d, audited, asked };
+}
+
+describe("one-code tracing", () => {
+  it("looks a scanned code up under every pseudonym key kept, within the retention, and audits it without the code", () => {
+    const row = (subject: string, daysAgo: number, station: string): TraceRow => ({
+      subject,
+      atMs: NOW - daysAgo * 86_400_000,
+      station,
+      device: "lane-1",
+      attempt: 1,
+      verdict: "pass",
+      bodyC: 36.6,
+    });
+    const { d, audited, asked } = deps([
+      row("g2:24AAAAAAAAAAAA", 1, "hw-01"),
+      row("g1:24BBBBBBBBBBBB", 20, "vg-02"),
+      row("g1:24BBBBBBBBBBBB", 30, "vg-03"),
+      row("g2:99OTHERPERSON0", 1, "hw-01"),
+    ]);
+    const answer = trace(d, {
+      code: CODE,
+      reason: "密接排查 case 17",
+      actor: "officer zhao",
+      address: "10.0.0.5",
+    });
+    expect(answer.ok).toBe(true);
+    if (!answer.ok) return;
+    expect(answer.result.screenings.map((s) => s.station)).toEqual(["hw-01", "vg-02"]);
+    expect(asked[0]?.at(-1)).toBe(String(NOW - 28 * 86_400_000));
+    expect(audited).toHaveLength(1);
+    expect(audited[0]).toMatchObject({
+      actor: "officer zhao",
+      action: "trace.lookup",
+      subject: "g2:24AAAAAAAAAAAA",
+      address: "10.0.0.5",
+      detail: { by: "code", reason: "密接排查 case 17", screenings: 2, stations: 2 },
+    });
+    expect(JSON.stringify(audited)).not.toContain("11010519491231002X");
+  });
+
+  it("refuses a lookup without a reason, with both or neither of code and pseudonym, or with what is neither", () => {
+    const { d, audited } = deps();
+    const ask = (r: Partial<Parameters<typeof trace>[1]>) =>
+      trace(d, { reason: "case 17", actor: "officer zhao", ...r } as Parameters<typeof trace>[1]);
+    expect(ask({ code: CODE, reason: " " })).toEqual({ ok: false, reason: "no-reason" });
+    expect(ask({ code: CODE, pseudonym: "g1:AAAAAAAAAAAA" })).toEqual({ ok: false, reason: "need-one" });
+    expect(ask({})).toEqual({ ok: false, reason: "need-one" });
+    expect(ask({ code: "" })).toEqual({ ok: false, reason: "need-one" });
+    expect(ask({ pseudonym: "'; DROP TABLE traces; --" })).toEqual({ ok: false, reason: "bad-pseudonym" });
+    expect(ask({ pseudonym: "g1:AAAAAAAAAAAA" }).ok).toBe(true);
+    // Refused lookups looked nothing up: only the one that ran is audited.
+    expect(audited.map((a) => a.detail?.by)).toEqual(["pseudonym"]);
+  });
+
+  it("keeps the subject index in events.db with the ledger, finds a person fast, and prunes it with the retention", async () => {
+    const dir = tempDir("trace-ledger-");
+    const ledger = EventLedger.open(`${dir}/events.db`);
+    const base = { device: "lane-1", attempt: 1, verdict: "pass" as const, bodyC: 36.5 };
+    for (let i = 0; i < 2000; i++) {
+      const subject = i % 400 === 0 ? "g1:PERSONAAAAAAAA" : `g1:OTHER${String(i).padStart(8, "0")}`;
+      await ledger.record(
+        { id: `lane-1/ID${i}`, pointNs: String(i), verdict: "pass", receivedMs: NOW },
+        { ...base, subject, atMs: NOW - (2000 - i) * 3_600_000, station: `st-${i % 7}` },
+      );
+    }
+    const found = ledger.traces(["g1:PERSONAAAAAAAA", "g2:NOBODYAAAAAAAA"], 0);
+    expect(found.map((r) => r.station)).toEqual(["st-0", "st-1", "st-2", "st-3", "st-4"]);
+    expect(found.map((r) => r.atMs)).toEqual([...found.map((r) => r.atMs)].sort((a, b) => a - b));
+    // Everything older than 28 days goes, in one statement on the writer thread.
+    const pruned = await ledger.pruneTraces(NOW - 28 * 86_400_000);
+    expect(pruned).toBe(2000 - 28 * 24);
+    expect(ledger.traces(["g1:PERSONAAAAAAAA"], 0).every((r) => r.atMs >= NOW - 28 * 86_400_000)).toBe(true);
+    // A screening that could not be stored leaves no trace either.
+    await ledger.record(
+      { id: "lane-1/LOST", pointNs: "1", verdict: "pass", receivedMs: NOW },
+      { ...base, subject: "g1:LOSTLOSTLOST", atMs: NOW, station: "st-9" },
+    );
+    ledger.forget("lane-1/LOST");
+    await ledger.pruneTraces(0);
+    expect(ledger.traces(["g1:LOSTLOSTLOST"], 0)).toEqual([]);
+    await ledger.close();
+  });
+});
