@@ -33,6 +33,8 @@
  *   npm run gateway -- rotate-pseudonym-key            a new pseudonym key version; the old one is kept
  *                                                      for RETENTION_DAYS, then destroyed (audited)
  *   npm run gateway -- rotate-station-keys <station>   new daily keys for a station's lanes (audited)
+ *   npm run gateway -- trace (--code C | --pseudonym P) --reason R [--json]
+ *                                                      a person's screenings and alerts (audited)
  * Each command takes --help. Secrets are printed once, on stdout only, and stored only as keyed
  * hashes; they are never taken from the command line (it is visible to every user in `ps`).
  */
@@ -42,6 +44,7 @@ import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  DEFAULT_POLICY,
   formatDateTime,
   isMessageKey,
   isNodeId,
@@ -52,8 +55,10 @@ import {
   translator,
 } from "@checkpoint/protocol";
 import type { GatewayConfig } from "./config.ts";
+import { EventLedger } from "./ingest/event-ledger.ts";
 import { AlertStore } from "./ops/alert-store.ts";
 import { backupDatabase, DB_FILE, listBackups, restoreDatabase } from "./ops/backup.ts";
+import { TRACE_REFUSALS, trace } from "./ops/trace.ts";
 import { ROLES, type Role, Users } from "./ops/users.ts";
 import { Privacy } from "./privacy/privacy.ts";
 import {
@@ -519,6 +524,83 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
         return 0;
       });
     },
+  },
+  trace: {
+    args: "",
+    summary:
+      "one-code tracing: every screening and alert of a person within RETENTION_DAYS, from a code (health code, ID number) or a stored pseudonym; a reason is required and the lookup is audited (the code is never stored)",
+    arity: [0, 0],
+    options: {
+      code: { type: "string", doc: "the code as scanned or typed" },
+      pseudonym: { type: "string", doc: "a stored pseudonym (g1:…)" },
+      reason: { type: "string", doc: "why (required; recorded in the audit log)" },
+      json: { type: "boolean", doc: "the result as one JSON object" },
+    },
+    run: (config, _args, options) =>
+      withAudit(config, (audit) =>
+        withPrivacy(config, async (privacy) => {
+          const t = translator(config.locale);
+          const ledger = EventLedger.open(join(config.dataDir, "events.db"));
+          const registry = new Registry(join(config.dataDir, "gateway.db"));
+          try {
+            const alerts = new AlertStore(registry.db, () => DEFAULT_POLICY.fever_line_c);
+            const answer = trace(
+              {
+                pseudonymsOf: (identity) => privacy.subjects.pseudonymsOf(identity),
+                traces: (subjects, sinceMs) => ledger.traces(subjects, sinceMs),
+                alertsFor: (subjects) => alerts.forSubjects(subjects),
+                audit: (entry) =>
+                  audit.record({ ...entry, detail: { ...entry.detail, via: "command line" } }),
+                retentionDays: config.retentionDays,
+                now: Date.now,
+              },
+              {
+                ...(typeof options.code === "string" ? { code: options.code } : {}),
+                ...(typeof options.pseudonym === "string" ? { pseudonym: options.pseudonym } : {}),
+                reason: typeof options.reason === "string" ? options.reason : "",
+                actor: operator(),
+              },
+            );
+            if (!answer.ok) throw new UsageError(t(TRACE_REFUSALS[answer.reason]));
+            const r = answer.result;
+            if (options.json === true) console.log(JSON.stringify(r));
+            else {
+              for (const x of r.screenings)
+                console.log(
+                  [
+                    formatDateTime(config.locale, x.atMs, config.timeZone),
+                    x.station,
+                    x.device,
+                    x.attempt,
+                    t(`verdict.${x.verdict}`),
+                    x.bodyC.toFixed(2),
+                  ].join("\t"),
+                );
+              for (const a of r.alerts)
+                console.log(
+                  [
+                    formatDateTime(config.locale, Date.parse(a.raised_at), config.timeZone),
+                    a.station,
+                    t(`kind.${a.kind}`),
+                    t(`state.${a.state}`),
+                    a.disposition ? t(`disposition.${a.disposition}`) : "",
+                  ].join("\t"),
+                );
+            }
+            console.error(
+              t("console.trace-summary", {
+                n: r.screenings.length,
+                stations: new Set(r.screenings.map((x) => x.station)).size,
+                alerts: r.alerts.length,
+              }),
+            );
+            return 0;
+          } finally {
+            registry.close();
+            await ledger.close();
+          }
+        }),
+      ),
   },
   "rotate-pseudonym-key": {
     args: "",

@@ -52,7 +52,7 @@ import Fastify, {
 } from "fastify";
 import { type AlertStore, AlertTransitionError, DISPOSITIONS } from "../ops/alert-store.ts";
 import { type ReportRow, reportCsv, type StationRow } from "../ops/reports.ts";
-import type { TraceAnswer, TraceRefusal, TraceRequest } from "../ops/trace.ts";
+import { TRACE_REFUSALS, type TraceAnswer, type TraceRequest } from "../ops/trace.ts";
 import type { Role, User, Users } from "../ops/users.ts";
 import type { ConsoleLogins } from "../security/console-logins.ts";
 import type { StoredPoint } from "../store/points.ts";
@@ -147,12 +147,6 @@ const TraceBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const TRACE_REFUSALS = {
-  "no-reason": "api.trace-no-reason",
-  "bad-code": "api.trace-bad-code",
-  "bad-pseudonym": "api.trace-bad-pseudonym",
-  "need-one": "api.trace-need-one",
-} as const satisfies Record<TraceRefusal, MessageKey>;
 const AckManyBody = Type.Object(
   { ids: Type.Array(Type.String({ pattern: "^[0-9A-Z]{26}$" }), { minItems: 1, maxItems: ALERT_PAGE_MAX }) },
   { additionalProperties: false },

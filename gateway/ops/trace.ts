@@ -8,7 +8,7 @@
  * stored or logged. Every lookup is audited: who, when, which pseudonym, how many screenings, and
  * the reason the officer gave (a lookup without a reason is refused).
  */
-import { extractIdentity, IDENTITY_KINDS } from "@checkpoint/protocol";
+import { extractIdentity, IDENTITY_KINDS, type MessageKey } from "@checkpoint/protocol";
 import type { TraceRow } from "../ingest/event-ledger.ts";
 import type { AuditEntry } from "../security/audit-log.ts";
 import type { AlertRecord } from "./alert-store.ts";
@@ -35,6 +35,14 @@ export interface TraceResult {
 
 export type TraceAnswer = { ok: true; result: TraceResult } | { ok: false; reason: TraceRefusal };
 export type TraceRefusal = "no-reason" | "bad-code" | "bad-pseudonym" | "need-one";
+
+/** What the officer is told for each refusal (protocol/messages.ts). */
+export const TRACE_REFUSALS = {
+  "no-reason": "api.trace-no-reason",
+  "bad-code": "api.trace-bad-code",
+  "bad-pseudonym": "api.trace-bad-pseudonym",
+  "need-one": "api.trace-need-one",
+} as const satisfies Record<TraceRefusal, MessageKey>;
 
 export interface TraceDeps {
   pseudonymsOf(identity: string): string[];

@@ -1,7 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
 import { EventLedger, type TraceRow } from "../../../gateway/ingest/event-ledger.ts";
 import { type TraceDeps, trace } from "../../../gateway/ops/trace.ts";
+import { Privacy } from "../../../gateway/privacy/privacy.ts";
+import { Registry } from "../../../gateway/registry/registry.ts";
 import type { AuditEntry } from "../../../gateway/security/audit-log.ts";
+import { AuditLog } from "../../../gateway/security/audit-log.ts";
+import { adminRig, cleanAdminRigs } from "../../support/admin.ts";
 import { tempDir } from "../../support/tmp.ts";
 
 const CODE = "11010519491231002X";
@@ -103,5 +108,52 @@ describe("one-code tracing", () => {
     await ledger.pruneTraces(0);
     expect(ledger.traces(["g1:LOSTLOSTLOST"], 0)).toEqual([]);
     await ledger.close();
+  });
+});
+
+describe("npm run gateway -- trace", () => {
+  afterEach(cleanAdminRigs);
+
+  it("prints a person's screenings from their code, needs a reason, and audits the lookup", async () => {
+    const { config, run, out, err } = adminRig("admin-trace", "zh-CN");
+    const registry = new Registry(join(config.dataDir, "gateway.db"));
+    const privacy = Privacy.open(registry.db, {
+      retentionDays: config.retentionDays,
+      timeZone: config.timeZone,
+    });
+    const [subject] = privacy.subjects.pseudonymsOf(`cn-id:${CODE}`);
+    registry.close();
+    const ledger = EventLedger.open(join(config.dataDir, "events.db"));
+    const now = Date.now();
+    for (const [i, station] of ["hw-01", "vg-02"].entries())
+      await ledger.record(
+        { id: `lane-1/T${i}`, pointNs: String(i), verdict: "pass", receivedMs: now },
+        {
+          subject: subject as string,
+          atMs: now - (2 - i) * 3_600_000,
+          station,
+          device: "lane-1",
+          attempt: 1,
+          verdict: "pass",
+          bodyC: 36.6,
+        },
+      );
+    await ledger.close();
+    await expect(run("trace", "--code", CODE)).rejects.toThrow(/查询事由/);
+    expect(await run("trace", "--code", CODE, "--reason", "case 17")).toBe(0);
+    expect(out.map((l) => l.split("\t").slice(1, 5).join(" "))).toEqual([
+      "hw-01 lane-1 1 通过",
+      "vg-02 lane-1 1 通过",
+    ]);
+    expect(err.join("\n")).toContain("2 次筛查，2 个站点，0 条告警");
+    const audit = AuditLog.open(join(config.dataDir, "audit.db"));
+    const rows = audit.list({ action: "trace.lookup" });
+    audit.close();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      subject,
+      detail: { reason: "case 17", screenings: 2, via: "command line" },
+    });
+    expect(JSON.stringify(rows)).not.toContain(CODE);
   });
 });
