@@ -82,8 +82,8 @@ describe("one-code tracing", () => {
   });
 
   it("keeps the subject index in events.db with the ledger, finds a person fast, and prunes it with the retention", async () => {
-    const dir = tempDir("trace-ledger-");
-    const ledger = EventLedger.open(`${dir}/events.db`);
+    const dir = tempDir("trace-ledger");
+    const ledger = EventLedger.open(join(dir.path, "events.db"));
     const base = { device: "lane-1", attempt: 1, verdict: "pass" as const, bodyC: 36.5 };
     for (let i = 0; i < 2000; i++) {
       const subject = i % 400 === 0 ? "g1:PERSONAAAAAAAA" : `g1:OTHER${String(i).padStart(8, "0")}`;
@@ -108,6 +108,7 @@ describe("one-code tracing", () => {
     await ledger.pruneTraces(0);
     expect(ledger.traces(["g1:LOSTLOSTLOST"], 0)).toEqual([]);
     await ledger.close();
+    dir.remove();
   });
 });
 
