@@ -104,6 +104,10 @@ const PAGE = `<!doctype html>
         <label for="report-date" data-t="console.day">{{console.day}}</label> <input id="report-date" type="date"> <button id="report-show" data-t="console.show">{{console.show}}</button> <a id="report-csv" href="#" data-t="console.csv">{{console.csv}}</a>
         <table id="report"><thead><tr><th data-t="console.col.station">{{console.col.station}}</th><th data-t="console.col.screened">{{console.col.screened}}</th><th data-t="console.col.retests">{{console.col.retests}}</th><th data-t="console.col.fevers">{{console.col.fevers}}</th><th data-t="console.col.transfers">{{console.col.transfers}}</th><th data-t="console.col.handovers">{{console.col.handovers}}</th></tr></thead><tbody></tbody></table>
       </section>
+      <section aria-labelledby="handover-title" class="spaced" id="handover-section"><h2 id="handover-title" data-t="console.handover">{{console.handover}}</h2>
+        <label for="handover-hours" data-t="console.handover-hours">{{console.handover-hours}}</label> <input id="handover-hours" type="number" min="1" max="72" value="12"> <button id="handover-show" type="button" data-t="console.show">{{console.show}}</button>
+        <ul id="handover" class="grafana"></ul>
+      </section>
       <section aria-labelledby="grafana-title" class="spaced"><h2 id="grafana-title" data-t="console.grafana">{{console.grafana}}</h2><ul id="grafana" class="grafana"></ul></section>
     </div>
   </main>

@@ -275,6 +275,18 @@ async function runTrace() {
   $("trace-result").classList.remove("hidden");
 }
 
+/** The shift's summary, in sentences an officer reads out at the handover. */
+async function loadHandover() {
+  const h = await api("/api/handover?hours=" + encodeURIComponent($("handover-hours").value || "12"));
+  const list = (rows, label) => rows.length ? rows.map((r) => label(r) + " " + r.n).join("，") : T("console.handover-none");
+  const ul = $("handover"); ul.textContent = "";
+  ul.append(text("li", T("console.handover-raised", { list: list(h.raised, (r) => T("kind." + r.kind)) })));
+  ul.append(text("li", T("console.handover-closed", { list: list(h.closed, (r) => T("disposition." + r.disposition) + "（" + r.officer + "）") })));
+  ul.append(text("li", T("console.handover-open", { list: list(h.open, (r) => T("kind." + r.kind) + "·" + T("state." + r.state)) })));
+  const oldest = h.open.map((r) => r.oldest).sort()[0];
+  if (oldest) ul.append(text("li", T("console.handover-oldest", { at: whenOf(oldest) })));
+}
+
 function showLogin(message) { $("app").classList.add("hidden"); $("login-view").classList.remove("hidden"); $("login-error").textContent = message || ""; }
 
 async function start(me) {
@@ -301,6 +313,7 @@ for (const b of document.querySelectorAll("[data-action=language]")) b.onclick =
 $("logout").onclick = async () => { await api("/api/logout", {}); location.reload(); };
 $("report-show").onclick = () => loadReport().catch((e) => alert(e.message));
 $("trace-form").onsubmit = (e) => { e.preventDefault(); runTrace(); };
+$("handover-show").onclick = () => loadHandover().catch((e) => alert(e.message));
 $("prev").onclick = () => { view.offset = Math.max(0, view.offset - view.limit); load().catch((e) => alert(e.message)); };
 $("next").onclick = () => { view.offset += view.limit; load().catch((e) => alert(e.message)); };
 $("ack-page").onclick = () => ackPage().catch((e) => { $("ack-result").textContent = e.message; });
@@ -310,8 +323,19 @@ $("f-q").oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(s
 let muted = false;
 $("mute").onclick = () => { muted = !muted; $("mute").textContent = T(muted ? "console.unmute" : "console.mute"); };
 $("sound-test").onclick = () => tone();
+/** One key to each part of the page: the list, tracing, the stations, the report, the handover. */
+const SECTION_KEYS = { "1": "alerts-title", "2": "trace-code", "3": "board-title", "4": "report-title", "5": "handover-title" };
 document.addEventListener("keydown", (e) => {
   if (["INPUT", "SELECT", "TEXTAREA"].includes(e.target.tagName)) return;
+  const target = SECTION_KEYS[e.key] && $(SECTION_KEYS[e.key]);
+  if (target) {
+    target.scrollIntoView({ block: "start" });
+    if (target.tagName === "INPUT") target.focus();
+    else { target.tabIndex = -1; target.focus(); }
+    if (e.key === "5") loadHandover().catch(() => {});
+    e.preventDefault();
+    return;
+  }
   const ids = [...document.querySelectorAll("#alerts .alert")].map((d) => d.dataset.id);
   if (!ids.length) return;
   const i = ids.indexOf(selected);

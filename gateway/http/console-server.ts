@@ -147,6 +147,7 @@ const TraceBody = Type.Object(
   },
   { additionalProperties: false },
 );
+const HandoverQuery = Type.Object({ hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 72 })) });
 const AckManyBody = Type.Object(
   { ids: Type.Array(Type.String({ pattern: "^[0-9A-Z]{26}$" }), { minItems: 1, maxItems: ALERT_PAGE_MAX }) },
   { additionalProperties: false },
@@ -300,6 +301,15 @@ export class ConsoleServer {
             limit: c.query.limit ?? 50,
             offset: c.query.offset ?? 0,
           }),
+      }),
+      route({
+        method: "GET",
+        url: "/api/handover",
+        access: "session",
+        query: HandoverQuery,
+        invalid: { status: 400, key: "api.bad-query" },
+        handle: (c) =>
+          deps.alerts.handover(new Date(Date.now() - (c.query.hours ?? 12) * 3_600_000).toISOString()),
       }),
       route({
         method: "POST",

@@ -79,6 +79,14 @@ interface Row extends Lifecycle {
   alert: string;
 }
 
+/** A shift's summary (AlertStore.handover). */
+export interface Handover {
+  since: string;
+  raised: { kind: string; n: number }[];
+  closed: { disposition: string; officer: string; n: number }[];
+  open: { kind: string; state: string; n: number; oldest: string }[];
+}
+
 /** Which alerts a console page lists (AlertStore.page). */
 export interface AlertFilter {
   state: "open" | AlertState;
@@ -307,6 +315,30 @@ export class AlertStore {
         )
         .all(JSON.stringify(subjects), limit) as Row[]
     ).map((r) => this.toRecord(r));
+  }
+
+  /**
+   * What a duty officer hands over at the end of a shift (since `sinceIso`): alerts raised by kind,
+   * closed by outcome and by whom, and what is still open now (new, acknowledged, the oldest).
+   */
+  handover(sinceIso: string): Handover {
+    this.settle();
+    const raised = this.db
+      .prepare("SELECT kind, count(*) AS n FROM alerts WHERE raised_at >= ? GROUP BY kind ORDER BY kind")
+      .all(sinceIso) as { kind: string; n: number }[];
+    const closed = this.db
+      .prepare(
+        `SELECT disposition, closed_by AS officer, count(*) AS n FROM alerts
+           WHERE state = 'closed' AND closed_at >= ? GROUP BY disposition, closed_by ORDER BY n DESC`,
+      )
+      .all(sinceIso) as { disposition: string; officer: string; n: number }[];
+    const open = this.db
+      .prepare(
+        `SELECT kind, state, count(*) AS n, min(raised_at) AS oldest FROM alerts
+           WHERE state != 'closed' GROUP BY kind, state ORDER BY kind, state`,
+      )
+      .all() as { kind: string; state: string; n: number; oldest: string }[];
+    return { since: sinceIso, raised, closed, open };
   }
 
   /** Alerts not yet closed, newest first. */

@@ -246,6 +246,10 @@ describe("duty console in a browser", () => {
       expect(await page.locator(".alert.fever .who").first().textContent()).toMatch(
         /^officer sun 于 \d\d\/\d\d \d\d:\d\d:\d\d 确认$/,
       );
+      // Key 5: the shift's handover summary, with who closed what.
+      await page.keyboard.press("5");
+      await expect.poll(() => page.textContent("#handover")).toContain("转运发热门诊（officer sun） 1");
+      expect(await page.textContent("#handover")).toContain("移交待处置：");
       await device.endAsync();
       await page.close();
     },

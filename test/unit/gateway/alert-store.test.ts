@@ -329,3 +329,29 @@ describe("outcomes that fit the alert", () => {
     expect(s.resolveDeviceOffline("hw-01", "lane-2", "again").alerts).toEqual([]);
   });
 });
+
+describe("shift handover", () => {
+  it("sums up what the shift raised, who closed what, and what is still open, the oldest first", () => {
+    const s = store();
+    s.add(fever);
+    s.add({
+      ...fever,
+      id: "01JDHAND0000000000000000B",
+      kind: "missed-retest",
+      raised_at: "2026-11-29T07:00:00.000Z",
+    });
+    s.add({ ...fever, id: "01JDHAND0000000000000000C", raised_at: "2026-11-28T20:00:00.000Z" });
+    s.close(fever.id, "officer li", "fever-clinic", 38.4, "");
+    s.acknowledge("01JDHAND0000000000000000B", "officer li");
+    const h = s.handover("2026-11-29T00:00:00.000Z");
+    expect(h.raised).toEqual([
+      { kind: "fever", n: 1 },
+      { kind: "missed-retest", n: 1 },
+    ]);
+    expect(h.closed).toEqual([{ disposition: "fever-clinic", officer: "officer li", n: 1 }]);
+    expect(h.open).toEqual([
+      { kind: "fever", state: "new", n: 1, oldest: "2026-11-28T20:00:00.000Z" },
+      { kind: "missed-retest", state: "acknowledged", n: 1, oldest: "2026-11-29T07:00:00.000Z" },
+    ]);
+  });
+});
