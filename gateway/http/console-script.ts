@@ -248,7 +248,7 @@ async function loadReport() {
 /** One-code tracing: a code from the desk's scanner (it types and presses Enter) or a pseudonym. */
 async function runTrace() {
   const value = $("trace-code").value.trim();
-  const body = /^[gl]d+:/.test(value) ? { pseudonym: value } : { code: value };
+  const body = /^[gl]\\d+:/.test(value) ? { pseudonym: value } : { code: value };
   body.reason = $("trace-reason").value;
   $("trace-error").textContent = "";
   let r;

@@ -370,6 +370,18 @@ describe("duty console in a browser", () => {
       });
       expect(audit[0]?.subject).toMatch(/^g\d+:/);
       expect(JSON.stringify(audit)).not.toContain(code);
+      // A pseudonym typed in the same box (from a dashboard or an alert) is looked up as one.
+      const pseudonym = audit[0]?.subject ?? "";
+      await page.fill("#trace-code", pseudonym);
+      await page.click("#trace-form button[type=submit]");
+      await expect.poll(() => ctx.gw.gateway.security.audit.list({ action: "trace.lookup" }).length).toBe(2);
+      await expect
+        .poll(() => page.textContent("#trace-summary"))
+        .toBe(`3 次筛查，3 个站点，1 条告警  ${pseudonym}`);
+      expect(ctx.gw.gateway.security.audit.list({ action: "trace.lookup" })[0]).toMatchObject({
+        subject: pseudonym,
+        detail: { by: "pseudonym", screenings: 3 },
+      });
       await page.close();
     },
   );
