@@ -484,6 +484,12 @@ export class Ingest {
         );
       }
       points.push(...back.points);
+      // Durable before the PUBACK, as a withdrawal is: the device says "online" once, and a
+      // closure lost to a power cut would leave its alert open for good.
+      if (back.points.length > 0) {
+        await Promise.all([this.deps.store.submit(points), this.deps.alerts.durable()]);
+        return;
+      }
     } else if (status.reason === undefined && before?.online !== false) {
       this.offline.set(key, { station, device, sinceMs: before?.sinceMs ?? now, atMs: now });
     }

@@ -382,6 +382,28 @@ describe("ingest", () => {
     expect(r.published).toHaveLength(before);
   });
 
+  it("makes a device-back closure durable before the status message is acknowledged", async () => {
+    const r = rig();
+    const status = "checkpoint/v1/hw-01/lane-1/status";
+    await r.send('{"state":"online"}', status);
+    await r.send('{"state":"offline"}', status);
+    r.advance(61_000);
+    await r.ingest.sweep();
+    await r.state.alerts.durable();
+    // The closure is committed with synchronous=NORMAL only; the device sends "online" once, so the
+    // PUBACK must wait for the fsync (AlertStore.durable), as a withdrawal's does.
+    let synced = false;
+    const durable = r.state.alerts.durable.bind(r.state.alerts);
+    r.state.alerts.durable = () =>
+      durable().then(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        synced = true;
+      });
+    await r.send('{"state":"online"}', status);
+    expect(r.stored.filter((p) => p.measurement === "alert").map((p) => p.fields.state)).toContain("closed");
+    expect(synced).toBe(true);
+  });
+
   it("raises one fever alert for a fever event retried after a failed commit", async () => {
     const r = rig();
     const e = screening({ body_c: 38.4, attempt: 2 });
