@@ -7,7 +7,7 @@ import { ALERTS_WILDCARD, type ScreeningEvent, validateAlert } from "@checkpoint
 import mqtt, { type MqttClient } from "mqtt";
 import { SimClock } from "../clock.ts";
 import { Rng } from "../random.ts";
-import { FleetLane } from "./lane.ts";
+import { FleetLane, Travellers } from "./lane.ts";
 import type { LaneSpec } from "./layout.ts";
 import { Ledger } from "./ledger.ts";
 
@@ -26,6 +26,8 @@ export interface FleetOptions {
   operator?: { username: string; secret: string };
   speed: number;
   seed: number;
+  /** The highway travellers the lanes share: how many, and their share of arrivals (300, 0.1). */
+  travellers?: { people: number; share: number };
   feverShare: number;
   walkOffShare: number;
   telemetryMs: number;
@@ -56,6 +58,10 @@ export class Fleet {
     this.clock = new SimClock(options.speed);
     const rng = new Rng(options.seed);
     const retestPoints = new Map<string, FleetLane>();
+    // By default 300 people who drive the highways make a tenth of the highway lanes' arrivals:
+    // within a minute of npm start some of them have passed two or three stations.
+    const t = options.travellers ?? { people: 300, share: 0.1 };
+    const travellers = new Travellers(rng.fork(), t.people, t.share);
     this.lanes = options.devices.map(
       (d) =>
         new FleetLane(d, {
@@ -72,6 +78,7 @@ export class Fleet {
           telemetryMs: options.telemetryMs,
           onScan: options.onScan,
           retestPoint: () => retestPoints.get(d.station),
+          travellers,
           onEvent: (e: ScreeningEvent) => {
             this.verdicts[e.verdict] = (this.verdicts[e.verdict] ?? 0) + 1;
           },

@@ -52,6 +52,29 @@ export interface LaneOptions {
   onScan?(code: string): void;
   /** The station's retest point, where this lane sends people to rest (absent: retested here). */
   retestPoint?(): FleetLane | undefined;
+  /**
+   * People who travel the highway: a share of a highway lane's arrivals are drawn from this pool,
+   * shared by every lane, so the same person is screened at several stations (what a trace shows).
+   */
+  travellers?: Travellers;
+}
+
+/** A fixed set of credentials the lanes of a fleet share (highway travellers, commuters). */
+export class Travellers {
+  private readonly pool: Credential[];
+
+  constructor(
+    rng: Rng,
+    size: number,
+    /** Share of a highway lane's arrivals who are one of them. */
+    readonly share: number,
+  ) {
+    this.pool = Array.from({ length: size }, () => makeCredential(rng));
+  }
+
+  pick(rng: Rng): Credential {
+    return this.pool[Math.floor(rng.next() * this.pool.length)] as Credential;
+  }
 }
 
 export class FleetLane {
@@ -150,7 +173,11 @@ export class FleetLane {
     const { rng, clock } = this.options;
     const { ambient, outdoor } = this.ambientNow();
     const person = makePerson(rng, outdoor, { feverShare: this.options.feverShare });
-    const credential = makeCredential(rng);
+    const { travellers } = this.options;
+    const credential =
+      travellers && this.spec.kind !== "community" && rng.chance(travellers.share)
+        ? travellers.pick(rng)
+        : makeCredential(rng);
     const minutesIn = this.spec.kind === "community" ? 10 : rng.uniform(0.5, 3);
     const verdict = this.measure(person, credential, 1, ambient, minutesIn);
     if (verdict !== "retest" || rng.chance(this.options.walkOffShare)) return;

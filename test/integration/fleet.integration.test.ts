@@ -44,6 +44,8 @@ describe("fleet simulator", () => {
       operator: { username: "fleet-officer", secret: operatorSecret },
       speed: 600,
       seed: 42,
+      // A few travellers, often: in this short day some of them must pass both highway stations.
+      travellers: { people: 4, share: 0.3 },
       feverShare: 0.15,
       walkOffShare: 0.3,
       telemetryMs: 1000,
@@ -90,6 +92,14 @@ describe("fleet simulator", () => {
     const subjects = await ctx.influx.query<{ subject: string }>(`SELECT "subject" FROM "screening"`);
     // Sealed by the fleet's lanes, re-keyed by the gateway: only its pseudonyms are stored.
     expect(subjects.every((r) => /^g1:[A-Z2-7]{26}$/.test(r.subject))).toBe(true);
+    // Highway travellers pass several stations: the subject index traces one through two or more.
+    const travelled = [...new Set(subjects.map((r) => r.subject))].find(
+      (subject) => new Set(ctx.gw.gateway.ledger.traces([subject], 0).map((t) => t.station)).size >= 2,
+    );
+    expect(travelled).toBeDefined();
+    // And the index holds exactly what InfluxDB holds for that person.
+    const stored = subjects.filter((r) => r.subject === travelled).length;
+    expect(ctx.gw.gateway.ledger.traces([travelled as string], 0)).toHaveLength(stored);
     for (const file of filesUnder(join(ctx.gw.dataDir, "spool"))) {
       expect(leaks(readFileSync(file, "latin1"), scanned)).toBeUndefined();
     }
