@@ -37,8 +37,9 @@ const CONSOLE = {
   "console.who": { "zh-CN": "{username}（{role}）", en: "{username} ({role})" },
   "console.open-alerts": { "zh-CN": "待处置告警", en: "Open alerts" },
   "console.keys": {
-    "zh-CN": "快捷键：j / k 上下切换，a 确认，c 关闭；1 告警，2 溯源，3 站点，4 日报，5 交接班。",
-    en: "Keys: j / k move, a acknowledge, c close; 1 alerts, 2 trace, 3 stations, 4 report, 5 handover.",
+    "zh-CN":
+      "快捷键：j / k 上下切换，a 确认，c 关闭；Alt+1 告警，Alt+2 溯源，Alt+3 站点，Alt+4 日报，Alt+5 交接班。扫码枪扫入的码自动进入溯源框。",
+    en: "Keys: j / k move, a acknowledge, c close; Alt+1 alerts, Alt+2 trace, Alt+3 stations, Alt+4 report, Alt+5 handover. A desk scanner's code goes to the trace box.",
   },
   "console.alert-label": { "zh-CN": "{station} 站 {kind}", en: "{kind} at {station}" },
   "console.acknowledge": { "zh-CN": "确认", en: "Acknowledge" },

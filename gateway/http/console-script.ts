@@ -108,6 +108,8 @@ function render() {
   $("prev").disabled = view.offset === 0;
   $("next").disabled = view.offset + view.limit >= total;
   $("ack-page").classList.toggle("hidden", !officer());
+  // Searching matches pseudonyms: a person lookup, the officers'.
+  $("f-q").classList.toggle("hidden", !officer());
   $("watch-only").classList.toggle("hidden", officer());
 }
 
@@ -323,19 +325,42 @@ $("f-q").oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(s
 let muted = false;
 $("mute").onclick = () => { muted = !muted; $("mute").textContent = T(muted ? "console.unmute" : "console.mute"); };
 $("sound-test").onclick = () => tone();
-/** One key to each part of the page: the list, tracing, the stations, the report, the handover. */
+/** One key to each part of the page: the list, tracing, the stations, the report, the handover (Alt+1…5). */
 const SECTION_KEYS = { "1": "alerts-title", "2": "trace-code", "3": "board-title", "4": "report-title", "5": "handover-title" };
+function jumpTo(key) {
+  const target = $(SECTION_KEYS[key]);
+  target.scrollIntoView({ block: "start" });
+  if (target.tagName === "INPUT") target.focus();
+  else { target.tabIndex = -1; target.focus(); }
+  if (key === "5") loadHandover().catch(() => {});
+}
+/**
+ * A desk scanner types a whole code in a few milliseconds. Keys that come that fast, with the focus
+ * on the page, are a scan, not an officer: they go into the trace box (ending with its Enter),
+ * and no single-letter shortcut (a: acknowledge, c: close) acts on a letter of the code.
+ */
+let burst = [];
+let burstTimer = null;
+function flushBurst() {
+  burstTimer = null;
+  const keys = burst; burst = [];
+  if (keys.length === 1) return shortcut(keys[0]);
+  const box = $("trace-code");
+  box.focus();
+  box.value += keys.map((k) => k.key).join("");
+}
 document.addEventListener("keydown", (e) => {
   if (["INPUT", "SELECT", "TEXTAREA"].includes(e.target.tagName)) return;
-  const target = SECTION_KEYS[e.key] && $(SECTION_KEYS[e.key]);
-  if (target) {
-    target.scrollIntoView({ block: "start" });
-    if (target.tagName === "INPUT") target.focus();
-    else { target.tabIndex = -1; target.focus(); }
-    if (e.key === "5") loadHandover().catch(() => {});
-    e.preventDefault();
-    return;
-  }
+  if (e.altKey && SECTION_KEYS[e.key]) { e.preventDefault(); return jumpTo(e.key); }
+  // The scanner's Enter at the end of a scan: the code goes to the trace box, which asks for a reason.
+  if (e.key === "Enter" && burst.length > 1) { clearTimeout(burstTimer); flushBurst(); $("trace-form").requestSubmit(); e.preventDefault(); return; }
+  if (e.key.length !== 1 || e.ctrlKey || e.metaKey || e.altKey) return;
+  e.preventDefault();
+  burst.push({ key: e.key });
+  clearTimeout(burstTimer);
+  burstTimer = setTimeout(flushBurst, 40);
+});
+function shortcut(e) {
   const ids = [...document.querySelectorAll("#alerts .alert")].map((d) => d.dataset.id);
   if (!ids.length) return;
   const i = ids.indexOf(selected);
@@ -345,6 +370,6 @@ document.addEventListener("keydown", (e) => {
   else if (e.key === "c" && selected) { const div = document.querySelector('[data-id="' + selected + '"]'); return closeForm(div, alerts.get(selected)); }
   else return;
   render();
-});
+}
 api("/api/me").then(start, () => showLogin(""));
 `;

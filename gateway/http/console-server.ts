@@ -50,7 +50,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import { type AlertStore, AlertTransitionError, DISPOSITIONS } from "../ops/alert-store.ts";
+import { type AlertRecord, type AlertStore, AlertTransitionError, DISPOSITIONS } from "../ops/alert-store.ts";
 import { type ReportRow, reportCsv, type StationRow } from "../ops/reports.ts";
 import { TRACE_REFUSALS, type TraceAnswer, type TraceRequest } from "../ops/trace.ts";
 import type { Role, User, Users } from "../ops/users.ts";
@@ -95,6 +95,25 @@ const COOKIE = "checkpoint_session";
 /** Set by the page's language switch (not HttpOnly: the page writes it). */
 export const LOCALE_COOKIE = "checkpoint_locale";
 const OFFICERS: readonly Role[] = ["officer", "admin"];
+/** Whether a user may see what an alert says about a person (technicians look after devices). */
+function seesPeople(user: User | null): boolean {
+  return user !== null && user.role !== "technician";
+}
+
+/**
+ * An alert as a user may see it: for technicians a person's alert keeps its kind, place, time and
+ * state, and loses the pseudonym, temperatures, clinical reading and note.
+ */
+function forRole<A extends Alert | AlertRecord>(alert: A, people: boolean): A {
+  if (people || alert.kind === "device-offline") return alert;
+  const { subject: _s, body_c: _b, ...rest } = alert as A & { clinical_c?: unknown; note?: unknown };
+  const out = { ...rest } as Record<string, unknown>;
+  delete out.clinical_c;
+  delete out.note;
+  delete out.event_id;
+  return out as A;
+}
+
 /** A device's alerts are the technicians' to take up too (people's alerts are the officers' alone). */
 const DEVICE_CREW: readonly Role[] = ["officer", "admin", "technician"];
 const MAX_BODY = 16 * 1024;
@@ -143,7 +162,8 @@ const TraceBody = Type.Object(
   {
     code: Type.Optional(Type.String({ maxLength: 2048 })),
     pseudonym: Type.Optional(Type.String({ maxLength: 120 })),
-    reason: Type.String({ maxLength: 200 }),
+    // Checked by ops/trace.ts (2–200 characters), which says what is wrong with it.
+    reason: Type.String({ maxLength: 4000 }),
   },
   { additionalProperties: false },
 );
@@ -240,7 +260,8 @@ const isJson = (req: FastifyRequest) => /^application\/json\s*(;|$)/i.test(req.h
 
 export class ConsoleServer {
   /** Open live feeds, each with its session's token: a feed ends when its session does. */
-  private readonly streams = new Map<ServerResponse, string>();
+  /** Open live feeds: their session token, and whether their user may see people's details. */
+  private readonly streams = new Map<ServerResponse, { token: string; people: boolean }>();
   private readonly users = new WeakMap<FastifyRequest, User>();
   private app: FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger> | null = null;
 
@@ -292,15 +313,24 @@ export class ConsoleServer {
         access: "session",
         query: AlertsQuery,
         invalid: { status: 400, key: "api.bad-query" },
-        handle: (c) =>
-          deps.alerts.page({
+        handle: (c) => {
+          const people = seesPeople(c.user);
+          // A search matches pseudonyms: looking a person up is tracing, the officers' (audited
+          // at /api/trace), not a technician's.
+          if (c.query.q?.trim() && !people)
+            return this.refuse(c.reply, c.locale, 403, "api.role-required", {
+              roles: this.officerRoles(c.locale),
+            });
+          const page = deps.alerts.page({
             state: c.query.state ?? "open",
             ...(c.query.station ? { station: c.query.station } : {}),
             ...(c.query.kind ? { kind: c.query.kind } : {}),
             ...(c.query.q?.trim() ? { q: c.query.q.trim() } : {}),
             limit: c.query.limit ?? 50,
             offset: c.query.offset ?? 0,
-          }),
+          });
+          return people ? page : { ...page, alerts: page.alerts.map((a) => forRole(a, false)) };
+        },
       }),
       route({
         method: "GET",
@@ -343,7 +373,7 @@ export class ConsoleServer {
         method: "GET",
         url: "/api/events",
         access: "session",
-        handle: (c) => this.stream(c.req, c.reply),
+        handle: (c) => this.stream(c.req, c.reply, c.user),
       }),
       route({ method: "GET", url: "/api/stations", access: "session", handle: () => deps.board() }),
       // Grafana's webhook: no session, its own token, checked before the body is (grafana-alerts.ts).
@@ -491,7 +521,7 @@ export class ConsoleServer {
    */
   endStaleStreams(): number {
     let ended = 0;
-    for (const [res, token] of this.streams) {
+    for (const [res, { token }] of this.streams) {
       if (this.deps.users.session(token)) continue;
       res.end();
       this.streams.delete(res);
@@ -516,11 +546,13 @@ export class ConsoleServer {
   private mayAct(user: User | null, id: string, locale: Locale): true {
     if (user?.role !== "technician") return true;
     const alert = this.deps.alerts.get(id);
-    if (alert?.kind !== "device-offline") {
-      const roles = OFFICERS.map((role) => t(locale, `role.${role}`)).join(locale === "en" ? " or " : "或");
-      throw new HttpError(403, "api.role-required", { roles });
-    }
+    if (alert?.kind !== "device-offline")
+      throw new HttpError(403, "api.role-required", { roles: this.officerRoles(locale) });
     return true;
+  }
+
+  private officerRoles(locale: Locale): string {
+    return OFFICERS.map((role) => t(locale, `role.${role}`)).join(locale === "en" ? " or " : "或");
   }
 
   private name(user: User | null): string {
@@ -605,7 +637,7 @@ export class ConsoleServer {
     return record;
   }
 
-  private stream(req: FastifyRequest, reply: FastifyReply): void {
+  private stream(req: FastifyRequest, reply: FastifyReply, user: User | null): void {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -614,13 +646,14 @@ export class ConsoleServer {
       connection: "keep-alive",
     });
     res.write(": connected\n\n");
-    this.streams.set(res, req.cookies[COOKIE] ?? "");
+    this.streams.set(res, { token: req.cookies[COOKIE] ?? "", people: seesPeople(user) });
     req.raw.on("close", () => this.streams.delete(res));
   }
 
-  private broadcast(event: string, data: unknown): void {
+  private broadcast(event: string, data: AlertRecord | Alert): void {
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of this.streams.keys()) res.write(frame);
+    const redacted = `event: ${event}\ndata: ${JSON.stringify(forRole(data, false))}\n\n`;
+    for (const [res, { people }] of this.streams) res.write(people ? frame : redacted);
   }
 
   private refuse(

@@ -8,7 +8,7 @@
  * stored or logged. Every lookup is audited: who, when, which pseudonym, how many screenings, and
  * the reason the officer gave (a lookup without a reason is refused).
  */
-import { extractIdentity, IDENTITY_KINDS, type MessageKey } from "@checkpoint/protocol";
+import { DEFAULT_ACCEPT, extractIdentity, type MessageKey } from "@checkpoint/protocol";
 import type { TraceRow } from "../ingest/event-ledger.ts";
 import type { AuditEntry } from "../security/audit-log.ts";
 import type { AlertRecord } from "./alert-store.ts";
@@ -63,8 +63,9 @@ export function trace(deps: TraceDeps, request: TraceRequest): TraceAnswer {
   if (Boolean(code) === Boolean(pseudonym)) return { ok: false, reason: "need-one" };
   let subjects: string[];
   if (code) {
-    // Every kind a lane may accept: the desk traces whatever the lanes took in.
-    const found = extractIdentity(code, IDENTITY_KINDS);
+    // The kinds a person is screened under (health code, ID card): a typo or a stray scan is refused
+    // as "not recognised", not looked up as a plain code that matches no one.
+    const found = extractIdentity(code, DEFAULT_ACCEPT);
     if (!found.ok) return { ok: false, reason: "bad-code" };
     subjects = deps.pseudonymsOf(found.identity);
   } else {
@@ -81,6 +82,8 @@ export function trace(deps: TraceDeps, request: TraceRequest): TraceAnswer {
     address: request.address ?? null,
     detail: {
       by: code ? "code" : "pseudonym",
+      // Every pseudonym looked up (one per key version kept), not only the first.
+      pseudonyms: subjects.join(","),
       reason,
       screenings: screenings.length,
       stations: new Set(screenings.map((s) => s.station)).size,

@@ -247,7 +247,7 @@ describe("duty console in a browser", () => {
         /^officer sun 于 \d\d\/\d\d \d\d:\d\d:\d\d 确认$/,
       );
       // Key 5: the shift's handover summary, with who closed what.
-      await page.keyboard.press("5");
+      await page.keyboard.press("Alt+5");
       await expect.poll(() => page.textContent("#handover")).toContain("转运发热门诊（officer sun） 1");
       expect(await page.textContent("#handover")).toContain("移交待处置：");
       await device.endAsync();
@@ -298,10 +298,20 @@ describe("duty console in a browser", () => {
       await page.fill("#password", "correct-horse-5");
       await page.press("#password", "Enter");
       await page.waitForSelector("#app:not(.hidden)");
-      await search(page, "ui-4");
+      // No search for a technician (it matches pseudonyms); the station filter instead.
+      expect(await page.isVisible("#f-q")).toBe(false);
+      await page.waitForSelector('#f-station option[value="ui-4"]', { state: "attached" });
+      await Promise.all([
+        page.waitForResponse((r) => r.url().includes("station=ui-4")),
+        page.selectOption("#f-station", "ui-4"),
+      ]);
       await expect.poll(() => page.textContent("#count"), { timeout: 30_000 }).toBe("(230)");
       expect(await page.locator(".alert").count()).toBe(50);
       expect(await page.locator("[data-action=ack], [data-action=close]").count()).toBe(0);
+      // A person's alert without the person: no pseudonym, no temperature.
+      const card = (await page.locator(".alert.fever").first().textContent()) ?? "";
+      expect(card).toContain("ui-4");
+      expect(card).not.toMatch(/[gl]\d+:|38\.40/);
       expect(await page.isVisible("#ack-page")).toBe(false);
       expect(await page.textContent("#watch-only")).toBe(
         "技术员账号可处置设备离线告警；发热等人员告警请由值班民警确认和关闭",
@@ -343,10 +353,19 @@ describe("duty console in a browser", () => {
       await page.fill("#password", "correct-horse-4");
       await page.press("#password", "Enter");
       await page.waitForSelector("#app:not(.hidden)");
-      // Without a reason the lookup does not run.
-      await page.fill("#trace-code", code);
-      await page.press("#trace-code", "Enter");
+      // A desk scanner types the code, with the focus on the page and an alert selected: the code
+      // lands in the trace box and no letter of it acts as a shortcut; without a reason, no lookup.
+      await page.locator("body").click({ position: { x: 5, y: 700 } });
+      await page.keyboard.press("j");
+      await page.waitForTimeout(100);
+      const newBefore = await page.locator(".alert [data-action=ack]").count();
+      await page.keyboard.type(`${code}ac`, { delay: 2 });
+      await page.keyboard.press("Enter");
+      await expect.poll(() => page.inputValue("#trace-code")).toBe(`${code}ac`);
+      expect(await page.locator(".alert form.close").count()).toBe(0);
+      expect(await page.locator(".alert [data-action=ack]").count()).toBe(newBefore);
       expect(await page.isVisible("#trace-result")).toBe(false);
+      await page.fill("#trace-code", code);
       // A desk scanner types the code and presses Enter.
       await page.fill("#trace-reason", "密接排查 第17号");
       await page.click("#trace-form button[type=submit]");

@@ -317,6 +317,16 @@ describe("duty console API", () => {
       403,
     );
     expect(alerts.get("01JDPERSON000000000000000A")?.state).toBe("new");
+    // A technician sees that a person's alert is there, not who or how hot, and cannot search.
+    const seen = (await (
+      await fetch(`${base()}/api/alerts?station=con-9`, { headers: { cookie: tech.cookie } })
+    ).json()) as { alerts: Record<string, unknown>[] };
+    const person = seen.alerts.find((a) => a.id === "01JDPERSON000000000000000A");
+    expect(person).toMatchObject({ kind: "fever", station: "con-9", state: "new" });
+    expect(person).not.toHaveProperty("body_c");
+    expect(person).not.toHaveProperty("subject");
+    const search = await fetch(`${base()}/api/alerts?q=g1`, { headers: { cookie: tech.cookie } });
+    expect(search.status).toBe(403);
   });
 });
 
