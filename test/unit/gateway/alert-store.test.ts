@@ -367,3 +367,24 @@ describe("shift handover", () => {
     ]);
   });
 });
+
+describe("lookups that stay fast with a long history", () => {
+  it("finds a person's alerts and a shift's by index, not by reading every alert", () => {
+    const db = new Database(":memory:");
+    new AlertStore(db, () => 37.3);
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[])
+        .map((r) => r.detail)
+        .join(" | ");
+    const person = plan(
+      `SELECT * FROM alerts WHERE json_extract(alert, '$.subject') IN (SELECT value FROM json_each('["g1:A"]')) ORDER BY raised_at LIMIT 5`,
+    );
+    expect(person).toMatch(/alerts_subject/);
+    expect(person).not.toMatch(/SCAN alerts(?! USING)/);
+    const shift = plan(
+      "SELECT kind, count(*) AS n FROM alerts WHERE raised_at >= '2026-11-29' GROUP BY kind",
+    );
+    expect(shift).toMatch(/alerts_raised|alerts_open/);
+    expect(shift).not.toMatch(/SCAN alerts(?! USING)/);
+  });
+});
