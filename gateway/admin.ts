@@ -531,7 +531,10 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       "one-code tracing: every screening and alert of a person within RETENTION_DAYS, from a code (health code, ID number) or a stored pseudonym; a reason is required and the lookup is audited (the code is never stored)",
     arity: [0, 0],
     options: {
-      code: { type: "string", doc: "the code as scanned or typed" },
+      code: {
+        type: "string",
+        doc: "the code as scanned or typed; - reads it from standard input (kept out of the shell's history and the process list)",
+      },
       pseudonym: { type: "string", doc: "a stored pseudonym (g1:…)" },
       reason: { type: "string", doc: "why (required; recorded in the audit log)" },
       json: { type: "boolean", doc: "the result as one JSON object" },
@@ -555,7 +558,9 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
                 now: Date.now,
               },
               {
-                ...(typeof options.code === "string" ? { code: options.code } : {}),
+                ...(typeof options.code === "string"
+                  ? { code: options.code === "-" ? readFileSync(0, "utf8").trim() : options.code }
+                  : {}),
                 ...(typeof options.pseudonym === "string" ? { pseudonym: options.pseudonym } : {}),
                 reason: typeof options.reason === "string" ? options.reason : "",
                 actor: operator(),

@@ -79,6 +79,8 @@ const db = new Database(workerData.path);
 db.pragma("journal_mode = WAL");
 db.pragma("synchronous = NORMAL");
 db.pragma("busy_timeout = 5000");
+// Rows pruned at RETENTION_DAYS (the subject index's pseudonyms) are overwritten, not left in free pages.
+db.pragma("secure_delete = ON");
 const statements = {};
 for (const [name, sql] of Object.entries(workerData.statements)) statements[name] = db.prepare(sql);
 const runAll = db.transaction((ops) => {
