@@ -259,8 +259,10 @@ function localeOf(req: FastifyRequest, fallback: Locale): Locale {
 const isJson = (req: FastifyRequest) => /^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? "");
 
 export class ConsoleServer {
-  /** Open live feeds, each with its session's token: a feed ends when its session does. */
-  /** Open live feeds: their session token, and whether their user may see people's details. */
+  /**
+   * Open live feeds: each with its session's token (a feed ends when its session does) and whether
+   * its user may see people's details.
+   */
   private readonly streams = new Map<ServerResponse, { token: string; people: boolean }>();
   private readonly users = new WeakMap<FastifyRequest, User>();
   private app: FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger> | null = null;
