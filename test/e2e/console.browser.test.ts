@@ -347,6 +347,20 @@ describe("duty console in a browser", () => {
           });
         await device.endAsync();
       }
+      // The retest asked for at tr-3 an hour ago never came: the gateway's sweep raises its alert.
+      await expect
+        .poll(
+          () =>
+            ctx.gw.gateway.alerts.page({
+              state: "open",
+              station: "tr-3",
+              kind: "missed-retest",
+              limit: 5,
+              offset: 0,
+            }).total,
+          { timeout: 30_000 },
+        )
+        .toBe(1);
       const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
       await page.goto(`http://127.0.0.1:${ctx.gw.gateway.httpPort}/`);
       await page.fill("#username", "officer wu");
