@@ -248,6 +248,7 @@ export class Gateway {
           },
           request,
         ),
+      audit: (entry) => this.security.audit.record(entry),
       page: (locale) => consolePage(locale, config.timeZone),
       sessionSeconds: SESSION_SECONDS,
       locale: config.locale,

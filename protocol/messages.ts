@@ -836,6 +836,7 @@ const LIFECYCLE = {
   "audit.mqtt.secret-adopted": { "zh-CN": "设备改用新密钥", en: "device logged in with its new secret" },
   "audit.mqtt.cut-off": { "zh-CN": "断开已停用或已删除的设备", en: "disabled or removed device cut off" },
   "audit.trace.lookup": { "zh-CN": "一码溯源查询", en: "person traced" },
+  "audit.alerts.search": { "zh-CN": "搜索告警", en: "alerts searched" },
 } as const satisfies Section;
 
 /** Secrets at rest (protocol/file-modes.ts): what the gateway and the lane say when they refuse to start. */

@@ -54,6 +54,7 @@ import { type AlertRecord, type AlertStore, AlertTransitionError, DISPOSITIONS }
 import { type ReportRow, reportCsv, type StationRow } from "../ops/reports.ts";
 import { TRACE_REFUSALS, type TraceAnswer, type TraceRequest } from "../ops/trace.ts";
 import type { Role, User, Users } from "../ops/users.ts";
+import type { AuditEntry } from "../security/audit-log.ts";
 import type { ConsoleLogins } from "../security/console-logins.ts";
 import type { StoredPoint } from "../store/points.ts";
 import { CONSOLE_JS } from "./console-script.ts";
@@ -75,6 +76,8 @@ export interface ConsoleDeps {
   grafana?: GrafanaAlerts;
   /** One-code tracing (ops/trace.ts); absent: POST /api/trace answers 404. */
   trace?: (request: TraceRequest) => TraceAnswer;
+  /** The security audit log (an officer's alert search is a lookup too). */
+  audit?: (entry: AuditEntry) => void;
   page(locale: Locale): string;
   sessionSeconds: number;
   /**
@@ -265,6 +268,8 @@ export class ConsoleServer {
    */
   private readonly streams = new Map<ServerResponse, { token: string; people: boolean }>();
   private readonly users = new WeakMap<FastifyRequest, User>();
+  /** Per session, the alert search last audited. */
+  private readonly lastSearch = new Map<string, string>();
   private app: FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger> | null = null;
 
   constructor(private readonly deps: ConsoleDeps) {}
@@ -323,6 +328,23 @@ export class ConsoleServer {
             return this.refuse(c.reply, c.locale, 403, "api.role-required", {
               roles: this.officerRoles(c.locale),
             });
+          const q = c.query.q?.trim();
+          const token = c.req.cookies[COOKIE] ?? "";
+          if (q && this.lastSearch.get(token) !== q) {
+            // Audited like a trace: who searched for what (a pseudonym or a place; anything else,
+            // which could be a code typed in the wrong box, only by its length). Once per search
+            // a session starts, not for each live reload of the same page.
+            if (this.lastSearch.size >= 10_000) this.lastSearch.clear();
+            this.lastSearch.set(token, q);
+            deps.audit?.({
+              actor: this.name(c.user),
+              action: "alerts.search",
+              subject:
+                /^[gl]\d+:[A-Za-z0-9_-]*$|^[A-Za-z0-9._/-]{1,40}$/.test(q) && !/^\d{6,}/.test(q) ? q : "",
+              address: c.req.ip,
+              detail: { length: q.length, state: c.query.state ?? "open" },
+            });
+          }
           const page = deps.alerts.page({
             state: c.query.state ?? "open",
             ...(c.query.station ? { station: c.query.station } : {}),

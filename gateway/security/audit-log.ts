@@ -61,6 +61,8 @@ export const AUDIT_ACTIONS = [
   "mqtt.cut-off",
   /** An officer traced a person (one-code tracing): the pseudonym, never the code, and the reason. */
   "trace.lookup",
+  /** An officer searched the alerts (the search matches pseudonyms): what was searched, if a pseudonym. */
+  "alerts.search",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -328,6 +328,18 @@ describe("duty console API", () => {
     const search = await fetch(`${base()}/api/alerts?q=g1`, { headers: { cookie: tech.cookie } });
     expect(search.status).toBe(403);
   });
+
+  it("audits an officer's alert search once per search, with a pseudonym but never a code", async () => {
+    const officer = await login("officer li", "correct-horse-2");
+    const get = (q: string) =>
+      fetch(`${base()}/api/alerts?q=${encodeURIComponent(q)}`, { headers: { cookie: officer.cookie } });
+    for (let i = 0; i < 3; i++) expect((await get("g1:ABCDEFGH")).status).toBe(200);
+    expect((await get("11010519491231002X")).status).toBe(200);
+    const rows = ctx.gw.gateway.security.audit.list({ action: "alerts.search" });
+    expect(rows.map((r) => r.subject)).toEqual(["", "g1:ABCDEFGH"]);
+    expect(rows[0]?.detail).toMatchObject({ length: 18 });
+    expect(JSON.stringify(rows)).not.toContain("11010519491231002X");
+  });
 });
 
 describe("station board and daily report", () => {
