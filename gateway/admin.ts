@@ -13,6 +13,8 @@
  *   npm run gateway -- list                            lists registered devices
  *   npm run gateway -- set-station <station> [--name N] [--name-en N] [--hours 06:00-22:00]
  *                                                      names a station, sets its opening hours (audited)
+ *   npm run gateway -- set-lane-name <station> <device> <name>
+ *                                                      the lane's display name in the console (audited)
  *   npm run gateway -- stations [--json]               lists the stations: names, hours, lanes, open now
  *   npm run gateway -- set-lane-role <station> <device> screen|retest|both
  *                                                      whose attempt 2 answers a retest (audited)
@@ -366,6 +368,33 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
           });
           console.log(JSON.stringify({ station, device, role }));
           console.error(tr("admin.lane-role-set", { station, device, role }));
+          return 0;
+        }),
+      );
+    },
+  },
+  "set-lane-name": {
+    args: "<station> <device> <name>",
+    summary:
+      "the lane's display name, as the station's staff call it (e.g. 东侧1号通道), shown in the duty console beside its id; an empty name clears it; recorded in the audit log",
+    arity: [3, 3],
+    run: async (config, [station = "", device = "", name = ""]) => {
+      const tr = translator(config.locale);
+      if ([...name.trim()].length > 40 || /[\u0000-\u001f\u007f]/.test(name))
+        throw new UsageError(tr("admin.bad-lane-name"));
+      return withRegistry(config, (registry) =>
+        withAudit(config, async (audit) => {
+          if (!registry.setLaneName(station, device, name)) {
+            console.error(tr("admin.no-such-device", { station, device }));
+            return 1;
+          }
+          audit.record({
+            actor: operator(),
+            action: "admin.set-lane-name",
+            subject: `${station}/${device}`,
+            detail: { via: "command line", name: name.trim() },
+          });
+          console.log(JSON.stringify({ station, device, name: name.trim() || null }));
           return 0;
         }),
       );

@@ -249,6 +249,7 @@ export class Gateway {
           request,
         ),
       audit: (entry) => this.security.audit.record(entry),
+      lanes: () => this.registry.laneNames(),
       page: (locale) => consolePage(locale, config.timeZone),
       sessionSeconds: SESSION_SECONDS,
       locale: config.locale,

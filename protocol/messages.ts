@@ -767,6 +767,10 @@ const LIFECYCLE = {
       "通道 {station}/{device} 的角色已设为 {role}；运行中的网关立即生效（已记入审计日志）。请在该通道的 lane.json 中设置相同的 role。",
     en: "Lane {station}/{device} is now {role}; a running gateway applies it at once (recorded in the audit log). Set the same role in that lane's lane.json.",
   },
+  "admin.bad-lane-name": {
+    "zh-CN": "通道名称最多 40 个字，不能含控制字符",
+    en: "a lane name is at most 40 characters, with no control characters",
+  },
   "admin.no-such-device": {
     "zh-CN": "没有登记设备 {station}/{device}（npm run gateway -- list 列出设备）",
     en: "no device {station}/{device} is registered (npm run gateway -- list shows them)",
@@ -836,6 +840,7 @@ const LIFECYCLE = {
   "audit.mqtt.secret-adopted": { "zh-CN": "设备改用新密钥", en: "device logged in with its new secret" },
   "audit.mqtt.cut-off": { "zh-CN": "断开已停用或已删除的设备", en: "disabled or removed device cut off" },
   "audit.trace.lookup": { "zh-CN": "一码溯源查询", en: "person traced" },
+  "audit.admin.set-lane-name": { "zh-CN": "设置通道名称", en: "lane named" },
   "audit.alerts.search": { "zh-CN": "搜索告警", en: "alerts searched" },
 } as const satisfies Section;
 

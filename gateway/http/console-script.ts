@@ -17,6 +17,10 @@ let user = null;
 /** Stations' display names by id, from the board (ids stay the key everywhere). */
 const stationNames = new Map();
 const stationIds = new Set();
+/** Lanes' display names by "station/device", from the registry. */
+const laneNames = new Map();
+/** A lane as the station's staff call it, with its id beside the name. */
+function laneLabel(station, device) { const n = laneNames.get(station + "/" + device); return n ? n + "（" + device + "）" : device; }
 
 /** A message in the page's language; {name}s filled in one pass, as text. */
 function T(key, params) {
@@ -122,7 +126,7 @@ function fillCard(div, a) {
   let body = div.querySelector(".card-body");
   if (!body) { body = document.createElement("div"); body.className = "card-body"; div.prepend(body); }
   const parts = [
-    text("div", kind + " — " + stationLabel(a.station) + " / " + a.device + (a.body_c ? " — " + a.body_c.toFixed(2) + " °C" : ""), "alert-head"),
+    text("div", kind + " — " + stationLabel(a.station) + " / " + laneLabel(a.station, a.device) + (a.body_c ? " — " + a.body_c.toFixed(2) + " °C" : ""), "alert-head"),
     text("div", whenOf(a.raised_at) + "  " + (a.subject || ""), "sub"),
   ];
   const state = text("span", T("state." + a.state), "state"); state.dataset.state = a.state; parts.push(state);
@@ -213,6 +217,9 @@ function fillStationFilter() {
 }
 
 async function loadBoard() {
+  const named = laneNames.size;
+  for (const l of await api("/api/lanes")) laneNames.set(l.station + "/" + l.device, l.name);
+  if (laneNames.size !== named) render();
   const rows = await api("/api/stations");
   const tb = $("board").tBodies[0]; tb.textContent = "";
   for (const s of rows) {
@@ -266,7 +273,7 @@ async function runTrace() {
   for (const x of r.screenings) {
     const tr = document.createElement("tr");
     tr.className = x.verdict;
-    tr.append(text("td", whenOf(new Date(x.atMs).toISOString())), stationCell(x.station, stationNames.get(x.station)), text("td", x.device),
+    tr.append(text("td", whenOf(new Date(x.atMs).toISOString())), stationCell(x.station, stationNames.get(x.station)), text("td", laneLabel(x.station, x.device)),
       text("td", String(x.attempt)), text("td", T("verdict." + x.verdict)), text("td", Number(x.bodyC).toFixed(2)));
     tb.append(tr);
   }

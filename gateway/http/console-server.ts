@@ -76,6 +76,8 @@ export interface ConsoleDeps {
   grafana?: GrafanaAlerts;
   /** One-code tracing (ops/trace.ts); absent: POST /api/trace answers 404. */
   trace?: (request: TraceRequest) => TraceAnswer;
+  /** Lanes' display names (`set-lane-name`). */
+  lanes?: () => { station: string; device: string; name: string }[];
   /** The security audit log (an officer's alert search is a lookup too). */
   audit?: (entry: AuditEntry) => void;
   page(locale: Locale): string;
@@ -400,6 +402,7 @@ export class ConsoleServer {
         handle: (c) => this.stream(c.req, c.reply, c.user),
       }),
       route({ method: "GET", url: "/api/stations", access: "session", handle: () => deps.board() }),
+      route({ method: "GET", url: "/api/lanes", access: "session", handle: () => deps.lanes?.() ?? [] }),
       // Grafana's webhook: no session, its own token, checked before the body is (grafana-alerts.ts).
       route({
         method: "POST",

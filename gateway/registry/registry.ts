@@ -40,6 +40,8 @@ const LIFECYCLE_COLUMNS: Record<string, string> = {
   pending_secret: "TEXT",
   /** The lane's role at its station (LANE_ROLES); NULL: `both`. */
   lane_role: "TEXT",
+  /** The lane's display name (Chinese, as the station's staff call it: 东侧1号通道); NULL: its id. */
+  lane_name: "TEXT",
 };
 
 /** A device as an admin and the running gateway see it. */
@@ -128,6 +130,24 @@ export class Registry {
         .prepare("UPDATE principals SET lane_role = ? WHERE username = ? AND role = 'device'")
         .run(role === "both" ? null : role, deviceUsername(station, device)).changes === 1
     );
+  }
+
+  /** Names a registered lane (`set-lane-name`; empty: back to its id); false when no such lane. */
+  setLaneName(station: string, device: string, name: string): boolean {
+    return (
+      this.db
+        .prepare("UPDATE principals SET lane_name = ? WHERE username = ? AND role = 'device'")
+        .run(name.trim() === "" ? null : name.trim(), deviceUsername(station, device)).changes === 1
+    );
+  }
+
+  /** Every named lane: station, device, name. */
+  laneNames(): { station: string; device: string; name: string }[] {
+    return this.db
+      .prepare(
+        "SELECT station, device, lane_name AS name FROM principals WHERE role = 'device' AND lane_name IS NOT NULL ORDER BY station, device",
+      )
+      .all() as { station: string; device: string; name: string }[];
   }
 
   /** A lane's role: `both` unless an admin set another (or for a lane not registered). */

@@ -41,6 +41,8 @@ export const AUDIT_ACTIONS = [
   "admin.set-station",
   /** An admin set what a lane does with people sent to rest (`set-lane-role`). */
   "admin.set-lane-role",
+  /** An admin named a lane (`set-lane-name`). */
+  "admin.set-lane-name",
   /** An admin set InfluxDB's database and users up (`influx-setup`). */
   "admin.influx-setup",
   /** An admin took a device's access away for a while, gave it back, or removed the device. */

@@ -361,6 +361,8 @@ describe("duty console in a browser", () => {
           { timeout: 30_000 },
         )
         .toBe(1);
+      // The lanes as the station's staff call them.
+      expect(ctx.gw.gateway.registry.setLaneName("tr-1", "lane-1", "东侧1号通道")).toBe(true);
       const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
       await page.goto(`http://127.0.0.1:${ctx.gw.gateway.httpPort}/`);
       await page.fill("#username", "officer wu");
@@ -390,6 +392,7 @@ describe("duty console in a browser", () => {
       const rows = await page.locator("#trace-table tbody tr").allTextContents();
       expect(rows).toHaveLength(3);
       expect(rows.map((r) => stations.find((s) => r.includes(s)))).toEqual(stations);
+      expect(rows[0]).toContain("东侧1号通道（lane-1）");
       expect(rows[2]).toContain("需复测");
       expect(rows[2]).toContain("37.90");
       // The code does not stay on the screen.

@@ -87,6 +87,24 @@ describe("admin: devices", () => {
     ]);
   });
 
+  it("set-lane-name names a lane in Chinese, clears it with an empty name, refuses a control character, and is audited", async () => {
+    const { run, out, withRegistry, auditRows } = setup("zh-CN");
+    await withRegistry((r) => r.addDevice("hw-01", "lane-1", "a-secret-0123456789"));
+    expect(await run("set-lane-name", "hw-01", "lane-1", " 东侧1号通道 ")).toBe(0);
+    expect(out.at(-1)).toBe('{"station":"hw-01","device":"lane-1","name":"东侧1号通道"}');
+    expect(await withRegistry((r) => r.laneNames())).toEqual([
+      { station: "hw-01", device: "lane-1", name: "东侧1号通道" },
+    ]);
+    await expect(run("set-lane-name", "hw-01", "lane-1", "a\u001b[31mred")).rejects.toThrow(UsageError);
+    expect(await run("set-lane-name", "hw-01", "lane-9", "西侧")).toBe(1);
+    expect(await run("set-lane-name", "hw-01", "lane-1", "")).toBe(0);
+    expect(await withRegistry((r) => r.laneNames())).toEqual([]);
+    expect(auditRows().map((r) => [r.action, r.subject, r.detail.name])).toEqual([
+      ["admin.set-lane-name", "hw-01/lane-1", ""],
+      ["admin.set-lane-name", "hw-01/lane-1", "东侧1号通道"],
+    ]);
+  });
+
   it("add-devices registers each lane with its role, and refuses the whole list for one wrong role", async () => {
     const { run, withRegistry, config } = setup();
     const list = (items: object[]) => {
