@@ -380,7 +380,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     arity: [3, 3],
     run: async (config, [station = "", device = "", name = ""]) => {
       const tr = translator(config.locale);
-      if ([...name.trim()].length > 40 || /[\u0000-\u001f\u007f]/.test(name))
+      if ([...name.trim()].length > 40 || /\p{Cc}/u.test(name))
         throw new UsageError(tr("admin.bad-lane-name"));
       return withRegistry(config, (registry) =>
         withAudit(config, async (audit) => {
