@@ -35,6 +35,7 @@ import {
   type LaneContext,
   type PopulationReference,
   referenceOf,
+  type Verdict,
 } from "@checkpoint/protocol";
 import { physiologyModel } from "../people/models.ts";
 import { type Cohort, type CoreMix, simulateCohort } from "./cohort.ts";
@@ -282,6 +283,33 @@ function estimatesOf(
   };
 }
 
+/** Readings of a set of people (the judged ones, or a lane's background): the columns a verdict needs. */
+type Readings = Pick<Cohort, "o1" | "d1" | "o2" | "d2">;
+
+/** The shipped code's two verdicts for person `i` (attempt 2 at rest index `r`, against `reference`). */
+function judge(
+  x: Readings,
+  i: number,
+  r: number,
+  c: Cohort,
+  policy: FeverPolicy,
+  calibration: Calibration,
+  e: Estimates,
+): { v1: Verdict; body2: () => number; v2: (reference?: PopulationReference) => Verdict } {
+  const o1 = x.o1[i] as number;
+  const d1 = x.d1[i] as number;
+  const v1 = classify(estimateBody(o1, d1, calibration, e.lane), 1, d1, policy, {
+    context: c.context,
+    objectC: o1,
+  });
+  const o2 = (x.o2[r] as Float64Array)[i] as number;
+  const d2 = (x.d2[r] as Float64Array)[i] as number;
+  const body2 = () => estimateBody(o2, d2, calibration, e.point);
+  const v2 = (reference?: PopulationReference) =>
+    classify(body2(), 2, d2, policy, { context: "indoor", objectC: o2, ...(reference ? { reference } : {}) });
+  return { v1, body2, v2 };
+}
+
 /** The index into the cohort's rests of the policy's rest (the cohort must have been simulated with it). */
 export function restIndex(c: Cohort, policy: FeverPolicy): number {
   const r = c.rests.indexOf(policy.rest_min);
@@ -311,17 +339,9 @@ export function retestReferences(
   for (let l = 0; l < c.lanes; l++) {
     const taken: number[] = [];
     for (let b = l * per; b < (l + 1) * per; b++) {
-      const o1 = c.bg.o1[b] as number;
-      const d1 = c.bg.d1[b] as number;
-      const v1 = classify(estimateBody(o1, d1, calibration, e.lane), 1, d1, policy, {
-        context: c.context,
-        objectC: o1,
-      });
-      if (v1 !== "retest" || (c.bg.walkedOff[r] as Uint8Array)[b]) continue;
-      const o2 = (c.bg.o2[r] as Float64Array)[b] as number;
-      const d2 = (c.bg.d2[r] as Float64Array)[b] as number;
-      const body2 = estimateBody(o2, d2, calibration, e.point);
-      if (classify(body2, 2, d2, policy, { context: "indoor", objectC: o2 }) !== "invalid") taken.push(body2);
+      const j = judge(c.bg, b, r, c, policy, calibration, e);
+      if (j.v1 !== "retest" || (c.bg.walkedOff[r] as Uint8Array)[b]) continue;
+      if (j.v2() !== "invalid") taken.push(j.body2());
     }
     refs[l] = referenceOf(taken, policy);
   }
@@ -344,24 +364,16 @@ export function decide(
     walkedOff: new Uint8Array(n),
   };
   const r = restIndex(c, policy);
-  const { lane: laneEstimate, point: pointEstimate } = estimatesOf(c, policy, comingFrom);
+  const e = estimatesOf(c, policy, comingFrom);
   const refs = retestReferences(c, policy, calibration, comingFrom);
   for (let i = 0; i < n; i++) {
-    const o1 = c.o1[i] as number;
-    const d1 = c.d1[i] as number;
     out.walkedOff[i] = (c.walkedOff[r] as Uint8Array)[i] as number;
-    const body1 = estimateBody(o1, d1, calibration, laneEstimate);
-    const v1 = classify(body1, 1, d1, policy, { context: c.context, objectC: o1 });
-    if (v1 === "invalid") out.invalid[i] = 1;
-    if (v1 !== "retest") continue;
+    const j = judge(c, i, r, c, policy, calibration, e);
+    if (j.v1 === "invalid") out.invalid[i] = 1;
+    if (j.v1 !== "retest") continue;
     out.retest[i] = 1;
     if (out.walkedOff[i]) continue;
-    const oi = (c.o2[r] as Float64Array)[i] as number;
-    const di = (c.d2[r] as Float64Array)[i] as number;
-    const body2 = estimateBody(oi, di, calibration, pointEstimate);
-    const reference = refs[c.lane[i] as number];
-    const options = { context: "indoor" as const, objectC: oi, ...(reference ? { reference } : {}) };
-    if (classify(body2, 2, di, policy, options) === "fever") out.fever[i] = 1;
+    if (j.v2(refs[c.lane[i] as number]) === "fever") out.fever[i] = 1;
   }
   return out;
 }

@@ -20,17 +20,14 @@
  */
 import {
   type ContextPolicy,
-  classify,
   confirmLine,
   contextPolicy,
   DEFAULT_CALIBRATION,
   DEFAULT_POLICY,
-  estimateBody,
   type FeverPolicy,
   LANE_CONTEXTS,
   type LaneContext,
   type PopulationReference,
-  referenceOf,
   roundCentidegree,
 } from "@checkpoint/protocol";
 import type { Cohort } from "./cohort.ts";
@@ -41,6 +38,7 @@ import {
   DEFAULT_COMING_FROM,
   DEFAULT_TRADEOFF_RESTS,
   OUTDOOR_CONTEXTS,
+  retestReferences,
 } from "./evaluate.ts";
 import { TUNING_SEEDS } from "./seeds.ts";
 
@@ -81,27 +79,15 @@ function pointReferences(
   point: Estimate,
   lines: FeverPolicy = DEFAULT_POLICY,
 ): (PopulationReference | undefined)[] {
-  const policy: FeverPolicy = { ...DEFAULT_POLICY, reference: { ...REFERENCE, confirm_z: 0 } };
-  const lane = contextPolicy(lines, c.context);
-  const laneEstimate = lane ? { policy: lane, comingFromC: DEFAULT_COMING_FROM[c.context] } : undefined;
-  const per = c.bg.o1.length / Math.max(1, c.lanes);
-  const out: (PopulationReference | undefined)[] = [];
-  const o2 = c.bg.o2[r] as Float64Array;
-  const d2 = c.bg.d2[r] as Float64Array;
-  const off = c.bg.walkedOff[r] as Uint8Array;
-  for (let l = 0; l < c.lanes; l++) {
-    const taken: number[] = [];
-    for (let b = l * per; b < (l + 1) * per; b++) {
-      const o1 = c.bg.o1[b] as number;
-      const d1 = c.bg.d1[b] as number;
-      const body1 = estimateBody(o1, d1, DEFAULT_CALIBRATION, laneEstimate);
-      if (classify(body1, 1, d1, lines, { context: c.context, objectC: o1 }) !== "retest") continue;
-      if (off[b]) continue;
-      taken.push(est(o2[b] as number, d2[b] as number, point, DEFAULT_COMING_FROM.indoor));
-    }
-    out[l] = referenceOf(taken, policy);
-  }
-  return out;
+  // The shipped computation (evaluate.ts retestReferences), with the point's tuned estimate.
+  const indoor = (contextPolicy(lines, "indoor") ?? contextPolicy(DEFAULT_POLICY, "indoor")) as ContextPolicy;
+  const policy: FeverPolicy = {
+    ...lines,
+    rest_min: c.rests[r] as number,
+    contexts: { ...lines.contexts, indoor: { ...indoor, ...point } },
+    reference: { ...REFERENCE, confirm_z: 0 },
+  };
+  return retestReferences(c, policy, DEFAULT_CALIBRATION, DEFAULT_COMING_FROM);
 }
 export const FALSE_ALARM_MAX = 0.045;
 /** Sensitivity (≥ 38 °C) attempt 1 may lose beyond what the retest point's reading allows. */
