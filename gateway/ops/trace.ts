@@ -8,7 +8,12 @@
  * stored or logged. Every lookup is audited: who, when, which pseudonym, how many screenings, and
  * the reason the officer gave (a lookup without a reason is refused).
  */
-import { DEFAULT_ACCEPT, extractIdentity, type MessageKey } from "@checkpoint/protocol";
+import {
+  DEFAULT_ACCEPT,
+  extractIdentity,
+  type MessageKey,
+  STORED_SUBJECT_PATTERN,
+} from "@checkpoint/protocol";
 import type { TraceRow } from "../ingest/event-ledger.ts";
 import type { AuditEntry } from "../security/audit-log.ts";
 import type { AlertRecord } from "./alert-store.ts";
@@ -53,7 +58,8 @@ export interface TraceDeps {
   now(): number;
 }
 
-const PSEUDONYM = /^[gl]\d{1,6}:[A-Za-z0-9_-]{8,100}$/;
+/** A stored pseudonym, as the contract writes it (protocol/pseudonym.ts). */
+const PSEUDONYM = new RegExp(STORED_SUBJECT_PATTERN);
 
 export function trace(deps: TraceDeps, request: TraceRequest): TraceAnswer {
   const reason = request.reason.trim();

@@ -76,7 +76,8 @@ describe("one-code tracing", () => {
     expect(ask({})).toEqual({ ok: false, reason: "need-one" });
     expect(ask({ code: "" })).toEqual({ ok: false, reason: "need-one" });
     expect(ask({ pseudonym: "'; DROP TABLE traces; --" })).toEqual({ ok: false, reason: "bad-pseudonym" });
-    expect(ask({ pseudonym: "g1:AAAAAAAAAAAA" }).ok).toBe(true);
+    expect(ask({ pseudonym: "g1:abcdefgh" })).toEqual({ ok: false, reason: "bad-pseudonym" });
+    expect(ask({ pseudonym: "g1:AAAAAAAAAAAAAAAAAAAAAAAAAA" }).ok).toBe(true);
     // Refused lookups looked nothing up: only the one that ran is audited.
     expect(audited.map((a) => a.detail?.by)).toEqual(["pseudonym"]);
   });
