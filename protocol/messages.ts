@@ -109,6 +109,10 @@ const CONSOLE = {
     en: "code not recognised: scan a health code or ID card, or type a pseudonym",
   },
   "api.trace-bad-pseudonym": { "zh-CN": "人员代号格式不正确（如 g1:…）", en: "not a pseudonym (like g1:…)" },
+  "api.trace-bad-request": {
+    "zh-CN": "溯源请求应包含一个码（不超过 2048 字）或一个人员代号，以及查询事由",
+    en: "a trace needs one code (at most 2048 characters) or one pseudonym, and a reason",
+  },
   "api.trace-need-one": { "zh-CN": "请给出一个码或一个人员代号", en: "give one code or one pseudonym" },
   "console.handover": { "zh-CN": "交接班摘要", en: "Shift handover" },
   "console.handover-hours": { "zh-CN": "最近小时数", en: "Last hours" },

@@ -372,7 +372,7 @@ export class ConsoleServer {
         url: "/api/trace",
         access: OFFICERS,
         body: TraceBody,
-        invalid: { status: 400, key: "api.trace-need-one" },
+        invalid: { status: 400, key: "api.trace-bad-request" },
         handle: (c) => {
           if (!deps.trace) return this.refuse(c.reply, c.locale, 404, "api.not-found");
           const answer = deps.trace({

@@ -329,13 +329,87 @@ describe("duty console API", () => {
     expect(search.status).toBe(403);
   });
 
+  it("refuses malformed paging, search, trace, handover and bulk requests with a clear 400, and keeps working", async () => {
+    const officer = await login("officer li", "correct-horse-2");
+    const get = (path: string) => fetch(`${base()}${path}`, { headers: { cookie: officer.cookie } });
+    for (const q of [
+      "state=all",
+      "limit=0",
+      "limit=201",
+      "offset=-1",
+      "offset=1e9",
+      "kind=bogus",
+      `q=${"x".repeat(65)}`,
+      "limit=abc",
+    ]) {
+      const res = await get(`/api/alerts?${q}`);
+      expect(res.status, q).toBe(400);
+      expect(((await res.json()) as { code: string }).code, q).toBe("api.bad-query");
+    }
+    // Wildcards and quotes are text: no error, nothing matched by accident.
+    const odd = await get(`/api/alerts?q=${encodeURIComponent("%' OR 1=1 --_")}`);
+    expect(odd.status).toBe(200);
+    expect(((await odd.json()) as { total: number }).total).toBe(0);
+    for (const h of ["hours=0", "hours=73", "hours=x"])
+      expect((await get(`/api/handover?${h}`)).status, h).toBe(400);
+    const trace = async (body: unknown, type?: string) => {
+      const res = await post("/api/trace", officer.cookie, body, type);
+      return { status: res.status, code: ((await res.json()) as { code?: string }).code };
+    };
+    expect(await trace({ reason: "case 1" })).toEqual({ status: 400, code: "api.trace-need-one" });
+    expect(await trace({ code: "11010519491231002X" })).toEqual({
+      status: 400,
+      code: "api.trace-bad-request",
+    });
+    expect(await trace({ code: "11010519491231002X", reason: "x" })).toEqual({
+      status: 400,
+      code: "api.trace-no-reason",
+    });
+    expect(await trace({ code: "11010519491231002X", reason: "r".repeat(201) })).toEqual({
+      status: 400,
+      code: "api.trace-no-reason",
+    });
+    expect(await trace({ code: "not a code at all", reason: "case 1" })).toEqual({
+      status: 400,
+      code: "api.trace-bad-code",
+    });
+    expect(await trace({ code: "9".repeat(5000), reason: "case 1" })).toEqual({
+      status: 400,
+      code: "api.trace-bad-request",
+    });
+    expect(await trace({ pseudonym: "g1:%", reason: "case 1" })).toEqual({
+      status: 400,
+      code: "api.trace-bad-pseudonym",
+    });
+    // An unknown field is dropped (the server's schemas strip what they do not name), not acted on.
+    expect(
+      (await trace({ code: "11010519491231002X", reason: "case 1", actor: "someone else" })).status,
+    ).toBe(200);
+    const last = ctx.gw.gateway.security.audit.list({ action: "trace.lookup", limit: 1 })[0];
+    expect(last?.actor).toBe("officer li");
+    expect((await trace({ code: "11010519491231002X", reason: "case 1" }, "text/plain")).status).toBe(415);
+    expect((await post("/api/alerts/ack", officer.cookie, { ids: [] })).status).toBe(400);
+    expect((await post("/api/alerts/ack", officer.cookie, { ids: ["nope"] })).status).toBe(400);
+    const many = Array.from({ length: 201 }, (_, i) => `01JDMANY${String(i).padStart(18, "0")}`);
+    expect((await post("/api/alerts/ack", officer.cookie, { ids: many })).status).toBe(400);
+    // Ids that are not alerts: counted apart, nothing else touched.
+    expect(await (await post("/api/alerts/ack", officer.cookie, { ids: many.slice(0, 3) })).json()).toEqual({
+      acknowledged: 0,
+      skipped: 3,
+    });
+    // And it still answers a good request.
+    expect((await get("/api/alerts?state=closed&limit=5")).status).toBe(200);
+    expect((await trace({ code: "11010519491231002X", reason: "case 1" })).status).toBe(200);
+  });
+
   it("audits an officer's alert search once per search, with a pseudonym but never a code", async () => {
+    const since = Date.now();
     const officer = await login("officer li", "correct-horse-2");
     const get = (q: string) =>
       fetch(`${base()}/api/alerts?q=${encodeURIComponent(q)}`, { headers: { cookie: officer.cookie } });
     for (let i = 0; i < 3; i++) expect((await get("g1:ABCDEFGH")).status).toBe(200);
     expect((await get("11010519491231002X")).status).toBe(200);
-    const rows = ctx.gw.gateway.security.audit.list({ action: "alerts.search" });
+    const rows = ctx.gw.gateway.security.audit.list({ action: "alerts.search", since });
     expect(rows.map((r) => r.subject)).toEqual(["", "g1:ABCDEFGH"]);
     expect(rows[0]?.detail).toMatchObject({ length: 18 });
     expect(JSON.stringify(rows)).not.toContain("11010519491231002X");
