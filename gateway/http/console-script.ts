@@ -114,6 +114,8 @@ function render() {
   $("ack-page").classList.toggle("hidden", !officer());
   // Searching matches pseudonyms: a person lookup, the officers'.
   $("f-q").classList.toggle("hidden", !officer());
+  // Tracing a person is the officers' (the server refuses anyone else).
+  $("trace-title").parentElement.classList.toggle("hidden", !officer());
   $("watch-only").classList.toggle("hidden", officer());
 }
 
