@@ -4,6 +4,7 @@
  * acknowledged; after restarts every acknowledged screening is in InfluxDB, exactly once.
  */
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Registry } from "../../gateway/registry/registry.ts";
@@ -96,5 +97,13 @@ describe("gateway crash", () => {
     };
     log.close();
     expect(kept.n).toBe(fevers.length);
+    // The subject index (tracing) went through both kills with the ledger: one row per stored
+    // screening, none lost, none twice.
+    const events = new Database(join(dataDir, "events.db"), { readonly: true });
+    const traced = events
+      .prepare("SELECT count(*) AS n, count(DISTINCT event_key) AS keys FROM traces WHERE station = 'crash'")
+      .get() as { n: number; keys: number };
+    events.close();
+    expect(traced).toEqual({ n: storedSet.size, keys: storedSet.size });
   });
 });

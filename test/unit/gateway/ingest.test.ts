@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { Identity } from "../../../gateway/broker/acl.ts";
@@ -18,7 +19,7 @@ import {
 } from "../../../protocol/index.ts";
 import { testPrivacy } from "../../support/device-keys.ts";
 import { screening, sealedScreening } from "../../support/events.ts";
-import { quietLog } from "../../support/tmp.ts";
+import { quietLog, tempDir } from "../../support/tmp.ts";
 
 const lane: Identity = { role: "device", username: "hw-01/lane-1", station: "hw-01", device: "lane-1" };
 const TOPIC = "checkpoint/v1/hw-01/lane-1/screening";
@@ -480,6 +481,26 @@ describe("ingest", () => {
     r.advance(60_000);
     await r.send(e);
     expect(r.stored.filter((x) => x.measurement === "screening")).toHaveLength(1);
+  });
+
+  it("indexes a screening for tracing at the time it is stored under: a lane's wrong clock goes in at the receive time", async () => {
+    const dir = tempDir("ingest-trace");
+    const ledger = EventLedger.open(join(dir.path, "events.db"));
+    const r = rig({
+      ledger,
+      alerts: new AlertStore(new Database(":memory:"), () => DEFAULT_POLICY.fever_line_c),
+      privacy: testPrivacy(),
+    });
+    const good = screening({ ts: new Date(r.now() - 60_000).toISOString() });
+    const behind = screening({ ts: "1970-01-01T00:00:05.000Z", id: "01JDAZZZZZZZZZZZZZZZZZZZZZ" });
+    await r.send(good);
+    await r.send(behind);
+    await r.send(behind); // a replay: indexed once
+    const rows = [r.subjectOf(good), r.subjectOf(behind)].flatMap((s) => ledger.traces([s], 0));
+    expect(rows.map((t) => t.atMs)).toEqual([r.now() - 60_000, r.now()]);
+    expect(rows.every((t) => t.station === "hw-01" && t.device === "lane-1")).toBe(true);
+    await ledger.close();
+    dir.remove();
   });
 
   it("refuses telemetry whose ts is no date, with reason 'timestamp', and stores the next one", async () => {
