@@ -135,6 +135,7 @@ export class EventsDb {
       this.worker.on("message", (m: { seq: number; changes?: number; error?: string }) => {
         const waiter = this.waiting.get(m.seq);
         this.waiting.delete(m.seq);
+        if (this.waiting.size === 0) this.worker?.unref();
         if (m.error !== undefined) waiter?.reject(new Error(`events.db: ${m.error}`));
         else waiter?.resolve(m.changes ?? 0);
       });
@@ -201,6 +202,9 @@ export class EventsDb {
     const seq = ++this.seq;
     return new Promise<number>((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
+      // Idle, the writer does not keep the process alive; a write it has not answered does (a
+      // command or a bench that awaits one would otherwise exit with it unsettled).
+      (this.worker as Worker).ref();
       (this.worker as Worker).postMessage({ seq, ...message });
     });
   }

@@ -43,9 +43,6 @@ export const TRACE_TARGET_P95_MS = 300;
 export async function measureTrace(o: TraceLoadOptions): Promise<TraceLoadResult> {
   const dir = tempDir("bench-trace");
   const rng = new Rng(o.seed);
-  // events.db's writer thread does not keep the process alive (the gateway's servers do): this
-  // does, while the bench waits on it.
-  const alive = setInterval(() => undefined, 1000);
   try {
     const path = join(dir.path, "events.db");
     // The schema as the gateway makes it, then a bulk load on a connection of its own.
@@ -149,7 +146,6 @@ export async function measureTrace(o: TraceLoadOptions): Promise<TraceLoadResult
       ],
     };
   } finally {
-    clearInterval(alive);
     dir.remove();
   }
 }
