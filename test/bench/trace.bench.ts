@@ -13,10 +13,10 @@ import { measureTrace, TRACE_TARGET_P95_MS } from "./trace-load.ts";
 
 const OUT = resolve(import.meta.dirname, "results/dashboards.json");
 const args = new Args(process.argv.slice(2));
-const days = args.number("days", 28, 365);
-const perDay = args.number("per-day", 100_000, 10_000_000);
-const people = args.number("people", 400_000, 100_000_000);
-const lookups = args.number("lookups", 400, 100_000);
+const days = args.number("days", 28, 1, 365);
+const perDay = args.number("per-day", 100_000, 1, 10_000_000);
+const people = args.number("people", 400_000, 1, 100_000_000);
+const lookups = args.number("lookups", 400, 1, 100_000);
 args.finish(
   "bench:trace: one-code tracing over the subject index at a city's volume; writes the trace_* fields of test/bench/results/dashboards.json",
 );
