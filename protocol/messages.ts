@@ -147,6 +147,10 @@ const CONSOLE = {
   "kind.missed-retest": { "zh-CN": "未按时复测", en: "Missed retest" },
   "kind.watchlist": { "zh-CN": "重点关注", en: "Watchlist" },
   "kind.device-offline": { "zh-CN": "设备离线", en: "Device offline" },
+  "kind.health-code": { "zh-CN": "健康码异常（黄码/红码）", en: "Health code yellow or red" },
+  "kind.isolation-breach": { "zh-CN": "居家隔离人员外出", en: "Isolated person at a checkpoint" },
+  "kind.isolation-missed": { "zh-CN": "居家隔离漏报体温", en: "Daily isolation reading missed" },
+  "kind.isolation-fever": { "zh-CN": "居家隔离人员发热", en: "Fever during home isolation" },
   "state.new": { "zh-CN": "待确认", en: "new" },
   "state.acknowledged": { "zh-CN": "已确认", en: "acknowledged" },
   "state.closed": { "zh-CN": "已关闭", en: "closed" },
@@ -161,6 +165,12 @@ const CONSOLE = {
     en: "Person not found: handed to the community to trace",
   },
   "disposition.device-repaired": { "zh-CN": "设备已修复", en: "Device repaired" },
+  "disposition.code-checked": {
+    "zh-CN": "人工核验健康码后放行",
+    en: "Code checked by hand, person let through",
+  },
+  "disposition.returned-home": { "zh-CN": "已劝返居家隔离", en: "Sent back home to isolate" },
+  "disposition.reading-taken": { "zh-CN": "已补测体温", en: "Reading taken late" },
   "disposition.device-back": {
     "zh-CN": "设备已自动恢复在线",
     en: "Device back online by itself",

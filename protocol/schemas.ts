@@ -196,7 +196,23 @@ export const ClockSyncSchema = Type.Object(
 );
 export type ClockSync = Static<typeof ClockSyncSchema>;
 
-export const ALERT_KINDS = ["fever", "missed-retest", "watchlist", "device-offline"] as const;
+/**
+ * - `health-code`: a yellow or red health code at a lane (the provincial platform's colour; the
+ *   person is stopped like a fever).
+ * - `isolation-breach`: a person on the home-isolation roster scanned at a checkpoint.
+ * - `isolation-missed`: a person on the roster with no daily temperature for a local day.
+ * - `isolation-fever`: a daily temperature at or above the fever line.
+ */
+export const ALERT_KINDS = [
+  "fever",
+  "missed-retest",
+  "watchlist",
+  "device-offline",
+  "health-code",
+  "isolation-breach",
+  "isolation-missed",
+  "isolation-fever",
+] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export const AlertSchema = Type.Object(

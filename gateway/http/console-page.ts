@@ -11,9 +11,14 @@
  * place and remembers the choice in a cookie (which the API reads too, so its errors follow).
  * Times are shown in the gateway's TIME_ZONE (Asia/Shanghai by default).
  */
-import { CATALOGUE, LOCALES, type Locale, type MessageKey } from "@checkpoint/protocol";
+import { ALERT_KINDS, CATALOGUE, LOCALES, type Locale, type MessageKey } from "@checkpoint/protocol";
 import { DISPOSITIONS_BY_KIND } from "../ops/alert-store.ts";
 import { LOCALE_COOKIE } from "./console-server.ts";
+
+/** One option per alert kind, in the contract's order. */
+const KIND_OPTIONS = ALERT_KINDS.map(
+  (k) => `<option value="${k}" data-t="kind.${k}">{{kind.${k}}}</option>`,
+).join("");
 
 /** The catalogue sections the page uses. */
 const PAGE_SECTIONS = ["console.", "kind.", "state.", "disposition.", "role.", "verdict."];
@@ -74,7 +79,7 @@ const PAGE = `<!doctype html>
         <label for="f-state" data-t="console.filter-state">{{console.filter-state}}</label>
         <select id="f-state"><option value="open" data-t="console.filter-open">{{console.filter-open}}</option><option value="new" data-t="state.new">{{state.new}}</option><option value="acknowledged" data-t="state.acknowledged">{{state.acknowledged}}</option><option value="closed" data-t="console.filter-closed">{{console.filter-closed}}</option></select>
         <label for="f-kind" data-t="console.filter-kind">{{console.filter-kind}}</label>
-        <select id="f-kind"><option value="" data-t="console.filter-all">{{console.filter-all}}</option><option value="fever" data-t="kind.fever">{{kind.fever}}</option><option value="missed-retest" data-t="kind.missed-retest">{{kind.missed-retest}}</option><option value="device-offline" data-t="kind.device-offline">{{kind.device-offline}}</option><option value="watchlist" data-t="kind.watchlist">{{kind.watchlist}}</option></select>
+        <select id="f-kind"><option value="" data-t="console.filter-all">{{console.filter-all}}</option>${KIND_OPTIONS}</select>
         <label for="f-station" data-t="console.filter-station">{{console.filter-station}}</label>
         <select id="f-station"><option value="" data-t="console.filter-all">{{console.filter-all}}</option></select>
         <input id="f-q" type="search" maxlength="64" data-t-label="console.search" aria-label="{{console.search}}" data-t-placeholder="console.search" placeholder="{{console.search}}">

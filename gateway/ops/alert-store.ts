@@ -18,17 +18,27 @@ export const DISPOSITIONS = [
   "fever-clinic",
   "not-found",
   "device-repaired",
+  "code-checked",
+  "returned-home",
+  "reading-taken",
 ] as const;
 /**
  * The outcomes that fit each kind of alert: a person's alert ends with what became of the person;
  * a missed retest may also end with the person not found (handed to the community to trace); a
- * device's alert ends with the device repaired, never with a person "released".
+ * device's alert ends with the device repaired, never with a person "released". A yellow or red
+ * code ends checked by hand (`code-checked`: the officer saw the platform's colour was wrong or has
+ * changed) or with the person handed over; a breach with the person back home; a missed daily
+ * reading with the reading taken late.
  */
 export const DISPOSITIONS_BY_KIND: Readonly<Record<AlertKind, readonly OfficerDisposition[]>> = {
   fever: ["released", "home-isolation", "fever-clinic"],
   watchlist: ["released", "home-isolation", "fever-clinic"],
   "missed-retest": ["released", "home-isolation", "fever-clinic", "not-found"],
   "device-offline": ["device-repaired"],
+  "health-code": ["code-checked", "home-isolation", "fever-clinic", "not-found"],
+  "isolation-breach": ["returned-home", "fever-clinic", "not-found"],
+  "isolation-missed": ["reading-taken", "fever-clinic", "not-found"],
+  "isolation-fever": ["released", "fever-clinic"],
 };
 /**
  * What the gateway closes an alert with itself: `withdrawn`, a missed-retest alert whose person
