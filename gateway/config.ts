@@ -66,6 +66,43 @@ export interface GatewayConfig {
   consoleSecureCookie: boolean;
   /** MQTT over TLS, HTTPS, certificates, mutual TLS (gateway/tls/settings.ts). */
   tls: TlsSettings;
+  /** Townships that take people into home isolation (id → display name), in the order given. */
+  townships: Place[];
+  /** Fever clinics people are transferred to (id → display name). */
+  clinics: Place[];
+  /** Days of home isolation a handover starts (the end date is the start's local day + this). */
+  isolationDays: number;
+}
+
+/** A township or a clinic: an id like a station's and the name officers read. */
+export interface Place {
+  id: string;
+  name: string;
+}
+
+const PLACE_ID = /^[a-z0-9-]{1,32}$/;
+
+/**
+ * "id=名称,id2=名称2" → places; every malformed entry is a problem. Names are 1–40 characters
+ * without "," or "=" (the list's separators) or control characters.
+ */
+export function parsePlaces(key: string, value: string, problems: string[]): Place[] {
+  const places: Place[] = [];
+  const seen = new Set<string>();
+  for (const entry of value.split(",")) {
+    if (entry.trim() === "") continue;
+    const [id = "", name = "", ...rest] = entry.split("=").map((s) => s.trim());
+    if (!PLACE_ID.test(id) || name === "" || name.length > 40 || rest.length > 0 || /\p{Cc}/u.test(name)) {
+      problems.push(
+        `${key}: "${entry.trim()}" must be id=name (id: 1-32 of a-z, 0-9 and "-"; name: 1-40 characters)`,
+      );
+      continue;
+    }
+    if (seen.has(id)) problems.push(`${key}: "${id}" is listed twice`);
+    seen.add(id);
+    places.push({ id, name });
+  }
+  return places;
 }
 
 /**
@@ -199,6 +236,17 @@ export const CONFIG_KEYS: Key[] = [
     default: "0",
   },
   ...TLS_CONFIG_KEYS,
+  {
+    name: "TOWNSHIPS",
+    doc: "townships that take people into home isolation, as id=name pairs separated by commas (e.g. chengguan=城关街道,xinan=西南街道); empty: no handover to home isolation",
+    default: "",
+  },
+  {
+    name: "CLINICS",
+    doc: "fever clinics people are transferred to, as id=name pairs separated by commas (e.g. renmin=市人民医院发热门诊); empty: no transfer",
+    default: "",
+  },
+  { name: "ISOLATION_DAYS", doc: "days of home isolation a handover starts", default: "14" },
   { name: "GATEWAY_CONFIG", doc: "optional JSON file with any of these keys (environment wins)" },
 ];
 
@@ -323,6 +371,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     auditRetentionDays: number("AUDIT_RETENTION_DAYS", 180, 3650),
     consoleSecureCookie: secureCookie === "1",
     tls,
+    townships: parsePlaces("TOWNSHIPS", text("TOWNSHIPS"), problems),
+    clinics: parsePlaces("CLINICS", text("CLINICS"), problems),
+    isolationDays: number("ISOLATION_DAYS", 1, 60),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

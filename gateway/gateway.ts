@@ -31,9 +31,12 @@ import { SqliteRetestJournal } from "./ingest/retest-journal.ts";
 import { RetestTracker } from "./ingest/retest-tracker.ts";
 import { AlertStore } from "./ops/alert-store.ts";
 import { BackupScheduler } from "./ops/backup.ts";
+import { IsolationRoster } from "./ops/isolation.ts";
+import { PeopleFlows } from "./ops/people-flows.ts";
 import { dailyReport, type ReportSources, stationBoard } from "./ops/reports.ts";
 import { ActivityWriter, knownStations, StationActivity, stationNames } from "./ops/station-activity.ts";
 import { trace } from "./ops/trace.ts";
+import { Transfers } from "./ops/transfers.ts";
 import { Users } from "./ops/users.ts";
 import { Privacy } from "./privacy/privacy.ts";
 import { DeviceAccess } from "./registry/device-access.ts";
@@ -82,6 +85,10 @@ export class Gateway {
   private timers: NodeJS.Timeout[] = [];
   private policy: FeverPolicy;
   ledger!: EventLedger;
+  /** Home-isolation roster, fever-clinic transfers and the city's figures (gateway/ops/people-flows.ts). */
+  roster!: IsolationRoster;
+  transfers!: Transfers;
+  flows!: PeopleFlows;
   private retestJournal!: SqliteRetestJournal;
   private eventsDb!: EventsDb;
   /** When each device was last told its clock is wrong (at most once a minute). */
@@ -120,6 +127,12 @@ export class Gateway {
     this.retestJournal = new SqliteRetestJournal(this.eventsDb);
     this.alerts = new AlertStore(this.registry.db, () => this.policy.fever_line_c);
     this.users = new Users(this.registry.db, SESSION_SECONDS * 1000);
+    this.roster = new IsolationRoster(this.registry.db, {
+      days: () => config.isolationDays,
+      timeZone: config.timeZone,
+      now: Date.now,
+    });
+    this.transfers = new Transfers(this.registry.db);
     this.security = new LoginSecurity({
       dataDir: config.dataDir,
       retentionDays: config.auditRetentionDays,
@@ -172,7 +185,21 @@ export class Gateway {
         this.retestJournal,
       ),
       subjects: this.privacy.subjects,
+      isolation: this.roster,
       log: root.child({ ns: "gateway:ingest" }),
+    });
+    this.flows = new PeopleFlows({
+      alerts: this.alerts,
+      roster: this.roster,
+      transfers: this.transfers,
+      townships: () => config.townships,
+      clinics: () => config.clinics,
+      raise: (kind, station, device, causeMs, causeKey, about) =>
+        this.ingest.raiseFor(kind, station, device, causeMs, causeKey, about),
+      feverLineC: () => this.policy.fever_line_c,
+      store: (points) => this.store.submit(points),
+      timeZone: config.timeZone,
+      now: Date.now,
     });
     const mqttTls = tls && config.tls.mqtt ? { ...tls, clientCerts: config.tls.clientCerts } : null;
     this.broker = await startBroker(
@@ -216,6 +243,7 @@ export class Gateway {
       setInterval(() => this.storeCounters(), config.statsIntervalMs),
       setInterval(() => this.pruneLedger(), 3600_000),
       setInterval(() => this.pruneAlerts(), 3600_000),
+      setInterval(() => this.sweepFlows(), 60_000),
     );
     this.pruneAlerts();
     this.grafana = new GrafanaAlerts({
@@ -249,6 +277,7 @@ export class Gateway {
           request,
         ),
       audit: (entry) => this.security.audit.record(entry),
+      flows: this.flows,
       lanes: () => this.registry.laneNames(),
       page: (locale) => consolePage(locale, config.timeZone),
       sessionSeconds: SESSION_SECONDS,
@@ -372,6 +401,16 @@ export class Gateway {
       },
     );
     try {
+      const n =
+        this.roster.prune(this.config.retentionDays) + this.transfers.prune(this.config.retentionDays);
+      if (n > 0) this.log.info({ pruned: n }, "gateway: forgot isolations and transfers past RETENTION_DAYS");
+    } catch (error) {
+      this.log.warn(
+        { err: error },
+        "gateway: could not prune the roster and transfers; will try again in an hour",
+      );
+    }
+    try {
       const n = this.alerts.pruneBefore(beforeMs);
       if (n > 0)
         this.log.info({ cleared: n }, "gateway: cleared the personal fields of alerts past RETENTION_DAYS");
@@ -381,6 +420,19 @@ export class Gateway {
         "gateway: could not clear old alerts' personal fields; will try again in an hour",
       );
     }
+  }
+
+  /** Once a minute: isolations past their date, missed daily readings, the city's figures. */
+  sweepFlows(): Promise<void> {
+    return this.flows
+      .sweep()
+      .then(() => this.store.submit([this.flows.point()]))
+      .catch((error: Error) => {
+        this.log.warn(
+          { err: error.message },
+          "gateway: the home-isolation sweep failed (missed readings are found again next minute)",
+        );
+      });
   }
 
   private pruneLedger(): void {
@@ -474,6 +526,9 @@ export class Gateway {
       alerts: c.alerts,
       fevers: c.fevers,
       missed_retests: c.missedRetests,
+      home_readings: c.homeReadings,
+      home_readings_unmatched: c.homeReadingsUnmatched,
+      isolation_breaches: c.isolationBreaches,
       withdrawn_alerts: c.withdrawnAlerts,
       unmatched_retests: c.unmatchedRetests,
       retests_at_screening_lanes: c.retestsAtScreeningLanes,

@@ -877,7 +877,91 @@ const FILES = {
   "files.group-and-others": { "zh-CN": "同组及其他用户", en: "its group and other users" },
 } as const satisfies Section;
 
+/** The people flows (gateway/ops/people-flows.ts): roster, daily readings, transfers, city figures. */
+const FLOWS = {
+  "flows.no-townships": {
+    "zh-CN": "未配置属地街道（TOWNSHIPS），无法移交居家隔离；请管理员配置后再试",
+    en: "no townships are configured (TOWNSHIPS): nobody can be handed over to home isolation; ask an admin to set them",
+  },
+  "flows.no-clinics": {
+    "zh-CN": "未配置发热门诊（CLINICS），无法登记转运；请管理员配置后再试",
+    en: "no fever clinics are configured (CLINICS): no transfer can be recorded; ask an admin to set them",
+  },
+  "flows.township-required": {
+    "zh-CN": "移交居家隔离须选择属地街道：{names}",
+    en: "a handover to home isolation needs its township: {names}",
+  },
+  "flows.clinic-required": {
+    "zh-CN": "转运发热门诊须选择门诊：{names}",
+    en: "a transfer needs its fever clinic: {names}",
+  },
+  "roster.not-found": { "zh-CN": "居家隔离名单中没有 {id}", en: "{id} is not on the home-isolation roster" },
+  "roster.not-active": {
+    "zh-CN": "{id} 的居家隔离已结束，不能再登记",
+    en: "the home isolation of {id} has ended: nothing more can be recorded",
+  },
+  "transfer.not-found": { "zh-CN": "没有转运记录 {id}", en: "no transfer {id}" },
+  "transfer.has-result": {
+    "zh-CN": "转运 {id} 已登记门诊结果，不能重复登记",
+    en: "transfer {id} has its clinic result already",
+  },
+  "flows.bad-reading": {
+    "zh-CN": "体温须为 30–45 °C 之间的数字，测量方式须为额温、耳温、腋温或口温",
+    en: "a temperature is a number from 30 to 45 °C, taken at the forehead, ear, armpit or mouth",
+  },
+  "flows.bad-end": {
+    "zh-CN": "提前解除居家隔离须填写原因（2–200 字）",
+    en: "ending a home isolation early needs a reason (2-200 characters)",
+  },
+  "flows.bad-result": {
+    "zh-CN": "门诊结果须为：排除、留观、收治入院或转居家隔离",
+    en: "a clinic result is one of: excluded, observation, admitted, home isolation",
+  },
+  "flows.township": { "zh-CN": "属地街道", en: "Township" },
+  "flows.clinic": { "zh-CN": "发热门诊", en: "Fever clinic" },
+  "flows.roster": { "zh-CN": "居家隔离名单", en: "Home-isolation roster" },
+  "flows.transfers": { "zh-CN": "转运发热门诊", en: "Fever-clinic transfers" },
+  "flows.awaiting": { "zh-CN": "待门诊结果", en: "awaiting the clinic" },
+  "flows.all": { "zh-CN": "全部", en: "all" },
+  "flows.start": { "zh-CN": "开始", en: "Start" },
+  "flows.end-day": { "zh-CN": "解除日期", en: "Ends" },
+  "flows.readings": { "zh-CN": "已报体温", en: "Readings" },
+  "flows.last-reading": { "zh-CN": "最近体温", en: "Last reading" },
+  "flows.read-today": { "zh-CN": "今日已报", en: "Read today" },
+  "flows.not-read-today": { "zh-CN": "今日未报", en: "Not read today" },
+  "flows.missed-days": { "zh-CN": "漏报天数", en: "Missed days" },
+  "flows.record-reading": { "zh-CN": "登记体温", en: "Record reading" },
+  "flows.end": { "zh-CN": "提前解除", en: "End early" },
+  "flows.end-reason": { "zh-CN": "解除原因", en: "Reason" },
+  "flows.state.active": { "zh-CN": "隔离中", en: "isolating" },
+  "flows.state.completed": { "zh-CN": "期满解除", en: "completed" },
+  "flows.state.ended": { "zh-CN": "提前解除", en: "ended early" },
+  "flows.handed-over": { "zh-CN": "{at} 由 {officer} 移交", en: "handed over by {officer} at {at}" },
+  "flows.result": { "zh-CN": "门诊结果", en: "Clinic result" },
+  "flows.record-result": { "zh-CN": "登记结果", en: "Record result" },
+  "flows.result-by": { "zh-CN": "{at} 由 {officer} 登记", en: "recorded by {officer} at {at}" },
+  "flows.no-result": { "zh-CN": "尚无结果", en: "no result yet" },
+  "flows.method.forehead": { "zh-CN": "额温", en: "forehead" },
+  "flows.method.ear": { "zh-CN": "耳温", en: "ear" },
+  "flows.method.armpit": { "zh-CN": "腋温", en: "armpit" },
+  "flows.method.oral": { "zh-CN": "口温", en: "oral" },
+  "result.excluded": { "zh-CN": "排除，已离院", en: "Excluded, left the clinic" },
+  "result.observation": { "zh-CN": "留观", en: "Kept for observation" },
+  "result.admitted": { "zh-CN": "收治入院", en: "Admitted" },
+  "result.home-isolation": { "zh-CN": "转居家隔离", en: "Sent to home isolation" },
+  "flows.city": { "zh-CN": "人员流转（今日）", en: "People flows (today)" },
+  "flows.city-roster": {
+    "zh-CN": "居家隔离 {active} 人，今日已报体温 {read} 人（{compliance}）",
+    en: "{active} in home isolation, {read} read today ({compliance})",
+  },
+  "flows.city-moves": {
+    "zh-CN": "今日移交居家隔离 {handed} 人，转运发热门诊 {transferred} 人",
+    en: "today {handed} handed over to home isolation, {transferred} transferred to fever clinics",
+  },
+} as const satisfies Section;
+
 export const CATALOGUE = {
+  ...FLOWS,
   ...CONSOLE,
   ...API,
   ...LANE,

@@ -55,6 +55,34 @@ export const ScreeningEventSchema = Type.Object(
 );
 export type ScreeningEvent = Static<typeof ScreeningEventSchema>;
 
+/** How a daily home-isolation temperature was taken. */
+export const HOME_READING_METHODS = ["forehead", "ear", "armpit", "oral"] as const;
+
+/**
+ * `{station}/{device}/home-reading`, device → gateway, QoS 1: a community worker's daily
+ * temperature of a person on the home-isolation roster, taken at the person's door. `station` is
+ * the township the worker's device is registered at; `subject` is the person's identity sealed
+ * to the gateway exactly as a lane seals it (the worker scans the person's code or ID card), so
+ * the gateway finds the roster entry by the same pseudonym. `body_c` is the body temperature the
+ * worker's thermometer shows (a clinical reading: judged against the fever line as it is).
+ * Idempotent by station + device + id, like a screening.
+ */
+export const HomeReadingSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    id: Ulid,
+    ts: UtcTimestamp,
+    station: NodeId,
+    device: NodeId,
+    subject: Type.String({ pattern: WIRE_SUBJECT_PATTERN }),
+    body_c: Type.Number({ minimum: 30, maximum: 45 }),
+    method: Type.Union(HOME_READING_METHODS.map((m) => Type.Literal(m))),
+    fw: Version,
+  },
+  { additionalProperties: false },
+);
+export type HomeReading = Static<typeof HomeReadingSchema>;
+
 export const StatusSchema = Type.Object(
   {
     state: Type.Union([Type.Literal("online"), Type.Literal("offline")]),
@@ -265,6 +293,7 @@ export type Reject = Static<typeof RejectSchema>;
 
 export const validateScreening = compileValidator(ScreeningEventSchema);
 export const validateStatus = compileValidator(StatusSchema);
+export const validateHomeReading = compileValidator(HomeReadingSchema);
 export const validateTelemetry = compileValidator(TelemetrySchema);
 export const validateDeviceConfig = compileValidator(DeviceConfigSchema);
 export const validateAlert = compileValidator(AlertSchema);

@@ -44,6 +44,32 @@ export const STORAGE = {
   },
   reject: { tags: ["reason"], fields: ["topic", "client", "errors", "bytes"] },
   /**
+   * A daily temperature of a person on the home-isolation roster (MQTT `home-reading`, or typed in
+   * the console: `device` is then "console"), at the time it was taken.
+   */
+  home_reading: {
+    tags: ["township"],
+    fields: ["body_c", "subject", "id", "device", "method", "roster_id"],
+  },
+  /**
+   * The city's people flows, written once a minute by the gateway (gateway/ops/people-flows.ts):
+   * today's (TIME_ZONE) figures as the city reports them.
+   */
+  people_flow: {
+    tags: [],
+    fields: [
+      /** People on the home-isolation roster now. */
+      "roster_active",
+      /** Of them, those whose temperature for today is in. */
+      "roster_read_today",
+      /** roster_read_today / roster_active (1 with nobody on the roster). */
+      "compliance",
+      "handed_over_today",
+      "transferred_today",
+      "clinic_results_today",
+    ],
+  },
+  /**
    * Written by the gateway once a minute for every station it knows (registered, or heard since
    * it started), whether or not anything happened there: a silent station still has a series, so
    * a per-station alert rule can fire for it (gateway/ops/station-activity.ts).
@@ -78,6 +104,9 @@ export const STORAGE = {
       "alerts",
       "fevers",
       "missed_retests",
+      "home_readings",
+      "home_readings_unmatched",
+      "isolation_breaches",
       "withdrawn_alerts",
       "unmatched_retests",
       "retests_at_screening_lanes",

@@ -16,13 +16,21 @@ export const DEVICE_CHANNELS = [
   "config",
   "clock",
   "credentials",
+  "home-reading",
 ] as const;
 export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
 /**
  * What a device itself may publish; `config`, `clock` and `credentials` (a rotated secret:
- * credentials.ts) are written by the gateway only.
+ * credentials.ts) are written by the gateway only. `home-reading` is a community worker's daily
+ * temperature of a person in home isolation (schemas.ts HomeReadingSchema): the worker's device is
+ * registered at a "station" whose id is the township's (gateway TOWNSHIPS).
  */
-export const DEVICE_PUBLISHES: readonly DeviceChannel[] = ["screening", "status", "telemetry"];
+export const DEVICE_PUBLISHES: readonly DeviceChannel[] = [
+  "screening",
+  "status",
+  "telemetry",
+  "home-reading",
+];
 /** The one channel a device may retain (its online/offline status). */
 export const DEVICE_RETAINS: DeviceChannel = "status";
 

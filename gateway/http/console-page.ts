@@ -21,7 +21,16 @@ const KIND_OPTIONS = ALERT_KINDS.map(
 ).join("");
 
 /** The catalogue sections the page uses. */
-const PAGE_SECTIONS = ["console.", "kind.", "state.", "disposition.", "role.", "verdict."];
+const PAGE_SECTIONS = [
+  "console.",
+  "kind.",
+  "state.",
+  "disposition.",
+  "role.",
+  "verdict.",
+  "flows.",
+  "result.",
+];
 
 function pageMessages(): Record<Locale, Record<string, string>> {
   const keys = (Object.keys(CATALOGUE) as MessageKey[]).filter((k) =>

@@ -32,6 +32,7 @@ import {
   ALERT_KINDS,
   type Alert,
   dayIn,
+  HOME_READING_METHODS,
   type Locale,
   localeFromAcceptLanguage,
   MessageError,
@@ -51,8 +52,10 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import { type AlertRecord, type AlertStore, AlertTransitionError, DISPOSITIONS } from "../ops/alert-store.ts";
+import type { PeopleFlows } from "../ops/people-flows.ts";
 import { type ReportRow, reportCsv, type StationRow } from "../ops/reports.ts";
 import { TRACE_REFUSALS, type TraceAnswer, type TraceRequest } from "../ops/trace.ts";
+import { CLINIC_RESULTS } from "../ops/transfers.ts";
 import type { Role, User, Users } from "../ops/users.ts";
 import type { AuditEntry } from "../security/audit-log.ts";
 import type { ConsoleLogins } from "../security/console-logins.ts";
@@ -76,6 +79,8 @@ export interface ConsoleDeps {
   grafana?: GrafanaAlerts;
   /** One-code tracing (ops/trace.ts); absent: POST /api/trace answers 404. */
   trace?: (request: TraceRequest) => TraceAnswer;
+  /** Home isolation, transfers and the city's figures; absent: those routes answer 404. */
+  flows?: PeopleFlows;
   /** Lanes' display names (`set-lane-name`). */
   lanes?: () => { station: string; device: string; name: string }[];
   /** The security audit log (an officer's alert search is a lookup too). */
@@ -143,7 +148,43 @@ const CloseBody = Type.Object({
   disposition: Type.Union(DISPOSITIONS.map((d) => Type.Literal(d))),
   clinical_c: Type.Optional(Type.Union([Type.Number({ minimum: 34, maximum: 43 }), Type.Null()])),
   note: Type.Optional(Type.String({ maxLength: 2000 })),
+  /** A handover to home isolation: the township (TOWNSHIPS id). */
+  township: Type.Optional(Type.String({ maxLength: 40 })),
+  /** A transfer: the fever clinic (CLINICS id). */
+  clinic: Type.Optional(Type.String({ maxLength: 40 })),
 });
+const RosterQuery = Type.Object({
+  township: Type.Optional(Type.String({ maxLength: 40 })),
+  state: Type.Optional(
+    Type.Union([Type.Literal("active"), Type.Literal("completed"), Type.Literal("ended")]),
+  ),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+});
+const RosterParams = Type.Object({ id: Type.String({ pattern: "^[0-9A-Z]{26}$" }) });
+const ReadingBody = Type.Object(
+  {
+    body_c: Type.Number({ minimum: 30, maximum: 45 }),
+    method: Type.Union(HOME_READING_METHODS.map((m) => Type.Literal(m))),
+  },
+  { additionalProperties: false },
+);
+const EndBody = Type.Object(
+  { reason: Type.String({ minLength: 2, maxLength: 200, pattern: "\\S" }) },
+  { additionalProperties: false },
+);
+const TransfersQuery = Type.Object({
+  awaiting: Type.Optional(Type.Boolean()),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+});
+const ResultBody = Type.Object(
+  {
+    result: Type.Union(CLINIC_RESULTS.map((r) => Type.Literal(r))),
+    note: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
 const AlertParams = Type.Object({ id: Type.String({ pattern: "^[0-9A-Z]{26}$" }) });
 const ReportQuery = Type.Object({ date: Type.Optional(Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$" })) });
 /** Most alerts one page of the console lists. */
@@ -460,14 +501,107 @@ export class ConsoleServer {
           this.mayAct(c.user, c.params.id, c.locale) &&
           this.changed(
             c.params.id,
-            deps.alerts.close(
-              c.params.id,
-              this.name(c.user),
-              c.body.disposition,
-              c.body.clinical_c ?? null,
-              c.body.note ?? "",
-            ),
+            deps.flows
+              ? deps.flows.closeAlert(c.params.id, this.name(c.user), {
+                  disposition: c.body.disposition,
+                  clinical_c: c.body.clinical_c ?? null,
+                  note: c.body.note ?? "",
+                  ...(c.body.township !== undefined ? { township: c.body.township } : {}),
+                  ...(c.body.clinic !== undefined ? { clinic: c.body.clinic } : {}),
+                })
+              : deps.alerts.close(
+                  c.params.id,
+                  this.name(c.user),
+                  c.body.disposition,
+                  c.body.clinical_c ?? null,
+                  c.body.note ?? "",
+                ),
           ),
+      }),
+      ...this.flowRoutes(),
+    ];
+  }
+
+  /** Home isolation and transfers: officers and admins. */
+  private flowRoutes(): Route[] {
+    const flows = (): PeopleFlows => {
+      if (!this.deps.flows) throw new HttpError(404, "api.not-found");
+      return this.deps.flows;
+    };
+    return [
+      route({
+        method: "GET",
+        url: "/api/places",
+        access: "session",
+        handle: () => ({
+          townships: this.deps.flows?.townships ?? [],
+          clinics: this.deps.flows?.clinics ?? [],
+        }),
+      }),
+      route({
+        method: "GET",
+        url: "/api/roster",
+        access: OFFICERS,
+        query: RosterQuery,
+        invalid: { status: 400, key: "api.bad-query" },
+        handle: (c) =>
+          flows().roster.page({
+            ...(c.query.township ? { township: c.query.township } : {}),
+            ...(c.query.state ? { state: c.query.state } : {}),
+            limit: c.query.limit ?? 50,
+            offset: c.query.offset ?? 0,
+          }),
+      }),
+      route({
+        method: "POST",
+        url: "/api/roster/:id/readings",
+        access: OFFICERS,
+        params: RosterParams,
+        body: ReadingBody,
+        invalid: { status: 400, key: "flows.bad-reading" },
+        handle: async (c) => {
+          return await flows().recordReading(c.params.id, c.body.body_c, c.body.method, this.name(c.user));
+        },
+      }),
+      route({
+        method: "POST",
+        url: "/api/roster/:id/end",
+        access: OFFICERS,
+        params: RosterParams,
+        body: EndBody,
+        invalid: { status: 400, key: "flows.bad-end" },
+        handle: (c) => flows().roster.end(c.params.id, this.name(c.user), c.body.reason),
+      }),
+      route({
+        method: "GET",
+        url: "/api/transfers",
+        access: OFFICERS,
+        query: TransfersQuery,
+        invalid: { status: 400, key: "api.bad-query" },
+        handle: (c) =>
+          flows().transfers.page({
+            awaiting: c.query.awaiting === true,
+            limit: c.query.limit ?? 50,
+            offset: c.query.offset ?? 0,
+          }),
+      }),
+      route({
+        method: "POST",
+        url: "/api/transfers/:id/result",
+        access: OFFICERS,
+        params: RosterParams,
+        body: ResultBody,
+        invalid: { status: 400, key: "flows.bad-result" },
+        handle: (c) =>
+          flows().transfers.result(c.params.id, c.body.result, this.name(c.user), c.body.note ?? ""),
+      }),
+      route({
+        method: "GET",
+        url: "/api/flows",
+        access: "session",
+        query: ReportQuery,
+        invalid: { status: 400, key: "api.bad-query" },
+        handle: (c) => flows().city(c.query.date),
       }),
     ];
   }
@@ -702,6 +836,11 @@ export class ConsoleServer {
     if (error instanceof HttpError) return this.refuse(reply, locale, error.status, error.key, error.params);
     if (error instanceof AlertTransitionError) {
       const status = error.key === "alert.not-found" ? 404 : 409;
+      return this.refuse(reply, locale, status, error.key, error.params);
+    }
+    if (error instanceof MessageError) {
+      // The people flows' refusals (ops/people-flows.ts, isolation.ts, transfers.ts).
+      const status = error.key.endsWith(".not-found") ? 404 : error.key.startsWith("flows.") ? 400 : 409;
       return this.refuse(reply, locale, status, error.key, error.params);
     }
     if (error.validation) {

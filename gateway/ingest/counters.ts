@@ -16,6 +16,12 @@ export class Counters {
   unmatchedRetests = 0;
   /** Attempts 2 from lanes whose role is `screen`: stored, but they answer no retest. */
   retestsAtScreeningLanes = 0;
+  /** Daily temperatures of people in home isolation, recorded (first deliveries). */
+  homeReadings = 0;
+  /** Home readings for a person not (or no longer) on the roster: acknowledged, kept nowhere. */
+  homeReadingsUnmatched = 0;
+  /** People on the home-isolation roster scanned at a checkpoint. */
+  isolationBreaches = 0;
   refusedPublish = 0;
   authFailures = 0;
   /** Screenings whose timestamp was not trusted (stored at the receive time, flagged). */

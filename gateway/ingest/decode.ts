@@ -4,12 +4,14 @@
  */
 import {
   type DeviceChannel,
+  type HomeReading,
   parseUtcTimestamp,
   type RejectReason,
   type ScreeningEvent,
   type Status,
   type Telemetry,
   type Validation,
+  validateHomeReading,
   validateScreening,
   validateStatus,
   validateTelemetry,
@@ -22,6 +24,7 @@ export type Decoded =
   | { ok: true; channel: "screening"; value: ScreeningEvent }
   | { ok: true; channel: "status"; value: Status }
   | { ok: true; channel: "telemetry"; value: Telemetry }
+  | { ok: true; channel: "home-reading"; value: HomeReading }
   | { ok: false; reason: RejectReason; errors: string[] };
 
 type Failure = { ok: false; reason: RejectReason; errors: string[] };
@@ -76,6 +79,15 @@ export function decodeDeviceMessage(
       if (r.value.station !== station || r.value.device !== device) {
         return fail("mismatch", "station/device: the payload names another device than its topic");
       }
+      return { ok: true, channel, value: r.value };
+    }
+    case "home-reading": {
+      const r = parse(payload, validateHomeReading, true);
+      if (!r.ok) return r;
+      if (r.value.station !== station || r.value.device !== device) {
+        return fail("mismatch", "station/device: the payload names another device than its topic");
+      }
+      if (parseUtcTimestamp(r.value.ts) === null) return notADate();
       return { ok: true, channel, value: r.value };
     }
     case "status": {

@@ -19,6 +19,7 @@ import {
   classify,
   DEVICE_PUBLISHES,
   type FeverPolicy,
+  type HomeReading,
   type LaneRole,
   parseTopic,
   REJECTS_TOPIC,
@@ -29,9 +30,11 @@ import {
 } from "@checkpoint/protocol";
 import { canPublish, type Identity } from "../broker/acl.ts";
 import type { AlertStore } from "../ops/alert-store.ts";
+import type { IsolationRoster } from "../ops/isolation.ts";
 import type { Rekeyed, SubjectRekeyer } from "../privacy/subjects.ts";
 import {
   alertPoint,
+  homeReadingPoint,
   idempotentNs,
   rejectPoint,
   type StoredPoint,
@@ -68,7 +71,7 @@ export interface IngestLogger {
 /** What the ingest uses of the duty officers' alert log (SQLite; one alert per id). */
 export type AlertLog = Pick<
   AlertStore,
-  "add" | "durable" | "get" | "withdrawMissedRetest" | "resolveDeviceOffline"
+  "add" | "durable" | "get" | "withdrawMissedRetest" | "resolveDeviceOffline" | "hasOpen"
 >;
 
 export interface IngestDeps {
@@ -100,6 +103,11 @@ export interface IngestDeps {
   onScreening?: (station: string, receivedMs: number) => void;
   /** A screening came with a timestamp the gateway does not trust: tell the lane. */
   onWrongClock?: (station: string, device: string, judged: JudgedTime) => void;
+  /**
+   * The home-isolation roster (ops/isolation.ts): a person on it scanned at a checkpoint raises an
+   * isolation-breach alert; a worker's `home-reading` is recorded on it. Absent: neither.
+   */
+  isolation?: Pick<IsolationRoster, "activeFor" | "record">;
   log: IngestLogger;
 }
 
@@ -164,6 +172,16 @@ export class Ingest {
         if (rekeyed.legacy) this.legacy(event);
         event.subject = rekeyed.subject;
         await this.screening(event, rekeyed);
+        return false;
+      }
+      case "home-reading": {
+        const reading = decoded.value;
+        const rekeyed = await this.deps.subjects.rekey(reading);
+        if (!rekeyed.ok) {
+          await this.reject(topic, clientId, payload, "subject", [rekeyed.error]);
+          return false;
+        }
+        await this.homeReading(reading, rekeyed.subject, [rekeyed.subject, ...rekeyed.aliases()]);
         return false;
       }
       case "status":
@@ -281,6 +299,18 @@ export class Ingest {
         rekeyed.aliases(),
       );
       for (const p of evicted) this.missedRetest(p, points);
+    }
+    const person = [event.subject, ...rekeyed.aliases()];
+    if (this.deps.isolation?.activeFor(person)) {
+      // Someone who must stay at home, at a checkpoint: the duty officers are told, once while
+      // the alert is open (their retest at the same station is not a second breach).
+      counters.isolationBreaches++;
+      if (!this.deps.alerts.hasOpen("isolation-breach", event.station, person)) {
+        const alert = this.raise(
+          this.alertFor("isolation-breach", event.station, event.device, ulidTimeMs(event.id), key, event),
+        );
+        if (alert) points.push(alert);
+      }
     }
     counters.screenings++;
     const durable = Promise.all([
@@ -410,13 +440,98 @@ export class Ingest {
     }
   }
 
+  /**
+   * A daily home-isolation temperature: recorded on the person's active roster entry (once per
+   * device + id: a retry records nothing new), stored, and at or above the fever line an
+   * isolation-fever alert to the township (the alert's station) and the duty officers. A reading for
+   * someone not on the roster is acknowledged and counted, and kept nowhere.
+   */
+  private async homeReading(reading: HomeReading, subject: string, subjects: string[]): Promise<void> {
+    const { counters, isolation } = this.deps;
+    const entry = isolation?.activeFor(subjects);
+    if (!isolation || !entry) {
+      counters.homeReadingsUnmatched++;
+      this.deps.log.warn(
+        { station: reading.station, device: reading.device, id: reading.id },
+        "ingest: a home reading for a person who is not on the home-isolation roster; check the person's code, or hand them over in the console first",
+      );
+      return;
+    }
+    const key = `${reading.station}/${reading.device}/${reading.id}`;
+    const now = this.deps.now();
+    const tsMs = Date.parse(reading.ts);
+    // A worker's device clock from the future is not trusted: the reading counts for the day it arrived.
+    const atMs =
+      tsMs > now + this.deps.clock.maxAheadMs || tsMs < now - this.deps.clock.maxBehindMs ? now : tsMs;
+    const fresh = isolation.record(entry, {
+      id: key,
+      atMs,
+      bodyC: reading.body_c,
+      method: reading.method,
+      source: `${reading.station}/${reading.device}`,
+    });
+    if (fresh) counters.homeReadings++;
+    else counters.duplicates++;
+    const points: StoredPoint[] = [
+      homeReadingPoint(
+        {
+          id: reading.id,
+          atMs,
+          bodyC: reading.body_c,
+          method: reading.method,
+          subject,
+          device: reading.device,
+        },
+        entry.township,
+        entry.id,
+      ),
+    ];
+    const alert = this.isolationFever(entry, reading.device, atMs, key, subject, reading.body_c);
+    if (alert) points.push(alert);
+    await Promise.all([this.deps.store.submit(points), alert ? this.deps.alerts.durable() : undefined]);
+  }
+
+  /** At or above the fever line, a home reading raises an isolation-fever alert (once per reading). */
+  isolationFever(
+    entry: { township: string },
+    device: string,
+    atMs: number,
+    key: string,
+    subject: string,
+    bodyC: number,
+  ): StoredPoint | null {
+    if (bodyC < this.deps.policy().fever_line_c) return null;
+    return this.raise(
+      this.alertFor("isolation-fever", entry.township, device, atMs, key, {
+        subject,
+        id: undefined,
+        body_c: bodyC,
+      }),
+    );
+  }
+
+  /**
+   * Raises an alert the gateway found outside a device message (a missed daily reading): kept,
+   * published, and its point returned for the store; null when `causeKey` raised it already.
+   */
+  raiseFor(
+    kind: AlertKind,
+    station: string,
+    device: string,
+    causeMs: number,
+    causeKey: string,
+    about?: { subject: string; id?: string; body_c?: number },
+  ): StoredPoint | null {
+    return this.raise(this.alertFor(kind, station, device, causeMs, causeKey, about));
+  }
+
   private alertFor(
     kind: AlertKind,
     station: string,
     device: string,
     causeMs: number,
     causeKey: string,
-    about?: { subject: string; id: string; body_c: number },
+    about?: { subject: string; id?: string; body_c?: number },
   ): Alert {
     const alert: Alert = {
       v: 1,
@@ -429,8 +544,8 @@ export class Ingest {
     };
     if (about) {
       alert.subject = about.subject;
-      alert.event_id = about.id;
-      alert.body_c = about.body_c;
+      if (about.id !== undefined) alert.event_id = about.id;
+      if (about.body_c !== undefined) alert.body_c = about.body_c;
     }
     return alert;
   }

@@ -326,6 +326,19 @@ export class AlertStore {
   }
 
   /** Every alert about any of `subjects` (one person's pseudonyms), oldest first (a trace). */
+  /** Whether one of `subjects` has an alert of `kind` at `station` not yet closed. */
+  hasOpen(kind: AlertKind, station: string, subjects: readonly string[]): boolean {
+    this.settle();
+    return (
+      this.db
+        .prepare(
+          `SELECT 1 FROM alerts WHERE json_extract(alert, '$.subject') IN (SELECT value FROM json_each(?))
+             AND kind = ? AND station = ? AND state != 'closed' LIMIT 1`,
+        )
+        .get(JSON.stringify(subjects), kind, station) !== undefined
+    );
+  }
+
   forSubjects(subjects: readonly string[], limit = 500): AlertRecord[] {
     this.settle();
     return (

@@ -46,9 +46,15 @@ export type Rekeyed =
     }
   | { ok: false; error: string };
 
+/**
+ * What a subject is sealed with: the identity, bound to the message that carries it (a screening,
+ * or a home reading: the same seal, protocol/seal.ts).
+ */
+export type SealedMessage = Pick<ScreeningEvent, "subject" | "station" | "device" | "id">;
+
 /** The re-keying ingest needs: at once for a legacy subject, later for a sealed one (open-pool.ts). */
 export interface SubjectRekeyer {
-  rekey(event: ScreeningEvent): Rekeyed | Promise<Rekeyed>;
+  rekey(event: SealedMessage): Rekeyed | Promise<Rekeyed>;
 }
 
 /** How a sealed subject is refused (no values: they are logged and published as rejects). */
@@ -79,7 +85,7 @@ export class Subjects implements SubjectRekeyer {
     private readonly pool: OpenPool | null = null,
   ) {}
 
-  rekey(event: ScreeningEvent): Rekeyed | Promise<Rekeyed> {
+  rekey(event: SealedMessage): Rekeyed | Promise<Rekeyed> {
     if (this.pool && event.subject.startsWith("h2:")) {
       return this.pool
         .open({ subject: event.subject, station: event.station, device: event.device, id: event.id })
@@ -89,7 +95,7 @@ export class Subjects implements SubjectRekeyer {
   }
 
   /** The same, in this thread. */
-  rekeyHere(event: ScreeningEvent): Rekeyed {
+  rekeyHere(event: SealedMessage): Rekeyed {
     const current = this.keys.current;
     if (event.subject.startsWith("h1:")) {
       const h1 = event.subject;

@@ -160,6 +160,32 @@ export function rejectPoint(reject: Reject): StoredPoint {
   );
 }
 
+/** A daily home-isolation temperature (`device` "console" when an officer typed it). */
+export function homeReadingPoint(
+  reading: { id: string; atMs: number; bodyC: number; method: string; subject: string; device: string },
+  township: string,
+  rosterId: string,
+): StoredPoint {
+  return pointOf(
+    "home_reading",
+    { township },
+    {
+      body_c: reading.bodyC,
+      subject: reading.subject,
+      id: reading.id,
+      device: reading.device,
+      method: reading.method,
+      roster_id: rosterId,
+    },
+    idempotentNs(reading.atMs, reading.id),
+  );
+}
+
+/** The city's people flows for today (gateway/ops/people-flows.ts), once a minute. */
+export function peopleFlowPoint(fields: Record<FieldOf<"people_flow">, number>, atMs: number): StoredPoint {
+  return pointOf("people_flow", {}, fields, nsFromMs(atMs));
+}
+
 /** The gateway's counters: one field per counter of its /health snapshot. */
 export function gatewayPoint(instance: string, counters: Record<string, number>, atMs: number): StoredPoint {
   return pointOf("gateway", { instance }, counters, nsFromMs(atMs));

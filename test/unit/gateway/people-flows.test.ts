@@ -1,0 +1,243 @@
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { AlertStore } from "../../../gateway/ops/alert-store.ts";
+import { addDays, IsolationRoster } from "../../../gateway/ops/isolation.ts";
+import { PeopleFlows } from "../../../gateway/ops/people-flows.ts";
+import { Transfers } from "../../../gateway/ops/transfers.ts";
+import type { StoredPoint } from "../../../gateway/store/points.ts";
+import { type Alert, type AlertKind, MessageError } from "../../../protocol/index.ts";
+
+const TZ = "Asia/Shanghai";
+const SUBJECT = "g1:ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+function fever(id: string, subject = SUBJECT): Alert {
+  return {
+    v: 1,
+    id,
+    kind: "fever",
+    station: "hw-01",
+    device: "lane-2",
+    ts: "2026-11-29T08:00:00.000Z",
+    raised_at: "2026-11-29T08:00:00.100Z",
+    subject,
+    event_id: "01JDEVENT0000000000000000A",
+    body_c: 38.2,
+  };
+}
+
+/** A roster, transfers and flows on one in-memory database, with a clock the test moves. */
+function rig(startIso = "2026-11-29T15:30:00Z" /* 23:30 in Shanghai */) {
+  const clock = { ms: Date.parse(startIso) };
+  const now = () => clock.ms;
+  const db = new Database(":memory:");
+  const alerts = new AlertStore(db, () => 37.3, now);
+  const roster = new IsolationRoster(db, { days: () => 14, timeZone: TZ, now });
+  const transfers = new Transfers(db, now);
+  const raised: { kind: AlertKind; station: string; causeKey: string; causeMs: number }[] = [];
+  const stored: StoredPoint[] = [];
+  const flows = new PeopleFlows({
+    alerts,
+    roster,
+    transfers,
+    townships: () => [
+      { id: "chengguan", name: "城关街道" },
+      { id: "xinan", name: "西南街道" },
+    ],
+    clinics: () => [{ id: "renmin", name: "市人民医院发热门诊" }],
+    raise: (kind, station, _device, causeMs, causeKey) => {
+      raised.push({ kind, station, causeKey, causeMs });
+      return null;
+    },
+    feverLineC: () => 37.3,
+    store: async (points) => {
+      stored.push(...points);
+    },
+    timeZone: TZ,
+    now,
+  });
+  return { clock, alerts, roster, transfers, flows, raised, stored };
+}
+
+describe("home-isolation roster", () => {
+  it("a handover puts the person on the township's roster until the local day 14 days on", () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    r.flows.closeAlert("01JDALERT0000000000000000A", "officer li", {
+      disposition: "home-isolation",
+      clinical_c: 38.1,
+      note: "",
+      township: "xinan",
+    });
+    const entry = r.roster.get("01JDALERT0000000000000000A");
+    // 23:30 on 29 Nov in Shanghai: the handover's local day is the 29th, not UTC's.
+    expect(entry).toMatchObject({
+      subject: SUBJECT,
+      township: "xinan",
+      station: "hw-01",
+      end_day: "2026-12-13",
+      created_by: "officer li",
+      state: "active",
+    });
+    expect(r.roster.activeFor(["g0:OTHER", SUBJECT])?.id).toBe(entry?.id);
+  });
+
+  it("refuses a handover without a configured township, and leaves the alert open", () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    expect(() =>
+      r.flows.closeAlert("01JDALERT0000000000000000A", "officer li", {
+        disposition: "home-isolation",
+        clinical_c: 38.1,
+        note: "",
+        township: "nowhere",
+      }),
+    ).toThrow(MessageError);
+    try {
+      r.flows.closeAlert("01JDALERT0000000000000000A", "officer li", {
+        disposition: "home-isolation",
+        clinical_c: 38.1,
+        note: "",
+      });
+    } catch (error) {
+      expect((error as MessageError).text("zh-CN")).toBe("移交居家隔离须选择属地街道：城关街道、西南街道");
+    }
+    expect(r.alerts.get("01JDALERT0000000000000000A")?.state).toBe("new");
+    expect(r.roster.page({ limit: 10, offset: 0 }).total).toBe(0);
+  });
+
+  it("a day that ends without a reading is missed once; the day of the handover is not due", () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    r.flows.closeAlert("01JDALERT0000000000000000A", "li", {
+      disposition: "home-isolation",
+      clinical_c: 38.1,
+      note: "",
+      township: "chengguan",
+    });
+    const entry = r.roster.get("01JDALERT0000000000000000A");
+    if (!entry) throw new Error("no entry");
+    // 30 Nov 10:00 Shanghai: the 29th was the handover day, the 30th is not over.
+    r.clock.ms = Date.parse("2026-11-30T02:00:00Z");
+    expect(r.roster.sweep().missed).toEqual([]);
+    // A reading on the 30th at 23:59 Shanghai (15:59 UTC) counts for the 30th.
+    r.roster.record(entry, {
+      id: "a",
+      atMs: Date.parse("2026-11-30T15:59:00Z"),
+      bodyC: 36.6,
+      method: "armpit",
+      source: "w",
+    });
+    // 2 Dec 00:01 Shanghai: the 1st ended without a reading.
+    r.clock.ms = Date.parse("2026-12-01T16:01:00Z");
+    expect(r.roster.sweep().missed.map((m) => m.day)).toEqual(["2026-12-01"]);
+    expect(r.roster.sweep().missed).toEqual([]);
+    expect(r.roster.page({ limit: 10, offset: 0 }).entries[0]).toMatchObject({ readings: 1, missed_days: 1 });
+  });
+
+  it("the sweep raises one isolation-missed alert per missed day, to the township, at the day's end", async () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    r.flows.closeAlert("01JDALERT0000000000000000A", "li", {
+      disposition: "home-isolation",
+      clinical_c: 38.1,
+      note: "",
+      township: "chengguan",
+    });
+    r.clock.ms = Date.parse("2026-12-02T17:00:00Z"); // 3 Dec 01:00 Shanghai: the 30th, 1st and 2nd missed
+    expect(await r.flows.sweep()).toEqual({ completed: 0, missed: 3 });
+    expect(r.raised.map((a) => [a.kind, a.station, new Date(a.causeMs).toISOString()])).toEqual([
+      ["isolation-missed", "chengguan", "2026-11-30T16:00:00.000Z"],
+      ["isolation-missed", "chengguan", "2026-12-01T16:00:00.000Z"],
+      ["isolation-missed", "chengguan", "2026-12-02T16:00:00.000Z"],
+    ]);
+    expect(await r.flows.sweep()).toEqual({ completed: 0, missed: 0 });
+  });
+
+  it("ends by date (completed) or by an officer (ended), and then takes no readings", () => {
+    const r = rig();
+    for (const id of ["01JDALERT0000000000000000A", "01JDALERT0000000000000000B"]) {
+      r.alerts.add(fever(id, `g1:${id.slice(-1).repeat(26)}`));
+      r.flows.closeAlert(id, "li", {
+        disposition: "home-isolation",
+        clinical_c: 38.1,
+        note: "",
+        township: "chengguan",
+      });
+    }
+    const early = r.roster.end("01JDALERT0000000000000000B", "wang", "核酸阴性，解除");
+    expect(early).toMatchObject({ state: "ended", ended_by: "wang", end_reason: "核酸阴性，解除" });
+    expect(() => r.roster.end("01JDALERT0000000000000000B", "wang", "again")).toThrow(MessageError);
+    r.clock.ms = Date.parse(`${addDays("2026-12-13", 1)}T01:00:00Z`); // 14 Dec 09:00 Shanghai
+    const { completed } = r.roster.sweep();
+    expect(completed.map((e) => [e.id, e.state])).toEqual([["01JDALERT0000000000000000A", "completed"]]);
+    const entry = r.roster.get("01JDALERT0000000000000000A");
+    if (!entry) throw new Error("no entry");
+    expect(() =>
+      r.roster.record(entry, { id: "x", atMs: r.clock.ms, bodyC: 36.5, method: "oral", source: "w" }),
+    ).toThrow(MessageError);
+    expect(r.roster.activeFor([entry.subject])).toBeUndefined();
+  });
+
+  it("a reading typed at or above the fever line raises an isolation-fever alert; one below does not", async () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    r.flows.closeAlert("01JDALERT0000000000000000A", "li", {
+      disposition: "home-isolation",
+      clinical_c: 38.1,
+      note: "",
+      township: "chengguan",
+    });
+    await r.flows.recordReading("01JDALERT0000000000000000A", 36.8, "armpit", "wang");
+    r.clock.ms += 1000;
+    await r.flows.recordReading("01JDALERT0000000000000000A", 37.3, "armpit", "wang");
+    expect(r.raised.map((a) => [a.kind, a.station])).toEqual([["isolation-fever", "chengguan"]]);
+    expect(r.stored.filter((p) => p.measurement === "home_reading").map((p) => p.fields.body_c)).toEqual([
+      36.8, 37.3,
+    ]);
+    expect(r.flows.city()).toMatchObject({
+      roster_active: 1,
+      roster_read_today: 1,
+      compliance: 1,
+      handed_over: 1,
+    });
+  });
+});
+
+describe("fever-clinic transfers", () => {
+  it("a transfer records the clinic, who handed over and when; the clinic's result once", () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    r.flows.closeAlert("01JDALERT0000000000000000A", "officer li", {
+      disposition: "fever-clinic",
+      clinical_c: 38.6,
+      note: "",
+      clinic: "renmin",
+    });
+    expect(r.transfers.get("01JDALERT0000000000000000A")).toMatchObject({
+      clinic: "renmin",
+      handed_over_by: "officer li",
+      handed_over_at: "2026-11-29T15:30:00.000Z",
+      result: null,
+    });
+    expect(r.transfers.page({ awaiting: true, limit: 10, offset: 0 }).total).toBe(1);
+    r.transfers.result("01JDALERT0000000000000000A", "admitted", "wang", "");
+    expect(() => r.transfers.result("01JDALERT0000000000000000A", "excluded", "wang", "")).toThrow(
+      MessageError,
+    );
+    expect(r.transfers.page({ awaiting: true, limit: 10, offset: 0 }).total).toBe(0);
+    expect(r.flows.city("2026-11-29")).toMatchObject({ transferred: 1, clinic_results: { admitted: 1 } });
+  });
+
+  it("a transfer needs a configured clinic; a device alert needs none and makes no transfer", () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    expect(() =>
+      r.flows.closeAlert("01JDALERT0000000000000000A", "li", {
+        disposition: "fever-clinic",
+        clinical_c: 38.6,
+        note: "",
+      }),
+    ).toThrow(MessageError);
+    expect(r.alerts.get("01JDALERT0000000000000000A")?.state).toBe("new");
+  });
+});
