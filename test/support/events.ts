@@ -4,6 +4,7 @@ import {
   classify,
   DEFAULT_POLICY,
   estimateBody,
+  type HomeReading,
   pseudonym,
   type ScreeningEvent,
   Sealer,
@@ -53,4 +54,26 @@ export function sealedScreening(
 ): ScreeningEvent {
   const e = screening(overrides);
   return { ...e, subject: perEvent ? sealIdentity(seal, identity, e) : sealer.seal(seal, identity, e) };
+}
+
+/** A community worker's daily temperature (`home-reading`), the person's identity sealed as a lane seals it. */
+export function sealedHomeReading(
+  seal: SealKey,
+  identity: string,
+  overrides: Partial<HomeReading> = {},
+): HomeReading {
+  const ts = overrides.ts ?? new Date().toISOString();
+  const r: HomeReading = {
+    v: 1,
+    id: nextId(Date.parse(ts)),
+    ts,
+    station: "chengguan",
+    device: "worker-1",
+    subject: "",
+    body_c: 36.6,
+    method: "forehead",
+    fw: "worker-1.0.0",
+    ...overrides,
+  };
+  return { ...r, subject: overrides.subject ?? sealer.seal(seal, identity, r) };
 }
