@@ -238,12 +238,12 @@ export const CONFIG_KEYS: Key[] = [
   ...TLS_CONFIG_KEYS,
   {
     name: "TOWNSHIPS",
-    doc: "townships that take people into home isolation, as id=name pairs separated by commas (e.g. chengguan=城关街道,xinan=西南街道); empty: no handover to home isolation",
+    doc: "townships that take people into home isolation, as id=name pairs separated by commas (e.g. chengguan=城关街道,xinan=西南街道); empty: a handover closes the alert and puts no one on the roster",
     default: "",
   },
   {
     name: "CLINICS",
-    doc: "fever clinics people are transferred to, as id=name pairs separated by commas (e.g. renmin=市人民医院发热门诊); empty: no transfer",
+    doc: "fever clinics people are transferred to, as id=name pairs separated by commas (e.g. renmin=市人民医院发热门诊); empty: a transfer closes the alert and records no transfer",
     default: "",
   },
   { name: "ISOLATION_DAYS", doc: "days of home isolation a handover starts", default: "14" },

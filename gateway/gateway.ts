@@ -270,6 +270,10 @@ export class Gateway {
             pseudonymsOf: (identity) => this.privacy.subjects.pseudonymsOf(identity),
             traces: (subjects, sinceMs) => this.ledger.traces(subjects, sinceMs),
             alertsFor: (subjects) => this.alerts.forSubjects(subjects),
+            flowsFor: (subjects) => ({
+              isolation: this.roster.forSubjects(subjects),
+              transfers: this.transfers.forSubjects(subjects),
+            }),
             audit: (entry) => this.security.audit.record(entry),
             retentionDays: config.retentionDays,
             now: Date.now,
@@ -304,6 +308,11 @@ export class Gateway {
       log: root.child({ ns: "gateway:activity" }),
     });
     this.activityWriter.start();
+    if (config.townships.length === 0 || config.clinics.length === 0)
+      log.warn(
+        { townships: config.townships.length, clinics: config.clinics.length },
+        "gateway: TOWNSHIPS or CLINICS is empty: alerts closed as a handover or a transfer put no one on the home-isolation roster or the transfer list; set both (id=name pairs)",
+      );
     log.info(
       {
         mqtt: `${config.tls.mqtt ? "mqtts" : "mqtt"}://${config.mqttHost}:${this.broker.port}`,

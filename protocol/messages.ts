@@ -38,8 +38,8 @@ const CONSOLE = {
   "console.open-alerts": { "zh-CN": "待处置告警", en: "Open alerts" },
   "console.keys": {
     "zh-CN":
-      "快捷键：j / k 上下切换，a 确认，c 关闭；Alt+1 告警，Alt+2 溯源，Alt+3 站点，Alt+4 日报，Alt+5 交接班。扫码枪扫入的码自动进入溯源框。",
-    en: "Keys: j / k move, a acknowledge, c close; Alt+1 alerts, Alt+2 trace, Alt+3 stations, Alt+4 report, Alt+5 handover. A desk scanner's code goes to the trace box.",
+      "快捷键：j / k 上下切换，a 确认，c 关闭；Alt+1 告警，Alt+2 溯源，Alt+3 站点，Alt+4 日报，Alt+5 交接班，Alt+6 居家隔离，Alt+7 转运。扫码枪扫入的码自动进入溯源框。",
+    en: "Keys: j / k move, a acknowledge, c close; Alt+1 alerts, Alt+2 trace, Alt+3 stations, Alt+4 report, Alt+5 handover, Alt+6 roster, Alt+7 transfers. A desk scanner's code goes to the trace box.",
   },
   "console.alert-label": { "zh-CN": "{station} 站 {kind}", en: "{kind} at {station}" },
   "console.acknowledge": { "zh-CN": "确认", en: "Acknowledge" },
@@ -879,14 +879,6 @@ const FILES = {
 
 /** The people flows (gateway/ops/people-flows.ts): roster, daily readings, transfers, city figures. */
 const FLOWS = {
-  "flows.no-townships": {
-    "zh-CN": "未配置属地街道（TOWNSHIPS），无法移交居家隔离；请管理员配置后再试",
-    en: "no townships are configured (TOWNSHIPS): nobody can be handed over to home isolation; ask an admin to set them",
-  },
-  "flows.no-clinics": {
-    "zh-CN": "未配置发热门诊（CLINICS），无法登记转运；请管理员配置后再试",
-    en: "no fever clinics are configured (CLINICS): no transfer can be recorded; ask an admin to set them",
-  },
   "flows.township-required": {
     "zh-CN": "移交居家隔离须选择属地街道：{names}",
     en: "a handover to home isolation needs its township: {names}",
@@ -918,6 +910,23 @@ const FLOWS = {
     en: "a clinic result is one of: excluded, observation, admitted, home isolation",
   },
   "flows.township": { "zh-CN": "属地街道", en: "Township" },
+  "flows.person": { "zh-CN": "人员（假名）", en: "Person (pseudonym)" },
+  "flows.station": { "zh-CN": "发现站点", en: "Found at" },
+  "flows.handed-at": { "zh-CN": "移交时间", en: "Handed over" },
+  "flows.by": { "zh-CN": "经办人", en: "By" },
+  "flows.actions": { "zh-CN": "操作", en: "Actions" },
+  "flows.method": { "zh-CN": "测量方式", en: "Method" },
+  "flows.save": { "zh-CN": "保存", en: "Save" },
+  "flows.none": { "zh-CN": "暂无", en: "none" },
+  "flows.page": { "zh-CN": "共 {total} 人", en: "{total} in all" },
+  "flows.isolation-status": {
+    "zh-CN": "居家隔离：{township}，{start} 起至 {end}（{state}）",
+    en: "Home isolation: {township}, from {start} to {end} ({state})",
+  },
+  "flows.transfer-status": {
+    "zh-CN": "转运：{clinic}，{at}；结果：{result}",
+    en: "Transfer: {clinic}, {at}; result: {result}",
+  },
   "flows.clinic": { "zh-CN": "发热门诊", en: "Fever clinic" },
   "flows.roster": { "zh-CN": "居家隔离名单", en: "Home-isolation roster" },
   "flows.transfers": { "zh-CN": "转运发热门诊", en: "Fever-clinic transfers" },

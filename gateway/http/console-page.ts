@@ -11,8 +11,16 @@
  * place and remembers the choice in a cookie (which the API reads too, so its errors follow).
  * Times are shown in the gateway's TIME_ZONE (Asia/Shanghai by default).
  */
-import { ALERT_KINDS, CATALOGUE, LOCALES, type Locale, type MessageKey } from "@checkpoint/protocol";
+import {
+  ALERT_KINDS,
+  CATALOGUE,
+  HOME_READING_METHODS,
+  LOCALES,
+  type Locale,
+  type MessageKey,
+} from "@checkpoint/protocol";
 import { DISPOSITIONS_BY_KIND } from "../ops/alert-store.ts";
+import { CLINIC_RESULTS } from "../ops/transfers.ts";
 import { LOCALE_COOKIE } from "./console-server.ts";
 
 /** One option per alert kind, in the contract's order. */
@@ -54,7 +62,14 @@ export function consolePage(locale: Locale, timeZone: string): string {
     if (name === "lang") return locale;
     if (name === "messages") return scriptJson(pageMessages());
     if (name === "config")
-      return scriptJson({ locale, timeZone, cookie: LOCALE_COOKIE, dispositions: DISPOSITIONS_BY_KIND });
+      return scriptJson({
+        locale,
+        timeZone,
+        cookie: LOCALE_COOKIE,
+        dispositions: DISPOSITIONS_BY_KIND,
+        methods: HOME_READING_METHODS,
+        results: CLINIC_RESULTS,
+      });
     return texts[name] ?? whole;
   });
 }
@@ -116,11 +131,21 @@ const PAGE = `<!doctype html>
       <section aria-labelledby="board-title" class="spaced"><h2 id="board-title" data-t="console.stations">{{console.stations}}</h2><table id="board"><thead><tr><th data-t="console.col.station">{{console.col.station}}</th><th data-t="console.col.online">{{console.col.online}}</th><th data-t="console.col.last-seen">{{console.col.last-seen}}</th><th data-t="console.col.today">{{console.col.today}}</th><th data-t="console.col.fevers">{{console.col.fevers}}</th><th data-t="console.col.outbox">{{console.col.outbox}}</th><th data-t="console.col.sensor">{{console.col.sensor}}</th></tr></thead><tbody></tbody></table></section>
       <section aria-labelledby="report-title" class="spaced"><h2 id="report-title" data-t="console.report">{{console.report}}</h2>
         <label for="report-date" data-t="console.day">{{console.day}}</label> <input id="report-date" type="date"> <button id="report-show" data-t="console.show">{{console.show}}</button> <a id="report-csv" href="#" data-t="console.csv">{{console.csv}}</a>
+        <p id="city-flows" class="sub"></p>
         <table id="report"><thead><tr><th data-t="console.col.station">{{console.col.station}}</th><th data-t="console.col.screened">{{console.col.screened}}</th><th data-t="console.col.retests">{{console.col.retests}}</th><th data-t="console.col.fevers">{{console.col.fevers}}</th><th data-t="console.col.transfers">{{console.col.transfers}}</th><th data-t="console.col.handovers">{{console.col.handovers}}</th></tr></thead><tbody></tbody></table>
       </section>
       <section aria-labelledby="handover-title" class="spaced" id="handover-section"><h2 id="handover-title" data-t="console.handover">{{console.handover}}</h2>
         <label for="handover-hours" data-t="console.handover-hours">{{console.handover-hours}}</label> <input id="handover-hours" type="number" min="1" max="72" value="12"> <button id="handover-show" type="button" data-t="console.show">{{console.show}}</button>
         <ul id="handover" class="grafana"></ul>
+      </section>
+      <section aria-labelledby="roster-title" class="spaced" id="roster-section"><h2 id="roster-title" data-t="flows.roster">{{flows.roster}}</h2>
+        <label for="roster-township" data-t="flows.township">{{flows.township}}</label> <select id="roster-township"><option value="" data-t="flows.all">{{flows.all}}</option></select>
+        <select id="roster-state" aria-label="{{console.filter-state}}" data-t-label="console.filter-state"><option value="active" data-t="flows.state.active">{{flows.state.active}}</option><option value="" data-t="flows.all">{{flows.all}}</option></select> <span id="roster-count" class="sub"></span>
+        <table id="roster"><thead><tr><th data-t="flows.person">{{flows.person}}</th><th data-t="flows.township">{{flows.township}}</th><th data-t="flows.start">{{flows.start}}</th><th data-t="flows.end-day">{{flows.end-day}}</th><th data-t="flows.last-reading">{{flows.last-reading}}</th><th data-t="flows.read-today">{{flows.read-today}}</th><th data-t="flows.missed-days">{{flows.missed-days}}</th><th data-t="flows.actions">{{flows.actions}}</th></tr></thead><tbody></tbody></table>
+      </section>
+      <section aria-labelledby="transfers-title" class="spaced" id="transfers-section"><h2 id="transfers-title" data-t="flows.transfers">{{flows.transfers}}</h2>
+        <select id="transfers-filter" aria-label="{{console.filter-state}}" data-t-label="console.filter-state"><option value="awaiting" data-t="flows.awaiting">{{flows.awaiting}}</option><option value="" data-t="flows.all">{{flows.all}}</option></select>
+        <table id="transfers"><thead><tr><th data-t="flows.handed-at">{{flows.handed-at}}</th><th data-t="flows.station">{{flows.station}}</th><th data-t="flows.clinic">{{flows.clinic}}</th><th data-t="flows.by">{{flows.by}}</th><th data-t="flows.person">{{flows.person}}</th><th data-t="flows.result">{{flows.result}}</th></tr></thead><tbody></tbody></table>
       </section>
       <section aria-labelledby="grafana-title" class="spaced"><h2 id="grafana-title" data-t="console.grafana">{{console.grafana}}</h2><ul id="grafana" class="grafana"></ul></section>
     </div>

@@ -117,6 +117,9 @@ function render() {
   // Tracing a person is the officers' (the server refuses anyone else).
   $("trace-title").parentElement.classList.toggle("hidden", !officer());
   $("watch-only").classList.toggle("hidden", officer());
+  // The roster and the transfers are people's: the officers'.
+  $("roster-section").classList.toggle("hidden", !officer());
+  $("transfers-section").classList.toggle("hidden", !officer());
 }
 
 /** A card's text and buttons, redone in its own part; the close form below them is left alone. */
@@ -177,7 +180,17 @@ function closeForm(div, a) {
   const note = document.createElement("input"); note.name = "note"; note.maxLength = 500;
   const submit = text("button", T("console.close-alert")); submit.type = "submit"; submit.dataset.action = "close-alert";
   const cancel = text("button", T("console.cancel")); cancel.type = "button"; cancel.dataset.action = "cancel"; cancel.onclick = () => { f.remove(); render(); };
-  f.append(text("label", T("console.outcome")), select);
+  // A handover names the township, a transfer the clinic: the one list that fits the outcome shows.
+  const township = placeSelect("township", places.townships); const clinic = placeSelect("clinic", places.clinics);
+  const townshipLabel = text("label", T("flows.township")); const clinicLabel = text("label", T("flows.clinic"));
+  const showPlaces = () => {
+    for (const [el, label, d] of [[township, townshipLabel, "home-isolation"], [clinic, clinicLabel, "fever-clinic"]]) {
+      const on = select.value === d; el.classList.toggle("hidden", !on); label.classList.toggle("hidden", !on); el.required = on; el.disabled = !on;
+    }
+  };
+  select.onchange = showPlaces;
+  f.append(text("label", T("console.outcome")), select, townshipLabel, township, clinicLabel, clinic);
+  showPlaces();
   if (person) f.append(text("label", T("console.clinical")), clinical);
   f.append(text("label", T("console.note")), note, document.createElement("span"), submit, document.createElement("span"), cancel);
   const error = text("span", "", "error"); error.setAttribute("role", "alert"); f.append(error);
@@ -185,10 +198,114 @@ function closeForm(div, a) {
     e.preventDefault();
     const d = new FormData(f);
     const c = d.get("clinical_c");
-    try { await act(a.id, "close", { disposition: d.get("disposition"), clinical_c: c === null || c === "" ? null : Number(c), note: d.get("note") }); f.remove(); render(); loadSoon(); }
+    const body = { disposition: d.get("disposition"), clinical_c: c === null || c === "" ? null : Number(c), note: d.get("note") };
+    if (d.get("township")) body.township = d.get("township");
+    if (d.get("clinic")) body.clinic = d.get("clinic");
+    try { await act(a.id, "close", body); f.remove(); render(); loadSoon(); loadFlows(); }
     catch (err) { error.textContent = err.message; }
   };
   div.append(f); select.focus();
+}
+
+/** Townships and clinics (GATEWAY TOWNSHIPS, CLINICS), by id with their names. */
+let places = { townships: [], clinics: [] };
+function placeName(list, id) { const p = list.find((x) => x.id === id); return p ? p.name : id; }
+function placeSelect(name, list) {
+  const s = document.createElement("select"); s.name = name;
+  s.append(new Option(T("console.choose"), ""));
+  for (const p of list) s.append(new Option(p.name, p.id));
+  return s;
+}
+
+/** A form is open in this table (a reading, a reason, a result being typed): it is not redrawn under the officer. */
+function busy(table) { return !!$(table).querySelector("form"); }
+
+/** The home-isolation roster: today's reading in or not, missed days, a reading typed in, an early end. */
+async function loadRoster() {
+  if (!officer() || busy("roster")) return;
+  const q = new URLSearchParams({ limit: "100" });
+  if ($("roster-township").value) q.set("township", $("roster-township").value);
+  if ($("roster-state").value) q.set("state", $("roster-state").value);
+  const page = await api("/api/roster?" + q);
+  if (busy("roster")) return;
+  $("roster-count").textContent = T("flows.page", { total: page.total });
+  const tb = $("roster").tBodies[0]; tb.textContent = "";
+  if (!page.entries.length) { const tr = document.createElement("tr"); const td = text("td", T("flows.none"), "sub"); td.colSpan = 8; tr.append(td); tb.append(tr); }
+  for (const e of page.entries) {
+    const tr = document.createElement("tr"); tr.dataset.id = e.id;
+    tr.className = e.state !== "active" ? "ended" : e.read_today ? "" : "unread";
+    const last = e.last_reading_at ? Number(e.last_body_c).toFixed(1) + " °C " + whenOf(e.last_reading_at) : T("flows.none");
+    const actions = document.createElement("td");
+    if (e.state === "active") {
+      const read = text("button", T("flows.record-reading")); read.type = "button"; read.dataset.action = "reading"; read.onclick = () => readingForm(actions, e);
+      const end = text("button", T("flows.end")); end.type = "button"; end.dataset.action = "end"; end.onclick = () => endForm(actions, e);
+      actions.append(read, " ", end);
+    } else actions.append(text("span", T("flows.state." + e.state), "sub"));
+    tr.append(text("td", e.subject, "sub"), text("td", placeName(places.townships, e.township)), text("td", whenOf(e.start_at)), text("td", e.end_day),
+      text("td", last), text("td", T(e.read_today ? "flows.read-today" : "flows.not-read-today"), e.read_today ? "" : "offline"), text("td", String(e.missed_days), e.missed_days ? "offline" : ""), actions);
+    tb.append(tr);
+  }
+}
+
+function inlineForm(cell, fields, send) {
+  if (cell.querySelector("form")) return;
+  const f = document.createElement("form"); f.className = "inline";
+  const save = text("button", T("flows.save")); save.type = "submit"; save.dataset.action = "save";
+  const cancel = text("button", T("console.cancel")); cancel.type = "button"; cancel.onclick = () => { f.remove(); loadRoster().catch(() => {}); loadTransfers().catch(() => {}); };
+  const error = text("span", "", "error"); error.setAttribute("role", "alert");
+  f.append(...fields, save, cancel, error);
+  f.onsubmit = async (e) => { e.preventDefault(); try { await send(new FormData(f)); f.remove(); loadRoster().catch(() => {}); loadTransfers().catch(() => {}); loadFlows(); } catch (err) { error.textContent = err.message; } };
+  cell.append(f); fields[0].focus();
+}
+
+function readingForm(cell, e) {
+  const c = document.createElement("input"); c.name = "body_c"; c.type = "number"; c.step = "0.1"; c.min = "30"; c.max = "45"; c.required = true; c.setAttribute("aria-label", T("flows.last-reading"));
+  const m = document.createElement("select"); m.name = "method"; m.setAttribute("aria-label", T("flows.method"));
+  for (const x of CONFIG.methods) m.append(new Option(T("flows.method." + x), x));
+  m.value = "armpit";
+  inlineForm(cell, [c, m], (d) => api("/api/roster/" + e.id + "/readings", { body_c: Number(d.get("body_c")), method: d.get("method") }));
+}
+
+function endForm(cell, e) {
+  const r = document.createElement("input"); r.name = "reason"; r.required = true; r.minLength = 2; r.maxLength = 200; r.placeholder = T("flows.end-reason"); r.setAttribute("aria-label", T("flows.end-reason"));
+  inlineForm(cell, [r], (d) => api("/api/roster/" + e.id + "/end", { reason: d.get("reason") }));
+}
+
+/** Transfers to fever clinics, awaiting their result first; the clinic's result recorded in place. */
+async function loadTransfers() {
+  if (!officer() || busy("transfers")) return;
+  const q = new URLSearchParams({ limit: "100" });
+  if ($("transfers-filter").value === "awaiting") q.set("awaiting", "true");
+  const page = await api("/api/transfers?" + q);
+  if (busy("transfers")) return;
+  const tb = $("transfers").tBodies[0]; tb.textContent = "";
+  if (!page.transfers.length) { const tr = document.createElement("tr"); const td = text("td", T("flows.none"), "sub"); td.colSpan = 6; tr.append(td); tb.append(tr); }
+  for (const x of page.transfers) {
+    const tr = document.createElement("tr"); tr.dataset.id = x.id;
+    const result = document.createElement("td");
+    if (x.result) result.append(text("span", T("result." + x.result)), " ", text("span", T("flows.result-by", { officer: x.result_by, at: whenOf(x.result_at) }), "sub"));
+    else {
+      const b = text("button", T("flows.record-result")); b.type = "button"; b.dataset.action = "result";
+      b.onclick = () => {
+        const s = document.createElement("select"); s.name = "result"; s.required = true; s.setAttribute("aria-label", T("flows.result"));
+        s.append(new Option(T("console.choose"), ""));
+        for (const r of CONFIG.results) s.append(new Option(T("result." + r), r));
+        const n = document.createElement("input"); n.name = "note"; n.maxLength = 500; n.setAttribute("aria-label", T("console.note")); n.placeholder = T("console.note");
+        inlineForm(result, [s, n], (d) => api("/api/transfers/" + x.id + "/result", { result: d.get("result"), note: d.get("note") }));
+      };
+      result.append(text("span", T("flows.no-result"), "sub"), " ", b);
+    }
+    tr.append(text("td", whenOf(x.handed_over_at)), stationCell(x.station, stationNames.get(x.station)), text("td", placeName(places.clinics, x.clinic)), text("td", x.handed_over_by), text("td", x.subject, "sub"), result);
+    tb.append(tr);
+  }
+}
+
+/** The city's people flows for the report's day, as the city reports them. */
+function loadFlows() {
+  const day = $("report-date").value;
+  api("/api/flows" + (day ? "?date=" + day : "")).then((c) => {
+    $("city-flows").textContent = T("flows.city-roster", { active: c.roster_active, read: c.roster_read_today, compliance: Math.round(c.compliance * 100) + "%" }) + "；" + T("flows.city-moves", { handed: c.handed_over, transferred: c.transferred });
+  }, () => {});
 }
 
 async function act(id, verb, body) {
@@ -283,6 +400,8 @@ async function runTrace() {
   for (const a of r.alerts) {
     list.append(text("li", whenOf(a.raised_at) + "  " + T("kind." + a.kind) + " — " + stationLabel(a.station) + " — " + T("state." + a.state) + (a.disposition ? "：" + T("disposition." + a.disposition) : "")));
   }
+  for (const e of r.isolation || []) list.append(text("li", T("flows.isolation-status", { township: placeName(places.townships, e.township), start: whenOf(e.start_at), end: e.end_day, state: T("flows.state." + e.state) }), "isolation"));
+  for (const x of r.transfers || []) list.append(text("li", T("flows.transfer-status", { clinic: placeName(places.clinics, x.clinic), at: whenOf(x.handed_over_at), result: x.result ? T("result." + x.result) : T("flows.no-result") }), "transfer"));
   $("trace-result").classList.remove("hidden");
 }
 
@@ -313,6 +432,12 @@ async function start(me) {
   loadBoard().catch(() => {}); setInterval(() => loadBoard().catch(() => {}), 15000);
   loadGrafana().catch(() => {}); setInterval(() => loadGrafana().catch(() => {}), 15000);
   loadReport().catch(() => {});
+  places = await api("/api/places").catch(() => places);
+  for (const p of places.townships) $("roster-township").append(new Option(p.name, p.id));
+  const flows = () => { loadRoster().catch(() => {}); loadTransfers().catch(() => {}); loadFlows(); };
+  flows(); setInterval(flows, 15000);
+  feed.addEventListener("update", (e) => { const a = JSON.parse(e.data); if (a.state === "closed") flows(); });
+  feed.addEventListener("alert", (e) => { const a = JSON.parse(e.data); if (a.kind.startsWith("isolation-")) loadRoster().catch(() => {}); });
 }
 
 $("login-form").onsubmit = async (e) => {
@@ -322,7 +447,10 @@ $("login-form").onsubmit = async (e) => {
 };
 for (const b of document.querySelectorAll("[data-action=language]")) b.onclick = switchLanguage;
 $("logout").onclick = async () => { await api("/api/logout", {}); location.reload(); };
-$("report-show").onclick = () => loadReport().catch((e) => alert(e.message));
+$("report-show").onclick = () => { loadReport().catch((e) => alert(e.message)); loadFlows(); };
+$("roster-township").onchange = () => loadRoster().catch((e) => alert(e.message));
+$("roster-state").onchange = () => loadRoster().catch((e) => alert(e.message));
+$("transfers-filter").onchange = () => loadTransfers().catch((e) => alert(e.message));
 $("trace-form").onsubmit = (e) => { e.preventDefault(); runTrace(); };
 $("handover-show").onclick = () => loadHandover().catch((e) => alert(e.message));
 $("prev").onclick = () => { view.offset = Math.max(0, view.offset - view.limit); load().catch((e) => alert(e.message)); };
@@ -334,8 +462,8 @@ $("f-q").oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(s
 let muted = false;
 $("mute").onclick = () => { muted = !muted; $("mute").textContent = T(muted ? "console.unmute" : "console.mute"); };
 $("sound-test").onclick = () => tone();
-/** One key to each part of the page: the list, tracing, the stations, the report, the handover (Alt+1…5). */
-const SECTION_KEYS = { "1": "alerts-title", "2": "trace-code", "3": "board-title", "4": "report-title", "5": "handover-title" };
+/** One key to each part of the page: the list, tracing, the stations, the report, the handover, the roster, the transfers (Alt+1…7). */
+const SECTION_KEYS = { "1": "alerts-title", "2": "trace-code", "3": "board-title", "4": "report-title", "5": "handover-title", "6": "roster-title", "7": "transfers-title" };
 function jumpTo(key) {
   const target = $(SECTION_KEYS[key]);
   target.scrollIntoView({ block: "start" });

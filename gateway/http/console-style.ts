@@ -36,4 +36,7 @@ form.trace { display: grid; grid-template-columns: 1fr 1fr auto; gap: 6px; }
 #trace-table tr.fever td, #trace-table tr.retest td { font-weight: 600; } #trace-table tr.fever td { color: #c62828; }
 #alerts { max-height: 560px; overflow-y: auto; }
 .grafana li.firing .state { color: #c62828; } .grafana li.resolved { color: #666; }
+#roster tr.unread td:first-child { border-left: 4px solid #ef6c00; } #roster tr.ended td { color: #888; }
+form.inline { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; } form.inline input[type=number] { width: 5em; }
+#roster-section table, #transfers-section table { margin-top: 6px; }
 `;

@@ -163,6 +163,15 @@ export class IsolationRoster {
       .get(JSON.stringify(subjects)) as RosterEntry | undefined;
   }
 
+  /** Every entry of some people (a trace), newest first. */
+  forSubjects(subjects: readonly string[]): RosterEntry[] {
+    return this.db
+      .prepare(
+        "SELECT * FROM isolation_roster WHERE subject IN (SELECT value FROM json_each(?)) ORDER BY start_at DESC",
+      )
+      .all(JSON.stringify(subjects)) as RosterEntry[];
+  }
+
   /**
    * Records a daily temperature for an active entry; false when that reading id is already kept
    * (a device's retry). `atMs` decides its local day.

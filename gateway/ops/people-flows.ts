@@ -108,10 +108,14 @@ export class PeopleFlows {
     return point;
   }
 
-  private place(kind: "township" | "clinic", id: string | undefined): Place {
+  /**
+   * The township or clinic an outcome names. With none configured the alert still closes (an
+   * officer at 3 a.m. is never stopped by a missing setting) and nothing follows from it: the
+   * gateway warned at start that TOWNSHIPS or CLINICS is empty.
+   */
+  private place(kind: "township" | "clinic", id: string | undefined): Place | null {
     const places = kind === "township" ? this.townships : this.clinics;
-    if (places.length === 0)
-      throw new MessageError(kind === "township" ? "flows.no-townships" : "flows.no-clinics");
+    if (places.length === 0) return null;
     const place = places.find((p) => p.id === id);
     if (!place)
       throw new MessageError(kind === "township" ? "flows.township-required" : "flows.clinic-required", {

@@ -17,6 +17,8 @@ import {
 import type { TraceRow } from "../ingest/event-ledger.ts";
 import type { AuditEntry } from "../security/audit-log.ts";
 import type { AlertRecord } from "./alert-store.ts";
+import type { RosterEntry } from "./isolation.ts";
+import type { Transfer } from "./transfers.ts";
 
 export interface TraceRequest {
   /** A code as a scanner reads it (health code, ID card) or as typed; or… */
@@ -34,6 +36,10 @@ export interface TraceResult {
   subjects: string[];
   screenings: TraceRow[];
   alerts: AlertRecord[];
+  /** The person's home isolations (roster entries), newest first. */
+  isolation: RosterEntry[];
+  /** The person's transfers to fever clinics, with the clinic's result. */
+  transfers: Transfer[];
   /** The retention window searched, from this instant. */
   sinceMs: number;
 }
@@ -53,6 +59,8 @@ export interface TraceDeps {
   pseudonymsOf(identity: string): string[];
   traces(subjects: readonly string[], sinceMs: number): TraceRow[];
   alertsFor(subjects: readonly string[]): AlertRecord[];
+  /** The person's isolations and transfers (ops/people-flows.ts); absent: none. */
+  flowsFor?(subjects: readonly string[]): { isolation: RosterEntry[]; transfers: Transfer[] };
   audit(entry: AuditEntry): void;
   retentionDays: number;
   now(): number;
@@ -81,6 +89,7 @@ export function trace(deps: TraceDeps, request: TraceRequest): TraceAnswer {
   const sinceMs = deps.now() - deps.retentionDays * 86_400_000;
   const screenings = deps.traces(subjects, sinceMs);
   const alerts = deps.alertsFor(subjects);
+  const flows = deps.flowsFor?.(subjects) ?? { isolation: [], transfers: [] };
   deps.audit({
     actor: request.actor,
     action: "trace.lookup",
@@ -95,5 +104,5 @@ export function trace(deps: TraceDeps, request: TraceRequest): TraceAnswer {
       stations: new Set(screenings.map((s) => s.station)).size,
     },
   });
-  return { ok: true, result: { subjects, screenings, alerts, sinceMs } };
+  return { ok: true, result: { subjects, screenings, alerts, ...flows, sinceMs } };
 }

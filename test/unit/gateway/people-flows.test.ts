@@ -240,4 +240,42 @@ describe("fever-clinic transfers", () => {
     ).toThrow(MessageError);
     expect(r.alerts.get("01JDALERT0000000000000000A")?.state).toBe("new");
   });
+
+  it("with no clinics or townships configured, the officer still closes the alert; nothing follows", () => {
+    const db = new Database(":memory:");
+    const alerts = new AlertStore(db, () => 37.3);
+    const roster = new IsolationRoster(db, { days: () => 14, timeZone: TZ, now: Date.now });
+    const transfers = new Transfers(db);
+    const flows = new PeopleFlows({
+      alerts,
+      roster,
+      transfers,
+      townships: () => [],
+      clinics: () => [],
+      raise: () => null,
+      feverLineC: () => 37.3,
+      store: async () => {},
+      timeZone: TZ,
+      now: Date.now,
+    });
+    alerts.add(fever("01JDALERT0000000000000000A"));
+    alerts.add(fever("01JDALERT0000000000000000B"));
+    flows.closeAlert("01JDALERT0000000000000000A", "li", {
+      disposition: "fever-clinic",
+      clinical_c: 38.6,
+      note: "",
+    });
+    flows.closeAlert("01JDALERT0000000000000000B", "li", {
+      disposition: "home-isolation",
+      clinical_c: 38.6,
+      note: "",
+    });
+    expect([
+      alerts.get("01JDALERT0000000000000000A")?.state,
+      alerts.get("01JDALERT0000000000000000B")?.state,
+    ]).toEqual(["closed", "closed"]);
+    expect(transfers.page({ limit: 10, offset: 0 }).total + roster.page({ limit: 10, offset: 0 }).total).toBe(
+      0,
+    );
+  });
 });
