@@ -138,17 +138,17 @@ const PAGE = `<!doctype html>
         <label for="handover-hours" data-t="console.handover-hours">{{console.handover-hours}}</label> <input id="handover-hours" type="number" min="1" max="72" value="12"> <button id="handover-show" type="button" data-t="console.show">{{console.show}}</button>
         <ul id="handover" class="grafana"></ul>
       </section>
-      <section aria-labelledby="roster-title" class="spaced" id="roster-section"><h2 id="roster-title" data-t="flows.roster">{{flows.roster}}</h2>
+      <section aria-labelledby="grafana-title" class="spaced"><h2 id="grafana-title" data-t="console.grafana">{{console.grafana}}</h2><ul id="grafana" class="grafana"></ul></section>
+    </div>
+    <section aria-labelledby="roster-title" class="wide" id="roster-section"><h2 id="roster-title" data-t="flows.roster">{{flows.roster}}</h2>
         <label for="roster-township" data-t="flows.township">{{flows.township}}</label> <select id="roster-township"><option value="" data-t="flows.all">{{flows.all}}</option></select>
         <select id="roster-state" aria-label="{{console.filter-state}}" data-t-label="console.filter-state"><option value="active" data-t="flows.state.active">{{flows.state.active}}</option><option value="" data-t="flows.all">{{flows.all}}</option></select> <span id="roster-count" class="sub"></span>
         <table id="roster"><thead><tr><th data-t="flows.person">{{flows.person}}</th><th data-t="flows.township">{{flows.township}}</th><th data-t="flows.start">{{flows.start}}</th><th data-t="flows.end-day">{{flows.end-day}}</th><th data-t="flows.last-reading">{{flows.last-reading}}</th><th data-t="flows.read-today">{{flows.read-today}}</th><th data-t="flows.missed-days">{{flows.missed-days}}</th><th data-t="flows.actions">{{flows.actions}}</th></tr></thead><tbody></tbody></table>
       </section>
-      <section aria-labelledby="transfers-title" class="spaced" id="transfers-section"><h2 id="transfers-title" data-t="flows.transfers">{{flows.transfers}}</h2>
+    <section aria-labelledby="transfers-title" class="wide" id="transfers-section"><h2 id="transfers-title" data-t="flows.transfers">{{flows.transfers}}</h2>
         <select id="transfers-filter" aria-label="{{console.filter-state}}" data-t-label="console.filter-state"><option value="awaiting" data-t="flows.awaiting">{{flows.awaiting}}</option><option value="" data-t="flows.all">{{flows.all}}</option></select>
         <table id="transfers"><thead><tr><th data-t="flows.handed-at">{{flows.handed-at}}</th><th data-t="flows.station">{{flows.station}}</th><th data-t="flows.clinic">{{flows.clinic}}</th><th data-t="flows.by">{{flows.by}}</th><th data-t="flows.person">{{flows.person}}</th><th data-t="flows.result">{{flows.result}}</th></tr></thead><tbody></tbody></table>
       </section>
-      <section aria-labelledby="grafana-title" class="spaced"><h2 id="grafana-title" data-t="console.grafana">{{console.grafana}}</h2><ul id="grafana" class="grafana"></ul></section>
-    </div>
   </main>
 </div>
 <script type="application/json" id="console-messages">{{messages}}</script>

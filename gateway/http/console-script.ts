@@ -66,7 +66,7 @@ async function api(path, body) {
 
 function text(tag, value, cls) { const e = document.createElement(tag); e.textContent = value; if (cls) e.className = cls; return e; }
 /** A station as people read it: its name, else its id. */
-function stationLabel(id) { return stationNames.get(id) || id; }
+function stationLabel(id) { return stationNames.get(id) || (places.townships.find((p) => p.id === id) || {}).name || id; }
 /** A table cell with a station's name and, beside it, its id. */
 function stationCell(id, name) { const td = text("td", name || id); if (name) td.append(" ", text("span", id, "sub")); return td; }
 
@@ -209,6 +209,8 @@ function closeForm(div, a) {
 
 /** Townships and clinics (GATEWAY TOWNSHIPS, CLINICS), by id with their names. */
 let places = { townships: [], clinics: [] };
+/** A pseudonym in a narrow cell: its start, the whole of it on hover. */
+function shortCell(pseudonym) { const td = text("td", pseudonym.length > 14 ? pseudonym.slice(0, 13) + "…" : pseudonym, "sub"); td.title = pseudonym; return td; }
 function placeName(list, id) { const p = list.find((x) => x.id === id); return p ? p.name : id; }
 function placeSelect(name, list) {
   const s = document.createElement("select"); s.name = name;
@@ -241,7 +243,7 @@ async function loadRoster() {
       const end = text("button", T("flows.end")); end.type = "button"; end.dataset.action = "end"; end.onclick = () => endForm(actions, e);
       actions.append(read, " ", end);
     } else actions.append(text("span", T("flows.state." + e.state), "sub"));
-    tr.append(text("td", e.subject, "sub"), text("td", placeName(places.townships, e.township)), text("td", whenOf(e.start_at)), text("td", e.end_day),
+    tr.append(shortCell(e.subject), text("td", placeName(places.townships, e.township)), text("td", whenOf(e.start_at)), text("td", e.end_day),
       text("td", last), text("td", T(e.read_today ? "flows.read-today" : "flows.not-read-today"), e.read_today ? "" : "offline"), text("td", String(e.missed_days), e.missed_days ? "offline" : ""), actions);
     tb.append(tr);
   }
@@ -295,7 +297,7 @@ async function loadTransfers() {
       };
       result.append(text("span", T("flows.no-result"), "sub"), " ", b);
     }
-    tr.append(text("td", whenOf(x.handed_over_at)), stationCell(x.station, stationNames.get(x.station)), text("td", placeName(places.clinics, x.clinic)), text("td", x.handed_over_by), text("td", x.subject, "sub"), result);
+    tr.append(text("td", whenOf(x.handed_over_at)), stationCell(x.station, stationNames.get(x.station)), text("td", placeName(places.clinics, x.clinic)), text("td", x.handed_over_by), shortCell(x.subject), result);
     tb.append(tr);
   }
 }

@@ -39,4 +39,5 @@ form.trace { display: grid; grid-template-columns: 1fr 1fr auto; gap: 6px; }
 #roster tr.unread td:first-child { border-left: 4px solid #ef6c00; } #roster tr.ended td { color: #888; }
 form.inline { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; } form.inline input[type=number] { width: 5em; }
 #roster-section table, #transfers-section table { margin-top: 6px; }
+.wide { grid-column: 1 / -1; }
 `;
