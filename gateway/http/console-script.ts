@@ -184,8 +184,9 @@ function closeForm(div, a) {
   const township = placeSelect("township", places.townships); const clinic = placeSelect("clinic", places.clinics);
   const townshipLabel = text("label", T("flows.township")); const clinicLabel = text("label", T("flows.clinic"));
   const showPlaces = () => {
-    for (const [el, label, d] of [[township, townshipLabel, "home-isolation"], [clinic, clinicLabel, "fever-clinic"]]) {
-      const on = select.value === d; el.classList.toggle("hidden", !on); label.classList.toggle("hidden", !on); el.required = on; el.disabled = !on;
+    // None configured (TOWNSHIPS, CLINICS): the alert closes without one, as the server allows.
+    for (const [el, label, d, list] of [[township, townshipLabel, "home-isolation", places.townships], [clinic, clinicLabel, "fever-clinic", places.clinics]]) {
+      const on = select.value === d && list.length > 0; el.classList.toggle("hidden", !on); label.classList.toggle("hidden", !on); el.required = on; el.disabled = !on;
     }
   };
   select.onchange = showPlaces;
