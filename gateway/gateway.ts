@@ -300,7 +300,8 @@ export class Gateway {
     this.backups.start();
     this.activityWriter = new ActivityWriter({
       activity: this.stationActivity,
-      stations: () => knownStations(this.registry),
+      // Nor watched for silence: a worker's device is quiet between visits.
+      stations: () => knownStations(this.registry).filter((s) => !this.isTownship(s.id)),
       query: sink instanceof InfluxSink ? (q) => sink.client.query<{ station: string; time: Date }>(q) : null,
       submit: (points) => this.store.submit(points),
       now: Date.now,
@@ -502,7 +503,8 @@ export class Gateway {
 
   private reportSources(): ReportSources {
     return {
-      devices: () => this.registry.devices(),
+      // A township's community-worker devices are not a checkpoint: not on the station board.
+      devices: () => this.registry.devices().filter((d) => !this.isTownship(d.station)),
       status: (key) => this.ingest.devices.get(key),
       telemetry: (key) => this.ingest.telemetry.get(key),
       influx: this.sink instanceof InfluxSink ? this.sink.client : null,
@@ -510,6 +512,11 @@ export class Gateway {
       rawSinceMs: () => Date.now() - this.config.retentionDays * 86_400_000,
       names: () => stationNames(this.registry),
     };
+  }
+
+  /** A township's id (TOWNSHIPS): its "station" holds community workers' devices. */
+  private isTownship(station: string): boolean {
+    return this.config.townships.some((t) => t.id === station);
   }
 
   devicesOnline(): number {

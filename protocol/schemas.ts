@@ -57,6 +57,7 @@ export type ScreeningEvent = Static<typeof ScreeningEventSchema>;
 
 /** How a daily home-isolation temperature was taken. */
 export const HOME_READING_METHODS = ["forehead", "ear", "armpit", "oral"] as const;
+export type HomeReadingMethod = (typeof HOME_READING_METHODS)[number];
 
 /**
  * `{station}/{device}/home-reading`, device → gateway, QoS 1: a community worker's daily

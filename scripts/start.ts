@@ -27,14 +27,21 @@ import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { exitWithUsage, isUsageError, numberOption } from "../simulator/command-line.ts";
+import { ConsoleClient } from "../simulator/demo/console-client.ts";
+import { DemoDutyOfficer } from "../simulator/demo/duty-officer.ts";
+import { CommunityWorker } from "../simulator/fleet/community-worker.ts";
 import {
   type FleetCredentials,
   fleetDeviceFromBundle,
   writeCredentials,
 } from "../simulator/fleet/credentials.ts";
+import type { FleetDevice } from "../simulator/fleet/fleet.ts";
 import { Fleet } from "../simulator/fleet/fleet.ts";
+import type { LaneSpec } from "../simulator/fleet/layout.ts";
 import { cityLayout } from "../simulator/fleet/layout.ts";
+import { scanLine } from "../simulator/people/credentials.ts";
 import { Progress } from "../simulator/progress.ts";
+import { Rng } from "../simulator/random.ts";
 import { FIRMWARE_STATION, FirmwareLanes } from "./firmware-lanes.ts";
 import { type Health, readHealth, waitUntilUp } from "./health.ts";
 import { freePort, type InfluxdHandle, startInfluxd } from "./influxd.ts";
@@ -47,6 +54,11 @@ const ROOT = resolve(import.meta.dirname, "..");
 const VAR = process.env.CHECKPOINT_VAR ? resolve(process.env.CHECKPOINT_VAR) : join(ROOT, "var");
 const DATABASE = process.env.INFLUX_DB ?? "checkpoint";
 const GATEWAY_MAIN = join(ROOT, "gateway", "main.ts");
+/** The demo city's townships and fever clinics (TOWNSHIPS and CLINICS in the environment win). */
+const DEMO_TOWNSHIPS = "chengguan=城关街道,dongguan=东关街道,xiguan=西关街道,nanjiao=南郊镇";
+const DEMO_CLINICS = "renmin=市人民医院发热门诊,zhongyi=市中医院发热门诊,fuyou=市妇幼保健院发热门诊";
+/** The community worker's device each township has in the demo. */
+const WORKER_DEVICE = "worker-1";
 /** Signals this close after the first are the same Ctrl-C, forwarded by npm and tsx. */
 const FORWARDED_SIGNAL_MS = 2000;
 
@@ -287,9 +299,21 @@ async function gatewayAdmin(args: string[], env: NodeJS.ProcessEnv, input = ""):
   return stdout;
 }
 
+/** The township ids of a TOWNSHIPS setting ("id=name,…"). */
+function townshipIds(setting: string): string[] {
+  return setting
+    .split(",")
+    .map((entry) => entry.split("=")[0]?.trim() ?? "")
+    .filter((id) => id !== "");
+}
+
 interface Provisioned extends FleetCredentials {
   /** The firmware lanes' device bundles. */
   firmwareBundles: string[];
+  /** One community worker's device per township (their "station" is the township). */
+  workers: FleetDevice[];
+  /** The simulated duty officer's console password (user `demo-officer`). */
+  demoOfficerPassword: string;
   /** The demo's CA certificate (PEM): every lane pins it, and so does npm start reading /health. */
   ca: string;
 }
@@ -305,7 +329,16 @@ async function provision(options: Options, gatewayEnv: NodeJS.ProcessEnv): Promi
     station: FIRMWARE_STATION,
     device: `lane-${i + 1}`,
   }));
-  const wanted = [...layout.map(({ station, device, role }) => ({ station, device, role })), ...firmware];
+  const workers: LaneSpec[] = townshipIds(String(gatewayEnv.TOWNSHIPS)).map((township) => ({
+    station: township,
+    device: WORKER_DEVICE,
+    kind: "community",
+  }));
+  const wanted = [
+    ...layout.map(({ station, device, role }) => ({ station, device, role })),
+    ...firmware,
+    ...workers.map(({ station, device }) => ({ station, device })),
+  ];
   // The private CA (made on the first run, then kept) and the gateway's certificate.
   const tls = JSON.parse(await gatewayAdmin(["tls-init"], gatewayEnv)) as { ca: string };
   const ca = readFileSync(tls.ca, "utf8");
@@ -319,9 +352,10 @@ async function provision(options: Options, gatewayEnv: NodeJS.ProcessEnv): Promi
   const bundleOf = new Map(registered.map((d) => [`${d.station}/${d.device}`, d.bundle]));
   const bundle = (station: string, device: string) => bundleOf.get(`${station}/${device}`) ?? "";
   // The pepper and the database exist now: the other two may run side by side.
-  const [operator, user] = await Promise.all([
+  const [operator, user, demoOfficer] = await Promise.all([
     gatewayAdmin(["add-operator", "demo-operator"], gatewayEnv),
     gatewayAdmin(["add-user", "duty-officer", "officer"], gatewayEnv),
+    gatewayAdmin(["add-user", "demo-officer", "officer"], gatewayEnv),
   ]);
   const { password } = JSON.parse(user) as { password: string };
   writeFileSync(
@@ -344,7 +378,13 @@ async function provision(options: Options, gatewayEnv: NodeJS.ProcessEnv): Promi
   say(
     `fleet: ${credentials.devices.length} lanes provisioned over TLS (device bundles in ${shown(bundles)}, the CA they pin ${shown(tls.ca)})`,
   );
-  return { ...credentials, firmwareBundles: firmware.map((f) => bundle(f.station, f.device)), ca };
+  return {
+    ...credentials,
+    firmwareBundles: firmware.map((f) => bundle(f.station, f.device)),
+    workers: workers.map((w) => fleetDeviceFromBundle(w, bundle(w.station, w.device)).device),
+    demoOfficerPassword: (JSON.parse(demoOfficer) as { password: string }).password,
+    ca,
+  };
 }
 
 /** Screenings stored for one station since `sinceMs` (the firmware lanes are not in the fleet's ledger). */
@@ -361,6 +401,56 @@ async function countStation(
   });
   const body = (await res.json()) as { results: { series?: { values: [string, number][] }[] }[] };
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+}
+
+/**
+ * The demo's people flows: a community worker's device per township, and a simulated duty officer
+ * who takes up fevers in the console; a person handed over to a township is visited by its worker.
+ */
+async function startPeopleFlows(
+  credentials: Provisioned,
+  fleet: Fleet,
+  consoleUrl: string,
+  seed: number,
+  mqttPort: number,
+): Promise<{ officer: DemoDutyOfficer; workers: CommunityWorker[]; stop(): Promise<void> }> {
+  const rng = new Rng(seed ^ 0x5eed);
+  const workers = new Map(
+    credentials.workers.map((w) => [
+      w.station,
+      new CommunityWorker({
+        township: w.station,
+        device: w.device,
+        brokerUrl: `mqtts://127.0.0.1:${mqttPort}`,
+        secret: w.secret,
+        ca: credentials.ca,
+        cert: w.cert,
+        key: w.key,
+        clock: fleet.clock,
+        rng: rng.fork(),
+      }),
+    ]),
+  );
+  for (const w of workers.values()) w.start();
+  const client = new ConsoleClient(consoleUrl, credentials.ca);
+  await client.login("demo-officer", credentials.demoOfficerPassword);
+  const officer = new DemoDutyOfficer({
+    client,
+    rng: rng.fork(),
+    onHandover: (eventId, township) => {
+      const credential = fleet.feverCredential(eventId);
+      if (credential) workers.get(township)?.isolate(credential);
+    },
+  });
+  await officer.start();
+  return {
+    officer,
+    workers: [...workers.values()],
+    async stop() {
+      officer.stop();
+      await Promise.all([...workers.values()].map((w) => w.stop()));
+    },
+  };
 }
 
 /** Stops the run when asked to: throws when asked during the start, so that everything is undone. */
@@ -412,6 +502,8 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
     TLS_HOSTNAMES: "localhost,127.0.0.1,::1",
     DEVICE_MQTT_URL: `mqtts://127.0.0.1:${mqttPort}`,
     DATA_DIR: join(VAR, "gateway"),
+    TOWNSHIPS: process.env.TOWNSHIPS ?? DEMO_TOWNSHIPS,
+    CLINICS: process.env.CLINICS ?? DEMO_CLINICS,
     ...(influx.handle ? { INFLUX_USER: "gateway", INFLUX_PASSWORD_FILE: INFLUX_PASSWORDS.gateway } : {}),
   };
   const reader = influx.handle ? await influxAuth(gatewayEnv) : undefined;
@@ -485,6 +577,22 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
     );
   }
   checkpoint(stop);
+  const flows = await startPeopleFlows(
+    credentials,
+    fleet,
+    `https://127.0.0.1:${httpPort}`,
+    options.seed,
+    mqttPort,
+  );
+  started.add(
+    "the demo officer and community workers",
+    () => flows.stop(),
+    () => undefined,
+  );
+  say(
+    `demo: a simulated duty officer (demo-officer) closes most fevers in the console — home isolation in ${credentials.workers.length} townships, transfers to fever clinics — and community workers send the isolated people's daily temperatures`,
+  );
+  checkpoint(stop);
   say(
     `fleet: ${credentials.devices.length} lanes online at speed ×${fleet.clock.speed}` +
       (options.durationS > 0 ? `; stopping in ${options.durationS} s` : "; Ctrl-C to stop"),
@@ -511,11 +619,22 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
         `spool ${last?.spool_bytes ?? 0} B  rejected ${last?.rejected ?? 0}`,
     );
   }, 1000);
+  // A person to trace: once a highway traveller has passed two stations, their code, for the console.
+  const traceHint = setInterval(() => {
+    const traveller = fleet.mostTravelled();
+    if (!traveller || traveller.stations.length < 2) return;
+    clearInterval(traceHint);
+    progress.done();
+    say(
+      `trace: a traveller screened at ${traveller.stations.join(", ")}: paste this code into the console's 一码溯源 box (Alt+2): ${scanLine(traveller.credential, Date.now(), new Rng(options.seed))}`,
+    );
+  }, 5000);
   const timer = options.durationS > 0 ? setTimeout(() => stop.request(), options.durationS * 1000) : null;
 
   await stop.reached;
   if (timer) clearTimeout(timer);
   clearInterval(ticker);
+  clearInterval(traceHint);
   progress.done();
   say(
     "stopping: lanes drain their outboxes, then the gateway flushes… (Ctrl-C again to kill everything now)",
@@ -546,6 +665,11 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
     lost: audit ? audit.missing : null,
     spool_only: influx.url === undefined,
     firmware_lanes: { screened: firmwareLanes.screened(), stored: firmwareStored },
+    people_flows: {
+      ...flows.officer.stats,
+      home_readings: flows.workers.reduce((n, w) => n + w.acked, 0),
+      traveller_stations: fleet.mostTravelled()?.stations.length ?? 0,
+    },
   };
   if (audit && audit.missing > 0) say(`WARNING: ${audit.missing} screenings sent but not found in InfluxDB`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -6,6 +6,7 @@
 import { ALERTS_WILDCARD, type ScreeningEvent, validateAlert } from "@checkpoint/protocol";
 import mqtt, { type MqttClient } from "mqtt";
 import { SimClock } from "../clock.ts";
+import type { Credential } from "../people/credentials.ts";
 import { Rng } from "../random.ts";
 import { FleetLane, Travellers } from "./lane.ts";
 import type { LaneSpec } from "./layout.ts";
@@ -53,6 +54,10 @@ export class Fleet {
   private readonly verdicts: Record<string, number> = {};
   private readonly alertsByKind: Record<string, number> = {};
   private alerts = 0;
+  /** What the people with a fever showed, by event id (the last 10,000): the demo follows them home. */
+  private readonly feverCredentials = new Map<string, Credential>();
+  /** The stations each highway traveller was screened at. */
+  private readonly travelled = new Map<Credential, Set<string>>();
 
   constructor(private readonly options: FleetOptions) {
     this.clock = new SimClock(options.speed);
@@ -79,8 +84,18 @@ export class Fleet {
           onScan: options.onScan,
           retestPoint: () => retestPoints.get(d.station),
           travellers,
-          onEvent: (e: ScreeningEvent) => {
+          onEvent: (e: ScreeningEvent, credential: Credential) => {
             this.verdicts[e.verdict] = (this.verdicts[e.verdict] ?? 0) + 1;
+            if (e.verdict === "fever") {
+              this.feverCredentials.set(e.id, credential);
+              if (this.feverCredentials.size > 10_000)
+                this.feverCredentials.delete(this.feverCredentials.keys().next().value as string);
+            }
+            if (travellers.has(credential)) {
+              const stations = this.travelled.get(credential) ?? new Set<string>();
+              stations.add(e.station);
+              this.travelled.set(credential, stations);
+            }
           },
         }),
     );
@@ -118,6 +133,20 @@ export class Fleet {
         `fleet: not every lane got its config within ${configTimeoutMs} ms (not connected: ${missing.slice(0, 5).join(", ") || "none"}); check the broker URL and the device credentials`,
       );
     }
+  }
+
+  /** What the person of a fever event showed (for the demo's community workers). */
+  feverCredential(eventId: string): Credential | undefined {
+    return this.feverCredentials.get(eventId);
+  }
+
+  /** The highway traveller seen at the most stations so far, and those stations. */
+  mostTravelled(): { credential: Credential; stations: string[] } | null {
+    let best: { credential: Credential; stations: string[] } | null = null;
+    for (const [credential, stations] of this.travelled)
+      if (!best || stations.size > best.stations.length)
+        best = { credential, stations: [...stations].sort() };
+    return best;
   }
 
   stats(): FleetStats {

@@ -47,7 +47,8 @@ export interface LaneOptions {
   feverShare: number;
   walkOffShare: number;
   telemetryMs: number;
-  onEvent(event: ScreeningEvent): void;
+  /** Each event as it is sent, with what the person showed (the demo follows people from it). */
+  onEvent(event: ScreeningEvent, credential: Credential): void;
   /** Sees each raw code as it is scanned; in-process only (tests prove it never leaves the device). */
   onScan?(code: string): void;
   /** The station's retest point, where this lane sends people to rest (absent: retested here). */
@@ -74,6 +75,10 @@ export class Travellers {
 
   pick(rng: Rng): Credential {
     return this.pool[Math.floor(rng.next() * this.pool.length)] as Credential;
+  }
+
+  has(credential: Credential): boolean {
+    return this.pool.includes(credential);
   }
 }
 
@@ -236,15 +241,15 @@ export class FleetLane {
       policy: config.policy.version,
       fw: FLEET_FW,
     };
-    this.publish(event);
+    this.publish(event, credential);
     return event.verdict;
   }
 
-  private publish(event: ScreeningEvent): void {
+  private publish(event: ScreeningEvent, credential: Credential): void {
     const client = this.client;
     if (!client) return;
     this.options.ledger.sent(event.id, event.station);
-    this.options.onEvent(event);
+    this.options.onEvent(event, credential);
     this.inflight++;
     client.publish(
       deviceTopic(event.station, event.device, "screening"),
