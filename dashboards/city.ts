@@ -70,6 +70,10 @@ export const stationsNow = () =>
     .where({ time: "dashboard" })
     .groupBy("station");
 
+/** Today's last figure of the city's people flows (gateway/ops/people-flows.ts). */
+const peopleFlow = (field: "roster_active" | "compliance" | "handed_over_today" | "transferred_today") =>
+  InfluxQL.select({ field, agg: "last", as: field }).from("people_flow").where({ time: "dashboard" });
+
 export function cityDashboard(): DashboardBuilder {
   const grid = new Grid();
   const stat = (key: PlainKey) => {
@@ -94,98 +98,105 @@ export function cityDashboard(): DashboardBuilder {
     .refId(FEVER_RATE.rate)
     .datasource(EXPRESSIONS)
     .expression(FEVER_RATE.expression);
-  return checkpointDashboard("dash.city", UIDS.city, 6)
-    .link(dashboardLink("dash.link.stations", UIDS.station))
-    .withPanel(
-      // Per 10 minutes: 58 stations at one point a minute is 83,000 rows and a tangle of lines no
-      // officer reads; 10-minute steps show the day's shape and load in a tenth of the time.
-      perStation("dash.city.per-10-min")
-        .withTarget(target(rollup().groupByTime().groupBy("station").fill("0"), { alias: "$tag_station" }))
-        .timeFrom("24h")
-        .interval("10m")
-        .unit("short")
-        .gridPos(grid.next(24, 8)),
-    )
-    .withPanel(today("dash.city.fevers-today", rollup("fever"), "red"))
-    .withPanel(today("dash.city.retests-today", rollup("retest"), "yellow"))
-    .withPanel(
-      stat("dash.city.fever-rate-today")
-        .withTarget(target(rollup("fever"), { refId: FEVER_RATE.fevers, hide: true }))
-        .withTarget(target(rollup(), { refId: FEVER_RATE.all, hide: true }))
-        .withTarget(rate)
-        .unit("percentunit")
-        .decimals(2)
-        .noValue("0%")
-        .timeFrom("now/d")
-        .gridPos(grid.next(4, 4)),
-    )
-    .withPanel(
-      today(
-        "dash.city.missed-retests-today",
-        InfluxQL.select({ field: "id", agg: "count" })
-          .from("alert")
-          .where({ time: "dashboard" }, { tag: "kind", equals: "missed-retest" }),
-        "orange",
-      ),
-    )
-    .withPanel(
-      stat("dash.city.referrals-today")
-        .withTarget(
-          target(
-            InfluxQL.select({ field: "confirmed", agg: "sum", as: "confirmed" })
-              .from("alert")
-              .where({ time: "dashboard" }, { tag: "kind", equals: "fever" }),
-            { refId: "confirmed" },
-          ),
-        )
-        .withTarget(
-          target(
-            InfluxQL.select({ field: "clinical_c", agg: "count", as: "closed" })
-              .from("alert")
-              .where({ time: "dashboard" }, { tag: "kind", equals: "fever" }),
-            { refId: "closed" },
-          ),
-        )
-        .timeFrom("now/d")
-        .gridPos(grid.next(4, 4)),
-    )
-    .withPanel(
-      today(
-        "dash.city.devices-online",
-        InfluxQL.select({ field: "online", agg: "sum" }).fromQuery(lastStatus()),
-        "green",
-      ),
-    )
-    .withPanel(
-      today(
-        "dash.city.devices-offline",
-        InfluxQL.select({ field: "online", agg: "count" })
-          .fromQuery(lastStatus())
-          .where({ field: "online", equals: 0 }),
-        "red",
-      ),
-    )
-    .withPanel(stationsNowTable().gridPos(grid.next(20, 8)))
-    .withPanel(
-      perStation("dash.city.per-hour")
-        .withTarget(
-          target(rollup(undefined, "1h").groupByTime().groupBy("station").fill("0"), {
-            alias: "$tag_station",
-          }),
-        )
-        .interval("1h")
-        .unit("short")
-        .gridPos(grid.next(24, 8)),
-    )
-    .withPanel(
-      new BarGauge()
-        .title(texts("dash.city.busiest").title)
-        .description(texts("dash.city.busiest").description)
-        .datasource(DATASOURCE)
-        .withTarget(target(rollup(undefined, "1h").groupBy("station"), { alias: "$tag_station" }))
-        .dataLinks([BY_STATION])
-        .gridPos(grid.next(24, 10)),
-    );
+  return (
+    checkpointDashboard("dash.city", UIDS.city, 6)
+      .link(dashboardLink("dash.link.stations", UIDS.station))
+      .withPanel(
+        // Per 10 minutes: 58 stations at one point a minute is 83,000 rows and a tangle of lines no
+        // officer reads; 10-minute steps show the day's shape and load in a tenth of the time.
+        perStation("dash.city.per-10-min")
+          .withTarget(target(rollup().groupByTime().groupBy("station").fill("0"), { alias: "$tag_station" }))
+          .timeFrom("24h")
+          .interval("10m")
+          .unit("short")
+          .gridPos(grid.next(24, 8)),
+      )
+      .withPanel(today("dash.city.fevers-today", rollup("fever"), "red"))
+      .withPanel(today("dash.city.retests-today", rollup("retest"), "yellow"))
+      .withPanel(
+        stat("dash.city.fever-rate-today")
+          .withTarget(target(rollup("fever"), { refId: FEVER_RATE.fevers, hide: true }))
+          .withTarget(target(rollup(), { refId: FEVER_RATE.all, hide: true }))
+          .withTarget(rate)
+          .unit("percentunit")
+          .decimals(2)
+          .noValue("0%")
+          .timeFrom("now/d")
+          .gridPos(grid.next(4, 4)),
+      )
+      .withPanel(
+        today(
+          "dash.city.missed-retests-today",
+          InfluxQL.select({ field: "id", agg: "count" })
+            .from("alert")
+            .where({ time: "dashboard" }, { tag: "kind", equals: "missed-retest" }),
+          "orange",
+        ),
+      )
+      .withPanel(
+        stat("dash.city.referrals-today")
+          .withTarget(
+            target(
+              InfluxQL.select({ field: "confirmed", agg: "sum", as: "confirmed" })
+                .from("alert")
+                .where({ time: "dashboard" }, { tag: "kind", equals: "fever" }),
+              { refId: "confirmed" },
+            ),
+          )
+          .withTarget(
+            target(
+              InfluxQL.select({ field: "clinical_c", agg: "count", as: "closed" })
+                .from("alert")
+                .where({ time: "dashboard" }, { tag: "kind", equals: "fever" }),
+              { refId: "closed" },
+            ),
+          )
+          .timeFrom("now/d")
+          .gridPos(grid.next(4, 4)),
+      )
+      .withPanel(
+        today(
+          "dash.city.devices-online",
+          InfluxQL.select({ field: "online", agg: "sum" }).fromQuery(lastStatus()),
+          "green",
+        ),
+      )
+      .withPanel(
+        today(
+          "dash.city.devices-offline",
+          InfluxQL.select({ field: "online", agg: "count" })
+            .fromQuery(lastStatus())
+            .where({ field: "online", equals: 0 }),
+          "red",
+        ),
+      )
+      // The city's people flows as it reports them (the gateway's people_flow, once a minute).
+      .withPanel(today("dash.city.roster-active", peopleFlow("roster_active"), "purple"))
+      .withPanel(today("dash.city.roster-compliance", peopleFlow("compliance"), "green").unit("percentunit"))
+      .withPanel(today("dash.city.handed-over-today", peopleFlow("handed_over_today"), "blue"))
+      .withPanel(today("dash.city.transferred-today", peopleFlow("transferred_today"), "red"))
+      .withPanel(stationsNowTable().gridPos(grid.next(20, 8)))
+      .withPanel(
+        perStation("dash.city.per-hour")
+          .withTarget(
+            target(rollup(undefined, "1h").groupByTime().groupBy("station").fill("0"), {
+              alias: "$tag_station",
+            }),
+          )
+          .interval("1h")
+          .unit("short")
+          .gridPos(grid.next(24, 8)),
+      )
+      .withPanel(
+        new BarGauge()
+          .title(texts("dash.city.busiest").title)
+          .description(texts("dash.city.busiest").description)
+          .datasource(DATASOURCE)
+          .withTarget(target(rollup(undefined, "1h").groupBy("station"), { alias: "$tag_station" }))
+          .dataLinks([BY_STATION])
+          .gridPos(grid.next(24, 10)),
+      )
+  );
 }
 
 /**

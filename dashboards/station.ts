@@ -98,5 +98,23 @@ export function stationDashboard(): DashboardBuilder {
           ),
         )
         .gridPos(grid.next(12, 8)),
+    )
+    .withPanel(
+      // The names the station's staff use for its lanes, beside the ids every other panel shows.
+      titled(new Table(), "dash.station.lanes")
+        .datasource(DATASOURCE)
+        .withTarget(
+          target(
+            InfluxQL.select(
+              { field: "name", agg: "last", as: "name" },
+              { field: "online", agg: "last", as: "online" },
+            )
+              .from("lane")
+              .where({ tag: "station", variable: "station" }, { time: "dashboard" })
+              .groupBy("device"),
+            { format: "table" },
+          ),
+        )
+        .gridPos(grid.next(12, 6)),
     );
 }

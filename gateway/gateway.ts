@@ -304,6 +304,11 @@ export class Gateway {
       stations: () => knownStations(this.registry).filter((s) => !this.isTownship(s.id)),
       query: sink instanceof InfluxSink ? (q) => sink.client.query<{ station: string; time: Date }>(q) : null,
       submit: (points) => this.store.submit(points),
+      lanes: () =>
+        this.registry.laneNames().map((l) => ({
+          ...l,
+          online: this.ingest.devices.get(`${l.station}/${l.device}`)?.online === true,
+        })),
       now: Date.now,
       timeZone: config.timeZone,
       log: root.child({ ns: "gateway:activity" }),

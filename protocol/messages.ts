@@ -681,6 +681,13 @@ const GRAFANA = {
   },
   "dash.city.devices-online": { "zh-CN": "在线设备", en: "Devices online" },
   "dash.city.devices-offline": { "zh-CN": "离线设备", en: "Devices offline" },
+  "dash.city.roster-active": { "zh-CN": "居家隔离人数", en: "People in home isolation now" },
+  "dash.city.roster-compliance": {
+    "zh-CN": "今日体温上报率",
+    en: "Share of the people in home isolation whose temperature for today is in",
+  },
+  "dash.city.handed-over-today": { "zh-CN": "今日移交居家隔离", en: "Handed over to home isolation today" },
+  "dash.city.transferred-today": { "zh-CN": "今日转运发热门诊", en: "Transferred to fever clinics today" },
   "dash.city.per-hour": {
     "zh-CN": "各站每小时筛查人数",
     en: "Screenings per hour, by station; click a line to open its station",
@@ -719,6 +726,10 @@ const GRAFANA = {
     en: "Outbox depth (events waiting for the gateway)",
   },
   "dash.station.last-seen": { "zh-CN": "各通道最后上报", en: "Lanes: last seen" },
+  "dash.station.lanes": {
+    "zh-CN": "通道名称与在线状态",
+    en: "Lanes: their names (set-lane-name) and whether each is online (1) or not (0)",
+  },
   "dash.gateway.ingest": { "zh-CN": "接收速率", en: "Ingest rate" },
   "dash.gateway.rejects": { "zh-CN": "拒收消息（按原因）", en: "Rejects by reason" },
   "dash.gateway.duplicates": {

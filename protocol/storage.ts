@@ -89,6 +89,18 @@ export const STORAGE = {
       "label",
     ],
   },
+  /**
+   * Each named lane (`set-lane-name`) and whether it is online, written by the gateway once a minute
+   * with the station activity: what the station dashboard shows beside a lane's id.
+   */
+  lane: {
+    tags: ["station", "device"],
+    fields: [
+      "name",
+      /** 1 while the lane is connected (its retained status), else 0. */
+      "online",
+    ],
+  },
   gateway: {
     tags: ["instance"],
     // The gateway's counters (its /health snapshot): open-ended, one field per counter.

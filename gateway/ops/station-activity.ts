@@ -111,6 +111,8 @@ export interface ActivityWriterDeps {
   /** Runs an InfluxQL query (null: no InfluxDB, spool-only). */
   query: ((q: string) => Promise<{ station: string; time: Date }[]>) | null;
   submit(points: StoredPoint[]): Promise<void>;
+  /** Lanes with a display name (registry `set-lane-name`), online or not: a `lane` point each, for Grafana. */
+  lanes?(): { station: string; device: string; name: string; online: boolean }[];
   now(): number;
   timeZone: string;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
@@ -161,6 +163,16 @@ export class ActivityWriter {
     const { activity, stations, submit, now, timeZone, log } = this.deps;
     try {
       const points = activity.points(stations(), now(), timeZone);
+      const minute = nsFromMs(Math.floor(now() / MINUTE_MS) * MINUTE_MS);
+      for (const lane of this.deps.lanes?.() ?? [])
+        points.push(
+          pointOf(
+            "lane",
+            { station: lane.station, device: lane.device },
+            { name: lane.name, online: lane.online ? 1 : 0 },
+            minute,
+          ),
+        );
       if (points.length > 0) await submit(points);
       return points;
     } catch (error) {

@@ -118,11 +118,15 @@ describe("dashboards against seeded data", () => {
       });
       await backfillRollups(sink.client, "checkpoint", "raw", fleet.clock.startMs - 3_600_000, Date.now());
       sink.close();
-      // This minute's station activity, with what InfluxDB says of each station's last screening.
+      // A lane with its display name, written with this minute's station activity, with what
+      // InfluxDB says of each station's last screening.
+      gateway.registry.setLaneName("hw-01", "lane-1", "1号车道（小车）");
       const writer = gateway.activityWriter;
       if (!writer) throw new Error("the gateway writes no station activity");
       await writer.seed();
       await writer.write();
+      // The minute's people flows (roster, handovers, transfers) for the city's panels.
+      await gateway.sweepFlows();
 
       const empty: string[] = [];
       for (const [name, dashboard] of Object.entries(buildAll())) {
