@@ -261,16 +261,26 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       }),
   },
   "add-user": {
-    args: `<name> <${ROLES.join("|")}>`,
-    summary: "a duty console login; prints its new password as JSON",
+    args: `<name> <${ROLES.join("|")}> [--township <id>]`,
+    summary:
+      "a duty console login (a township user sees only its township's roster and isolation alerts); prints its new password as JSON",
     arity: [2, 2],
-    run: async (config, [name = "", role = ""]) => {
+    options: { township: { type: "string", doc: "a township user's township (one of TOWNSHIPS)" } },
+    run: async (config, [name = "", role = ""], options) => {
       if (!(ROLES as readonly string[]).includes(role))
         throw new UsageError(translator(config.locale)("admin.bad-role", { roles: ROLES.join(", ") }));
+      const township = typeof options.township === "string" ? options.township : null;
+      if (township !== null && !config.townships.some((t) => t.id === township))
+        throw new UsageError(
+          translator(config.locale)("admin.unknown-township", {
+            id: township,
+            ids: config.townships.map((t) => t.id).join(", ") || "-",
+          }),
+        );
       return withRegistry(config, async (registry) => {
         const password = newSecret();
         try {
-          await new Users(registry.db, 0).add(name, role as Role, password);
+          await new Users(registry.db, 0).add(name, role as Role, password, township);
         } catch (error) {
           if (!(error instanceof MessageError)) throw error;
           throw new UsageError(error.text(config.locale));

@@ -182,6 +182,7 @@ const CONSOLE = {
   "role.officer": { "zh-CN": "值班员", en: "officer" },
   "role.technician": { "zh-CN": "技术员", en: "technician" },
   "role.admin": { "zh-CN": "管理员", en: "admin" },
+  "role.township": { "zh-CN": "街道工作人员", en: "township" },
 } as const satisfies Section;
 
 /** Errors the console's API returns (shown on the page as they are). */
@@ -494,13 +495,21 @@ const ADMIN = {
   "admin.usage": {
     "zh-CN":
       "用法：npm run gateway -- add-device <站点> <设备> | add-operator <名称> | add-user <名称> <officer|technician|admin> | list | backup | backups | restore <文件>",
-    en: "usage: npm run gateway -- add-device <station> <device> | add-operator <name> | add-user <name> <officer|technician|admin> | list | backup | backups | restore <file>",
+    en: "usage: npm run gateway -- add-device <station> <device> | add-operator <name> | add-user <name> <officer|technician|admin|township> [--township <id>] | list | backup | backups | restore <file>",
   },
   "admin.restore-usage": {
     "zh-CN": "用法：npm run gateway -- restore <文件>   （npm run gateway -- backups 列出备份）",
     en: "usage: npm run gateway -- restore <file>   (npm run gateway -- backups lists them)",
   },
   "admin.bad-role": { "zh-CN": "角色必须是以下之一：{roles}", en: "role must be one of {roles}" },
+  "admin.township-role": {
+    "zh-CN": "街道账号须用 --township <街道编号> 指明所属街道；其他角色不能指定街道",
+    en: "a township user needs --township <id> (one of TOWNSHIPS); no other role takes one",
+  },
+  "admin.unknown-township": {
+    "zh-CN": "没有编号为 {id} 的街道；已配置的街道（TOWNSHIPS）：{ids}",
+    en: "no township {id}; the configured townships (TOWNSHIPS): {ids}",
+  },
   "admin.device-added": {
     "zh-CN": "设备 {station}/{device} 已登记。请把此密钥写入该通道的配置文件；它不会再次显示。",
     en: "Device {station}/{device} registered. Put this secret in the lane's config; it is not shown again.",

@@ -78,9 +78,11 @@ const cards = new Map();
 /** Alerts that arrived live since the last look: they flash once. */
 const fresh = new Set();
 
-function officer() { return user && user.role !== "technician"; }
-/** Officers take up every alert; technicians a device's (a person's alerts are the officers'). */
-function mayAct(a) { return officer() || (user && a.kind === "device-offline"); }
+function officer() { return user && user.role !== "technician" && user.role !== "township"; }
+/** A township's staff: their own roster and the alerts raised to their township. */
+function township() { return user && user.role === "township"; }
+/** Officers take up every alert; technicians a device's (a person's alerts are the officers'); a township its own. */
+function mayAct(a) { return officer() || (user && user.role === "technician" && a.kind === "device-offline") || (township() && a.station === user.township); }
 function whenOf(iso) { return iso ? new Intl.DateTimeFormat(locale, { timeZone: CONFIG.timeZone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(new Date(iso)) : ""; }
 
 /**
@@ -116,9 +118,11 @@ function render() {
   $("f-q").classList.toggle("hidden", !officer());
   // Tracing a person is the officers' (the server refuses anyone else).
   $("trace-title").parentElement.classList.toggle("hidden", !officer());
-  $("watch-only").classList.toggle("hidden", officer());
-  // The roster and the transfers are people's: the officers'.
-  $("roster-section").classList.toggle("hidden", !officer());
+  $("watch-only").classList.toggle("hidden", officer() || township());
+  // The roster is the officers' and, for its own people, the township's; transfers the officers'.
+  $("roster-section").classList.toggle("hidden", !officer() && !township());
+  $("roster-township").classList.toggle("hidden", !officer());
+  document.querySelector("label[for=roster-township]").classList.toggle("hidden", !officer());
   $("transfers-section").classList.toggle("hidden", !officer());
 }
 
@@ -225,7 +229,7 @@ function busy(table) { return !!$(table).querySelector("form"); }
 
 /** The home-isolation roster: today's reading in or not, missed days, a reading typed in, an early end. */
 async function loadRoster() {
-  if (!officer() || busy("roster")) return;
+  if ((!officer() && !township()) || busy("roster")) return;
   const q = new URLSearchParams({ limit: "100" });
   if ($("roster-township").value) q.set("township", $("roster-township").value);
   if ($("roster-state").value) q.set("state", $("roster-state").value);
@@ -242,7 +246,9 @@ async function loadRoster() {
     if (e.state === "active") {
       const read = text("button", T("flows.record-reading")); read.type = "button"; read.dataset.action = "reading"; read.onclick = () => readingForm(actions, e);
       const end = text("button", T("flows.end")); end.type = "button"; end.dataset.action = "end"; end.onclick = () => endForm(actions, e);
-      actions.append(read, " ", end);
+      actions.append(read);
+      // Ending an isolation early is the officers' decision.
+      if (officer()) actions.append(" ", end);
     } else actions.append(text("span", T("flows.state." + e.state), "sub"));
     tr.append(shortCell(e.subject), text("td", placeName(places.townships, e.township)), text("td", whenOf(e.start_at)), text("td", e.end_day),
       text("td", last), text("td", T(e.read_today ? "flows.read-today" : "flows.not-read-today"), e.read_today ? "" : "offline"), text("td", String(e.missed_days), e.missed_days ? "offline" : ""), actions);

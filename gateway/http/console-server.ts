@@ -124,8 +124,18 @@ function forRole<A extends Alert | AlertRecord>(alert: A, people: boolean): A {
   return out as A;
 }
 
-/** A device's alerts are the technicians' to take up too (people's alerts are the officers' alone). */
-const DEVICE_CREW: readonly Role[] = ["officer", "admin", "technician"];
+/**
+ * Who may take up an alert at all: officers every one; technicians a device's; a township the ones
+ * raised to it (mayAct() checks which).
+ */
+const DEVICE_CREW: readonly Role[] = ["officer", "admin", "technician", "township"];
+/** The roster: officers, and a township for its own people. */
+const ROSTER_CREW: readonly Role[] = ["officer", "admin", "township"];
+
+/** A township user's township (their alerts and roster are that township's only), else null. */
+function townshipOf(user: User | null): string | null {
+  return user?.role === "township" ? (user.township ?? "") : null;
+}
 const MAX_BODY = 16 * 1024;
 
 /** A refusal with a status and a catalogue message. */
@@ -309,7 +319,10 @@ export class ConsoleServer {
    * Open live feeds: each with its session's token (a feed ends when its session does) and whether
    * its user may see people's details.
    */
-  private readonly streams = new Map<ServerResponse, { token: string; people: boolean }>();
+  private readonly streams = new Map<
+    ServerResponse,
+    { token: string; people: boolean; township: string | null }
+  >();
   private readonly users = new WeakMap<FastifyRequest, User>();
   /** Per session, the alert search last audited. */
   private readonly lastSearch = new Map<string, string>();
@@ -365,9 +378,10 @@ export class ConsoleServer {
         invalid: { status: 400, key: "api.bad-query" },
         handle: (c) => {
           const people = seesPeople(c.user);
+          const township = townshipOf(c.user);
           // A search matches pseudonyms: looking a person up is tracing, the officers' (audited
-          // at /api/trace), not a technician's.
-          if (c.query.q?.trim() && !people)
+          // at /api/trace), not a technician's or a township's.
+          if (c.query.q?.trim() && (!people || township !== null))
             return this.refuse(c.reply, c.locale, 403, "api.role-required", {
               roles: this.officerRoles(c.locale),
             });
@@ -390,7 +404,12 @@ export class ConsoleServer {
           }
           const page = deps.alerts.page({
             state: c.query.state ?? "open",
-            ...(c.query.station ? { station: c.query.station } : {}),
+            // A township sees the alerts raised to it (its station is the township) and no other.
+            ...(township !== null
+              ? { station: township }
+              : c.query.station
+                ? { station: c.query.station }
+                : {}),
             ...(c.query.kind ? { kind: c.query.kind } : {}),
             ...(c.query.q?.trim() ? { q: c.query.q.trim() } : {}),
             limit: c.query.limit ?? 50,
@@ -541,12 +560,16 @@ export class ConsoleServer {
       route({
         method: "GET",
         url: "/api/roster",
-        access: OFFICERS,
+        access: ROSTER_CREW,
         query: RosterQuery,
         invalid: { status: 400, key: "api.bad-query" },
         handle: (c) =>
           flows().roster.page({
-            ...(c.query.township ? { township: c.query.township } : {}),
+            ...(townshipOf(c.user) !== null
+              ? { township: townshipOf(c.user) ?? "" }
+              : c.query.township
+                ? { township: c.query.township }
+                : {}),
             ...(c.query.state ? { state: c.query.state } : {}),
             limit: c.query.limit ?? 50,
             offset: c.query.offset ?? 0,
@@ -555,11 +578,15 @@ export class ConsoleServer {
       route({
         method: "POST",
         url: "/api/roster/:id/readings",
-        access: OFFICERS,
+        access: ROSTER_CREW,
         params: RosterParams,
         body: ReadingBody,
         invalid: { status: 400, key: "flows.bad-reading" },
         handle: async (c) => {
+          const township = townshipOf(c.user);
+          // Another township's person is not there for this one: the same answer as no one.
+          if (township !== null && flows().roster.get(c.params.id)?.township !== township)
+            throw new HttpError(404, "roster.not-found", { id: c.params.id });
           return await flows().recordReading(c.params.id, c.body.body_c, c.body.method, this.name(c.user));
         },
       }),
@@ -703,12 +730,16 @@ export class ConsoleServer {
     return user;
   }
 
-  /** A technician may take up a device's alert, not a person's (403, as for any officer's action). */
+  /**
+   * A technician may take up a device's alert, not a person's; a township the alerts raised to it
+   * (403, as for any officer's action).
+   */
   private mayAct(user: User | null, id: string, locale: Locale): true {
-    if (user?.role !== "technician") return true;
+    if (user?.role !== "technician" && user?.role !== "township") return true;
     const alert = this.deps.alerts.get(id);
-    if (alert?.kind !== "device-offline")
-      throw new HttpError(403, "api.role-required", { roles: this.officerRoles(locale) });
+    const allowed =
+      user.role === "technician" ? alert?.kind === "device-offline" : alert?.station === townshipOf(user);
+    if (!allowed) throw new HttpError(403, "api.role-required", { roles: this.officerRoles(locale) });
     return true;
   }
 
@@ -807,14 +838,22 @@ export class ConsoleServer {
       connection: "keep-alive",
     });
     res.write(": connected\n\n");
-    this.streams.set(res, { token: req.cookies[COOKIE] ?? "", people: seesPeople(user) });
+    this.streams.set(res, {
+      token: req.cookies[COOKIE] ?? "",
+      people: seesPeople(user),
+      township: townshipOf(user),
+    });
     req.raw.on("close", () => this.streams.delete(res));
   }
 
   private broadcast(event: string, data: AlertRecord | Alert): void {
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     const redacted = `event: ${event}\ndata: ${JSON.stringify(forRole(data, false))}\n\n`;
-    for (const [res, { people }] of this.streams) res.write(people ? frame : redacted);
+    for (const [res, { people, township }] of this.streams) {
+      // A township's feed carries only what was raised to it.
+      if (township !== null && data.station !== township) continue;
+      res.write(people ? frame : redacted);
+    }
   }
 
   private refuse(

@@ -325,7 +325,6 @@ export class AlertStore {
     return { total, alerts: rows.map((r) => this.toRecord(r)) };
   }
 
-  /** Every alert about any of `subjects` (one person's pseudonyms), oldest first (a trace). */
   /** Whether one of `subjects` has an alert of `kind` at `station` not yet closed. */
   hasOpen(kind: AlertKind, station: string, subjects: readonly string[]): boolean {
     this.settle();
@@ -339,6 +338,7 @@ export class AlertStore {
     );
   }
 
+  /** Every alert about any of `subjects` (one person's pseudonyms), oldest first (a trace). */
   forSubjects(subjects: readonly string[], limit = 500): AlertRecord[] {
     this.settle();
     return (

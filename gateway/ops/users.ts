@@ -7,12 +7,21 @@ import { MessageError } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
 import { DUMMY_SECRET_HASH, hashSecret, verifySecret } from "../registry/secrets.ts";
 
-export const ROLES = ["officer", "technician", "admin"] as const;
+/**
+ * - `officer`: the duty officers: every person's alert, tracing, the roster, transfers.
+ * - `technician`: devices: device alerts, people's alerts redacted.
+ * - `admin`: everything an officer may.
+ * - `township`: a township's staff (user's `township`): its own home-isolation roster (daily
+ *   readings typed in) and the isolation alerts raised to it (missed days, fevers), nothing else.
+ */
+export const ROLES = ["officer", "technician", "admin", "township"] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface User {
   username: string;
   role: Role;
+  /** A township user's township (TOWNSHIPS id); null for everyone else. */
+  township?: string | null;
 }
 
 /** A user as the admin's `users` command lists them. */
@@ -23,6 +32,33 @@ export interface UserListing extends User {
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const ROLE_LIST = ROLES.map((r) => `'${r}'`).join(", ");
+
+/**
+ * A database made before a role existed has the older roles in its CHECK: the table is made again
+ * with every role (sessions refer to users by name and survive it).
+ */
+function migrateRoles(db: Database.Database): void {
+  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'").get() as
+    | { sql: string }
+    | undefined;
+  if (!row || ROLES.every((r) => row.sql.includes(`'${r}'`))) return;
+  const foreignKeys = db.pragma("foreign_keys", { simple: true });
+  db.pragma("foreign_keys = OFF");
+  try {
+    db.transaction(() => {
+      db.exec(`CREATE TABLE users_roles (
+          username TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN (${ROLE_LIST})),
+          password_hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, township TEXT);
+        INSERT INTO users_roles (username, role, password_hash, disabled, township)
+          SELECT username, role, password_hash, disabled, township FROM users;
+        DROP TABLE users;
+        ALTER TABLE users_roles RENAME TO users;`);
+    })();
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? "ON" : "OFF"}`);
+  }
+}
 
 export class Users {
   constructor(
@@ -31,7 +67,7 @@ export class Users {
     private readonly now: () => number = Date.now,
   ) {
     db.exec(`CREATE TABLE IF NOT EXISTS users (
-      username TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN ('officer', 'technician', 'admin')),
+      username TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN (${ROLE_LIST})),
       password_hash TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS sessions (
       token_hash TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
@@ -40,17 +76,22 @@ export class Users {
     const columns = db.prepare("PRAGMA table_info(users)").all() as { name: string }[];
     if (!columns.some((c) => c.name === "disabled"))
       db.exec("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0");
+    if (!columns.some((c) => c.name === "township")) db.exec("ALTER TABLE users ADD COLUMN township TEXT");
+    migrateRoles(db);
   }
 
-  async add(username: string, role: Role, password: string): Promise<void> {
+  /** `township`: a township user's township (required for that role, refused for any other). */
+  async add(username: string, role: Role, password: string, township: string | null = null): Promise<void> {
     if (!/^[\w .@-]{1,64}$/.test(username)) throw new MessageError("admin.bad-username");
     if (password.length < 10) throw new MessageError("admin.short-password");
+    if ((role === "township") !== (township !== null)) throw new MessageError("admin.township-role");
     this.db
       .prepare(
-        `INSERT INTO users (username, role, password_hash) VALUES (?, ?, ?)
-         ON CONFLICT(username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash`,
+        `INSERT INTO users (username, role, password_hash, township) VALUES (?, ?, ?, ?)
+         ON CONFLICT(username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
+           township = excluded.township`,
       )
-      .run(username, role, await hashSecret(password));
+      .run(username, role, await hashSecret(password), township);
   }
 
   /**
@@ -59,7 +100,7 @@ export class Users {
    */
   async login(username: string, password: string): Promise<{ token: string; user: User } | null> {
     const row = this.db
-      .prepare("SELECT username, role, password_hash, disabled FROM users WHERE username = ?")
+      .prepare("SELECT username, role, township, password_hash, disabled FROM users WHERE username = ?")
       .get(username) as (User & { password_hash: string; disabled: number }) | undefined;
     const matches = await verifySecret(password, row?.password_hash ?? DUMMY_SECRET_HASH);
     // A disabled user is refused like a wrong password, after the same work.
@@ -69,14 +110,14 @@ export class Users {
     this.db
       .prepare("INSERT INTO sessions (token_hash, username, expires_at) VALUES (?, ?, ?)")
       .run(sha256(token), row.username, this.now() + this.sessionMs);
-    return { token, user: { username: row.username, role: row.role } };
+    return { token, user: { username: row.username, role: row.role, township: row.township ?? null } };
   }
 
   /** The user of a live session, or null when the token is unknown or expired. */
   session(token: string): User | null {
     const row = this.db
       .prepare(
-        `SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username
+        `SELECT u.username, u.role, u.township FROM sessions s JOIN users u ON u.username = s.username
          WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0`,
       )
       .get(sha256(token), this.now()) as User | undefined;
@@ -107,7 +148,7 @@ export class Users {
   list(): UserListing[] {
     const rows = this.db
       .prepare(
-        `SELECT u.username, u.role, u.disabled,
+        `SELECT u.username, u.role, u.township, u.disabled,
            (SELECT count(*) FROM sessions s WHERE s.username = u.username AND s.expires_at > ?) AS sessions
          FROM users u ORDER BY u.username`,
       )

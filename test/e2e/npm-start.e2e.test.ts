@@ -39,8 +39,8 @@ describe("npm start", () => {
       [
         "start",
         "--",
-        ...["--duration", "12", "--speed", "300", "--highway", "2", "--lanes", "2", "--community", "3"],
-        ...["--fever-share", "0.2", "--firmware-lanes", "1"],
+        ...["--duration", "25", "--speed", "300", "--highway", "2", "--lanes", "2", "--community", "3"],
+        ...["--fever-share", "0.2", "--firmware-lanes", "1", "--seed", "11"],
       ],
       {
         cwd: ROOT,
@@ -65,6 +65,7 @@ describe("npm start", () => {
     const last = out.stdout.trim().split("\n").at(-1) ?? "";
     const summary = JSON.parse(last) as Record<string, number> & {
       firmware_lanes: { screened: number; stored: number };
+      people_flows: Record<string, number>;
     };
     expect(summary.screenings).toBeGreaterThan(0);
     expect(summary.stored).toBe(summary.screenings);
@@ -76,6 +77,12 @@ describe("npm start", () => {
     // The lane running the real firmware against a virtual board screened people too.
     expect(summary.firmware_lanes.screened).toBeGreaterThan(0);
     expect(summary.firmware_lanes.stored).toBe(summary.firmware_lanes.screened);
+    // What follows from the fevers shows too: the demo's duty officer hands people over or has
+    // them transferred through the console's API (every call answered), and workers report.
+    expect(summary.people_flows.errors).toBe(0);
+    expect((summary.people_flows.handed_over ?? 0) + (summary.people_flows.transferred ?? 0)).toBeGreaterThan(
+      0,
+    );
   });
 
   it("stops everything on Ctrl-C (SIGINT to its process group), prints the summary, leaves no process", async () => {

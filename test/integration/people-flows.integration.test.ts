@@ -20,8 +20,12 @@ const ctx = useGatewayWithInflux({
 const base = () => `http://127.0.0.1:${ctx.gw.gateway.httpPort}`;
 const seal = () => ctx.gw.gateway.privacy.keys.sealKey();
 
-async function login(username: string, role: "officer" | "technician"): Promise<string> {
-  await ctx.gw.gateway.users.add(username, role, "correct-horse-9");
+async function login(
+  username: string,
+  role: "officer" | "technician" | "township",
+  township: string | null = null,
+): Promise<string> {
+  await ctx.gw.gateway.users.add(username, role, "correct-horse-9", township);
   const res = await fetch(`${base()}/api/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -259,6 +263,73 @@ describe("home isolation", () => {
     expect((await fetch(`${base()}/api/roster?state=bogus`, { headers: { cookie } })).status).toBe(400);
     expect((await post("/api/transfers/not-an-id/result", cookie, { result: "admitted" })).status).toBe(400);
     expect((await post(`/api/transfers/${id}/result`, cookie, { result: "cured" })).status).toBe(400);
+  });
+});
+
+describe("a township's staff", () => {
+  it("see only their own roster and the alerts raised to them, and act on nothing else", async () => {
+    const officer = await login("officer tang", "officer");
+    const xinan = await login("xinan staff", "township", "xinan");
+    const person = "health-code:44:TownshipViewPerson0001";
+    const other = "health-code:44:TownshipViewPerson0002";
+    const mine = await feverAlert(person, "pf-gate-6");
+    const theirs = await feverAlert(other, "pf-gate-6");
+    await post(`/api/alerts/${mine.id}/close`, officer, {
+      disposition: "home-isolation",
+      clinical_c: 38,
+      township: "xinan",
+    });
+    await post(`/api/alerts/${theirs.id}/close`, officer, {
+      disposition: "home-isolation",
+      clinical_c: 38,
+      township: "chengguan",
+    });
+    // Whatever filter they ask for, the roster is their township's.
+    const roster = await get<RosterPage>("/api/roster?township=chengguan", xinan);
+    expect(roster.entries.map((e) => e.township)).toEqual(roster.entries.map(() => "xinan"));
+    expect(roster.entries.some((e) => e.id === mine.id)).toBe(true);
+    expect(roster.entries.some((e) => e.id === theirs.id)).toBe(false);
+    // A reading for their own person; another township's is "not found" to them.
+    expect(
+      (await post(`/api/roster/${mine.id}/readings`, xinan, { body_c: 36.4, method: "armpit" })).status,
+    ).toBe(200);
+    expect(
+      (await post(`/api/roster/${theirs.id}/readings`, xinan, { body_c: 36.4, method: "armpit" })).status,
+    ).toBe(404);
+    // Ending an isolation early, transfers, tracing and bulk acknowledge are the officers'.
+    expect((await post(`/api/roster/${mine.id}/end`, xinan, { reason: "提前解除" })).status).toBe(403);
+    expect((await fetch(`${base()}/api/transfers`, { headers: { cookie: xinan } })).status).toBe(403);
+    expect((await post("/api/trace", xinan, { pseudonym: mine.subject, reason: "看看" })).status).toBe(403);
+    // Their alerts: the township's station only, whatever they filter; no search.
+    const feverAtHome = await post(`/api/roster/${mine.id}/readings`, officer, {
+      body_c: 38.1,
+      method: "armpit",
+    });
+    expect(feverAtHome.status).toBe(200);
+    const alerts = await get<{ alerts: { id: string; station: string; kind: string }[] }>(
+      "/api/alerts?station=pf-gate-6",
+      xinan,
+    );
+    expect(alerts.alerts.length).toBeGreaterThan(0);
+    expect(new Set(alerts.alerts.map((a) => a.station))).toEqual(new Set(["xinan"]));
+    expect((await fetch(`${base()}/api/alerts?q=g1`, { headers: { cookie: xinan } })).status).toBe(403);
+    // They may close what was raised to them, not a checkpoint's fever.
+    const atGate = await feverAlert("health-code:44:TownshipViewPerson0003", "pf-gate-6");
+    expect((await post(`/api/alerts/${atGate.id}/ack`, xinan, {})).status).toBe(403);
+    const own = alerts.alerts.find((a) => a.kind === "isolation-fever");
+    // Sent to a clinic from home: the clinic is named, and it is a transfer like any other.
+    expect((await post(`/api/alerts/${own?.id}/close`, xinan, { disposition: "fever-clinic" })).status).toBe(
+      400,
+    );
+    const closed = await post(`/api/alerts/${own?.id}/close`, xinan, {
+      disposition: "fever-clinic",
+      clinic: "renmin",
+    });
+    expect(closed.status).toBe(200);
+    expect(ctx.gw.gateway.transfers.get(own?.id ?? "")).toMatchObject({
+      clinic: "renmin",
+      handed_over_by: "xinan staff",
+    });
   });
 });
 

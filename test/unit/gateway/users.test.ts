@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { Users } from "../../../gateway/ops/users.ts";
+import { MessageError } from "../../../protocol/index.ts";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
@@ -13,9 +15,9 @@ describe("duty console users", () => {
     expect(await users.login("officer li", "wrong-password")).toBeNull();
     expect(await users.login("nobody", "a-long-password")).toBeNull();
     const session = await users.login("officer li", "a-long-password");
-    expect(session?.user).toEqual({ username: "officer li", role: "officer" });
+    expect(session?.user).toEqual({ username: "officer li", role: "officer", township: null });
     const token = session?.token ?? "";
-    expect(users.session(token)).toEqual({ username: "officer li", role: "officer" });
+    expect(users.session(token)).toEqual({ username: "officer li", role: "officer", township: null });
     now += 60_001;
     expect(users.session(token)).toBeNull();
   });
@@ -68,10 +70,14 @@ describe("duty console users", () => {
     expect(users.session(a?.token ?? "")).toBeNull();
     expect(users.session(b?.token ?? "")).toBeNull();
     expect(await users.login("officer li", "a-long-password")).toBeNull();
-    expect(users.list()).toEqual([{ username: "officer li", role: "officer", disabled: true, sessions: 0 }]);
+    expect(users.list()).toEqual([
+      { username: "officer li", role: "officer", township: null, disabled: true, sessions: 0 },
+    ]);
     expect(users.setDisabled("officer li", false)).toEqual({ sessionsEnded: 0 });
     expect(await users.login("officer li", "a-long-password")).not.toBeNull();
-    expect(users.list()).toEqual([{ username: "officer li", role: "officer", disabled: false, sessions: 1 }]);
+    expect(users.list()).toEqual([
+      { username: "officer li", role: "officer", township: null, disabled: false, sessions: 1 },
+    ]);
     expect(users.setDisabled("nobody", true)).toBeNull();
   });
 
@@ -84,5 +90,49 @@ describe("duty console users", () => {
     expect(await users.login("tech wu", "a-long-password")).toBeNull();
     expect(users.list()).toEqual([]);
     expect(users.remove("tech wu")).toBeNull();
+  });
+});
+
+describe("township users", () => {
+  it("need their township, and no other role takes one", async () => {
+    const users = new Users(new Database(":memory:"), 60_000);
+    await expect(users.add("staff", "township", "correct-horse-1")).rejects.toThrow(MessageError);
+    await expect(users.add("officer", "officer", "correct-horse-1", "xinan")).rejects.toThrow(MessageError);
+    await users.add("staff", "township", "correct-horse-1", "xinan");
+    const session = await users.login("staff", "correct-horse-1");
+    expect(session?.user).toEqual({ username: "staff", role: "township", township: "xinan" });
+    expect(users.session(session?.token ?? "")).toEqual({
+      username: "staff",
+      role: "township",
+      township: "xinan",
+    });
+  });
+
+  it("a database made before the role existed takes township users, keeping users and sessions", async () => {
+    const db = new Database(":memory:");
+    db.pragma("foreign_keys = ON");
+    db.exec(`CREATE TABLE users (
+      username TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN ('officer', 'technician', 'admin')),
+      password_hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE sessions (
+      token_hash TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+      expires_at INTEGER NOT NULL);`);
+    // An officer and their live session, as the old gateway left them.
+    db.prepare(
+      "INSERT INTO users (username, role, password_hash) VALUES ('officer li', 'officer', 'x')",
+    ).run();
+    const token = "an-old-session-token";
+    db.prepare("INSERT INTO sessions (token_hash, username, expires_at) VALUES (?, 'officer li', ?)").run(
+      createHash("sha256").update(token).digest("hex"),
+      Date.now() + 60_000,
+    );
+    const again = new Users(db, 60_000);
+    await again.add("staff", "township", "correct-horse-2", "xinan");
+    expect(again.session(token)?.username).toBe("officer li");
+    expect(again.list().map((u) => [u.username, u.role, u.township])).toEqual([
+      ["officer li", "officer", null],
+      ["staff", "township", "xinan"],
+    ]);
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
   });
 });
