@@ -197,6 +197,7 @@ describe("admin: console users", () => {
     expect(JSON.parse(out[0] ?? "{}")).toEqual({
       username: "officer li",
       role: "officer",
+      township: null,
       disabled: true,
       sessions: 0,
     });
