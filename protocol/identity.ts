@@ -76,6 +76,8 @@ export const IDENTITY_REFUSALS = [
   "health-code-format",
   "health-code-version",
   "plain-format",
+  /** Typed on a lane's keypad: a character no ID number has (only digits and X). */
+  "keypad-characters",
 ] as const;
 export type IdentityRefusal = (typeof IDENTITY_REFUSALS)[number];
 
@@ -144,6 +146,29 @@ function cnId(payload: string): IdentityResult | null {
   }
   const typed = normaliseTyped(payload);
   return CN_ID_SHAPE.test(typed) ? cnIdNumber(typed) : null;
+}
+
+/** A line from an ID card reader (`IDCARD:<number>…`) rather than a code or a typed number. */
+export function isCardLine(payload: string): boolean {
+  return CARD_LINE.test(payload);
+}
+
+/** The most characters a keypad entry may have: an ID number with a separator between each. */
+export const KEYPAD_MAX_LENGTH = 40;
+
+/**
+ * An ID number typed on a lane's keypad (the elderly, children: people without a code on a
+ * phone). Only an ID number is taken: digits and X (a lower-case x too), spaces and hyphens
+ * dropped as for a typed number above; anything else — letters, a pasted URL, an `IDCARD:` line —
+ * is refused as `keypad-characters`, a number that is not 18 characters as `cn-id-format`, then
+ * the check digit and the birth date as for any ID number. The identity is the ID card's:
+ * `cn-id:<number>`, so a person keyed in and the same person's card give one pseudonym.
+ */
+export function keypadIdentity(typed: string): IdentityResult {
+  const number = normaliseTyped(typed);
+  if (!/^[0-9X]*$/.test(number)) return { ok: false, reason: "keypad-characters" };
+  if (typed.length > KEYPAD_MAX_LENGTH) return { ok: false, reason: "cn-id-format" };
+  return cnIdNumber(number);
 }
 
 // --- health-code -------------------------------------------------------------------------------

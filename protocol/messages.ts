@@ -374,6 +374,10 @@ const IDENTITY = {
     "zh-CN": "暂不支持此版本的健康码，请刷新后重试；如持续出现请联系技术员",
     en: "This health code version is not supported: refresh it and try again, and call a technician if it persists",
   },
+  "identity.keypad-characters": {
+    "zh-CN": "身份证号只含数字和 X，请核对后重新输入",
+    en: "An ID number has only digits and X: check it and type it again",
+  },
   "identity.plain-format": {
     "zh-CN": "此码过长或含有无法识别的字符，请重新扫码",
     en: "The code is too long or has characters that cannot be read: scan again",
@@ -387,6 +391,7 @@ const TECHNICIAN = {
   person <核心体温 °C> [from <°C>] [in <分钟>]  下一位受检者上前（核心体温；来自何种气温环境）
   scan [code|again]                           扫描二维码（不指定：新受检者出示健康码或身份证；again：上一位再次出示，健康码已刷新）
   next <核心体温 °C>                          person 与 scan 一步完成
+  keypad [身份证号]                           在通道键盘上输入身份证号并回车（不指定：新受检者的号码）
   ambient <°C>                                设置通道处气温
   blackbody <°C> | clear                      传感器对准黑体 / 无人
   unplug | replug                             拔出 / 插回测温仪
@@ -401,6 +406,7 @@ const TECHNICIAN = {
   person <core °C> [from <°C>] [in <min>]  the next person steps up (core temperature; where they came from)
   scan [code|again]                        scan a code (none: a new person's health code or ID card; again: the last one shown again, refreshed)
   next <core °C>                           person + scan in one go
+  keypad [ID number]                       type an ID number on the lane's keypad and Enter (none: a new person's)
   ambient <°C>                             set the air temperature at the lane
   blackbody <°C> | clear                   aim the sensor at a blackbody / at nobody
   unplug | replug                          pull out / put back the thermometer
@@ -989,8 +995,74 @@ const FLOWS = {
   },
 } as const satisfies Section;
 
+/**
+ * Registration without a code (issue 11): the lane's keypad, the console's registration desk and
+ * a station's visitor log.
+ */
+const REGISTRATION = {
+  "lane.keypad-connected": { "zh-CN": "身份证号键盘已连接", en: "Keypad connected" },
+  "lane.keypad-gone": {
+    "zh-CN": "身份证号键盘已断开，1 秒后重试（请检查连接线）",
+    en: "Keypad gone; retrying in 1 s (check the cable)",
+  },
+  "lane.keypad-error": { "zh-CN": "身份证号键盘端口出错：{error}", en: "Keypad port error: {error}" },
+  "sim.keypad": {
+    "zh-CN": '身份证号键盘：{address}   （lane.json 的 "keypad"）',
+    en: 'keypad: {address}   (lane.json "keypad")',
+  },
+  "sim.keyed": { "zh-CN": "已在键盘上输入：{number}", en: "typed on the keypad: {number}" },
+  "sim.no-keypad": {
+    "zh-CN": "此通道没有身份证号键盘",
+    en: "this lane has no keypad",
+  },
+  "console.desk": { "zh-CN": "无码人员登记", en: "Register without a code" },
+  "console.desk-hint": {
+    "zh-CN": "为没有手机健康码的人员（老人、儿童）登记：输入身份证号和手持体温计读数。身份证号不会被保存。",
+    en: "For people without a code on a phone (the elderly, children): type the ID number and the handheld thermometer's reading. The ID number is not kept.",
+  },
+  "console.desk-id": { "zh-CN": "身份证号", en: "ID number" },
+  "console.desk-temp": { "zh-CN": "手持体温计读数 °C", en: "Handheld reading °C" },
+  "console.desk-station": { "zh-CN": "登记站点", en: "Station" },
+  "console.desk-go": { "zh-CN": "登记", en: "Register" },
+  "console.desk-done": {
+    "zh-CN": "已登记：{verdict}，{temp} °C（人员代号 {subject}）",
+    en: "Registered: {verdict}, {temp} °C (pseudonym {subject})",
+  },
+  "console.visitors": { "zh-CN": "来访登记", en: "Visitor log" },
+  "console.visitors-none": {
+    "zh-CN": "当日该站点没有筛查记录",
+    en: "no screenings at this station that day",
+  },
+  "console.visitors-page": {
+    "zh-CN": "第 {from}–{to} 条，共 {total} 条",
+    en: "{from}–{to} of {total}",
+  },
+  "visitors.col.time": { "zh-CN": "时间", en: "time" },
+  "visitors.col.entry": { "zh-CN": "登记方式", en: "identified by" },
+  "visitors.col.subject": { "zh-CN": "人员代号", en: "pseudonym" },
+  "visitors.entry.code": { "zh-CN": "扫码", en: "code" },
+  "visitors.entry.card": { "zh-CN": "刷身份证", en: "ID card" },
+  "visitors.entry.keypad": { "zh-CN": "键盘输入身份证号", en: "keypad" },
+  "visitors.entry.desk": { "zh-CN": "人工登记", en: "desk" },
+  "visitors.entry.unknown": { "zh-CN": "未记录", en: "not recorded" },
+  "visitors.desk": { "zh-CN": "登记台", en: "registration desk" },
+  "api.desk-bad-request": {
+    "zh-CN": "登记需要身份证号、手持体温计读数（34–43 °C）和站点编号",
+    en: "a registration needs an ID number, the handheld reading (34–43 °C) and a station id",
+  },
+  "api.desk-unknown-station": {
+    "zh-CN": "没有这个站点：{station}",
+    en: "no such station: {station}",
+  },
+  "api.visitors-bad-query": {
+    "zh-CN": "来访登记查询需要站点编号和日期（YYYY-MM-DD），每页 1–200 条",
+    en: "the visitor log needs a station id and a date (YYYY-MM-DD), 1–200 a page",
+  },
+} as const satisfies Section;
+
 export const CATALOGUE = {
   ...FLOWS,
+  ...REGISTRATION,
   ...CONSOLE,
   ...API,
   ...LANE,

@@ -307,3 +307,18 @@ export function policyProblems(policy: FeverPolicy): string[] {
     problems.push("version must be 1-32 characters");
   return problems;
 }
+
+/** The readings a handheld (contact) body thermometer at a registration desk can give, °C. */
+export const HANDHELD_MIN_C = 34;
+export const HANDHELD_MAX_C = 43;
+
+/**
+ * A body temperature an officer took with a handheld thermometer at a registration desk (a
+ * clinical reading, not a forehead estimate: no rest, no retest): at or above the fever line
+ * (`fever_line_c`, the clinical definition) → `fever`, below → `pass`. A reading outside what
+ * such a thermometer shows (HANDHELD_MIN_C…HANDHELD_MAX_C) or not a number → `invalid`.
+ */
+export function classifyHandheld(bodyC: number, policy: FeverPolicy = DEFAULT_POLICY): Verdict {
+  if (!Number.isFinite(bodyC) || bodyC < HANDHELD_MIN_C || bodyC > HANDHELD_MAX_C) return "invalid";
+  return roundCentidegree(bodyC) >= policy.fever_line_c ? "fever" : "pass";
+}

@@ -19,6 +19,17 @@ const Version = Type.String({ minLength: 1, maxLength: 32 });
 /** A temperature a sensor can physically report: MLX90614 object range −70…380 °C. */
 const SensorC = Type.Number({ minimum: -70, maximum: 380 });
 
+/**
+ * How the person was identified: `code` a QR code shown to the scanner (a health code, an ID
+ * code), `card` an ID card on the reader (`IDCARD:` line), `keypad` an ID number typed on the
+ * lane's keypad (people without a code on a phone), `desk` registered by hand at the duty console
+ * with a handheld thermometer (the gateway makes those events itself: a lane never sends `desk`).
+ */
+export const ENTRIES = ["code", "card", "keypad", "desk"] as const;
+export type EntryKind = (typeof ENTRIES)[number];
+/** What a lane may say it took (`desk` is the console's). */
+export const LANE_ENTRIES = ["code", "card", "keypad"] as const satisfies readonly EntryKind[];
+
 export const ScreeningEventSchema = Type.Object(
   {
     v: Type.Literal(1),
@@ -50,6 +61,8 @@ export const ScreeningEventSchema = Type.Object(
      */
     reference_c: Type.Optional(Type.Number({ minimum: 15, maximum: 45 })),
     reference_mad_c: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
+    /** How the person was identified (ENTRIES); absent from lanes older than issue 11. */
+    entry: Type.Optional(Type.Union(ENTRIES.map((e) => Type.Literal(e)))),
   },
   { additionalProperties: false },
 );

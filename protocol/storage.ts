@@ -21,6 +21,8 @@ export const STORAGE = {
       /** Present only when the lane's clock was not trusted (then the time is the gateway's). */
       "clock",
       "claimed_ts",
+      /** How the person was identified (protocol/schemas.ts ENTRIES); absent from older lanes. */
+      "entry",
     ],
   },
   telemetry: {

@@ -9,6 +9,7 @@ import {
   IDENTITY_KINDS,
   IDENTITY_REFUSALS,
   type IdentityKind,
+  keypadIdentity,
   LOCALES,
   PLAIN_MAX_LENGTH,
   pseudonym,
@@ -20,6 +21,8 @@ interface Vector {
   note: string;
   input: string;
   accept?: string[];
+  /** Typed on a lane's keypad: keypadIdentity, not extractIdentity. */
+  keypad?: boolean;
   identity?: string;
   refused?: string;
 }
@@ -98,7 +101,7 @@ describe("identity test vectors (protocol/identity.vectors.json)", () => {
 
   for (const v of vectors) {
     it(`${v.note}: ${v.identity ?? `refused (${v.refused})`}`, () => {
-      const result = extractIdentity(v.input, kinds(v.accept));
+      const result = v.keypad ? keypadIdentity(v.input) : extractIdentity(v.input, kinds(v.accept));
       if (v.identity !== undefined) {
         expect(result).toEqual({ ok: true, kind: v.identity.split(":")[0], identity: v.identity });
       } else {
