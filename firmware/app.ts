@@ -28,6 +28,8 @@ export class LaneApp {
   readonly link: BoardLink;
   readonly indicators: Indicators;
   readonly scanner: QrScanner;
+  /** The ID-number keypad (lane.json `keypad`), when the lane has one. */
+  readonly keypad: QrScanner | null;
   readonly outbox: Outbox;
   readonly uplink: Uplink;
   readonly lane: Lane;
@@ -55,6 +57,12 @@ export class LaneApp {
       { address: file.scanner, baudRate: file.scannerBaud, locale: file.locale },
       log,
     );
+    this.keypad = file.keypad
+      ? new QrScanner(
+          { address: file.keypad, baudRate: file.keypadBaud, locale: file.locale, part: "keypad" },
+          log,
+        )
+      : null;
     this.outbox = new Outbox(join(file.dataDir, "outbox.db"), file.outboxCapacity ?? 100_000, log);
     this.uplink = new Uplink(
       {
@@ -220,40 +228,10 @@ export class LaneApp {
       this.indicators.detach();
     });
     this.link.start();
-    this.scanner.on("scan", (code: string) => {
-      this.lane.onScan(code).then(
-        (outcome) => {
-          // `text`: what the person and the technician read, in the lane's language.
-          const locale = this.file.locale ?? DEFAULT_LOCALE;
-          const text = outcomeText(outcome, locale, this.laneConfig()?.policy.rest_min ?? 0);
-          if (outcome.kind === "fault") {
-            this.log.warn(
-              { fault: outcome.fault, text },
-              "firmware:lane: thermometer fault, no reading taken; check the sensor and its wiring",
-            );
-          } else if (outcome.kind === "screened") {
-            this.log.info(
-              { verdict: outcome.verdict, attempt: outcome.event.attempt, text },
-              "firmware:lane: screened",
-            );
-          } else if (outcome.kind === "refused") {
-            // The reason only: never the payload, nor anything taken from it.
-            this.log.info(
-              { outcome: outcome.kind, reason: outcome.reason, refused: this.lane.counts.refused, text },
-              "firmware:lane: code refused; the person was asked for a code this lane takes",
-            );
-          } else {
-            this.log.info({ outcome: outcome.kind, text }, "firmware:lane: scan not screened");
-          }
-        },
-        (error: Error) =>
-          this.log.error(
-            { err: error, text: t(this.file.locale ?? DEFAULT_LOCALE, "lane.scan-failed") },
-            "firmware:lane: scan failed",
-          ),
-      );
-    });
+    this.scanner.on("scan", (code: string) => this.take(code, "scanner"));
     this.scanner.start();
+    this.keypad?.on("scan", (typed: string) => this.take(typed, "keypad"));
+    this.keypad?.start();
     this.uplink.on("config", (c) => this.stationKeys.set(c.station_keys, this.now()));
     this.forgetPastKeys();
     this.keysTimer = setInterval(() => this.forgetPastKeys(), 10_000);
@@ -286,11 +264,49 @@ export class LaneApp {
     this.sensorTimer = setInterval(() => void this.lane.checkSensor(), 2000);
   }
 
+  /** One scanned code or one keypad entry through the lane; what came of it is logged. */
+  private take(payload: string, from: "scanner" | "keypad"): void {
+    this.lane.onScan(payload, from).then(
+      (outcome) => {
+        // `text`: what the person and the technician read, in the lane's language.
+        const locale = this.file.locale ?? DEFAULT_LOCALE;
+        const text = outcomeText(outcome, locale, this.laneConfig()?.policy.rest_min ?? 0);
+        if (outcome.kind === "fault") {
+          this.log.warn(
+            { fault: outcome.fault, text },
+            "firmware:lane: thermometer fault, no reading taken; check the sensor and its wiring",
+          );
+        } else if (outcome.kind === "screened") {
+          this.log.info(
+            { verdict: outcome.verdict, attempt: outcome.event.attempt, text },
+            "firmware:lane: screened",
+          );
+        } else if (outcome.kind === "refused") {
+          // The reason only: never the payload, nor anything taken from it.
+          this.log.info(
+            { outcome: outcome.kind, reason: outcome.reason, refused: this.lane.counts.refused, text },
+            from === "keypad"
+              ? "firmware:lane: keypad entry refused; the person was asked to type the ID number again"
+              : "firmware:lane: code refused; the person was asked for a code this lane takes",
+          );
+        } else {
+          this.log.info({ outcome: outcome.kind, text }, "firmware:lane: scan not screened");
+        }
+      },
+      (error: Error) =>
+        this.log.error(
+          { err: error, text: t(this.file.locale ?? DEFAULT_LOCALE, "lane.scan-failed") },
+          "firmware:lane: scan failed",
+        ),
+    );
+  }
+
   async stop(): Promise<void> {
     if (this.sensorTimer) clearInterval(this.sensorTimer);
     if (this.keysTimer) clearInterval(this.keysTimer);
     this.indicators.stop();
     this.scanner.stop();
+    this.keypad?.stop();
     await this.stationLink?.stop();
     await this.uplink.stop();
     this.link.stop();

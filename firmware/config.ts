@@ -40,6 +40,14 @@ export const LaneFileSchema = Type.Object(
     /** A serial path such as /dev/ttyUSB0, or "tcp://host:port" for a ser2net bridge. */
     scanner: Type.String({ minLength: 1 }),
     scannerBaud: Type.Optional(Type.Integer({ minimum: 1200 })),
+    /**
+     * The lane's ID-number keypad, for people without a code on a phone (village and community
+     * points): a serial path or "tcp://host:port", as the scanner. Each entry (the keypad's
+     * protocol: firmware/hardware/keypad-lines.ts) goes through the same lane flow as a scan, and
+     * the event says `entry: "keypad"`. Unset: no keypad.
+     */
+    keypad: Type.Optional(Type.String({ minLength: 1 })),
+    keypadBaud: Type.Optional(Type.Integer({ minimum: 1200 })),
     pins: Type.Object({ green: Pin, yellow: Pin, red: Pin, buzzer: Pin }, { additionalProperties: false }),
     dataDir: Type.String({ minLength: 1 }),
     outboxCapacity: Type.Optional(Type.Integer({ minimum: 10 })),

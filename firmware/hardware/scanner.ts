@@ -2,6 +2,9 @@
  * The QR scanner: serialport 13 on a device path (a UART or USB-CDC scanner), or TCP
  * (`tcp://host:port`, a ser2net-style bridge). Reconnects when the port goes away; never throws on
  * bad input: garbled lines are counted and reported. Emits "scan" with each accepted code.
+ * The lane's ID-number keypad (lane.json `keypad`) is the same kind of serial line source:
+ * `part: "keypad"` reads it with the keypad's protocol (keypad-lines.ts: Backspace, Escape, no
+ * debounce) and logs as `firmware:keypad`.
  * The raw code stays in this process: it is handed to the lane, which keeps only its pseudonym.
  * Log lines a technician reads carry `text` from the message catalogue in the lane's language.
  */
@@ -10,6 +13,7 @@ import { connect, type Socket } from "node:net";
 import { DEFAULT_LOCALE, type Locale, translator } from "@checkpoint/protocol";
 import type { Logger } from "pino";
 import { SerialPort } from "serialport";
+import { KeypadLineDecoder } from "./keypad-lines.ts";
 import { ScanDebouncer, ScanLineDecoder } from "./scan-lines.ts";
 
 export interface ScannerOptions {
@@ -19,7 +23,27 @@ export interface ScannerOptions {
   debounceMs?: number;
   /** Language of the `text` in log lines a technician reads (zh-CN by default). */
   locale?: Locale;
+  /** Which part this line is: the QR scanner (default) or the ID-number keypad. */
+  part?: "scanner" | "keypad";
 }
+
+/** Per part: its log namespace and the catalogue's texts for the technician. */
+const PARTS = {
+  scanner: {
+    name: "scanner",
+    ns: "firmware:scanner",
+    connected: "lane.scanner-connected",
+    gone: "lane.scanner-gone",
+    error: "lane.scanner-error",
+  },
+  keypad: {
+    name: "keypad",
+    ns: "firmware:keypad",
+    connected: "lane.keypad-connected",
+    gone: "lane.keypad-gone",
+    error: "lane.keypad-error",
+  },
+} as const;
 
 export class QrScanner extends EventEmitter<{ scan: [string] }> {
   garbled = 0;
@@ -36,12 +60,20 @@ export class QrScanner extends EventEmitter<{ scan: [string] }> {
     private readonly now: () => number = Date.now,
   ) {
     super();
-    this.debouncer = new ScanDebouncer(options.debounceMs ?? 3000);
+    this.debouncer = new ScanDebouncer(options.debounceMs ?? (options.part === "keypad" ? 0 : 3000));
+  }
+
+  private get part() {
+    return PARTS[this.options.part ?? "scanner"];
   }
 
   start(): void {
     if (this.stopped) return;
-    const decoder = new ScanLineDecoder(this.options.maxLength ?? 512);
+    const part = this.part;
+    const decoder =
+      this.options.part === "keypad"
+        ? new KeypadLineDecoder(this.options.maxLength)
+        : new ScanLineDecoder(this.options.maxLength ?? 512);
     const { address } = this.options;
     const stream: Socket | SerialPort = address.startsWith("tcp://")
       ? connect(Number(new URL(address).port), new URL(address).hostname)
@@ -55,7 +87,7 @@ export class QrScanner extends EventEmitter<{ scan: [string] }> {
           this.garbled++;
           this.log.warn(
             { reason: result.reason, garbled: this.garbled },
-            "firmware:scanner: ignored a garbled line",
+            `${part.ns}: ignored a garbled line`,
           );
         } else if (this.debouncer.accept(result.code, this.now())) {
           this.emit("scan", result.code);
@@ -66,17 +98,14 @@ export class QrScanner extends EventEmitter<{ scan: [string] }> {
     });
     const t = translator(this.options.locale ?? DEFAULT_LOCALE);
     stream.on("error", (e: Error) =>
-      this.log.warn(
-        { err: e.message, text: t("lane.scanner-error", { error: e.message }) },
-        "firmware:scanner: port error",
-      ),
+      this.log.warn({ err: e.message, text: t(part.error, { error: e.message }) }, `${part.ns}: port error`),
     );
     stream.on("close", () => {
       this.connected = false;
       if (this.stopped) return;
       this.log.warn(
-        { address, text: t("lane.scanner-gone") },
-        "firmware:scanner: scanner gone; retrying in 1 s (check the cable)",
+        { address, text: t(part.gone) },
+        `${part.ns}: ${part.name} gone; retrying in 1 s (check the cable)`,
       );
       this.timer = setTimeout(() => this.start(), 1000);
     });
@@ -84,8 +113,8 @@ export class QrScanner extends EventEmitter<{ scan: [string] }> {
 
   private up(): void {
     this.connected = true;
-    const text = translator(this.options.locale ?? DEFAULT_LOCALE)("lane.scanner-connected");
-    this.log.info({ address: this.options.address, text }, "firmware:scanner: scanner connected");
+    const text = translator(this.options.locale ?? DEFAULT_LOCALE)(this.part.connected);
+    this.log.info({ address: this.options.address, text }, `${this.part.ns}: ${this.part.name} connected`);
   }
 
   stop(): void {

@@ -26,11 +26,15 @@ import {
   classify,
   contextPolicy,
   DEFAULT_ACCEPT,
+  type EntryKind,
   estimateBody,
   extractIdentity,
   type FeverPolicy,
   type IdentityKind,
   type IdentityRefusal,
+  type IdentityResult,
+  isCardLine,
+  keypadIdentity,
   type LaneContext,
   type LaneRole,
   REST_SKIP_CODE,
@@ -134,8 +138,12 @@ export class Lane {
     return (this.ports.config()?.policy.retest_window_s ?? 0) * 1000;
   }
 
-  /** `payload`: one scanned line, as the scanner passed it on. It is not kept. */
-  async onScan(payload: string): Promise<ScanOutcome> {
+  /**
+   * `payload`: one scanned line, as the scanner passed it on, or (`from` "keypad") one ID number
+   * typed on the lane's keypad (keypadIdentity: an ID number and nothing else, with the ID card's
+   * identity). It is not kept. The event says how the person was identified (`entry`).
+   */
+  async onScan(payload: string, from: "scanner" | "keypad" = "scanner"): Promise<ScanOutcome> {
     const p = this.ports;
     if (this.busy) {
       this.counts.busy++;
@@ -150,10 +158,17 @@ export class Lane {
       p.show("full");
       return { kind: "outbox-full" };
     }
-    if (payload.trim() === REST_SKIP_CODE && p.now() < (p.technicianUntilMs ?? 0)) {
+    if (from === "scanner" && payload.trim() === REST_SKIP_CODE && p.now() < (p.technicianUntilMs ?? 0)) {
       return { kind: "rest-skipped", people: this.skipRest(config.policy.rest_min * 60_000) };
     }
-    const found = extractIdentity(payload, config.accept ?? DEFAULT_ACCEPT);
+    const accept = config.accept ?? DEFAULT_ACCEPT;
+    const found: IdentityResult =
+      from === "keypad"
+        ? accept.includes("cn-id")
+          ? keypadIdentity(payload)
+          : { ok: false, reason: "cn-id-not-accepted" }
+        : extractIdentity(payload, accept);
+    const entry: EntryKind = from === "keypad" ? "keypad" : isCardLine(payload) ? "card" : "code";
     if (!found.ok) {
       this.counts.refused++;
       p.show("refused");
@@ -222,6 +237,7 @@ export class Lane {
         fw: p.fw,
         ...(config.context ? { context: config.context } : {}),
         ...(reference ? { reference_c: reference.medianC, reference_mad_c: reference.madC } : {}),
+        entry,
       };
       if (!p.enqueue(event)) {
         p.show("full");

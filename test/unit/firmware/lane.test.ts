@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { PatternName } from "../../../firmware/hardware/indicators.ts";
 import type { ThermoReading } from "../../../firmware/hardware/mlx90614.ts";
 import { Lane } from "../../../firmware/lane/lane.ts";
+import { outcomeText } from "../../../firmware/lane/outcome-text.ts";
 import { type LinkEntry, StationLink } from "../../../firmware/lane/station-link.ts";
 import { loadWaiting, saveWaiting } from "../../../firmware/lane/waiting-file.ts";
 import {
@@ -713,5 +714,62 @@ describe("retest anywhere at the station: the station link, with no gateway at a
     } finally {
       dir.remove();
     }
+  });
+});
+
+describe("lane keypad (people without a code on a phone)", () => {
+  const ID = "11010519491231002X";
+
+  it("screens a typed ID number like a card, says it came from the keypad, and links it to the card", async () => {
+    const r = rig(normal);
+    const keyed = await r.lane.onScan("110105 19491231 002x", "keypad");
+    expect(keyed.kind === "screened" && keyed.event.entry).toBe("keypad");
+    const card = await r.lane.onScan(`IDCARD:${ID}`);
+    expect(card.kind === "screened" && card.event.entry).toBe("card");
+    const code = await r.lane.onScan(healthCode(1764403200));
+    expect(code.kind === "screened" && code.event.entry).toBe("code");
+    // The card reader and the keypad give one person: one stored pseudonym.
+    expect(storedSubject(r.queued[0])).toBe(storedSubject(r.queued[1]));
+    expect(storedSubject(r.queued[2])).not.toBe(storedSubject(r.queued[0]));
+    expect(JSON.stringify(r.queued)).not.toContain("19491231");
+  });
+
+  it("sends a person keyed in with a high reading to rest, and takes their retest from the card reader", async () => {
+    const r = rig(hot);
+    const first = await r.lane.onScan(ID, "keypad");
+    expect(first.kind === "screened" && first.verdict).toBe("retest");
+    r.advance(DEFAULT_POLICY.rest_min * 60_000 + 1000);
+    const second = await r.lane.onScan(`IDCARD:${ID}`);
+    expect(second.kind === "screened" && second.event.attempt).toBe(2);
+  });
+
+  it("refuses a mistyped number with its reason in Chinese on the lane, measuring nothing", async () => {
+    const r = rig(normal);
+    const cases: [string, string][] = [
+      ["110105194912310021", "身份证号校验位不符，请核对后重新输入"],
+      ["1101051949123100", "身份证号应为 18 位，请重新刷卡或重新输入"],
+      ["11010519491231002A", "身份证号只含数字和 X，请核对后重新输入"],
+      [
+        "https://hc.gov.example/q?v=2&r=44&uid=Zq3vK8mN2pR7sT1wX4yB6c",
+        "身份证号只含数字和 X，请核对后重新输入",
+      ],
+    ];
+    for (const [typed, text] of cases) {
+      const out = await r.lane.onScan(typed, "keypad");
+      expect(out.kind, typed).toBe("refused");
+      expect(outcomeText(out, "zh-CN", 20), typed).toBe(text);
+      expect(r.shown.at(-1)).toBe("refused");
+    }
+    expect(r.reads()).toBe(0);
+    expect(r.queued).toEqual([]);
+  });
+
+  it("refuses every keypad entry on a lane that takes no ID numbers, and never takes the technician's code from it", async () => {
+    const r = rig(normal, { accept: ["health-code"], technicianUntilMs: T0 + 3_600_000 });
+    expect(await r.lane.onScan(ID, "keypad")).toEqual({ kind: "refused", reason: "cn-id-not-accepted" });
+    expect(await r.lane.onScan(REST_SKIP_CODE, "keypad")).toEqual({
+      kind: "refused",
+      reason: "cn-id-not-accepted",
+    });
   });
 });
