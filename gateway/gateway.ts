@@ -31,6 +31,7 @@ import { SqliteRetestJournal } from "./ingest/retest-journal.ts";
 import { RetestTracker } from "./ingest/retest-tracker.ts";
 import { AlertStore } from "./ops/alert-store.ts";
 import { BackupScheduler } from "./ops/backup.ts";
+import { registerAtDesk } from "./ops/desk.ts";
 import { IsolationRoster } from "./ops/isolation.ts";
 import { PeopleFlows } from "./ops/people-flows.ts";
 import { dailyReport, type ReportSources, stationBoard } from "./ops/reports.ts";
@@ -38,6 +39,7 @@ import { ActivityWriter, knownStations, StationActivity, stationNames } from "./
 import { trace } from "./ops/trace.ts";
 import { Transfers } from "./ops/transfers.ts";
 import { Users } from "./ops/users.ts";
+import { visitorLog } from "./ops/visitors.ts";
 import { Privacy } from "./privacy/privacy.ts";
 import { DeviceAccess } from "./registry/device-access.ts";
 import { Registry } from "./registry/registry.ts";
@@ -283,6 +285,28 @@ export class Gateway {
       audit: (entry) => this.security.audit.record(entry),
       flows: this.flows,
       lanes: () => this.registry.laneNames(),
+      register: (request) =>
+        registerAtDesk(
+          {
+            stationKnown: (station) => knownStations(this.registry).some((s) => s.id === station),
+            forIdentity: (identity) => this.privacy.subjects.forIdentity(identity),
+            ingest: (event, rekeyed) => this.ingest.desk(event, rekeyed),
+            policy: () => this.policy,
+            audit: (entry) => this.security.audit.record(entry),
+            now: Date.now,
+          },
+          request,
+        ),
+      visitors: (query) =>
+        visitorLog(
+          {
+            visitors: (station, fromMs, toMs, limit, offset) =>
+              this.ledger.visitors(station, fromMs, toMs, limit, offset),
+            lanes: () => this.registry.laneNames(),
+            timeZone: config.timeZone,
+          },
+          query,
+        ),
       page: (locale) => consolePage(locale, config.timeZone),
       sessionSeconds: SESSION_SECONDS,
       locale: config.locale,

@@ -31,13 +31,18 @@ import type { Socket } from "node:net";
 import {
   ALERT_KINDS,
   type Alert,
+  compileValidator,
   dayIn,
+  HANDHELD_MAX_C,
+  HANDHELD_MIN_C,
   HOME_READING_METHODS,
+  KEYPAD_MAX_LENGTH,
   type Locale,
   localeFromAcceptLanguage,
   MessageError,
   type MessageKey,
   messageText,
+  NODE_ID_PATTERN,
   type ParamsArg,
   parseLocale,
   t,
@@ -52,11 +57,13 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import { type AlertRecord, type AlertStore, AlertTransitionError, DISPOSITIONS } from "../ops/alert-store.ts";
+import type { DeskAnswer, DeskRequest } from "../ops/desk.ts";
 import type { PeopleFlows } from "../ops/people-flows.ts";
 import { type ReportRow, reportCsv, type StationRow } from "../ops/reports.ts";
 import { TRACE_REFUSALS, type TraceAnswer, type TraceRequest } from "../ops/trace.ts";
 import { CLINIC_RESULTS } from "../ops/transfers.ts";
 import type { Role, User, Users } from "../ops/users.ts";
+import { VISITOR_CSV_MAX, type VisitorLog, type VisitorQuery, visitorCsv } from "../ops/visitors.ts";
 import type { AuditEntry } from "../security/audit-log.ts";
 import type { ConsoleLogins } from "../security/console-logins.ts";
 import type { StoredPoint } from "../store/points.ts";
@@ -83,6 +90,10 @@ export interface ConsoleDeps {
   flows?: PeopleFlows;
   /** Lanes' display names (`set-lane-name`). */
   lanes?: () => { station: string; device: string; name: string }[];
+  /** Registration at the desk (ops/desk.ts); absent: POST /api/desk/register answers 404. */
+  register?: (request: DeskRequest) => Promise<DeskAnswer>;
+  /** A station's visitor log for a local day (ops/visitors.ts); absent: 404. */
+  visitors?: (query: VisitorQuery) => VisitorLog;
   /** The security audit log (an officer's alert search is a lookup too). */
   audit?: (entry: AuditEntry) => void;
   page(locale: Locale): string;
@@ -223,6 +234,26 @@ const TraceBody = Type.Object(
   },
   { additionalProperties: false },
 );
+/**
+ * A desk registration. Checked strictly (`strict`: no type coercion, no property dropped): an ID
+ * number sent as a JSON number has already lost digits, and must be refused, not looked at.
+ */
+const DeskBody = Type.Object(
+  {
+    id_number: Type.String({ minLength: 1, maxLength: KEYPAD_MAX_LENGTH }),
+    body_c: Type.Number({ minimum: HANDHELD_MIN_C, maximum: HANDHELD_MAX_C }),
+    station: Type.String({ pattern: NODE_ID_PATTERN }),
+  },
+  { additionalProperties: false },
+);
+/** Most screenings one page of the visitor log lists. */
+export const VISITOR_PAGE_MAX = 200;
+const VisitorsQuery = Type.Object({
+  station: Type.String({ pattern: NODE_ID_PATTERN }),
+  date: Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$" }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: VISITOR_PAGE_MAX })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+});
 const HandoverQuery = Type.Object({ hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 72 })) });
 const AckManyBody = Type.Object(
   { ids: Type.Array(Type.String({ pattern: "^[0-9A-Z]{26}$" }), { minItems: 1, maxItems: ALERT_PAGE_MAX }) },
@@ -261,6 +292,11 @@ interface RouteSpec<B extends TSchema, Q extends TSchema, P extends TSchema> {
   invalid?: Invalid;
   /** Bytes of body this route takes, when not the console's 16 KB. */
   bodyLimit?: number;
+  /**
+   * The body is checked as sent: no type coerced, no unknown property dropped (Fastify's Ajv
+   * does both), by the contract's validator; a failure is `invalid`.
+   */
+  strict?: boolean;
   handle(call: Call<Static<B>, Static<Q>, Static<P>>): unknown;
 }
 
@@ -278,20 +314,29 @@ interface Route {
 function route<B extends TSchema = TSchema, Q extends TSchema = TSchema, P extends TSchema = TSchema>(
   spec: RouteSpec<B, Q, P>,
 ): Route {
+  const strict = spec.strict && spec.body ? compileValidator(spec.body) : null;
   return {
     method: spec.method,
     url: spec.url,
     access: spec.access,
     schema: {
-      ...(spec.body && { body: spec.body }),
+      ...(spec.body && !strict && { body: spec.body }),
       ...(spec.query && { querystring: spec.query }),
       ...(spec.params && { params: spec.params }),
     },
     invalid: spec.invalid,
     bodyLimit: spec.bodyLimit,
-    // The schemas were checked by Fastify before this runs.
-    run: (req, reply, user, locale) =>
-      spec.handle({
+    // The schemas were checked by Fastify before this runs (a strict body here).
+    run: (req, reply, user, locale) => {
+      if (strict && !strict(req.body).ok) {
+        const invalid = spec.invalid ?? { status: 400, key: "api.bad-request" };
+        throw new HttpError(
+          invalid.status,
+          invalid.key,
+          ...([invalid.params ?? {}] as ParamsArg<MessageKey>),
+        );
+      }
+      return spec.handle({
         body: req.body as Static<B>,
         query: req.query as Static<Q>,
         params: req.params as Static<P>,
@@ -299,7 +344,8 @@ function route<B extends TSchema = TSchema, Q extends TSchema = TSchema, P exten
         locale,
         req,
         reply,
-      }),
+      });
+    },
   };
 }
 
@@ -326,6 +372,8 @@ export class ConsoleServer {
   private readonly users = new WeakMap<FastifyRequest, User>();
   /** Per session, the alert search last audited. */
   private readonly lastSearch = new Map<string, string>();
+  /** Session, station and day of the visitor logs with pseudonyms already audited. */
+  private readonly visitorViews = new Set<string>();
   private app: FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger> | null = null;
 
   constructor(private readonly deps: ConsoleDeps) {}
@@ -445,6 +493,73 @@ export class ConsoleServer {
           return answer.ok
             ? answer.result
             : this.refuse(c.reply, c.locale, 400, TRACE_REFUSALS[answer.reason]);
+        },
+      }),
+      route({
+        method: "POST",
+        url: "/api/desk/register",
+        access: OFFICERS,
+        body: DeskBody,
+        strict: true,
+        invalid: { status: 400, key: "api.desk-bad-request" },
+        handle: async (c) => {
+          if (!deps.register) return this.refuse(c.reply, c.locale, 404, "api.not-found");
+          const answer = await deps.register({
+            idNumber: c.body.id_number,
+            bodyC: c.body.body_c,
+            station: c.body.station,
+            actor: this.name(c.user),
+            address: c.req.ip,
+          });
+          if (answer.ok) return answer.result;
+          return answer.reason === "unknown-station"
+            ? this.refuse(c.reply, c.locale, 400, "api.desk-unknown-station", { station: c.body.station })
+            : this.refuse(c.reply, c.locale, 400, `identity.${answer.reason}`);
+        },
+      }),
+      route({
+        method: "GET",
+        url: "/api/visitors",
+        access: "session",
+        query: VisitorsQuery,
+        invalid: { status: 400, key: "api.visitors-bad-query" },
+        handle: (c) => {
+          if (!deps.visitors) return this.refuse(c.reply, c.locale, 404, "api.not-found");
+          const people = seesPeople(c.user);
+          if (people) this.auditVisitors(c.req, c.user, c.query.station, c.query.date);
+          return deps.visitors({
+            station: c.query.station,
+            date: c.query.date,
+            limit: c.query.limit ?? 50,
+            offset: c.query.offset ?? 0,
+            people,
+          });
+        },
+      }),
+      route({
+        method: "GET",
+        url: "/api/visitors.csv",
+        access: "session",
+        query: VisitorsQuery,
+        invalid: { status: 400, key: "api.visitors-bad-query" },
+        handle: (c) => {
+          if (!deps.visitors) return this.refuse(c.reply, c.locale, 404, "api.not-found");
+          const people = seesPeople(c.user);
+          if (people) this.auditVisitors(c.req, c.user, c.query.station, c.query.date);
+          const log = deps.visitors({
+            station: c.query.station,
+            date: c.query.date,
+            limit: VISITOR_CSV_MAX,
+            offset: 0,
+            people,
+          });
+          return c.reply
+            .type("text/csv; charset=utf-8")
+            .header(
+              "content-disposition",
+              `attachment; filename="checkpoint-visitors-${c.query.station}-${c.query.date}.csv"`,
+            )
+            .send(visitorCsv(log, c.locale, deps.timeZone, people));
         },
       }),
       route({
@@ -741,6 +856,24 @@ export class ConsoleServer {
       user.role === "technician" ? alert?.kind === "device-offline" : alert?.station === townshipOf(user);
     if (!allowed) throw new HttpError(403, "api.role-required", { roles: this.officerRoles(locale) });
     return true;
+  }
+
+  /**
+   * An officer's reading of a station's visitor log (it shows pseudonyms: who was where) is a row
+   * of the audit log, once per session, station and day, not for each page or reload.
+   */
+  private auditVisitors(req: FastifyRequest, user: User | null, station: string, date: string): void {
+    const key = `${req.cookies[COOKIE] ?? ""}|${station}|${date}`;
+    if (this.visitorViews.has(key)) return;
+    if (this.visitorViews.size >= 10_000) this.visitorViews.clear();
+    this.visitorViews.add(key);
+    this.deps.audit?.({
+      actor: this.name(user),
+      action: "visitors.view",
+      subject: station,
+      address: req.ip,
+      detail: { date },
+    });
   }
 
   private officerRoles(locale: Locale): string {

@@ -10,7 +10,7 @@
  * device and event id; a device
  * going offline → the device and the moment its session began (one alert per lost session).
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { AlertKind } from "@checkpoint/protocol";
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -53,4 +53,9 @@ export function ulidTimeMs(id: string): number {
 export function alertId(kind: AlertKind, causeKey: string, causeMs: number): string {
   const digest = createHash("sha256").update(`${kind}\u0000${causeKey}`).digest();
   return encodeTime(causeMs) + encodeBits(digest, 16);
+}
+
+/** A fresh ULID for an event the gateway makes itself (a desk registration): time `ms`, 80 random bits. */
+export function newUlid(ms: number): string {
+  return encodeTime(ms) + encodeBits(randomBytes(10), 16);
 }

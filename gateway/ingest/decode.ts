@@ -79,6 +79,11 @@ export function decodeDeviceMessage(
       if (r.value.station !== station || r.value.device !== device) {
         return fail("mismatch", "station/device: the payload names another device than its topic");
       }
+      // A desk registration is the console's (a handheld reading, judged by the fever line alone):
+      // a lane that says so is refused, not judged by a line it has no right to.
+      if (r.value.entry === "desk") {
+        return fail("schema", "/entry: desk is the duty console's; a lane sends code, card or keypad");
+      }
       return { ok: true, channel, value: r.value };
     }
     case "home-reading": {

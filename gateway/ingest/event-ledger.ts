@@ -14,7 +14,7 @@
  * in between). Rows older than `keepMs` are pruned; an outbox replay older than that is rare enough
  * (a lost PUBACK and a month offline) to be recomputed.
  */
-import type { Verdict } from "@checkpoint/protocol";
+import type { EntryKind, Verdict } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
 import { BloomFilter } from "./bloom.ts";
 import { EventsDb } from "./events-db.ts";
@@ -36,6 +36,14 @@ export interface TraceRow {
   attempt: number;
   verdict: Verdict;
   bodyC: number;
+  /** How the person was identified; null for a lane older than issue 11 (it did not say). */
+  entry?: EntryKind | null;
+}
+
+/** One page of a station's visitor log (newest first) and how many screenings the day has. */
+export interface VisitorPage {
+  total: number;
+  rows: TraceRow[];
 }
 
 interface Row {
@@ -55,6 +63,8 @@ export class EventLedger {
   private readonly seen = new BloomFilter(BLOOM_CAPACITY);
   private readonly find: Database.Statement<[string], Row>;
   private readonly findTraces: Database.Statement<[string, number, number], TraceRow>;
+  private readonly findVisitors: Database.Statement<[string, number, number, number, number], TraceRow>;
+  private readonly countVisitors: Database.Statement<[string, number, number], { n: number }>;
   private committing: Promise<number> | null = null;
   private turnEntries: LedgerEntry[] = [];
 
@@ -65,8 +75,15 @@ export class EventLedger {
   ) {
     this.find = events.db.prepare("SELECT id, point_ns, verdict, received_ms FROM events WHERE id = ?");
     this.findTraces = events.db.prepare(
-      `SELECT subject, at_ms AS atMs, station, device, attempt, verdict, body_c AS bodyC FROM traces
+      `SELECT subject, at_ms AS atMs, station, device, attempt, verdict, body_c AS bodyC, entry FROM traces
          WHERE subject IN (SELECT value FROM json_each(?)) AND at_ms >= ? ORDER BY at_ms LIMIT ?`,
+    );
+    this.findVisitors = events.db.prepare(
+      `SELECT subject, at_ms AS atMs, station, device, attempt, verdict, body_c AS bodyC, entry FROM traces
+         WHERE station = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms DESC, event_key DESC LIMIT ? OFFSET ?`,
+    );
+    this.countVisitors = events.db.prepare(
+      "SELECT count(*) AS n FROM traces WHERE station = ? AND at_ms >= ? AND at_ms < ?",
     );
     for (const row of events.db.prepare("SELECT id FROM events").pluck().iterate())
       this.seen.add(row as string);
@@ -110,6 +127,7 @@ export class EventLedger {
           trace.attempt,
           trace.verdict,
           trace.bodyC,
+          trace.entry ?? null,
         ])
         .catch(() => undefined); // the ledger insert of the same turn reports a failed commit
     }
@@ -153,6 +171,15 @@ export class EventLedger {
   traces(subjects: readonly string[], sinceMs: number, limit = 5000): TraceRow[] {
     if (subjects.length === 0) return [];
     return this.findTraces.all(JSON.stringify(subjects), sinceMs, limit) as TraceRow[];
+  }
+
+  /**
+   * A station's visitor log: its screenings in [fromMs, toMs) (a local day), newest first, one
+   * page of `limit` from `offset`, with the day's total. Committed rows only.
+   */
+  visitors(station: string, fromMs: number, toMs: number, limit: number, offset: number): VisitorPage {
+    const { n } = this.countVisitors.get(station, fromMs, toMs) ?? { n: 0 };
+    return { total: n, rows: this.findVisitors.all(station, fromMs, toMs, limit, offset) as TraceRow[] };
   }
 
   /** Forgets the subject index's rows before `beforeMs` (RETENTION_DAYS); resolves to how many. */

@@ -23,14 +23,14 @@ const STATEMENTS = {
   retestPut: `INSERT OR REPLACE INTO pending_retests (station, subject, device, event_id, body_c, ts_ms, received_ms)
               VALUES (?, ?, ?, ?, ?, ?, ?)`,
   retestRemove: "DELETE FROM pending_retests WHERE station = ? AND subject = ?",
-  traceInsert: `INSERT OR IGNORE INTO traces (event_key, subject, at_ms, station, device, attempt, verdict, body_c)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  traceInsert: `INSERT OR IGNORE INTO traces (event_key, subject, at_ms, station, device, attempt, verdict, body_c, entry)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   traceDelete: "DELETE FROM traces WHERE event_key = ?",
   tracePrune: "DELETE FROM traces WHERE at_ms < ?",
 } as const;
 
 export type Statement = keyof typeof STATEMENTS;
-export type Param = string | number;
+export type Param = string | number | null;
 /** One write: a statement's name and its parameters. */
 export type WriteOp = [Statement, ...Param[]];
 
@@ -62,10 +62,23 @@ const SCHEMA = `
     device TEXT NOT NULL,
     attempt INTEGER NOT NULL,
     verdict TEXT NOT NULL,
-    body_c REAL NOT NULL
+    body_c REAL NOT NULL,
+    -- How the person was identified (code, card, keypad, desk); NULL: a lane older than issue 11.
+    entry TEXT
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS traces_subject ON traces (subject, at_ms);
   CREATE INDEX IF NOT EXISTS traces_at ON traces (at_ms);`;
+
+/**
+ * Brings a database made by an older gateway up to SCHEMA: the subject index's `entry` column
+ * (issue 11; its old rows say NULL), then the index of a station's day (the visitor log), which
+ * needs nothing new but is built here so that it follows the column on every database.
+ */
+function migrate(db: Database.Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('traces')").pluck().all() as string[];
+  if (!columns.includes("entry")) db.exec("ALTER TABLE traces ADD COLUMN entry TEXT");
+  db.exec("CREATE INDEX IF NOT EXISTS traces_station ON traces (station, at_ms)");
+}
 
 /**
  * The writer thread, as a script (a string, so that it is the same under tsx and in the bundle):
@@ -116,6 +129,7 @@ export class EventsDb {
   private constructor(path: string) {
     this.db = openPrivateDatabase(path);
     this.db.exec(SCHEMA);
+    migrate(this.db);
     if (path === ":memory:") {
       this.worker = null;
       const prepared = {} as Record<Statement, Database.Statement>;

@@ -17,6 +17,7 @@ import {
   type AlertKind,
   alertsTopic,
   classify,
+  classifyHandheld,
   DEVICE_PUBLISHES,
   type FeverPolicy,
   type HomeReading,
@@ -214,6 +215,17 @@ export class Ingest {
     );
   }
 
+  /**
+   * A person registered at the duty console's desk (gateway/ops/desk.ts): an event the gateway
+   * made itself, `entry: "desk"`, its subject the stored pseudonym already. The same path as a
+   * lane's screening from the dedupe on (stored, indexed, a fever alert raised), judged as a
+   * handheld reading (protocol/policy.ts classifyHandheld). Resolves once it is durable.
+   */
+  desk(event: ScreeningEvent, rekeyed: Extract<Rekeyed, { ok: true }>): Promise<void> {
+    if (event.entry !== "desk") throw new Error("ingest.desk takes desk registrations only");
+    return this.screening(event, rekeyed);
+  }
+
   /** `event.subject` is the stored pseudonym already; `rekeyed` gives it under older keys. */
   private async screening(event: ScreeningEvent, rekeyed: Extract<Rekeyed, { ok: true }>): Promise<void> {
     const { counters, recent, retests, ledger } = this.deps;
@@ -244,13 +256,17 @@ export class Ingest {
       this.deps.onWrongClock?.(event.station, event.device, time);
     }
     const policy = this.deps.policy();
-    const verdict = classify(event.body_c, event.attempt, event.ambient_c, policy, {
-      context: event.context,
-      objectC: event.object_c,
-      ...(event.attempt === 2 && event.reference_c !== undefined
-        ? { reference: { medianC: event.reference_c, madC: event.reference_mad_c ?? 0 } }
-        : {}),
-    });
+    // `desk` comes only from desk() (decode refuses it from a lane): a handheld reading.
+    const verdict =
+      event.entry === "desk"
+        ? classifyHandheld(event.body_c, policy)
+        : classify(event.body_c, event.attempt, event.ambient_c, policy, {
+            context: event.context,
+            objectC: event.object_c,
+            ...(event.attempt === 2 && event.reference_c !== undefined
+              ? { reference: { medianC: event.reference_c, madC: event.reference_mad_c ?? 0 } }
+              : {}),
+          });
     if (verdict !== event.verdict) {
       counters.disagreements++;
       this.deps.log.debug(
@@ -325,6 +341,7 @@ export class Ingest {
           attempt: event.attempt,
           verdict,
           bodyC: event.body_c,
+          entry: event.entry ?? null,
         },
       ),
       points.length > 1 ? this.deps.alerts.durable() : undefined,

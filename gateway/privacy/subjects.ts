@@ -117,6 +117,19 @@ export class Subjects implements SubjectRekeyer {
     };
   }
 
+  /**
+   * The stored pseudonym of an identity the gateway took itself (a desk registration's typed ID
+   * number, gateway/ops/desk.ts): exactly what a lane's sealed subject of that identity becomes.
+   */
+  forIdentity(identity: string): Extract<Rekeyed, { ok: true }> {
+    return {
+      ok: true,
+      subject: keyed("g", this.keys.current, identity),
+      legacy: false,
+      aliases: () => this.older("g", identity),
+    };
+  }
+
   private older(prefix: "g" | "l", input: string): string[] {
     const live = this.keys.live;
     const out: string[] = [];

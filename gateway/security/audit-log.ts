@@ -65,6 +65,13 @@ export const AUDIT_ACTIONS = [
   "trace.lookup",
   /** An officer searched the alerts (the search matches pseudonyms): what was searched, if a pseudonym. */
   "alerts.search",
+  /**
+   * An officer registered a person without a code at the console's desk (gateway/ops/desk.ts):
+   * the station, the pseudonym and the verdict, never the ID number.
+   */
+  "desk.register",
+  /** An officer read a station's visitor log with pseudonyms (once per station and day a session reads). */
+  "visitors.view",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -89,13 +89,15 @@ export function screeningPoint(
   time: Pick<JudgedTime, "clock">,
 ): StoredPoint {
   const flagged = time.clock !== "ok";
+  // A desk registration's reading is a handheld thermometer's: there is no object or air reading.
+  const sensed = event.entry !== "desk";
   return pointOf(
     "screening",
     { station: event.station, device: event.device, verdict, attempt: String(event.attempt) },
     {
       body_c: event.body_c,
-      object_c: event.object_c,
-      ambient_c: event.ambient_c,
+      object_c: sensed ? event.object_c : undefined,
+      ambient_c: sensed ? event.ambient_c : undefined,
       subject: event.subject,
       id: event.id,
       device_verdict: event.verdict,
@@ -104,6 +106,7 @@ export function screeningPoint(
       reference_mad_c: event.attempt === 2 ? event.reference_mad_c : undefined,
       clock: flagged ? time.clock : undefined,
       claimed_ts: flagged ? event.ts : undefined,
+      entry: event.entry,
     },
     pointNs,
   );
