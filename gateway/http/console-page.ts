@@ -3,7 +3,8 @@
  * gateway (console-style.ts, console-script.ts: no inline style or script, no outside requests).
  * Log in; alerts arrive live (Server-Sent Events) with a flash and a tone; acknowledge and close
  * them with a disposition and the clinical thermometer's reading; station board; daily report
- * with CSV. Keyboard: every action is a real button or form field; "j"/"k" move between alerts,
+ * with CSV; registration of people without a code at the desk, and a station's visitor log per
+ * day with CSV (issue 11). Keyboard: every action is a real button or form field; "j"/"k" move between alerts,
  * "a" acknowledges, "c" opens the close form. Laid out for a 1366×768 screen.
  *
  * Every text comes from the message catalogue (protocol/messages.ts): the page is served in the
@@ -38,6 +39,8 @@ const PAGE_SECTIONS = [
   "verdict.",
   "flows.",
   "result.",
+  "visitors.",
+  "identity.",
 ];
 
 function pageMessages(): Record<Locale, Record<string, string>> {
@@ -127,6 +130,23 @@ const PAGE = `<!doctype html>
           <table id="trace-table"><thead><tr><th data-t="console.col.time">{{console.col.time}}</th><th data-t="console.col.station">{{console.col.station}}</th><th data-t="console.col.lane">{{console.col.lane}}</th><th data-t="console.col.attempt">{{console.col.attempt}}</th><th data-t="console.col.verdict">{{console.col.verdict}}</th><th data-t="console.col.estimate">{{console.col.estimate}}</th></tr></thead><tbody></tbody></table>
           <ul id="trace-alerts" class="grafana"></ul>
         </div>
+      </section>
+      <section aria-labelledby="desk-title" class="spaced" id="desk-section"><h2 id="desk-title" data-t="console.desk">{{console.desk}}</h2>
+        <p class="hint" data-t="console.desk-hint">{{console.desk-hint}}</p>
+        <form id="desk-form" class="desk">
+          <label for="desk-station" data-t="console.desk-station">{{console.desk-station}}</label><select id="desk-station" required></select>
+          <label for="desk-id" data-t="console.desk-id">{{console.desk-id}}</label><input id="desk-id" maxlength="40" required autocomplete="off" spellcheck="false">
+          <label for="desk-temp" data-t="console.desk-temp">{{console.desk-temp}}</label><input id="desk-temp" type="number" step="0.1" min="34" max="43" required>
+          <button type="submit" data-t="console.desk-go">{{console.desk-go}}</button>
+        </form>
+        <p id="desk-error" class="error" role="alert"></p>
+        <p id="desk-result" role="status"></p>
+      </section>
+      <section aria-labelledby="visitors-title" class="spaced" id="visitors-section"><h2 id="visitors-title" data-t="console.visitors">{{console.visitors}}</h2>
+        <label for="visitors-station" data-t="console.col.station">{{console.col.station}}</label> <select id="visitors-station"></select>
+        <label for="visitors-date" data-t="console.day">{{console.day}}</label> <input id="visitors-date" type="date"> <button id="visitors-show" type="button" data-t="console.show">{{console.show}}</button> <a id="visitors-csv" href="#" data-t="console.csv">{{console.csv}}</a>
+        <div class="pager"><button id="visitors-prev" type="button" data-t="console.prev">{{console.prev}}</button> <span id="visitors-info" aria-live="polite"></span> <button id="visitors-next" type="button" data-t="console.next">{{console.next}}</button></div>
+        <table id="visitors"><thead><tr><th data-t="console.col.time">{{console.col.time}}</th><th data-t="console.col.lane">{{console.col.lane}}</th><th data-t="visitors.col.entry">{{visitors.col.entry}}</th><th class="people" data-t="visitors.col.subject">{{visitors.col.subject}}</th><th data-t="console.col.verdict">{{console.col.verdict}}</th><th data-t="console.col.estimate">{{console.col.estimate}}</th></tr></thead><tbody></tbody></table>
       </section>
       <section aria-labelledby="board-title" class="spaced"><h2 id="board-title" data-t="console.stations">{{console.stations}}</h2><table id="board"><thead><tr><th data-t="console.col.station">{{console.col.station}}</th><th data-t="console.col.online">{{console.col.online}}</th><th data-t="console.col.last-seen">{{console.col.last-seen}}</th><th data-t="console.col.today">{{console.col.today}}</th><th data-t="console.col.fevers">{{console.col.fevers}}</th><th data-t="console.col.outbox">{{console.col.outbox}}</th><th data-t="console.col.sensor">{{console.col.sensor}}</th></tr></thead><tbody></tbody></table></section>
       <section aria-labelledby="report-title" class="spaced"><h2 id="report-title" data-t="console.report">{{console.report}}</h2>

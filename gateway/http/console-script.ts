@@ -20,7 +20,7 @@ const stationIds = new Set();
 /** Lanes' display names by "station/device", from the registry. */
 const laneNames = new Map();
 /** A lane as the station's staff call it, with its id beside the name. */
-function laneLabel(station, device) { const n = laneNames.get(station + "/" + device); return n ? n + "（" + device + "）" : device; }
+function laneLabel(station, device) { const n = laneNames.get(station + "/" + device); return n ? n + "（" + device + "）" : device === "desk" ? T("visitors.desk") : device; }
 
 /** A message in the page's language; {name}s filled in one pass, as text. */
 function T(key, params) {
@@ -118,6 +118,9 @@ function render() {
   $("f-q").classList.toggle("hidden", !officer());
   // Tracing a person is the officers' (the server refuses anyone else).
   $("trace-title").parentElement.classList.toggle("hidden", !officer());
+  // So is registering one at the desk, and seeing who came (pseudonyms) in the visitor log.
+  $("desk-section").classList.toggle("hidden", !officer());
+  for (const e of document.querySelectorAll("#visitors .people")) e.classList.toggle("hidden", !officer());
   $("watch-only").classList.toggle("hidden", officer() || township());
   // The roster is the officers' and, for its own people, the township's; transfers the officers'.
   $("roster-section").classList.toggle("hidden", !officer() && !township());
@@ -342,6 +345,14 @@ function fillStationFilter() {
   for (const [id, name] of [...stationNames.entries()].sort()) select.append(new Option(name + " (" + id + ")", id));
   for (const id of stationIds) if (!stationNames.has(id)) select.append(new Option(id, id));
   select.value = chosen;
+  // The desk's and the visitor log's station lists: every station, by name.
+  for (const id of ["desk-station", "visitors-station"]) {
+    const list = $(id); const was = list.value;
+    list.replaceChildren();
+    for (const [sid, name] of [...stationNames.entries()].sort()) list.append(new Option(name + " (" + sid + ")", sid));
+    for (const sid of [...stationIds].sort()) if (!stationNames.has(sid)) list.append(new Option(sid, sid));
+    if (was) list.value = was;
+  }
 }
 
 async function loadBoard() {
@@ -414,6 +425,49 @@ async function runTrace() {
   $("trace-result").classList.remove("hidden");
 }
 
+/**
+ * Registration without a code: the ID number as typed, the handheld reading, the station. Once
+ * registered, the number leaves the form (the desk keeps no one's number in view) and the station's
+ * visitor log shows today's page with the person on it.
+ */
+async function runDesk() {
+  $("desk-error").textContent = ""; $("desk-result").textContent = "";
+  const station = $("desk-station").value;
+  let r;
+  try { r = await api("/api/desk/register", { id_number: $("desk-id").value, body_c: Number($("desk-temp").value), station }); }
+  catch (err) { $("desk-error").textContent = err.message; return; }
+  $("desk-id").value = ""; $("desk-temp").value = "";
+  $("desk-result").textContent = T("console.desk-done", { verdict: T("verdict." + r.verdict), temp: Number(r.body_c).toFixed(1), subject: r.subject });
+  $("desk-result").className = r.verdict;
+  $("visitors-station").value = station; $("visitors-date").value = today(); visitorsView.offset = 0;
+  await loadVisitors();
+}
+
+/** A station's visitor log for a day, newest first, a page at a time. */
+const visitorsView = { offset: 0, limit: 20 };
+const ENTRIES = { code: "visitors.entry.code", card: "visitors.entry.card", keypad: "visitors.entry.keypad", desk: "visitors.entry.desk" };
+async function loadVisitors() {
+  const station = $("visitors-station").value; const day = $("visitors-date").value;
+  if (!station || !day) return;
+  const q = new URLSearchParams({ station, date: day });
+  $("visitors-csv").href = "/api/visitors.csv?" + q;
+  q.set("limit", String(visitorsView.limit)); q.set("offset", String(visitorsView.offset));
+  const log = await api("/api/visitors?" + q);
+  const tb = $("visitors").tBodies[0]; tb.textContent = "";
+  for (const v of log.rows) {
+    const tr = document.createElement("tr"); tr.className = v.verdict;
+    const lane = laneLabel(station, v.device);
+    const cells = [text("td", timeOf(v.at)), text("td", lane), text("td", T(ENTRIES[v.entry] || "visitors.entry.unknown"))];
+    if (officer()) { const td = document.createElement("td"); td.append(text("span", v.subject || "", "sub")); cells.push(td); }
+    cells.push(text("td", T("verdict." + v.verdict)), text("td", Number(v.body_c).toFixed(2)));
+    tr.append(...cells); tb.append(tr);
+  }
+  const from = log.total ? log.offset + 1 : 0;
+  $("visitors-info").textContent = log.total ? T("console.visitors-page", { from, to: log.offset + log.rows.length, total: log.total }) : T("console.visitors-none");
+  $("visitors-prev").disabled = visitorsView.offset === 0;
+  $("visitors-next").disabled = visitorsView.offset + visitorsView.limit >= log.total;
+}
+
 /** The shift's summary, in sentences an officer reads out at the handover. */
 async function loadHandover() {
   const h = await api("/api/handover?hours=" + encodeURIComponent($("handover-hours").value || "12"));
@@ -432,13 +486,14 @@ async function start(me) {
   user = me; applyTexts();
   $("login-view").classList.add("hidden"); $("app").classList.remove("hidden");
   $("report-date").value = today();
+  $("visitors-date").value = today();
   await load();
   const feed = new EventSource("/api/events");
   // A burst (a retest point back online withdraws hundreds of alerts at once) asks for the page
   // again at most every 300 ms, not once per event; cards on screen are updated, never rebuilt.
   feed.addEventListener("alert", (e) => { const a = JSON.parse(e.data); fresh.add(a.id); loadSoon(); if (!muted) tone(); });
   feed.addEventListener("update", (e) => { const a = JSON.parse(e.data); if (alerts.has(a.id)) { alerts.set(a.id, a); render(); } loadSoon(); });
-  loadBoard().catch(() => {}); setInterval(() => loadBoard().catch(() => {}), 15000);
+  loadBoard().then(() => loadVisitors()).catch(() => {}); setInterval(() => loadBoard().catch(() => {}), 15000);
   loadGrafana().catch(() => {}); setInterval(() => loadGrafana().catch(() => {}), 15000);
   loadReport().catch(() => {});
   places = await api("/api/places").catch(() => places);
@@ -462,6 +517,12 @@ $("roster-state").onchange = () => loadRoster().catch((e) => alert(e.message));
 $("transfers-filter").onchange = () => loadTransfers().catch((e) => alert(e.message));
 $("trace-form").onsubmit = (e) => { e.preventDefault(); runTrace(); };
 $("handover-show").onclick = () => loadHandover().catch((e) => alert(e.message));
+$("desk-form").onsubmit = (e) => { e.preventDefault(); runDesk(); };
+const showVisitors = () => loadVisitors().catch((e) => { $("visitors-info").textContent = e.message; });
+$("visitors-show").onclick = () => { visitorsView.offset = 0; showVisitors(); };
+$("visitors-station").onchange = () => { visitorsView.offset = 0; showVisitors(); };
+$("visitors-prev").onclick = () => { visitorsView.offset = Math.max(0, visitorsView.offset - visitorsView.limit); showVisitors(); };
+$("visitors-next").onclick = () => { visitorsView.offset += visitorsView.limit; showVisitors(); };
 $("prev").onclick = () => { view.offset = Math.max(0, view.offset - view.limit); load().catch((e) => alert(e.message)); };
 $("next").onclick = () => { view.offset += view.limit; load().catch((e) => alert(e.message)); };
 $("ack-page").onclick = () => ackPage().catch((e) => { $("ack-result").textContent = e.message; });

@@ -35,6 +35,9 @@ td .sub { color: #666; font-size: 11px; }
 form.trace { display: grid; grid-template-columns: 1fr 1fr auto; gap: 6px; }
 #trace-table tr.fever td, #trace-table tr.retest td { font-weight: 600; } #trace-table tr.fever td { color: #c62828; }
 #alerts { max-height: 560px; overflow-y: auto; }
+form.desk { display: grid; grid-template-columns: auto 1fr; gap: 4px 8px; align-items: center; } form.desk button { justify-self: start; }
+#desk-result.fever { color: #c62828; font-weight: 600; }
+#visitors tr.fever td, #visitors tr.retest td { font-weight: 600; } #visitors tr.fever td { color: #c62828; }
 .grafana li.firing .state { color: #c62828; } .grafana li.resolved { color: #666; }
 #roster tr.unread td:first-child { border-left: 4px solid #ef6c00; } #roster tr.ended td { color: #888; }
 form.inline { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; } form.inline input[type=number] { width: 5em; }
