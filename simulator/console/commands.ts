@@ -27,6 +27,8 @@ export interface ConsoleContext {
   randomCode(): string;
   /** The last person's credential shown again (a health code refreshed); null before anyone. */
   codeAgain?(): string | null;
+  /** A new person's ID number, as a person types it on the keypad (grouped with spaces). */
+  randomIdNumber?(): string;
   sleep(ms: number): Promise<void>;
   /** Language of the answers; zh-CN when unset. */
   locale?: Locale;
@@ -99,6 +101,15 @@ export async function runCommand(line: string, ctx: ConsoleContext): Promise<str
       const code = ctx.randomCode();
       await station.scanner.scan(code);
       return tr("sim.next", { core, code });
+    }
+    case "keypad": {
+      // `keypad 110105 19491231 002X`: the words are what is typed, spaces and all; none: a new
+      // person's number. Typed as it is (a mistyped number is the lane's to refuse).
+      if (!station.keypad) throw new Error(tr("sim.no-keypad"));
+      const number = args.length > 0 ? args.join(" ") : ctx.randomIdNumber?.();
+      if (!number) throw new Error(tr("sim.no-keypad"));
+      await station.keypad.scan(number, "\r");
+      return tr("sim.keyed", { number });
     }
     case "ambient":
       station.setAmbient(num(args[0], "sim.what.ambient", tr));

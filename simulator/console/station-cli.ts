@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import { DEFAULT_LOCALE, type Locale, parseLocale, translator } from "@checkpoint/protocol";
 import { NetworkLink } from "../hardware/network-link.ts";
 import { VirtualStation } from "../hardware/station.ts";
-import { type Credential, makeCredential, scanLine } from "../people/credentials.ts";
+import { type Credential, makeCredential, makeIdNumber, scanLine } from "../people/credentials.ts";
 import { Rng } from "../random.ts";
 import { lightsLine, runCommand } from "./commands.ts";
 
@@ -37,6 +37,7 @@ export async function stationCli(options: StationCliOptions): Promise<void> {
     scanner: options.scanner,
     ambientC: options.ambientC,
     seed: options.seed,
+    keypad: true,
   });
   await station.start();
   let link: NetworkLink | null = null;
@@ -53,6 +54,7 @@ export async function stationCli(options: StationCliOptions): Promise<void> {
   }
   console.log(tr("sim.board", { address: station.boardAddress }));
   console.log(tr("sim.scanner", { address: station.scanner.address }));
+  if (station.keypad) console.log(tr("sim.keypad", { address: station.keypad.address }));
   station.board.on("connection", () => console.log(tr("sim.firmware-connected")));
   station.board.on("disconnect", () => console.log(tr("sim.firmware-disconnected")));
   let lastLights = "";
@@ -72,6 +74,10 @@ export async function stationCli(options: StationCliOptions): Promise<void> {
       return scanLine(last, Date.now(), rng);
     },
     codeAgain: () => (last ? scanLine(last, Date.now(), rng) : null),
+    randomIdNumber: () => {
+      const n = makeIdNumber(rng);
+      return `${n.slice(0, 6)} ${n.slice(6, 14)} ${n.slice(14)}`;
+    },
     sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
     locale,
   };

@@ -6,6 +6,9 @@
  * as the firmware does, and remembers every event id it sent in the ledger. People show what they
  * carry (simulator/people/credentials.ts): mostly a health code, refreshed for the retest; the
  * lane takes its identity as the firmware does (protocol/identity.ts, the default extractors).
+ * At village and community points more people come without a code on a phone (the elderly,
+ * children): their ID number is typed on the lane's keypad (`entry: "keypad"`), as the firmware's
+ * keypad takes it (keypadIdentity); every event says how the person was identified (`entry`).
  */
 
 import { DeviceLink } from "@checkpoint/firmware/device-link";
@@ -13,8 +16,10 @@ import {
   classify,
   type DeviceConfig,
   deviceTopic,
+  type EntryKind,
   estimateBody,
   extractIdentity,
+  keypadIdentity,
   roundCentidegree,
   type ScreeningEvent,
   Sealer,
@@ -25,7 +30,13 @@ import type { MqttClient } from "mqtt";
 import { monotonicFactory } from "ulid";
 import type { SimClock } from "../clock.ts";
 import { arrivalsPerMinute } from "../people/arrivals.ts";
-import { type Credential, makeCredential, scanLine } from "../people/credentials.ts";
+import {
+  type Credential,
+  type CredentialMix,
+  DEFAULT_CREDENTIAL_MIX,
+  makeCredential,
+  scanLine,
+} from "../people/credentials.ts";
 import { foreheadC, makePerson, type Person, sensorReadingC } from "../people/physiology.ts";
 import { laneAmbientC, outdoorC, WINTER } from "../people/weather.ts";
 import type { Rng } from "../random.ts";
@@ -33,6 +44,9 @@ import type { LaneSpec } from "./layout.ts";
 import type { Ledger } from "./ledger.ts";
 
 export const FLEET_FW = "sim-fleet-0.1.0";
+
+/** Who comes to a village or community point: more without a phone, keyed in at the keypad. */
+export const COMMUNITY_CREDENTIAL_MIX: CredentialMix = { idCardShare: 0.1, typedShare: 0.15 };
 
 export interface LaneOptions {
   brokerUrl: string;
@@ -182,7 +196,10 @@ export class FleetLane {
     const credential =
       travellers && this.spec.kind !== "community" && rng.chance(travellers.share)
         ? travellers.pick(rng)
-        : makeCredential(rng);
+        : makeCredential(
+            rng,
+            this.spec.kind === "community" ? COMMUNITY_CREDENTIAL_MIX : DEFAULT_CREDENTIAL_MIX,
+          );
     const minutesIn = this.spec.kind === "community" ? 10 : rng.uniform(0.5, 3);
     const verdict = this.measure(person, credential, 1, ambient, minutesIn);
     if (verdict !== "retest" || rng.chance(this.options.walkOffShare)) return;
@@ -215,8 +232,11 @@ export class FleetLane {
     const { rng, clock } = this.options;
     const code = scanLine(credential, clock.now(), rng);
     this.options.onScan?.(code);
-    const found = extractIdentity(code);
+    // A community point's people without a phone type their number on the keypad.
+    const keyed = credential.kind === "typed-id" && this.spec.kind === "community";
+    const found = keyed ? keypadIdentity(code) : extractIdentity(code);
     if (!found.ok) return "refused";
+    const entry: EntryKind = keyed ? "keypad" : credential.kind === "id-card" ? "card" : "code";
     const objectC = roundCentidegree(
       sensorReadingC(foreheadC(person, ambientC, minutesIn), this.sensorBiasC, rng),
     );
@@ -240,6 +260,7 @@ export class FleetLane {
       verdict: classify(bodyC, attempt, sensedAmbient, config.policy),
       policy: config.policy.version,
       fw: FLEET_FW,
+      entry,
     };
     this.publish(event, credential);
     return event.verdict;

@@ -1,7 +1,8 @@
 /**
  * One virtual lane's hardware: a Firmata board on TCP with an MLX90614 on its I2C bus, LEDs and a
- * buzzer on its pins, a QR scanner on a pseudo-terminal (or TCP), and the scene in front of the
- * sensor. The technician's console and the tests drive it; the firmware cannot tell it from
+ * buzzer on its pins, a QR scanner on a pseudo-terminal (or TCP), with `keypad` an ID-number
+ * keypad on another (the same kind of serial line: it types a number and Enter), and the scene
+ * in front of the sensor. The technician's console and the tests drive it; the firmware cannot tell it from
  * the real parts.
  */
 import { MLX90614_ADDRESS } from "@checkpoint/protocol";
@@ -19,6 +20,8 @@ export interface StationOptions {
   scanner?: "pty" | "tcp";
   boardPort?: number;
   seed?: number;
+  /** Give the lane an ID-number keypad too (on the scanner's kind of line). */
+  keypad?: boolean;
 }
 
 export class VirtualStation {
@@ -27,6 +30,8 @@ export class VirtualStation {
   readonly sensor: VirtualMlx90614;
   readonly rng: Rng;
   scanner!: VirtualScanner;
+  /** The ID-number keypad (lane.json `keypad`), when the options asked for one. */
+  keypad: VirtualScanner | null = null;
   boardPort = 0;
   private plugged = true;
 
@@ -40,6 +45,8 @@ export class VirtualStation {
   async start(): Promise<void> {
     this.boardPort = await this.board.listen(this.options.boardPort ?? 0);
     this.scanner = this.options.scanner === "tcp" ? await TcpScanner.open() : await PtyScanner.open();
+    if (this.options.keypad)
+      this.keypad = this.options.scanner === "tcp" ? await TcpScanner.open() : await PtyScanner.open();
   }
 
   get boardAddress(): string {
@@ -87,6 +94,7 @@ export class VirtualStation {
 
   async close(): Promise<void> {
     await this.scanner?.close();
+    await this.keypad?.close();
     await this.board.close();
   }
 }

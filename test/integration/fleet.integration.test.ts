@@ -79,6 +79,17 @@ describe("fleet simulator", () => {
     expect(highway.every((r) => r.device === "retest-1")).toBe(true);
     expect(ctx.gw.gateway.counters.retestsAtScreeningLanes).toBe(0);
 
+    // Every screening says how the person was identified; people without a code on a phone are
+    // keyed in on the keypads of community points (and only there).
+    const entries = await ctx.influx.query<{ station: string; entry: string }>(
+      `SELECT "entry", "station" FROM "screening"`,
+    );
+    expect(entries.every((r) => ["code", "card", "keypad"].includes(r.entry))).toBe(true);
+    const keyed = entries.filter((r) => r.entry === "keypad");
+    expect(keyed.length).toBeGreaterThan(0);
+    expect(keyed.every((r) => !r.station.startsWith("hw-"))).toBe(true);
+    expect(entries.some((r) => r.entry === "card")).toBe(true);
+
     // Telemetry and status were stored as well.
     const telemetry = await ctx.influx.query(`SELECT count("outbox") FROM "telemetry"`);
     expect(Number((telemetry[0] as { count: number }).count)).toBeGreaterThan(0);

@@ -47,6 +47,7 @@ export async function startLaneRig(
     mqtt: { url, username: `${stationId}/${device}`, password: secret },
     board: station.boardAddress,
     scanner: station.scanner.address,
+    ...(station.keypad ? { keypad: station.keypad.address } : {}),
     pins: { ...DEFAULT_PINS },
     dataDir: join(dir.path, "lane"),
     telemetryMs: 1000,

@@ -102,3 +102,44 @@ describe("technician console commands", () => {
     expect(await runCommand("help", zh)).toContain("扫描二维码");
   });
 });
+
+describe("the technician's keypad command", () => {
+  it("types an ID number on the lane's keypad line, which the firmware's keypad reads as one entry", async () => {
+    const { QrScanner } = await import("../../../firmware/hardware/scanner.ts");
+    const { pino } = await import("pino");
+    const withKeypad = new VirtualStation({ scanner: "tcp", keypad: true });
+    await withKeypad.start();
+    const keypad = new QrScanner(
+      { address: withKeypad.keypad?.address ?? "", part: "keypad" },
+      pino({ level: "silent" }),
+    );
+    const typed: string[] = [];
+    keypad.on("scan", (entry) => typed.push(entry));
+    keypad.start();
+    await eventually(() => keypad.connected && (withKeypad.keypad as TcpScanner).connected);
+    const people = {
+      station: withKeypad,
+      link: null,
+      randomCode: () => "",
+      sleep: async () => undefined,
+      locale: "zh-CN" as const,
+      randomIdNumber: () => "110105 19491231 002X",
+    };
+    expect(await runCommand("keypad 110105 19491231 002x", people)).toBe(
+      "已在键盘上输入：110105 19491231 002x",
+    );
+    expect(await runCommand("keypad", people)).toBe("已在键盘上输入：110105 19491231 002X");
+    // The same number twice is two entries: a keypad does not debounce.
+    expect(await runCommand("keypad 110105 19491231 002X", people)).toMatch(/^已在键盘上输入/);
+    await eventually(() => typed.length === 3);
+    expect(typed).toEqual(["110105 19491231 002x", "110105 19491231 002X", "110105 19491231 002X"]);
+    keypad.stop();
+    await withKeypad.close();
+  });
+
+  it("says so when the lane has no keypad", async () => {
+    await expect(runCommand("keypad 11010519491231002X", ctx("zh-CN"))).rejects.toThrow(
+      "此通道没有身份证号键盘",
+    );
+  });
+});
