@@ -3,11 +3,13 @@
  * broker (devices and read-only operators, with secrets under a keyed hash: secrets.ts) and gateway settings
  * such as the deployment's pseudonym key. WAL mode, so a crash loses nothing committed.
  */
+
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { isNodeId, LANE_ROLES, type LaneRole } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
 import type { Identity } from "../broker/acl.ts";
+import { DESK_DEVICE } from "../ops/desk.ts";
 import { openPrivateDatabase } from "../security/private-database.ts";
 import { openSecret, sealSecret } from "./secret-box.ts";
 import { keyedHash, loadPepper, verifyKeyedHash, verifySecret } from "./secrets.ts";
@@ -96,6 +98,11 @@ export class Registry {
   async addDevice(station: string, device: string, secret: string): Promise<void> {
     if (!isNodeId(station) || !isNodeId(device)) {
       throw new Error(`device ${station}/${device}: ids must be 1-32 characters of a-z, 0-9 and "-"`);
+    }
+    if (device === DESK_DEVICE) {
+      throw new Error(
+        `device ${station}/${device}: "${DESK_DEVICE}" is the station's registration desk at the duty console (gateway/ops/desk.ts); name the lane otherwise`,
+      );
     }
     const username = deviceUsername(station, device);
     this.upsert({ username, role: "device", station, device, secret_hash: keyedHash(this.pepper, secret) });

@@ -11,6 +11,35 @@ describe("decoding a device message", () => {
     expect(r).toEqual({ ok: true, channel: "screening", value: event });
   });
 
+  it("takes how a lane identified the person, and no entry from an older lane", () => {
+    for (const entry of ["code", "card", "keypad"] as const) {
+      const event = screening({ entry });
+      expect(decodeDeviceMessage("screening", "hw-01", "lane-1", json(event))).toEqual({
+        ok: true,
+        channel: "screening",
+        value: event,
+      });
+    }
+    const { entry: _none, ...old } = screening();
+    expect(decodeDeviceMessage("screening", "hw-01", "lane-1", json(old)).ok).toBe(true);
+  });
+
+  it("refuses a lane that says it is the console's desk, or an entry the contract has not", () => {
+    const desk = decodeDeviceMessage("screening", "hw-01", "lane-1", json(screening({ entry: "desk" })));
+    expect(desk).toEqual({
+      ok: false,
+      reason: "schema",
+      errors: ["/entry: desk is the duty console's; a lane sends code, card or keypad"],
+    });
+    const other = decodeDeviceMessage(
+      "screening",
+      "hw-01",
+      "lane-1",
+      json({ ...screening(), entry: "phone" }),
+    );
+    expect(other.ok === false && other.reason).toBe("schema");
+  });
+
   it("rejects bad JSON, including NaN, which JSON cannot carry", () => {
     expect(decodeDeviceMessage("screening", "hw-01", "lane-1", Buffer.from("{oops")).ok).toBe(false);
     const nan = Buffer.from(JSON.stringify(screening()).replace(/"body_c":[0-9.]+/, '"body_c":NaN'));

@@ -150,3 +150,14 @@ describe("the sealed pending secret", () => {
     expect(openSecret(pepper, "hw-01/lane-1", "v1.garbage")).toBeNull();
   });
 });
+
+describe("the registration desk's device id", () => {
+  it("is no lane's: registering a lane named desk is refused, saying why", async () => {
+    const registry = fileRegistry().open();
+    await expect(registry.addDevice("cm-01", "desk", "s3cret-s3cret-s3cret")).rejects.toThrow(
+      /registration desk/,
+    );
+    expect(registry.devices()).toEqual([]);
+    registry.close();
+  });
+});
