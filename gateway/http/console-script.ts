@@ -413,7 +413,7 @@ async function runTrace() {
     const tr = document.createElement("tr");
     tr.className = x.verdict;
     tr.append(text("td", whenOf(new Date(x.atMs).toISOString())), stationCell(x.station, stationNames.get(x.station)), text("td", laneLabel(x.station, x.device)),
-      text("td", String(x.attempt)), text("td", T("verdict." + x.verdict)), text("td", Number(x.bodyC).toFixed(2)));
+      text("td", T(ENTRIES[x.entry] || "visitors.entry.unknown")), text("td", String(x.attempt)), text("td", T("verdict." + x.verdict)), text("td", Number(x.bodyC).toFixed(2)));
     tb.append(tr);
   }
   const list = $("trace-alerts"); list.textContent = "";
