@@ -2,11 +2,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   classify,
+  classifyHandheld,
   confirmLine,
   DEFAULT_POLICY,
   type FeverPolicy,
   FOREHEAD_OBJECT_MAX_C,
   FOREHEAD_OBJECT_MIN_C,
+  HANDHELD_MAX_C,
+  HANDHELD_MIN_C,
   LANE_CONTEXTS,
   policyProblems,
   referenceOf,
@@ -265,5 +268,24 @@ describe("population reference at the retest point", () => {
     expect(bad({ confirm_z: Number.NaN })).toMatch(/confirm_z/);
     expect(bad({ window: 2.5 })).toMatch(/window/);
     expect(policyProblems(REF)).toEqual([]);
+  });
+});
+
+describe("a handheld reading at a registration desk", () => {
+  it("is a fever at or above the fever line and a pass below it, with no retest", () => {
+    expect(classifyHandheld(37.3)).toBe("fever");
+    expect(classifyHandheld(39.5)).toBe("fever");
+    expect(classifyHandheld(37.29)).toBe("pass");
+    expect(classifyHandheld(36.5)).toBe("pass");
+    // Rounded to the centidegree as every reading is: 37.2999 shows as 37.30.
+    expect(classifyHandheld(37.2999)).toBe("fever");
+    expect(classifyHandheld(37.5, { ...DEFAULT_POLICY, fever_line_c: 37.6 })).toBe("pass");
+  });
+
+  it("is invalid outside what a contact thermometer shows, or when it is no number", () => {
+    for (const c of [HANDHELD_MIN_C - 0.01, HANDHELD_MAX_C + 0.01, Number.NaN, Number.POSITIVE_INFINITY, -40])
+      expect(classifyHandheld(c), String(c)).toBe("invalid");
+    expect(classifyHandheld(HANDHELD_MIN_C)).toBe("pass");
+    expect(classifyHandheld(HANDHELD_MAX_C)).toBe("fever");
   });
 });
