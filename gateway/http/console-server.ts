@@ -254,6 +254,12 @@ const VisitorsQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: VISITOR_PAGE_MAX })),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
 });
+/** A "YYYY-MM-DD" that is a calendar day (not 2026-02-30), from 2000 to 2099. */
+function isRealDay(date: string): boolean {
+  const [y = 0, m = 0, d = 0] = date.split("-").map(Number);
+  const at = new Date(Date.UTC(y, m - 1, d));
+  return y >= 2000 && y <= 2099 && at.getUTCMonth() === m - 1 && at.getUTCDate() === d;
+}
 const HandoverQuery = Type.Object({ hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 72 })) });
 const AckManyBody = Type.Object(
   { ids: Type.Array(Type.String({ pattern: "^[0-9A-Z]{26}$" }), { minItems: 1, maxItems: ALERT_PAGE_MAX }) },
@@ -525,6 +531,7 @@ export class ConsoleServer {
         invalid: { status: 400, key: "api.visitors-bad-query" },
         handle: (c) => {
           if (!deps.visitors) return this.refuse(c.reply, c.locale, 404, "api.not-found");
+          if (!isRealDay(c.query.date)) return this.refuse(c.reply, c.locale, 400, "api.visitors-bad-query");
           const people = seesPeople(c.user);
           if (people) this.auditVisitors(c.req, c.user, c.query.station, c.query.date);
           return deps.visitors({
@@ -544,6 +551,7 @@ export class ConsoleServer {
         invalid: { status: 400, key: "api.visitors-bad-query" },
         handle: (c) => {
           if (!deps.visitors) return this.refuse(c.reply, c.locale, 404, "api.not-found");
+          if (!isRealDay(c.query.date)) return this.refuse(c.reply, c.locale, 400, "api.visitors-bad-query");
           const people = seesPeople(c.user);
           if (people) this.auditVisitors(c.req, c.user, c.query.station, c.query.date);
           const log = deps.visitors({

@@ -289,6 +289,8 @@ describe("registration without a code", () => {
       `date=${today}`,
       `station=../x&date=${today}`,
       `station=${STATION}&date=2026-13`,
+      `station=${STATION}&date=2026-02-30`,
+      `station=${STATION}&date=1970-01-01`,
       `station=${STATION}&date=${today}&limit=201`,
       `station=${STATION}&date=${today}&offset=-1`,
     ]) {
