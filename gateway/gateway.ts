@@ -288,7 +288,9 @@ export class Gateway {
       register: (request) =>
         registerAtDesk(
           {
-            stationKnown: (station) => knownStations(this.registry).some((s) => s.id === station),
+            // A checkpoint the registry knows; a township's workers' "station" is not one.
+            stationKnown: (station) =>
+              !this.isTownship(station) && knownStations(this.registry).some((s) => s.id === station),
             forIdentity: (identity) => this.privacy.subjects.forIdentity(identity),
             ingest: (event, rekeyed) => this.ingest.desk(event, rekeyed),
             policy: () => this.policy,

@@ -553,13 +553,19 @@ export class ConsoleServer {
           if (!deps.visitors) return this.refuse(c.reply, c.locale, 404, "api.not-found");
           if (!isRealDay(c.query.date)) return this.refuse(c.reply, c.locale, 400, "api.visitors-bad-query");
           const people = seesPeople(c.user);
-          if (people) this.auditVisitors(c.req, c.user, c.query.station, c.query.date);
           const log = deps.visitors({
             station: c.query.station,
             date: c.query.date,
             limit: VISITOR_CSV_MAX,
             offset: 0,
             people,
+          });
+          deps.audit?.({
+            actor: this.name(c.user),
+            action: "visitors.export",
+            subject: c.query.station,
+            address: c.req.ip,
+            detail: { date: c.query.date, rows: log.rows.length, pseudonyms: people },
           });
           return c.reply
             .type("text/csv; charset=utf-8")

@@ -72,6 +72,8 @@ export const AUDIT_ACTIONS = [
   "desk.register",
   /** An officer read a station's visitor log with pseudonyms (once per station and day a session reads). */
   "visitors.view",
+  /** A station's visitor log for a day exported as CSV (every export: it takes pseudonyms off the screen). */
+  "visitors.export",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

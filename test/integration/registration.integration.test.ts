@@ -319,6 +319,12 @@ describe("registration without a code", () => {
       headers: { cookie: cookies.technician },
     });
     expect(await tech.text()).not.toContain("g1:");
+    // Every export is a row of the audit log: who, which station and day, how many rows, with pseudonyms or not.
+    const exports = ctx.gw.gateway.security.audit.list({ action: "visitors.export" });
+    expect(exports.map((e) => [e.actor, e.subject, e.detail.date, e.detail.pseudonyms])).toEqual([
+      ["tech li", STATION, today, false],
+      ["officer wang", STATION, today, true],
+    ]);
   });
 
   it("keeps the ID number out of every log, audit row, InfluxDB and events.db", async () => {
