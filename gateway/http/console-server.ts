@@ -532,7 +532,8 @@ export class ConsoleServer {
         handle: (c) => {
           if (!deps.visitors) return this.refuse(c.reply, c.locale, 404, "api.not-found");
           if (!isRealDay(c.query.date)) return this.refuse(c.reply, c.locale, 400, "api.visitors-bad-query");
-          const people = seesPeople(c.user);
+          // Who came to a checkpoint: pseudonyms for the duty officers only (not a township's staff).
+          const people = seesPeople(c.user) && townshipOf(c.user) === null;
           if (people) this.auditVisitors(c.req, c.user, c.query.station, c.query.date);
           return deps.visitors({
             station: c.query.station,
@@ -552,7 +553,7 @@ export class ConsoleServer {
         handle: (c) => {
           if (!deps.visitors) return this.refuse(c.reply, c.locale, 404, "api.not-found");
           if (!isRealDay(c.query.date)) return this.refuse(c.reply, c.locale, 400, "api.visitors-bad-query");
-          const people = seesPeople(c.user);
+          const people = seesPeople(c.user) && townshipOf(c.user) === null;
           const log = deps.visitors({
             station: c.query.station,
             date: c.query.date,
