@@ -946,7 +946,7 @@ export class ConsoleServer {
     return reply
       .type("text/csv; charset=utf-8")
       .header("content-disposition", `attachment; filename="checkpoint-report-${date}.csv"`)
-      .send(reportCsv(date, rows, locale));
+      .send(reportCsv(date, rows, locale, this.deps.flows?.city(date)));
   }
 
   /** Stores an alert's new state, tells every open console, and answers with it. */

@@ -156,13 +156,54 @@ export function csvField(value: string | number | null): string {
  * The daily report as a CSV that Excel opens cleanly as it is: UTF-8 with a byte-order mark, CRLF
  * line ends, headers in the reader's language, the station's display name beside its id.
  */
-export function reportCsv(date: string, rows: ReportRow[], locale: Locale = DEFAULT_LOCALE): string {
+/** The city's people flows for the report's day, as the city reports them (ops/people-flows.ts). */
+export interface ReportCity {
+  roster_active: number;
+  roster_read_today: number;
+  compliance: number;
+  handed_over: number;
+  transferred: number;
+}
+
+/**
+ * The daily report as CSV: a row per station, then (with `city`) a blank row and the city's people
+ * flows — people in home isolation, of them read today and the share, handed over and transferred
+ * that day — the way the city's daily return is laid out.
+ */
+export function reportCsv(
+  date: string,
+  rows: ReportRow[],
+  locale: Locale = DEFAULT_LOCALE,
+  city?: ReportCity,
+): string {
   const header = REPORT_COLUMNS.map((key) => csvField(t(locale, key)));
   const lines = rows.map((r) =>
     [date, r.station, r.name, r.screened, r.retests, r.fevers, r.transfers, r.handovers].map(csvField),
   );
+  if (city) {
+    lines.push([], CITY_COLUMNS.map((key) => csvField(t(locale, key))));
+    lines.push(
+      [
+        date,
+        city.roster_active,
+        city.roster_read_today,
+        `${Math.round(city.compliance * 1000) / 10}%`,
+        city.handed_over,
+        city.transferred,
+      ].map(csvField),
+    );
+  }
   return `\uFEFF${[header, ...lines].map((l) => l.join(",")).join("\r\n")}\r\n`;
 }
+
+const CITY_COLUMNS = [
+  "report.col.date",
+  "dash.city.roster-active",
+  "flows.read-today",
+  "dash.city.roster-compliance",
+  "dash.city.handed-over-today",
+  "dash.city.transferred-today",
+] as const;
 
 const REPORT_COLUMNS = [
   "report.col.date",

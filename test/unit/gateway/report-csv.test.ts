@@ -23,6 +23,22 @@ describe("daily report CSV", () => {
     );
   });
 
+  it("ends with the city's people flows the way the city reports them", () => {
+    const csv = reportCsv("2026-11-29", [row], "zh-CN", {
+      roster_active: 12,
+      roster_read_today: 9,
+      compliance: 0.75,
+      handed_over: 2,
+      transferred: 1,
+    });
+    expect(csv.split("\r\n").slice(2)).toEqual([
+      "",
+      "日期,居家隔离人数,今日已报,今日体温上报率,今日移交居家隔离,今日转运发热门诊",
+      "2026-11-29,12,9,75%,2,1",
+      "",
+    ]);
+  });
+
   it("quotes what would break a row and defuses what a spreadsheet would run as a formula", () => {
     expect(csvField('服务区 "东", 北')).toBe('"服务区 ""东"", 北"');
     expect(csvField("line\nbreak")).toBe('"line\nbreak"');
