@@ -461,7 +461,9 @@ export class Ingest {
    * A daily home-isolation temperature: recorded on the person's active roster entry (once per
    * device + id: a retry records nothing new), stored, and at or above the fever line an
    * isolation-fever alert to the township (the alert's station) and the duty officers. A reading for
-   * someone not on the roster is acknowledged and counted, and kept nowhere.
+   * someone not on the roster is acknowledged and counted, and kept nowhere; so is one from a device
+   * that is not the person's township's (another township's worker, a checkpoint lane): it would
+   * otherwise mark a day read that no one of that township read.
    */
   private async homeReading(reading: HomeReading, subject: string, subjects: string[]): Promise<void> {
     const { counters, isolation } = this.deps;
@@ -471,6 +473,14 @@ export class Ingest {
       this.deps.log.warn(
         { station: reading.station, device: reading.device, id: reading.id },
         "ingest: a home reading for a person who is not on the home-isolation roster; check the person's code, or hand them over in the console first",
+      );
+      return;
+    }
+    if (entry.township !== reading.station) {
+      counters.homeReadingsUnmatched++;
+      this.deps.log.warn(
+        { station: reading.station, device: reading.device, id: reading.id, township: entry.township },
+        "ingest: a home reading from a device that is not of the person's township; not recorded (register the worker's device at the township that looks after the person)",
       );
       return;
     }

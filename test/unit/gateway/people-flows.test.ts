@@ -1,11 +1,29 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import type { Identity } from "../../../gateway/broker/acl.ts";
+import { DEFAULT_CLOCK_LIMITS } from "../../../gateway/ingest/clock-rule.ts";
+import { Counters } from "../../../gateway/ingest/counters.ts";
+import { EventLedger } from "../../../gateway/ingest/event-ledger.ts";
+import { Ingest } from "../../../gateway/ingest/ingest.ts";
+import { RecentIds } from "../../../gateway/ingest/recent-ids.ts";
+import { RetestTracker } from "../../../gateway/ingest/retest-tracker.ts";
 import { AlertStore } from "../../../gateway/ops/alert-store.ts";
 import { addDays, IsolationRoster } from "../../../gateway/ops/isolation.ts";
 import { PeopleFlows } from "../../../gateway/ops/people-flows.ts";
 import { Transfers } from "../../../gateway/ops/transfers.ts";
 import type { StoredPoint } from "../../../gateway/store/points.ts";
-import { type Alert, type AlertKind, MessageError } from "../../../protocol/index.ts";
+import {
+  type Alert,
+  type AlertKind,
+  DEFAULT_POLICY,
+  deviceTopic,
+  type HomeReading,
+  MessageError,
+  type ScreeningEvent,
+} from "../../../protocol/index.ts";
+import { testPrivacy } from "../../support/device-keys.ts";
+import { sealedHomeReading, sealedScreening } from "../../support/events.ts";
+import { quietLog } from "../../support/tmp.ts";
 
 const TZ = "Asia/Shanghai";
 const SUBJECT = "g1:ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -277,5 +295,98 @@ describe("fever-clinic transfers", () => {
     expect(transfers.page({ limit: 10, offset: 0 }).total + roster.page({ limit: 10, offset: 0 }).total).toBe(
       0,
     );
+  });
+});
+
+/** The ingest with a roster on the alerts' database: home readings and checkpoint scans of people on it. */
+function ingestRig() {
+  const clock = { ms: Date.now() };
+  const now = () => clock.ms;
+  const db = new Database(":memory:");
+  const alerts = new AlertStore(db, () => DEFAULT_POLICY.fever_line_c, now);
+  const roster = new IsolationRoster(db, { days: () => 14, timeZone: TZ, now });
+  const privacy = testPrivacy();
+  const counters = new Counters();
+  const stored: StoredPoint[] = [];
+  const ingest = new Ingest({
+    policy: () => DEFAULT_POLICY,
+    store: {
+      submit: async (points) => {
+        stored.push(...points);
+      },
+    },
+    publish: () => {},
+    now,
+    counters,
+    alerts,
+    recent: new RecentIds(1000),
+    ledger: EventLedger.open(":memory:"),
+    retests: new RetestTracker(() => DEFAULT_POLICY.retest_window_s * 1000, 100),
+    subjects: privacy.subjects,
+    clock: DEFAULT_CLOCK_LIMITS,
+    offlineGraceMs: 60_000,
+    isolation: roster,
+    log: quietLog,
+  });
+  const device = (station: string, name: string): Identity => ({
+    role: "device",
+    username: `${station}/${name}`,
+    station,
+    device: name,
+  });
+  const seal = () => privacy.keys.sealKey();
+  return {
+    clock,
+    alerts,
+    roster,
+    counters,
+    stored,
+    ingest,
+    /** Puts `identity` on `township`'s roster now. */
+    admit: (identity: string, township: string) =>
+      roster.admit({
+        subject: privacy.subjects.forIdentity(identity).subject,
+        township,
+        alertId: "01JDALERT0000000000000000A",
+        station: "hw-01",
+        officer: "li",
+      }),
+    reading: (identity: string, overrides: Partial<HomeReading>) => {
+      const r = sealedHomeReading(seal(), identity, overrides);
+      return ingest.handle(
+        device(r.station, r.device),
+        `${r.station}/${r.device}`,
+        deviceTopic(r.station, r.device, "home-reading"),
+        Buffer.from(JSON.stringify(r)),
+      );
+    },
+    screen: (identity: string, overrides: Partial<ScreeningEvent>) => {
+      const e = sealedScreening(seal(), identity, { body_c: 36.5, verdict: "pass", ...overrides });
+      return ingest.handle(
+        device(e.station, e.device),
+        `${e.station}/${e.device}`,
+        deviceTopic(e.station, e.device, "screening"),
+        Buffer.from(JSON.stringify(e)),
+      );
+    },
+  };
+}
+
+describe("home readings and checkpoint scans of people on the roster (ingest)", () => {
+  const person = "health-code:44:RosterIngestPerson0001";
+
+  it("a worker's reading counts for the person's own township only, not from another township or a lane", async () => {
+    const r = ingestRig();
+    const entry = r.admit(person, "xinan");
+    // Another township's worker, and a checkpoint lane, send a reading of a person they do not look after.
+    await r.reading(person, { station: "chengguan", device: "worker-1", body_c: 36.6 });
+    await r.reading(person, { station: "hw-01", device: "lane-1", body_c: 38.9 });
+    expect(r.roster.readings(entry.id)).toEqual([]);
+    expect(r.alerts.open().filter((a) => a.kind === "isolation-fever")).toEqual([]);
+    expect(r.counters.homeReadingsUnmatched).toBe(2);
+    expect(r.stored.filter((p) => p.measurement === "home_reading")).toEqual([]);
+    // The township's own worker: recorded.
+    await r.reading(person, { station: "xinan", device: "worker-7", body_c: 36.6 });
+    expect(r.roster.readings(entry.id).map((x) => x.source)).toEqual(["xinan/worker-7"]);
   });
 });
