@@ -317,7 +317,10 @@ export class Ingest {
       for (const p of evicted) this.missedRetest(p, points);
     }
     const person = [event.subject, ...rekeyed.aliases()];
-    if (this.deps.isolation?.activeFor(person)) {
+    const isolated = this.deps.isolation?.activeFor(person);
+    // Taken after the handover: a screening from before it (a lane's outbox delivering late, the
+    // very screenings that led to the handover) is no breach.
+    if (isolated && time.atMs >= Date.parse(isolated.start_at)) {
       // Someone who must stay at home, at a checkpoint: the duty officers are told, once while
       // the alert is open (their retest at the same station is not a second breach).
       counters.isolationBreaches++;

@@ -389,4 +389,18 @@ describe("home readings and checkpoint scans of people on the roster (ingest)", 
     await r.reading(person, { station: "xinan", device: "worker-7", body_c: 36.6 });
     expect(r.roster.readings(entry.id).map((x) => x.source)).toEqual(["xinan/worker-7"]);
   });
+
+  it("a screening taken before the handover (late from a lane's outbox) is no breach; one after it is", async () => {
+    const r = ingestRig();
+    r.admit(person, "xinan");
+    const handoverMs = r.clock.ms;
+    // Taken at another lane half an hour before the officer closed the alert, delivered now.
+    await r.screen(person, { station: "hw-02", ts: new Date(handoverMs - 30 * 60_000).toISOString() });
+    expect(r.alerts.open().filter((a) => a.kind === "isolation-breach")).toEqual([]);
+    r.clock.ms += 60_000;
+    await r.screen(person, { station: "hw-02", ts: new Date(r.clock.ms).toISOString() });
+    expect(r.alerts.open().filter((a) => a.kind === "isolation-breach").map((a) => a.station)).toEqual([
+      "hw-02",
+    ]);
+  });
 });
