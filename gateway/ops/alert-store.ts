@@ -413,12 +413,17 @@ export class AlertStore {
     return this.point(this.require(id));
   }
 
+  /**
+   * Closes an alert. `alongside` runs in the close's own transaction (what follows from the
+   * outcome: a roster entry, a transfer): both are written, durably, or neither is.
+   */
   close(
     id: string,
     officer: string,
     disposition: OfficerDisposition,
     clinicalC: number | null,
     note: string,
+    alongside?: () => void,
   ): StoredPoint {
     this.settle();
     const current = this.require(id);
@@ -431,12 +436,15 @@ export class AlertStore {
       throw new AlertTransitionError("alert.clinical-required");
     }
     const at = new Date(this.now()).toISOString();
-    this.db
-      .prepare(
-        `UPDATE alerts SET state = 'closed', closed_by = ?, closed_at = ?, disposition = ?, clinical_c = ?, note = ?,
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `UPDATE alerts SET state = 'closed', closed_by = ?, closed_at = ?, disposition = ?, clinical_c = ?, note = ?,
            acknowledged_by = COALESCE(acknowledged_by, ?), acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?`,
-      )
-      .run(officer, at, disposition, clinicalC, note.slice(0, 2000), officer, at, id);
+        )
+        .run(officer, at, disposition, clinicalC, note.slice(0, 2000), officer, at, id);
+      alongside?.();
+    })();
     this.barrierNow();
     return this.point(this.require(id));
   }

@@ -6,7 +6,8 @@
  *
  * The console closes a person's alert through closeAlert(): the township or clinic is checked
  * before the alert is closed, so a refused handover leaves the alert open, and the roster entry or
- * transfer is written right after the close (same database, same thread: nothing runs between).
+ * transfer is written in the close's own transaction (the alerts, roster and transfers share
+ * gateway.db): the close and what follows from it are kept together or not at all.
  */
 import { type AlertKind, dayBounds, dayIn, MessageError } from "@checkpoint/protocol";
 import type { Place } from "../config.ts";
@@ -86,8 +87,11 @@ export class PeopleFlows {
       request.disposition === "home-isolation" && person ? this.place("township", request.township) : null;
     const clinic =
       request.disposition === "fever-clinic" && person ? this.place("clinic", request.clinic) : null;
-    const point = this.deps.alerts.close(id, officer, request.disposition, request.clinical_c, request.note);
-    if (alert?.subject !== undefined) {
+    // In the close's transaction: a roster entry or transfer that cannot be written (a full disk)
+    // leaves the alert open, for the officer to close again, rather than closed with no one on the
+    // roster; and both are durable once the close is.
+    return this.deps.alerts.close(id, officer, request.disposition, request.clinical_c, request.note, () => {
+      if (alert?.subject === undefined) return;
       if (township)
         this.deps.roster.admit({
           subject: alert.subject,
@@ -104,8 +108,7 @@ export class PeopleFlows {
           clinic: clinic.id,
           officer,
         });
-    }
-    return point;
+    });
   }
 
   /**

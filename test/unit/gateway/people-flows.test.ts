@@ -73,7 +73,7 @@ function rig(startIso = "2026-11-29T15:30:00Z" /* 23:30 in Shanghai */) {
     timeZone: TZ,
     now,
   });
-  return { clock, alerts, roster, transfers, flows, raised, stored };
+  return { clock, db, alerts, roster, transfers, flows, raised, stored };
 }
 
 describe("home-isolation roster", () => {
@@ -121,6 +121,27 @@ describe("home-isolation roster", () => {
     }
     expect(r.alerts.get("01JDALERT0000000000000000A")?.state).toBe("new");
     expect(r.roster.page({ limit: 10, offset: 0 }).total).toBe(0);
+  });
+
+  it("a handover whose roster entry cannot be written leaves the alert open, to be closed again", () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    // The roster's write fails (a full disk, a locked database) after the checks passed.
+    r.db.exec(`CREATE TRIGGER fail_admit BEFORE INSERT ON isolation_roster
+      BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`);
+    const close = () =>
+      r.flows.closeAlert("01JDALERT0000000000000000A", "officer li", {
+        disposition: "home-isolation",
+        clinical_c: 38.1,
+        note: "",
+        township: "xinan",
+      });
+    expect(close).toThrow(/disk is full/);
+    expect(r.alerts.get("01JDALERT0000000000000000A")?.state).toBe("new");
+    r.db.exec("DROP TRIGGER fail_admit");
+    close();
+    expect(r.alerts.get("01JDALERT0000000000000000A")?.state).toBe("closed");
+    expect(r.roster.get("01JDALERT0000000000000000A")?.township).toBe("xinan");
   });
 
   it("a day that ends without a reading is missed once; the day of the handover is not due", () => {
@@ -399,8 +420,11 @@ describe("home readings and checkpoint scans of people on the roster (ingest)", 
     expect(r.alerts.open().filter((a) => a.kind === "isolation-breach")).toEqual([]);
     r.clock.ms += 60_000;
     await r.screen(person, { station: "hw-02", ts: new Date(r.clock.ms).toISOString() });
-    expect(r.alerts.open().filter((a) => a.kind === "isolation-breach").map((a) => a.station)).toEqual([
-      "hw-02",
-    ]);
+    expect(
+      r.alerts
+        .open()
+        .filter((a) => a.kind === "isolation-breach")
+        .map((a) => a.station),
+    ).toEqual(["hw-02"]);
   });
 });
