@@ -518,7 +518,9 @@ export class Ingest {
     ];
     const alert = this.isolationFever(entry, reading.device, atMs, key, subject, reading.body_c);
     if (alert) points.push(alert);
-    await Promise.all([this.deps.store.submit(points), alert ? this.deps.alerts.durable() : undefined]);
+    // The roster's row is on disk before the PUBACK (its worker's device then lets the reading go):
+    // a power cut would otherwise turn a day that was read into a missed one.
+    await Promise.all([this.deps.store.submit(points), this.deps.alerts.durable(fresh)]);
   }
 
   /** At or above the fever line, a home reading raises an isolation-fever alert (once per reading). */

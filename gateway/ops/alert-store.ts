@@ -228,9 +228,11 @@ export class AlertStore {
    * one fsync of the WAL (gateway.db is in WAL mode, so its committed frames are all in that one
    * file), in the thread pool, off the event loop. One fsync per turn that raised alerts, whatever
    * their number. The ingest waits for it before a PUBACK, as it waits for the points.
+   * `committed`: also whatever else was committed on this connection (the roster's daily readings
+   * share gateway.db), whether or not an alert was raised.
    */
-  durable(): Promise<void> {
-    if (!this.dirty) return this.lastSync;
+  durable(committed = false): Promise<void> {
+    if (!this.dirty && !committed) return this.lastSync;
     this.dirty = false;
     const sync = this.writer
       .durable()

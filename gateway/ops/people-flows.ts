@@ -154,7 +154,7 @@ export class PeopleFlows {
       });
       if (alert) points.push(alert);
     }
-    await Promise.all([this.deps.store(points), this.deps.alerts.durable()]);
+    await Promise.all([this.deps.store(points), this.deps.alerts.durable(true)]);
     return entry;
   }
 

@@ -411,6 +411,17 @@ describe("home readings and checkpoint scans of people on the roster (ingest)", 
     expect(r.roster.readings(entry.id).map((x) => x.source)).toEqual(["xinan/worker-7"]);
   });
 
+  it("a worker's reading is on disk before it is acknowledged (the device deletes it then)", async () => {
+    const r = ingestRig();
+    const entry = r.admit(person, "xinan");
+    const syncs = r.alerts.syncs;
+    // A normal reading: no alert, but the roster's row must survive a power cut after the PUBACK,
+    // or the day reads as missed and the worker's device has already let the reading go.
+    await r.reading(person, { station: "xinan", device: "worker-7", body_c: 36.5 });
+    expect(r.roster.readings(entry.id)).toHaveLength(1);
+    expect(r.alerts.syncs).toBeGreaterThan(syncs);
+  });
+
   it("a screening taken before the handover (late from a lane's outbox) is no breach; one after it is", async () => {
     const r = ingestRig();
     r.admit(person, "xinan");
