@@ -81,8 +81,8 @@ const fresh = new Set();
 function officer() { return user && user.role !== "technician" && user.role !== "township"; }
 /** A township's staff: their own roster and the alerts raised to their township. */
 function township() { return user && user.role === "township"; }
-/** Officers take up every alert; technicians a device's (a person's alerts are the officers'); a township its own. */
-function mayAct(a) { return officer() || (user && user.role === "technician" && a.kind === "device-offline") || (township() && a.station === user.township); }
+/** Officers take up every alert; technicians a device's (a person's alerts are the officers'); a township its own isolated people's and workers' devices'. */
+function mayAct(a) { return officer() || (user && user.role === "technician" && a.kind === "device-offline") || (township() && a.station === user.township && ["isolation-missed", "isolation-fever", "device-offline"].includes(a.kind)); }
 function whenOf(iso) { return iso ? new Intl.DateTimeFormat(locale, { timeZone: CONFIG.timeZone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(new Date(iso)) : ""; }
 
 /**

@@ -31,6 +31,7 @@ import type { Socket } from "node:net";
 import {
   ALERT_KINDS,
   type Alert,
+  type AlertKind,
   compileValidator,
   dayIn,
   HANDHELD_MAX_C,
@@ -142,6 +143,14 @@ function forRole<A extends Alert | AlertRecord>(alert: A, people: boolean): A {
 const DEVICE_CREW: readonly Role[] = ["officer", "admin", "technician", "township"];
 /** The roster: officers, and a township for its own people. */
 const ROSTER_CREW: readonly Role[] = ["officer", "admin", "township"];
+
+/**
+ * The alerts a township takes up: its isolated people's missed days and fevers at home, and its
+ * workers' devices gone. Any other kind raised to it (a screening from a device registered at the
+ * township) is a checkpoint's, for the duty officers: a township that closed a fever could hand
+ * the person over to another township's roster.
+ */
+const TOWNSHIP_KINDS: readonly AlertKind[] = ["isolation-missed", "isolation-fever", "device-offline"];
 
 /** A township user's township (their alerts and roster are that township's only), else null. */
 function townshipOf(user: User | null): string | null {
@@ -861,14 +870,16 @@ export class ConsoleServer {
   }
 
   /**
-   * A technician may take up a device's alert, not a person's; a township the alerts raised to it
-   * (403, as for any officer's action).
+   * A technician may take up a device's alert, not a person's; a township the alerts of
+   * TOWNSHIP_KINDS raised to it (403, as for any officer's action).
    */
   private mayAct(user: User | null, id: string, locale: Locale): true {
     if (user?.role !== "technician" && user?.role !== "township") return true;
     const alert = this.deps.alerts.get(id);
     const allowed =
-      user.role === "technician" ? alert?.kind === "device-offline" : alert?.station === townshipOf(user);
+      user.role === "technician"
+        ? alert?.kind === "device-offline"
+        : alert?.station === townshipOf(user) && TOWNSHIP_KINDS.includes(alert.kind);
     if (!allowed) throw new HttpError(403, "api.role-required", { roles: this.officerRoles(locale) });
     return true;
   }
