@@ -80,18 +80,27 @@ export class Users {
     migrateRoles(db);
   }
 
-  /** `township`: a township user's township (required for that role, refused for any other). */
+  /**
+   * `township`: a township user's township (required for that role, refused for any other). A user
+   * added again (a new password, perhaps a new role or township) is logged out everywhere: a
+   * session, and a live feed opened under the old role, must not outlive the change.
+   */
   async add(username: string, role: Role, password: string, township: string | null = null): Promise<void> {
     if (!/^[\w .@-]{1,64}$/.test(username)) throw new MessageError("admin.bad-username");
     if (password.length < 10) throw new MessageError("admin.short-password");
-    if ((role === "township") !== (township !== null)) throw new MessageError("admin.township-role");
-    this.db
-      .prepare(
-        `INSERT INTO users (username, role, password_hash, township) VALUES (?, ?, ?, ?)
-         ON CONFLICT(username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
-           township = excluded.township`,
-      )
-      .run(username, role, await hashSecret(password), township);
+    if ((role === "township") !== (township !== null) || township === "")
+      throw new MessageError("admin.township-role");
+    const hash = await hashSecret(password);
+    this.db.transaction(() => {
+      this.endSessions(username);
+      this.db
+        .prepare(
+          `INSERT INTO users (username, role, password_hash, township) VALUES (?, ?, ?, ?)
+           ON CONFLICT(username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
+             township = excluded.township`,
+        )
+        .run(username, role, hash, township);
+    })();
   }
 
   /**

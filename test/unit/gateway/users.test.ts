@@ -108,6 +108,19 @@ describe("township users", () => {
     });
   });
 
+  it("a user added again (a new password, and perhaps another role or township) is logged out everywhere", async () => {
+    const users = new Users(new Database(":memory:"), 60_000);
+    await users.add("officer li", "officer", "correct-horse-1");
+    const officer = await users.login("officer li", "correct-horse-1");
+    // Moved to a township's staff (or the password reset after a leak): the old session would
+    // go on as the new role, and the console's live feed opened as an officer would go on showing
+    // every alert with its pseudonym.
+    await users.add("officer li", "township", "correct-horse-2", "xinan");
+    expect(users.session(officer?.token ?? "")).toBeNull();
+    expect((await users.login("officer li", "correct-horse-2"))?.user.township).toBe("xinan");
+    await expect(users.add("staff", "township", "correct-horse-1", "")).rejects.toThrow(MessageError);
+  });
+
   it("a database made before the role existed takes township users, keeping users and sessions", async () => {
     const db = new Database(":memory:");
     db.pragma("foreign_keys = ON");
