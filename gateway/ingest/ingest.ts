@@ -108,7 +108,7 @@ export interface IngestDeps {
    * The home-isolation roster (ops/isolation.ts): a person on it scanned at a checkpoint raises an
    * isolation-breach alert; a worker's `home-reading` is recorded on it. Absent: neither.
    */
-  isolation?: Pick<IsolationRoster, "activeFor" | "record">;
+  isolation?: Pick<IsolationRoster, "activeFor" | "record" | "follow">;
   log: IngestLogger;
 }
 
@@ -320,6 +320,7 @@ export class Ingest {
     const isolated = this.deps.isolation?.activeFor(person);
     // Taken after the handover: a screening from before it (a lane's outbox delivering late, the
     // very screenings that led to the handover) is no breach.
+    if (isolated) this.deps.isolation?.follow(isolated, event.subject);
     if (isolated && time.atMs >= Date.parse(isolated.start_at)) {
       // Someone who must stay at home, at a checkpoint: the duty officers are told, once while
       // the alert is open (their retest at the same station is not a second breach).
@@ -487,6 +488,7 @@ export class Ingest {
       );
       return;
     }
+    isolation.follow(entry, subject);
     const key = `${reading.station}/${reading.device}/${reading.id}`;
     const now = this.deps.now();
     const tsMs = Date.parse(reading.ts);

@@ -8,7 +8,8 @@
  *   day, found once (sweep()) and raised once as an `isolation-missed` alert by the caller.
  * - The entry ends by itself after its end date (`completed`) or earlier by an officer (`ended`,
  *   with a reason). While it is active, the person scanned at any checkpoint is a breach.
- * Pseudonyms are the only link to the person; the roster is pruned with the alerts' personal data
+ * Pseudonyms are the only link to the person (an entry follows them to the current key's pseudonym
+ * each time they are read or scanned); the roster is pruned with the alerts' personal data
  * (RETENTION_DAYS after an entry ends).
  */
 import { dayBounds, dayIn, MessageError } from "@checkpoint/protocol";
@@ -161,6 +162,18 @@ export class IsolationRoster {
            AND subject IN (SELECT value FROM json_each(?)) ORDER BY start_at DESC LIMIT 1`,
       )
       .get(JSON.stringify(subjects)) as RosterEntry | undefined;
+  }
+
+  /**
+   * The entry takes the person's pseudonym under the current key (`subject`, found under an older
+   * one): after a key rotation the older key is destroyed at RETENTION_DAYS, which may come before
+   * the isolation's end (ISOLATION_DAYS is up to 60), and the roster would lose the person.
+   */
+  follow(entry: RosterEntry, subject: string): void {
+    if (entry.subject === subject) return;
+    this.db
+      .prepare("UPDATE isolation_roster SET subject = ? WHERE id = ? AND state = 'active'")
+      .run(subject, entry.id);
   }
 
   /** Every entry of some people (a trace), newest first. */

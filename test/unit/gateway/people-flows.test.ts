@@ -320,13 +320,13 @@ describe("fever-clinic transfers", () => {
 });
 
 /** The ingest with a roster on the alerts' database: home readings and checkpoint scans of people on it. */
-function ingestRig() {
+function ingestRig(isolationDays = 14) {
   const clock = { ms: Date.now() };
   const now = () => clock.ms;
   const db = new Database(":memory:");
   const alerts = new AlertStore(db, () => DEFAULT_POLICY.fever_line_c, now);
-  const roster = new IsolationRoster(db, { days: () => 14, timeZone: TZ, now });
-  const privacy = testPrivacy();
+  const roster = new IsolationRoster(db, { days: () => isolationDays, timeZone: TZ, now });
+  const privacy = testPrivacy(TZ, clock.ms);
   const counters = new Counters();
   const stored: StoredPoint[] = [];
   const ingest = new Ingest({
@@ -358,6 +358,7 @@ function ingestRig() {
   const seal = () => privacy.keys.sealKey();
   return {
     clock,
+    privacy,
     alerts,
     roster,
     counters,
@@ -420,6 +421,24 @@ describe("home readings and checkpoint scans of people on the roster (ingest)", 
     await r.reading(person, { station: "xinan", device: "worker-7", body_c: 36.5 });
     expect(r.roster.readings(entry.id)).toHaveLength(1);
     expect(r.alerts.syncs).toBeGreaterThan(syncs);
+  });
+
+  it("a person stays on the roster across a pseudonym key's rotation and the old key's destruction", async () => {
+    // ISOLATION_DAYS longer than RETENTION_DAYS (28 here): the key the roster's pseudonym was made
+    // with is destroyed while the person is still isolated.
+    const r = ingestRig(40);
+    const entry = r.admit(person, "xinan");
+    r.clock.ms += 86_400_000;
+    r.privacy.keys.rotate(r.clock.ms);
+    await r.reading(person, { station: "xinan", device: "worker-7", ts: new Date(r.clock.ms).toISOString() });
+    r.clock.ms += 29 * 86_400_000;
+    expect(r.privacy.keys.prune(r.clock.ms)).toEqual([1]);
+    await r.reading(person, { station: "xinan", device: "worker-7", ts: new Date(r.clock.ms).toISOString() });
+    expect(r.roster.readings(entry.id)).toHaveLength(2);
+    expect(r.counters.homeReadingsUnmatched).toBe(0);
+    // And at a checkpoint they are still someone who should be at home.
+    await r.screen(person, { station: "hw-02", ts: new Date(r.clock.ms).toISOString() });
+    expect(r.alerts.open().filter((a) => a.kind === "isolation-breach")).toHaveLength(1);
   });
 
   it("a screening taken before the handover (late from a lane's outbox) is no breach; one after it is", async () => {
