@@ -113,7 +113,12 @@ export class IsolationRoster {
     return dayIn(this.options.now(), this.options.timeZone);
   }
 
-  /** Puts the person of a closed alert on the roster (idempotent by alert). */
+  /**
+   * Puts the person of a closed alert on the roster (idempotent by alert). A person already on it
+   * (a second alert about them handed over too) has their earlier entry ended by this handover:
+   * one active entry per person, or the readings, found by the person, would go to the latest
+   * entry and every day of the earlier one would read as missed.
+   */
   admit(input: {
     subject: string;
     township: string;
@@ -124,7 +129,7 @@ export class IsolationRoster {
     const now = this.options.now();
     const start = new Date(now).toISOString();
     const endDay = addDays(dayIn(now, this.options.timeZone), this.options.days());
-    this.db
+    const inserted = this.db
       .prepare(
         `INSERT OR IGNORE INTO isolation_roster
            (id, subject, township, alert_id, station, start_at, end_day, created_by, state)
@@ -140,6 +145,19 @@ export class IsolationRoster {
         endDay,
         input.officer,
       );
+    if (inserted.changes > 0)
+      this.db
+        .prepare(
+          `UPDATE isolation_roster SET state = 'ended', ended_at = ?, ended_by = ?, end_reason = ?
+             WHERE subject = ? AND state = 'active' AND id != ?`,
+        )
+        .run(
+          start,
+          input.officer,
+          `handed over again (alert ${input.alertId})`,
+          input.subject,
+          input.alertId,
+        );
     return this.require(input.alertId);
   }
 

@@ -144,6 +144,47 @@ describe("home-isolation roster", () => {
     expect(r.roster.get("01JDALERT0000000000000000A")?.township).toBe("xinan");
   });
 
+  it("a person handed over again (a second alert about them) has one active entry, the latest", async () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    r.alerts.add({ ...fever("01JDALERT0000000000000000B"), kind: "missed-retest" });
+    r.flows.closeAlert("01JDALERT0000000000000000A", "officer li", {
+      disposition: "home-isolation",
+      clinical_c: 38.1,
+      note: "",
+      township: "chengguan",
+    });
+    r.clock.ms += 60_000;
+    r.flows.closeAlert("01JDALERT0000000000000000B", "officer wang", {
+      disposition: "home-isolation",
+      clinical_c: null,
+      note: "",
+      township: "xinan",
+    });
+    expect(r.roster.page({ state: "active", limit: 10, offset: 0 }).entries.map((e) => e.township)).toEqual([
+      "xinan",
+    ]);
+    expect(r.roster.get("01JDALERT0000000000000000A")).toMatchObject({
+      state: "ended",
+      ended_by: "officer wang",
+    });
+    // The worker reads them every day: no day is missed on any entry of theirs.
+    for (const day of ["2026-11-30", "2026-12-01"]) {
+      const entry = r.roster.activeFor([SUBJECT]);
+      if (!entry) throw new Error("not on the roster");
+      r.roster.record(entry, {
+        id: day,
+        atMs: Date.parse(`${day}T02:00:00Z`),
+        bodyC: 36.5,
+        method: "ear",
+        source: "w",
+      });
+    }
+    r.clock.ms = Date.parse("2026-12-01T17:00:00Z");
+    expect(await r.flows.sweep()).toEqual({ completed: 0, missed: 0 });
+    expect(r.flows.city()).toMatchObject({ roster_active: 1 });
+  });
+
   it("a day that ends without a reading is missed once; the day of the handover is not due", () => {
     const r = rig();
     r.alerts.add(fever("01JDALERT0000000000000000A"));
