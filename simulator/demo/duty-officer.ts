@@ -3,8 +3,9 @@
  * first minute: through the console's API (as the user `demo-officer`, every action audited like a
  * person's), it takes up most new fever alerts — checks each with a "clinical thermometer" (the
  * alert's estimate plus noise), then releases the person, hands them over to a township for home
- * isolation, or transfers them to a fever clinic — and later records the clinic's result. About one
- * alert in six is left for the human at the console. Never part of a deployment.
+ * isolation, or transfers them to a fever clinic — and later records the clinic's result; most
+ * yellow and red health codes it checks by hand, a few it hands over. About one alert in six is
+ * left for the human at the console. Never part of a deployment.
  */
 import type { Rng } from "../random.ts";
 import type { ConsoleClient } from "./console-client.ts";
@@ -27,6 +28,7 @@ export interface OfficerStats {
   handed_over: number;
   transferred: number;
   clinic_results: number;
+  codes_checked: number;
   left_open: number;
   errors: number;
 }
@@ -61,6 +63,7 @@ export class DemoDutyOfficer {
     handed_over: 0,
     transferred: 0,
     clinic_results: 0,
+    codes_checked: 0,
     left_open: 0,
     errors: 0,
   };
@@ -95,6 +98,16 @@ export class DemoDutyOfficer {
         if (!this.running || this.seen.has(alert.id)) continue;
         this.seen.add(alert.id);
         await this.decide(alert);
+      }
+      // A yellow or red code: most are checked by hand (the platform's colour has changed, or the
+      // person shows a green code on another phone); a few are handed over like a fever.
+      const codes = await this.options.client.get<{ alerts: OpenAlert[] }>(
+        "/api/alerts?state=new&kind=health-code&limit=50",
+      );
+      for (const alert of codes.alerts) {
+        if (!this.running || this.seen.has(alert.id)) continue;
+        this.seen.add(alert.id);
+        await this.checkCode(alert);
       }
     } catch (error) {
       this.stats.errors++;
@@ -146,6 +159,28 @@ export class DemoDutyOfficer {
       rng.uniform(min, max),
     );
     this.timers.add(timer);
+  }
+
+  private async checkCode(alert: OpenAlert): Promise<void> {
+    const { rng, client } = this.options;
+    const roll = rng.next();
+    if (roll < 0.2) {
+      this.stats.left_open++;
+      return;
+    }
+    const township = this.places.townships[Math.floor(rng.next() * this.places.townships.length)];
+    if (roll < 0.35 && township) {
+      await client.post(`/api/alerts/${alert.id}/close`, {
+        disposition: "home-isolation",
+        township: township.id,
+        note: "演示：红黄码移交属地",
+      });
+      this.stats.handed_over++;
+      if (alert.event_id) this.options.onHandover(alert.event_id, township.id);
+      return;
+    }
+    await client.post(`/api/alerts/${alert.id}/close`, { disposition: "code-checked", note: "演示：人工核验" });
+    this.stats.codes_checked++;
   }
 
   private async clinicResult(id: string): Promise<void> {
