@@ -164,10 +164,12 @@ const PAGE = `<!doctype html>
         <label for="roster-township" data-t="flows.township">{{flows.township}}</label> <select id="roster-township"><option value="" data-t="flows.all">{{flows.all}}</option></select>
         <select id="roster-state" aria-label="{{console.filter-state}}" data-t-label="console.filter-state"><option value="active" data-t="flows.state.active">{{flows.state.active}}</option><option value="" data-t="flows.all">{{flows.all}}</option></select> <span id="roster-count" class="sub"></span>
         <table id="roster"><thead><tr><th data-t="flows.person">{{flows.person}}</th><th data-t="flows.township">{{flows.township}}</th><th data-t="flows.start">{{flows.start}}</th><th data-t="flows.end-day">{{flows.end-day}}</th><th data-t="flows.last-reading">{{flows.last-reading}}</th><th data-t="flows.read-today">{{flows.read-today}}</th><th data-t="flows.missed-days">{{flows.missed-days}}</th><th data-t="flows.actions">{{flows.actions}}</th></tr></thead><tbody></tbody></table>
+        <div class="pager"><button id="roster-prev" type="button" data-t="console.prev">{{console.prev}}</button> <span id="roster-info" aria-live="polite"></span> <button id="roster-next" type="button" data-t="console.next">{{console.next}}</button></div>
       </section>
     <section aria-labelledby="transfers-title" class="wide" id="transfers-section"><h2 id="transfers-title" data-t="flows.transfers">{{flows.transfers}}</h2>
         <select id="transfers-filter" aria-label="{{console.filter-state}}" data-t-label="console.filter-state"><option value="awaiting" data-t="flows.awaiting">{{flows.awaiting}}</option><option value="" data-t="flows.all">{{flows.all}}</option></select>
         <table id="transfers"><thead><tr><th data-t="flows.handed-at">{{flows.handed-at}}</th><th data-t="flows.station">{{flows.station}}</th><th data-t="flows.clinic">{{flows.clinic}}</th><th data-t="flows.by">{{flows.by}}</th><th data-t="flows.person">{{flows.person}}</th><th data-t="flows.result">{{flows.result}}</th></tr></thead><tbody></tbody></table>
+        <div class="pager"><button id="transfers-prev" type="button" data-t="console.prev">{{console.prev}}</button> <span id="transfers-info" aria-live="polite"></span> <button id="transfers-next" type="button" data-t="console.next">{{console.next}}</button></div>
       </section>
   </main>
 </div>

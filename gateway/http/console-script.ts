@@ -230,15 +230,28 @@ function placeSelect(name, list) {
 /** A form is open in this table (a reading, a reason, a result being typed): it is not redrawn under the officer. */
 function busy(table) { return !!$(table).querySelector("form"); }
 
+/** Where the roster and the transfers are paged to (a city has more people in isolation than one page holds). */
+const rosterView = { offset: 0, limit: 100 };
+const transfersView = { offset: 0, limit: 100 };
+/** A table's pager: "第 101–150 条，共 150 条", previous and next. */
+function pager(name, v, total, shown) {
+  $(name + "-info").textContent = total ? T("console.page-of", { from: v.offset + 1, to: v.offset + shown, total }) : "";
+  $(name + "-prev").disabled = v.offset === 0;
+  $(name + "-next").disabled = v.offset + v.limit >= total;
+}
+
 /** The home-isolation roster: today's reading in or not, missed days, a reading typed in, an early end. */
 async function loadRoster() {
   if ((!officer() && !township()) || busy("roster")) return;
-  const q = new URLSearchParams({ limit: "100" });
+  const q = new URLSearchParams({ limit: String(rosterView.limit), offset: String(rosterView.offset) });
   if ($("roster-township").value) q.set("township", $("roster-township").value);
   if ($("roster-state").value) q.set("state", $("roster-state").value);
   const page = await api("/api/roster?" + q);
   if (busy("roster")) return;
+  // The page emptied under it (isolations ended): back one page.
+  if (!page.entries.length && rosterView.offset > 0 && page.total > 0) { rosterView.offset = Math.max(0, rosterView.offset - rosterView.limit); return loadRoster(); }
   $("roster-count").textContent = T("flows.page", { total: page.total });
+  pager("roster", rosterView, page.total, page.entries.length);
   const tb = $("roster").tBodies[0]; tb.textContent = "";
   if (!page.entries.length) { const tr = document.createElement("tr"); const td = text("td", T("flows.none"), "sub"); td.colSpan = 8; tr.append(td); tb.append(tr); }
   for (const e of page.entries) {
@@ -286,10 +299,12 @@ function endForm(cell, e) {
 /** Transfers to fever clinics, awaiting their result first; the clinic's result recorded in place. */
 async function loadTransfers() {
   if (!officer() || busy("transfers")) return;
-  const q = new URLSearchParams({ limit: "100" });
+  const q = new URLSearchParams({ limit: String(transfersView.limit), offset: String(transfersView.offset) });
   if ($("transfers-filter").value === "awaiting") q.set("awaiting", "true");
   const page = await api("/api/transfers?" + q);
   if (busy("transfers")) return;
+  if (!page.transfers.length && transfersView.offset > 0 && page.total > 0) { transfersView.offset = Math.max(0, transfersView.offset - transfersView.limit); return loadTransfers(); }
+  pager("transfers", transfersView, page.total, page.transfers.length);
   const tb = $("transfers").tBodies[0]; tb.textContent = "";
   if (!page.transfers.length) { const tr = document.createElement("tr"); const td = text("td", T("flows.none"), "sub"); td.colSpan = 6; tr.append(td); tb.append(tr); }
   for (const x of page.transfers) {
@@ -512,9 +527,13 @@ $("login-form").onsubmit = async (e) => {
 for (const b of document.querySelectorAll("[data-action=language]")) b.onclick = switchLanguage;
 $("logout").onclick = async () => { await api("/api/logout", {}); location.reload(); };
 $("report-show").onclick = () => { loadReport().catch((e) => alert(e.message)); loadFlows(); };
-$("roster-township").onchange = () => loadRoster().catch((e) => alert(e.message));
-$("roster-state").onchange = () => loadRoster().catch((e) => alert(e.message));
-$("transfers-filter").onchange = () => loadTransfers().catch((e) => alert(e.message));
+$("roster-township").onchange = () => { rosterView.offset = 0; loadRoster().catch((e) => alert(e.message)); };
+$("roster-state").onchange = () => { rosterView.offset = 0; loadRoster().catch((e) => alert(e.message)); };
+$("roster-prev").onclick = () => { rosterView.offset = Math.max(0, rosterView.offset - rosterView.limit); loadRoster().catch((e) => alert(e.message)); };
+$("roster-next").onclick = () => { rosterView.offset += rosterView.limit; loadRoster().catch((e) => alert(e.message)); };
+$("transfers-prev").onclick = () => { transfersView.offset = Math.max(0, transfersView.offset - transfersView.limit); loadTransfers().catch((e) => alert(e.message)); };
+$("transfers-next").onclick = () => { transfersView.offset += transfersView.limit; loadTransfers().catch((e) => alert(e.message)); };
+$("transfers-filter").onchange = () => { transfersView.offset = 0; loadTransfers().catch((e) => alert(e.message)); };
 $("trace-form").onsubmit = (e) => { e.preventDefault(); runTrace(); };
 $("handover-show").onclick = () => loadHandover().catch((e) => alert(e.message));
 $("desk-form").onsubmit = (e) => { e.preventDefault(); runDesk(); };

@@ -183,4 +183,37 @@ describe("people flows in the console", () => {
     expect(await page.textContent("#trace-alerts")).toContain("收治入院");
     await page.close();
   });
+
+  it(
+    "the roster pages: a city has more people in isolation than one page holds",
+    { timeout: 60_000 },
+    async () => {
+      const insert = ctx.gw.gateway.registry.db.prepare(
+        `INSERT INTO isolation_roster (id, subject, township, alert_id, station, start_at, end_day, created_by, state)
+       VALUES (?, ?, 'xinan', ?, 'pf-ui-gate', ?, '2099-12-31', 'officer test', 'active')`,
+      );
+      for (let i = 0; i < 120; i++) {
+        const id = `01JDPAGE${String(i).padStart(18, "0")}`;
+        insert.run(
+          id,
+          `g1:PAGE${String(i).padStart(22, "0")}`,
+          id,
+          new Date(Date.now() - i * 1000).toISOString(),
+        );
+      }
+      const page = await officerPage("officer pan");
+      await page.waitForSelector('#roster-township option[value="xinan"]', { state: "attached" });
+      await page.selectOption("#roster-township", "xinan");
+      await expect.poll(() => page.textContent("#roster-info")).toBe("第 1–100 条，共 120 条");
+      expect(await page.locator("#roster tbody tr").count()).toBe(100);
+      expect(await page.isDisabled("#roster-prev")).toBe(true);
+      // The 101st person, whose reading a township's staff must be able to type in.
+      await page.click("#roster-next");
+      await expect.poll(() => page.textContent("#roster-info")).toBe("第 101–120 条，共 120 条");
+      expect(await page.locator("#roster tbody tr").count()).toBe(20);
+      expect(await page.isVisible('#roster tr[data-id="01JDPAGE000000000000000119"]')).toBe(true);
+      expect(await page.isDisabled("#roster-next")).toBe(true);
+      await page.close();
+    },
+  );
 });
