@@ -766,8 +766,13 @@ export class ConsoleServer {
         url: "/api/flows",
         access: "session",
         query: ReportQuery,
-        invalid: { status: 400, key: "api.bad-query" },
-        handle: (c) => flows().city(c.query.date),
+        invalid: { status: 400, key: "api.bad-date" },
+        handle: (c) => {
+          // 2026-02-30 would be counted as 2 March under the name of a day that does not exist.
+          if (c.query.date !== undefined && !isRealDay(c.query.date))
+            return this.refuse(c.reply, c.locale, 400, "api.bad-date");
+          return flows().city(c.query.date);
+        },
       }),
     ];
   }

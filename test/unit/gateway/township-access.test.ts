@@ -123,3 +123,16 @@ describe("a township's staff", () => {
     expect((await post("/api/alerts/01JDTOWNSHIP0000000000000C/ack", xinan, {})).status).toBe(200);
   });
 });
+
+describe("the city's figures", () => {
+  it("refuse a date that is no calendar day, rather than give another day's figures under its name", async () => {
+    const officer = await login("officer gao", "officer", null);
+    for (const date of ["2026-02-30", "2026-13-01", "0000-00-00"]) {
+      const res = await fetch(`${base}/api/flows?date=${date}`, { headers: { cookie: officer } });
+      expect(res.status, date).toBe(400);
+    }
+    const res = await fetch(`${base}/api/flows?date=2026-02-28`, { headers: { cookie: officer } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { day: string }).day).toBe("2026-02-28");
+  });
+});
