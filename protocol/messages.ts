@@ -179,6 +179,10 @@ const CONSOLE = {
     "zh-CN": "已撤销：本人已复测（复测记录迟到）",
     en: "Withdrawn: the person was retested (the retest arrived late)",
   },
+  "disposition.reading-late": {
+    "zh-CN": "已撤销：当日已测体温（记录迟到）",
+    en: "Withdrawn: that day's reading was taken (it arrived late)",
+  },
   "role.officer": { "zh-CN": "值班员", en: "officer" },
   "role.technician": { "zh-CN": "技术员", en: "technician" },
   "role.admin": { "zh-CN": "管理员", en: "admin" },

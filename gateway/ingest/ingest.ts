@@ -72,7 +72,13 @@ export interface IngestLogger {
 /** What the ingest uses of the duty officers' alert log (SQLite; one alert per id). */
 export type AlertLog = Pick<
   AlertStore,
-  "add" | "durable" | "get" | "withdrawMissedRetest" | "resolveDeviceOffline" | "hasOpen"
+  | "add"
+  | "durable"
+  | "get"
+  | "withdrawMissedRetest"
+  | "resolveDeviceOffline"
+  | "hasOpen"
+  | "withdrawMissedDay"
 >;
 
 export interface IngestDeps {
@@ -108,7 +114,7 @@ export interface IngestDeps {
    * The home-isolation roster (ops/isolation.ts): a person on it scanned at a checkpoint raises an
    * isolation-breach alert; a worker's `home-reading` is recorded on it. Absent: neither.
    */
-  isolation?: Pick<IsolationRoster, "activeFor" | "record" | "follow">;
+  isolation?: Pick<IsolationRoster, "activeFor" | "record" | "follow" | "missedCause">;
   log: IngestLogger;
 }
 
@@ -518,11 +524,25 @@ export class Ingest {
         entry.id,
       ),
     ];
+    // Taken on a day the sweep found missed, delivered after its end: that day's alert is withdrawn.
+    if (fresh?.wasMissed) {
+      const { causeKey, causeMs } = isolation.missedCause(entry.id, fresh.day);
+      const withdrawn = this.deps.alerts.withdrawMissedDay(
+        alertId("isolation-missed", causeKey, causeMs),
+        `reading ${reading.id} from ${reading.station}/${reading.device}, taken ${new Date(atMs).toISOString()}, arrived late`,
+      );
+      if (withdrawn) {
+        this.deps.counters.withdrawnAlerts++;
+        this.deps.publish(alertsTopic(withdrawn.alert.station), withdrawn.alert, 1);
+        this.deps.onAlertChanged?.(withdrawn.alert);
+        points.push(withdrawn.point);
+      }
+    }
     const alert = this.isolationFever(entry, reading.device, atMs, key, subject, reading.body_c);
     if (alert) points.push(alert);
     // The roster's row is on disk before the PUBACK (its worker's device then lets the reading go):
     // a power cut would otherwise turn a day that was read into a missed one.
-    await Promise.all([this.deps.store.submit(points), this.deps.alerts.durable(fresh)]);
+    await Promise.all([this.deps.store.submit(points), this.deps.alerts.durable(fresh !== null)]);
   }
 
   /** At or above the fever line, a home reading raises an isolation-fever alert (once per reading). */

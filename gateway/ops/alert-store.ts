@@ -43,9 +43,10 @@ export const DISPOSITIONS_BY_KIND: Readonly<Record<AlertKind, readonly OfficerDi
 /**
  * What the gateway closes an alert with itself: `withdrawn`, a missed-retest alert whose person
  * did come back (their attempt 2 reached the gateway late, from an outbox after a network cut);
- * `device-back`, a device-offline alert whose device came back online.
+ * `device-back`, a device-offline alert whose device came back online; `reading-late`, an
+ * isolation-missed alert whose day's reading was taken that day and arrived after its end.
  */
-export const GATEWAY_DISPOSITIONS = ["withdrawn", "device-back"] as const;
+export const GATEWAY_DISPOSITIONS = ["withdrawn", "device-back", "reading-late"] as const;
 export type OfficerDisposition = (typeof DISPOSITIONS)[number];
 export type Disposition = OfficerDisposition | (typeof GATEWAY_DISPOSITIONS)[number];
 const ALL_DISPOSITIONS: readonly string[] = [...DISPOSITIONS, ...GATEWAY_DISPOSITIONS];
@@ -509,6 +510,27 @@ export class AlertStore {
     this.dirty = true;
     const alerts = answered.map((a) => this.require(a.id));
     return { points: alerts.map((a) => this.point(a)), alerts };
+  }
+
+  /**
+   * An isolation-missed alert whose day's reading arrived late (taken that day) is closed as
+   * `reading-late` by the gateway while no one has taken it up (`new`: one an officer or a
+   * township acknowledged is theirs to close). Durable with the next durable(), like a withdrawn
+   * missed retest. Null when it is not new (or not there).
+   */
+  withdrawMissedDay(id: string, note: string): { point: StoredPoint; alert: AlertRecord } | null {
+    this.settle();
+    const at = new Date(this.now()).toISOString();
+    const closed = this.db
+      .prepare(
+        `UPDATE alerts SET state = 'closed', closed_by = ?, closed_at = ?, disposition = 'reading-late', note = ?
+           WHERE id = ? AND kind = 'isolation-missed' AND state = 'new'`,
+      )
+      .run(GATEWAY_OFFICER, at, note.slice(0, 2000), id);
+    if (closed.changes === 0) return null;
+    this.dirty = true;
+    const alert = this.require(id);
+    return { point: this.point(alert), alert };
   }
 
   /**

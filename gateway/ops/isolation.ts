@@ -204,29 +204,46 @@ export class IsolationRoster {
   }
 
   /**
-   * Records a daily temperature for an active entry; false when that reading id is already kept
-   * (a device's retry). `atMs` decides its local day.
+   * Records a daily temperature for an active entry; null when that reading id is already kept
+   * (a device's retry), else its local day (`atMs` decides it) and whether that day had been
+   * found missed (the reading was taken that day and delivered after its end: the day is missed
+   * no more, and its alert is the caller's to withdraw).
    */
   record(
     entry: RosterEntry,
     reading: { id: string; atMs: number; bodyC: number; method: string; source: string },
-  ): boolean {
+  ): { day: string; wasMissed: boolean } | null {
     if (entry.state !== "active") throw new RosterError("roster.not-active", { id: entry.id });
-    const info = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO isolation_readings (id, roster_id, at, day, body_c, method, source)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        reading.id,
-        entry.id,
-        new Date(reading.atMs).toISOString(),
-        dayIn(reading.atMs, this.options.timeZone),
-        reading.bodyC,
-        reading.method,
-        reading.source,
-      );
-    return info.changes > 0;
+    const day = dayIn(reading.atMs, this.options.timeZone);
+    return this.db.transaction(() => {
+      const info = this.db
+        .prepare(
+          `INSERT OR IGNORE INTO isolation_readings (id, roster_id, at, day, body_c, method, source)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          reading.id,
+          entry.id,
+          new Date(reading.atMs).toISOString(),
+          day,
+          reading.bodyC,
+          reading.method,
+          reading.source,
+        );
+      if (info.changes === 0) return null;
+      const unmissed = this.db
+        .prepare("DELETE FROM isolation_missed WHERE roster_id = ? AND day = ?")
+        .run(entry.id, day);
+      return { day, wasMissed: unmissed.changes > 0 };
+    })();
+  }
+
+  /**
+   * What an entry's missed day raises its isolation-missed alert from: the entry and the day, at
+   * the day's end (so the same alert id however often, or late, the sweep finds it).
+   */
+  missedCause(entryId: string, day: string): { causeKey: string; causeMs: number } {
+    return { causeKey: `${entryId}/${day}`, causeMs: dayBounds(day, this.options.timeZone).toMs };
   }
 
   readings(rosterId: string): HomeReadingRow[] {

@@ -9,7 +9,7 @@
  * transfer is written in the close's own transaction (the alerts, roster and transfers share
  * gateway.db): the close and what follows from it are kept together or not at all.
  */
-import { type AlertKind, dayBounds, dayIn, MessageError } from "@checkpoint/protocol";
+import { type AlertKind, dayIn, MessageError } from "@checkpoint/protocol";
 import type { Place } from "../config.ts";
 import { homeReadingPoint, peopleFlowPoint, type StoredPoint } from "../store/points.ts";
 import type { AlertStore, OfficerDisposition } from "./alert-store.ts";
@@ -167,17 +167,10 @@ export class PeopleFlows {
     const points: StoredPoint[] = [];
     for (const { entry, day } of missed) {
       // At the missed day's end: the same alert id however often (or late) the sweep finds it.
-      const endMs = dayBounds(day, this.deps.timeZone).toMs;
-      const point = this.deps.raise(
-        "isolation-missed",
-        entry.township,
-        "roster",
-        endMs,
-        `${entry.id}/${day}`,
-        {
-          subject: entry.subject,
-        },
-      );
+      const { causeKey, causeMs } = this.deps.roster.missedCause(entry.id, day);
+      const point = this.deps.raise("isolation-missed", entry.township, "roster", causeMs, causeKey, {
+        subject: entry.subject,
+      });
       if (point) points.push(point);
     }
     if (points.length > 0) await Promise.all([this.deps.store(points), this.deps.alerts.durable()]);

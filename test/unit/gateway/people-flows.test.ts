@@ -390,6 +390,21 @@ function ingestRig(isolationDays = 14) {
     isolation: roster,
     log: quietLog,
   });
+  const flows = new PeopleFlows({
+    alerts,
+    roster,
+    transfers: new Transfers(db, now),
+    townships: () => [{ id: "xinan", name: "西南街道" }],
+    clinics: () => [],
+    raise: (kind, station, device, causeMs, causeKey, about) =>
+      ingest.raiseFor(kind, station, device, causeMs, causeKey, about),
+    feverLineC: () => DEFAULT_POLICY.fever_line_c,
+    store: async (points) => {
+      stored.push(...points);
+    },
+    timeZone: TZ,
+    now,
+  });
   const device = (station: string, name: string): Identity => ({
     role: "device",
     username: `${station}/${name}`,
@@ -400,6 +415,7 @@ function ingestRig(isolationDays = 14) {
   return {
     clock,
     privacy,
+    flows,
     alerts,
     roster,
     counters,
@@ -480,6 +496,32 @@ describe("home readings and checkpoint scans of people on the roster (ingest)", 
     // And at a checkpoint they are still someone who should be at home.
     await r.screen(person, { station: "hw-02", ts: new Date(r.clock.ms).toISOString() });
     expect(r.alerts.open().filter((a) => a.kind === "isolation-breach")).toHaveLength(1);
+  });
+
+  it("a reading taken on a day but delivered after its end (a worker's device out of reach) withdraws that day's missed alert", async () => {
+    const r = ingestRig();
+    r.clock.ms = Date.parse("2026-11-29T02:00:00Z"); // 29 Nov 10:00 in Shanghai
+    const entry = r.admit(person, "xinan");
+    // 30 Nov 20:00: the worker reads the person at the door, with no network in the village.
+    const taken = Date.parse("2026-11-30T12:00:00Z");
+    // 1 Dec 00:01: the 30th ended without a reading at the gateway.
+    r.clock.ms = Date.parse("2026-11-30T16:01:00Z");
+    expect(await r.flows.sweep()).toEqual({ completed: 0, missed: 1 });
+    const missed = r.alerts.open().find((a) => a.kind === "isolation-missed");
+    expect(missed?.station).toBe("xinan");
+    // 1 Dec 08:00: the device is back in reach and delivers it.
+    r.clock.ms = Date.parse("2026-12-01T00:00:00Z");
+    await r.reading(person, { station: "xinan", device: "worker-7", ts: new Date(taken).toISOString() });
+    expect(r.alerts.get(missed?.id ?? "")).toMatchObject({
+      state: "closed",
+      disposition: "reading-late",
+      closed_by: "gateway",
+    });
+    expect(r.roster.page({ limit: 10, offset: 0 }).entries.find((e) => e.id === entry.id)?.missed_days).toBe(
+      0,
+    );
+    // Found once: the sweep does not raise it again.
+    expect(await r.flows.sweep()).toEqual({ completed: 0, missed: 0 });
   });
 
   it("a screening taken before the handover (late from a lane's outbox) is no breach; one after it is", async () => {
