@@ -279,7 +279,14 @@ function inlineForm(cell, fields, send) {
   const cancel = text("button", T("console.cancel")); cancel.type = "button"; cancel.onclick = () => { f.remove(); loadRoster().catch(() => {}); loadTransfers().catch(() => {}); };
   const error = text("span", "", "error"); error.setAttribute("role", "alert");
   f.append(...fields, save, cancel, error);
-  f.onsubmit = async (e) => { e.preventDefault(); try { await send(new FormData(f)); f.remove(); loadRoster().catch(() => {}); loadTransfers().catch(() => {}); loadFlows(); } catch (err) { error.textContent = err.message; } };
+  // Sent once: a double Enter (or click) while the first is on its way would type the reading in twice.
+  let sending = false;
+  f.onsubmit = async (e) => {
+    e.preventDefault(); if (sending) return; sending = true; save.disabled = true;
+    try { await send(new FormData(f)); f.remove(); loadRoster().catch(() => {}); loadTransfers().catch(() => {}); loadFlows(); }
+    catch (err) { error.textContent = err.message; }
+    finally { sending = false; save.disabled = false; }
+  };
   cell.append(f); fields[0].focus();
 }
 

@@ -216,4 +216,29 @@ describe("people flows in the console", () => {
       await page.close();
     },
   );
+
+  it(
+    "a reading typed in is recorded once, however fast its form is sent twice",
+    { timeout: 60_000 },
+    async () => {
+      const page = await officerPage("officer lu");
+      await page.waitForSelector('#roster-township option[value="xinan"]', { state: "attached" });
+      await page.selectOption("#roster-township", "xinan");
+      const id = "01JDPAGE000000000000000000";
+      const row = `#roster tr[data-id="${id}"]`;
+      await page.waitForSelector(row);
+      await page.click(`${row} [data-action=reading]`);
+      await page.fill(`${row} input[name=body_c]`, "38.2");
+      // A tired officer's double Enter: both submits before the first answer is back.
+      await page.evaluate((selector) => {
+        const form = document.querySelector<HTMLFormElement>(`${selector} form`);
+        form?.requestSubmit();
+        form?.requestSubmit();
+      }, row);
+      await page.waitForSelector(`${row} form`, { state: "detached" });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(ctx.gw.gateway.roster.readings(id)).toHaveLength(1);
+      await page.close();
+    },
+  );
 });
