@@ -325,7 +325,11 @@ async function loadTransfers() {
         s.append(new Option(T("console.choose"), ""));
         for (const r of CONFIG.results) s.append(new Option(T("result." + r), r));
         const n = document.createElement("input"); n.name = "note"; n.maxLength = 500; n.setAttribute("aria-label", T("console.note")); n.placeholder = T("console.note");
-        inlineForm(result, [s, n], (d) => api("/api/transfers/" + x.id + "/result", { result: d.get("result"), note: d.get("note") }));
+        // Sent home to isolate: the township whose roster takes the person (shown for that result only).
+        const tw = placeSelect("township", places.townships); tw.setAttribute("aria-label", T("flows.township"));
+        const showTownship = () => { const on = s.value === "home-isolation" && places.townships.length > 0; tw.classList.toggle("hidden", !on); tw.required = on; tw.disabled = !on; };
+        s.onchange = showTownship; showTownship();
+        inlineForm(result, [s, tw, n], (d) => api("/api/transfers/" + x.id + "/result", Object.assign({ result: d.get("result"), note: d.get("note") }, d.get("township") ? { township: d.get("township") } : {})));
       };
       result.append(text("span", T("flows.no-result"), "sub"), " ", b);
     }

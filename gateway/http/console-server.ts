@@ -212,6 +212,8 @@ const ResultBody = Type.Object(
   {
     result: Type.Union(CLINIC_RESULTS.map((r) => Type.Literal(r))),
     note: Type.Optional(Type.String({ maxLength: 500 })),
+    /** Sent home to isolate: the township whose roster takes the person (TOWNSHIPS id). */
+    township: Type.Optional(Type.String({ maxLength: 40 })),
   },
   { additionalProperties: false },
 );
@@ -759,7 +761,13 @@ export class ConsoleServer {
         body: ResultBody,
         invalid: { status: 400, key: "flows.bad-result" },
         handle: (c) =>
-          flows().transfers.result(c.params.id, c.body.result, this.name(c.user), c.body.note ?? ""),
+          flows().recordResult(
+            c.params.id,
+            c.body.result,
+            this.name(c.user),
+            c.body.note ?? "",
+            c.body.township,
+          ),
       }),
       route({
         method: "GET",

@@ -14,7 +14,7 @@ import type { Place } from "../config.ts";
 import { homeReadingPoint, peopleFlowPoint, type StoredPoint } from "../store/points.ts";
 import type { AlertStore, OfficerDisposition } from "./alert-store.ts";
 import { type IsolationRoster, type RosterEntry, RosterError } from "./isolation.ts";
-import type { ClinicResult, Transfers } from "./transfers.ts";
+import type { ClinicResult, Transfer, Transfers } from "./transfers.ts";
 
 export interface PeopleFlowsDeps {
   alerts: AlertStore;
@@ -106,6 +106,25 @@ export class PeopleFlows {
           subject: alert.subject,
           station: alert.station,
           clinic: clinic.id,
+          officer,
+        });
+    });
+  }
+
+  /**
+   * The clinic's result for a transfer; a person the clinic sends home to isolate goes on the
+   * roster of the township named (one of the configured, as for a handover), from now, so their
+   * daily readings are due and a checkpoint scan of them is a breach.
+   */
+  recordResult(id: string, result: ClinicResult, officer: string, note: string, township?: string): Transfer {
+    const place = result === "home-isolation" ? this.place("township", township) : null;
+    return this.deps.transfers.result(id, result, officer, note, (transfer) => {
+      if (place)
+        this.deps.roster.admit({
+          subject: transfer.subject,
+          township: place.id,
+          alertId: transfer.alert_id,
+          station: transfer.station,
           officer,
         });
     });

@@ -85,16 +85,28 @@ export class Transfers {
     return transfer;
   }
 
-  /** The clinic's result, once. */
-  result(id: string, result: ClinicResult, officer: string, note: string): Transfer {
+  /**
+   * The clinic's result, once. `alongside` runs in the same transaction (what follows from it: a
+   * person sent home goes on the roster): both are written or neither is.
+   */
+  result(
+    id: string,
+    result: ClinicResult,
+    officer: string,
+    note: string,
+    alongside?: (transfer: Transfer) => void,
+  ): Transfer {
     const transfer = this.require(id);
     if (transfer.result !== null) throw new TransferError("transfer.has-result", { id: id });
-    this.db
-      .prepare(
-        `UPDATE transfers SET result = ?, result_at = ?, result_by = ?, result_note = ?
-           WHERE id = ? AND result IS NULL`,
-      )
-      .run(result, new Date(this.now()).toISOString(), officer, note.slice(0, 500), id);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `UPDATE transfers SET result = ?, result_at = ?, result_by = ?, result_note = ?
+             WHERE id = ? AND result IS NULL`,
+        )
+        .run(result, new Date(this.now()).toISOString(), officer, note.slice(0, 500), id);
+      alongside?.(transfer);
+    })();
     return this.require(id);
   }
 

@@ -154,7 +154,7 @@ export class DemoDutyOfficer {
     const timer = setTimeout(
       () => {
         this.timers.delete(timer);
-        void this.clinicResult(alert.id);
+        void this.clinicResult(alert);
       },
       rng.uniform(min, max),
     );
@@ -179,22 +179,35 @@ export class DemoDutyOfficer {
       if (alert.event_id) this.options.onHandover(alert.event_id, township.id);
       return;
     }
-    await client.post(`/api/alerts/${alert.id}/close`, { disposition: "code-checked", note: "演示：人工核验" });
+    await client.post(`/api/alerts/${alert.id}/close`, {
+      disposition: "code-checked",
+      note: "演示：人工核验",
+    });
     this.stats.codes_checked++;
   }
 
-  private async clinicResult(id: string): Promise<void> {
+  private async clinicResult(alert: OpenAlert): Promise<void> {
     if (!this.running) return;
-    const u = this.options.rng.next();
+    const { rng } = this.options;
+    const u = rng.next();
     let cumulative = 0;
-    const result =
+    const picked =
       RESULTS.find(([, p]) => {
         cumulative += p;
         return u < cumulative;
       })?.[0] ?? "excluded";
+    // Sent home to isolate: to a township's roster, and its worker visits them.
+    const township = this.places.townships[Math.floor(rng.next() * this.places.townships.length)];
+    const result = picked === "home-isolation" && !township ? "excluded" : picked;
     try {
-      await this.options.client.post(`/api/transfers/${id}/result`, { result, note: "演示：门诊回告" });
+      await this.options.client.post(`/api/transfers/${alert.id}/result`, {
+        result,
+        note: "演示：门诊回告",
+        ...(result === "home-isolation" && township ? { township: township.id } : {}),
+      });
       this.stats.clinic_results++;
+      if (result === "home-isolation" && township && alert.event_id)
+        this.options.onHandover(alert.event_id, township.id);
     } catch (error) {
       this.stats.errors++;
       this.options.log?.(`demo officer: ${(error as Error).message}`);

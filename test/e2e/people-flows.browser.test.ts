@@ -241,4 +241,37 @@ describe("people flows in the console", () => {
       await page.close();
     },
   );
+
+  it(
+    "a clinic that sends the person home: the township is asked for, and they are on its roster",
+    { timeout: 60_000 },
+    async () => {
+      const page = await officerPage("officer jiang");
+      const person = "health-code:44:BrowserClinicHome00001";
+      await screen("pf-ui-gate-3", person, { attempt: 2, body_c: 38.9, verdict: "fever" });
+      const card = `.alert.fever[data-id]`;
+      await page.waitForSelector(card);
+      await closeWith(page, card, "fever-clinic", { name: "市人民医院发热门诊", id: "renmin" });
+      const alert = ctx.gw.gateway.alerts.forSubjects(
+        ctx.gw.gateway.privacy.subjects.pseudonymsOf(person),
+      )[0];
+      const row = `#transfers tr[data-id="${alert?.id}"]`;
+      await page.waitForSelector(row);
+      await page.click(`${row} [data-action=result]`);
+      expect(await page.isVisible(`${row} select[name=township]`)).toBe(false);
+      await page.selectOption(`${row} select[name=result]`, "home-isolation");
+      expect(await page.isVisible(`${row} select[name=township]`)).toBe(true);
+      await page.selectOption(`${row} select[name=township]`, "chengguan");
+      await page.click(`${row} [data-action=save]`);
+      await page.waitForSelector(row, { state: "detached" });
+      expect(
+        ctx.gw.gateway.roster.activeFor(ctx.gw.gateway.privacy.subjects.pseudonymsOf(person)),
+      ).toMatchObject({
+        township: "chengguan",
+        created_by: "officer jiang",
+      });
+      await page.waitForSelector(`#roster tr[data-id="${alert?.id}"]`);
+      await page.close();
+    },
+  );
 });

@@ -308,6 +308,46 @@ describe("fever-clinic transfers", () => {
     expect(r.flows.city("2026-11-29")).toMatchObject({ transferred: 1, clinic_results: { admitted: 1 } });
   });
 
+  it("a clinic that sends the person home puts them on the township's roster", () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    r.flows.closeAlert("01JDALERT0000000000000000A", "officer li", {
+      disposition: "fever-clinic",
+      clinical_c: 38.6,
+      note: "",
+      clinic: "renmin",
+    });
+    // Without the township that will watch them, the result is refused and not recorded.
+    expect(() => r.flows.recordResult("01JDALERT0000000000000000A", "home-isolation", "wang", "")).toThrow(
+      MessageError,
+    );
+    expect(r.transfers.get("01JDALERT0000000000000000A")?.result).toBeNull();
+    r.clock.ms += 3_600_000;
+    r.flows.recordResult(
+      "01JDALERT0000000000000000A",
+      "home-isolation",
+      "wang",
+      "核酸阴性，居家观察",
+      "xinan",
+    );
+    expect(r.transfers.get("01JDALERT0000000000000000A")?.result).toBe("home-isolation");
+    expect(r.roster.activeFor([SUBJECT])).toMatchObject({
+      township: "xinan",
+      station: "hw-01",
+      created_by: "wang",
+    });
+    // Other results need no township, and put no one on the roster.
+    r.alerts.add(fever("01JDALERT0000000000000000B", "g1:BBBBBBBBBBBBBBBBBBBBBBBBBB"));
+    r.flows.closeAlert("01JDALERT0000000000000000B", "officer li", {
+      disposition: "fever-clinic",
+      clinical_c: 38.6,
+      note: "",
+      clinic: "renmin",
+    });
+    r.flows.recordResult("01JDALERT0000000000000000B", "excluded", "wang", "");
+    expect(r.roster.activeFor(["g1:BBBBBBBBBBBBBBBBBBBBBBBBBB"])).toBeUndefined();
+  });
+
   it("a transfer needs a configured clinic; a device alert needs none and makes no transfer", () => {
     const r = rig();
     r.alerts.add(fever("01JDALERT0000000000000000A"));
