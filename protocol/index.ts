@@ -3,6 +3,7 @@ export * from "./body-estimate.ts";
 export * from "./credentials.ts";
 export * from "./device-bundle.ts";
 export * from "./file-modes.ts";
+export * from "./health-code.ts";
 export * from "./identity.ts";
 export * from "./messages.ts";
 export * from "./mlx90614.ts";

@@ -143,6 +143,12 @@ const CONSOLE = {
     "zh-CN": "技术员账号可处置设备离线告警；发热等人员告警请由值班民警确认和关闭",
     en: "Technicians take up device alerts; duty officers acknowledge and close people's alerts",
   },
+  "console.code-colour": { "zh-CN": "健康码：{colour}", en: "Health code: {colour}" },
+  "console.col.code": { "zh-CN": "健康码", en: "Health code" },
+  "colour.green": { "zh-CN": "绿码", en: "green" },
+  "colour.yellow": { "zh-CN": "黄码", en: "yellow" },
+  "colour.red": { "zh-CN": "红码", en: "red" },
+  "colour.unknown": { "zh-CN": "未查到（人工核验）", en: "unknown (checked by hand)" },
   "kind.fever": { "zh-CN": "发热", en: "Fever" },
   "kind.missed-retest": { "zh-CN": "未按时复测", en: "Missed retest" },
   "kind.watchlist": { "zh-CN": "重点关注", en: "Watchlist" },
@@ -271,6 +277,26 @@ const LANE = {
     en: "You are due a retest: please go to this station's retest point",
   },
   "lane.busy": { "zh-CN": "正在测量，请稍候", en: "Measuring: please wait" },
+  "lane.code-yellow": {
+    "zh-CN": "健康码为黄码，暂不能通行，请原地等候工作人员核验",
+    en: "Yellow health code: you cannot pass yet; please wait here for the staff to check it",
+  },
+  "lane.code-red": {
+    "zh-CN": "健康码为红码，禁止通行，请原地等候工作人员处置",
+    en: "Red health code: you cannot pass; please wait here for the staff",
+  },
+  "lane.code-unknown": {
+    "zh-CN": "暂时无法查询健康码颜色，请工作人员人工核验健康码",
+    en: "The health code's colour cannot be checked right now: staff, check the code by hand",
+  },
+  "lane.health-code-key": {
+    "zh-CN": "无法读取健康码平台密钥文件 {path}：{error}（该文件应只有本设备程序的用户可读，权限 0600）",
+    en: "cannot read the health-code platform key file {path}: {error} (it must be readable by the lane's user only, mode 0600)",
+  },
+  "lane.health-code-key-open": {
+    "zh-CN": "健康码平台密钥文件 {path} 其他用户也能读取：请运行 chmod 600 {path}",
+    en: "the health-code platform key file {path} is readable by other users: run chmod 600 {path}",
+  },
   "lane.rest-more": {
     "zh-CN": "复测时间未到，请再休息 {minutes} 分钟",
     en: "Too early for the retest: rest another {minutes} min",

@@ -3,6 +3,7 @@
  * Field names are the wire names (snake_case), so wire and domain types are one and the same.
  */
 import { type Static, Type } from "@sinclair/typebox";
+import { SCREENED_CODE_COLOURS } from "./health-code.ts";
 import { LANE_CONTEXTS, type LaneContext, VERDICTS } from "./policy.ts";
 import { STORED_SUBJECT_PATTERN, WIRE_SUBJECT_PATTERN } from "./pseudonym.ts";
 import { NODE_ID_PATTERN } from "./topics.ts";
@@ -18,6 +19,8 @@ const UtcTimestamp = Type.String({ pattern: UTC_TIMESTAMP_PATTERN, maxLength: 40
 const Version = Type.String({ minLength: 1, maxLength: 32 });
 /** A temperature a sensor can physically report: MLX90614 object range −70…380 °C. */
 const SensorC = Type.Number({ minimum: -70, maximum: 380 });
+/** A health code's colour as the lane learnt it (protocol/health-code.ts). */
+const CodeColour = Type.Union(SCREENED_CODE_COLOURS.map((c) => Type.Literal(c)));
 
 /**
  * How the person was identified: `code` a QR code shown to the scanner (a health code, an ID
@@ -63,6 +66,13 @@ export const ScreeningEventSchema = Type.Object(
     reference_mad_c: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
     /** How the person was identified (ENTRIES); absent from lanes older than issue 11. */
     entry: Type.Optional(Type.Union(ENTRIES.map((e) => Type.Literal(e)))),
+    /**
+     * A health code's colour at the provincial platform when the lane looked it up
+     * (protocol/health-code.ts): `unknown` when it could not (the staff checked the code by hand).
+     * Absent from lanes without a platform, for ID cards, and from older lanes. Yellow and red
+     * raise a `health-code` alert.
+     */
+    code_colour: Type.Optional(CodeColour),
   },
   { additionalProperties: false },
 );
@@ -271,6 +281,8 @@ export const AlertSchema = Type.Object(
     subject: Type.Optional(Type.String({ pattern: STORED_SUBJECT_PATTERN })),
     event_id: Type.Optional(Ulid),
     body_c: Type.Optional(Type.Number()),
+    /** A `health-code` alert: the colour that raised it (yellow or red). */
+    code_colour: Type.Optional(CodeColour),
   },
   { additionalProperties: false },
 );

@@ -23,6 +23,8 @@ export const STORAGE = {
       "claimed_ts",
       /** How the person was identified (protocol/schemas.ts ENTRIES); absent from older lanes. */
       "entry",
+      /** The health code's colour at the platform, when the lane looked it up (green|yellow|red|unknown). */
+      "code_colour",
     ],
   },
   telemetry: {
@@ -42,6 +44,8 @@ export const STORAGE = {
       "disposition",
       "clinical_c",
       "confirmed",
+      /** A health-code alert's colour (yellow|red). */
+      "code_colour",
     ],
   },
   reject: { tags: ["reason"], fields: ["topic", "client", "errors", "bytes"] },
