@@ -3,7 +3,14 @@
  * (the real device) and by the simulator to run the unchanged firmware against virtual hardware.
  */
 import { join } from "node:path";
-import { DEFAULT_ACCEPT, DEFAULT_LOCALE, deviceTopic, StationKeyring, t } from "@checkpoint/protocol";
+import {
+  DEFAULT_ACCEPT,
+  DEFAULT_LOCALE,
+  deviceTopic,
+  type ScreenedCodeColour,
+  StationKeyring,
+  t,
+} from "@checkpoint/protocol";
 import type { Logger } from "pino";
 import { monotonicFactory } from "ulid";
 import { type CalibrationResult, loadCalibration } from "./calibration.ts";
@@ -12,6 +19,10 @@ import { BoardLink } from "./hardware/board-link.ts";
 import { Indicators } from "./hardware/indicators.ts";
 import { Mlx90614, type ThermoReading } from "./hardware/mlx90614.ts";
 import { QrScanner } from "./hardware/scanner.ts";
+import { CodeColours } from "./health-code/code-colours.ts";
+import { ColourCache, DEFAULT_CACHE_TTL_S } from "./health-code/colour-cache.ts";
+import { HealthCodePlatform } from "./health-code/platform-client.ts";
+import { readPlatformKey } from "./health-code/platform-key.ts";
 import { Lane, type LaneConfig } from "./lane/lane.ts";
 import { DEFAULT_MEASURE } from "./lane/measure.ts";
 import { outcomeText } from "./lane/outcome-text.ts";
@@ -45,6 +56,8 @@ export class LaneApp {
   private readonly newId = monotonicFactory();
   /** Added to the system clock: the gateway's correction when this lane's clock is off. */
   private clockOffsetMs = 0;
+  /** The health-code platform's colours (lane.json `healthCode`), when set. */
+  readonly codeColours: CodeColours | null;
 
   constructor(
     readonly file: LaneFile,
@@ -80,6 +93,7 @@ export class LaneApp {
       log,
     );
     const topic = deviceTopic(file.station, file.device, "screening");
+    this.codeColours = file.healthCode ? this.makeCodeColours(file.healthCode) : null;
     if (this.uplink.config) this.stationKeys.set(this.uplink.config.station_keys, this.now());
     this.lane = new Lane({
       station: file.station,
@@ -108,6 +122,7 @@ export class LaneApp {
         this.saveWaiting();
         this.stationLink?.share(entry, op);
       },
+      ...(this.codeColours ? { codeColour: (identity: string) => this.codeColour(identity) } : {}),
     });
     // Who was waiting before a restart (entries past the window or under a key no longer held
     // drop out at the first match or the next tick).
@@ -138,6 +153,28 @@ export class LaneApp {
     // was only in memory. Only whom this lane sent to rest (peers tell their own); a peer takes an
     // entry it already holds as a no-op.
     for (const entry of waiting) if (entry.device === file.device) this.stationLink?.share(entry, "wait");
+  }
+
+  private makeCodeColours(settings: NonNullable<LaneFile["healthCode"]>): CodeColours {
+    const key = readPlatformKey(settings.keyFile, this.file.locale ?? DEFAULT_LOCALE);
+    const platform = new HealthCodePlatform({ url: settings.url, key, timeoutMs: settings.timeoutMs });
+    const ttlMs = (settings.cacheTtlS ?? DEFAULT_CACHE_TTL_S) * 1000;
+    return new CodeColours(platform, new ColourCache(ttlMs, () => this.now()));
+  }
+
+  /** A health code's colour; where it came from is logged, never the holder. */
+  private async codeColour(identity: string): Promise<ScreenedCodeColour> {
+    const found = await this.codeColours?.lookup(identity);
+    if (!found) return "unknown";
+    if (found.source !== "platform") {
+      this.log.warn(
+        { colour: found.colour, source: found.source, problem: found.problem },
+        found.problem === "key-refused"
+          ? "firmware:health-code: the platform refused this lane's key; install the lane's current key (lane.json healthCode.keyFile)"
+          : "firmware:health-code: the platform did not answer in time; the colour is the last answer within the cache's TTL, or unknown (the staff check the code by hand)",
+      );
+    }
+    return found.colour;
   }
 
   /** lane.json `technicianUntil` as ms; null when unset or unreadable (then off). */
@@ -278,7 +315,12 @@ export class LaneApp {
           );
         } else if (outcome.kind === "screened") {
           this.log.info(
-            { verdict: outcome.verdict, attempt: outcome.event.attempt, text },
+            {
+              verdict: outcome.verdict,
+              attempt: outcome.event.attempt,
+              ...(outcome.codeColour ? { code_colour: outcome.codeColour } : {}),
+              text,
+            },
             "firmware:lane: screened",
           );
         } else if (outcome.kind === "refused") {

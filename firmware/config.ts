@@ -4,6 +4,7 @@
  * this file says who the lane is, where its parts are and where it keeps its data.
  */
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import {
   compileValidator,
   DEFAULT_LOCALE,
@@ -109,6 +110,25 @@ export const LaneFileSchema = Type.Object(
     accept: Type.Optional(
       Type.Array(Type.Union(IDENTITY_KINDS.map((k) => Type.Literal(k))), { minItems: 1, uniqueItems: true }),
     ),
+    /**
+     * The provincial health-code platform (protocol/health-code.ts), asked for the colour of every
+     * health code scanned here: `url` its base (https; plain http only to loopback), `keyFile` the
+     * file holding this lane's bearer key (relative to lane.json; the lane's user's alone, 0600),
+     * `timeoutMs` how long one lookup may take (default 1500), `cacheTtlS` how long an answer stands
+     * in for the platform when it stops answering (default 300; 0: never). Unset: no lookup, and
+     * events carry no `code_colour`.
+     */
+    healthCode: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: "^https?://" }),
+          keyFile: Type.String({ minLength: 1 }),
+          timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 10_000 })),
+          cacheTtlS: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -131,6 +151,8 @@ export function loadLaneFile(path: string): LaneFile {
     const locale = parseLocale(typeof asked === "string" ? asked : undefined) ?? DEFAULT_LOCALE;
     throw new Error(t(locale, "lane.config-invalid", { path, errors: r.errors.join("\n  ") }));
   }
+  // The platform's key file, relative to lane.json like the bundle.
+  if (r.value.healthCode) r.value.healthCode.keyFile = resolve(dirname(path), r.value.healthCode.keyFile);
   // Secrets at rest: lane.json holds the MQTT secret (firmware/private-files.ts).
   assertLaneFilesPrivate(path, r.value.dataDir, r.value.locale ?? DEFAULT_LOCALE);
   // A secret the gateway rotated and this lane kept (uplink/credentials.ts) replaces lane.json's.

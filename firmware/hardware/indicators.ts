@@ -14,7 +14,10 @@ export type PatternName =
   | "remeasure"
   | "fault"
   | "full"
-  | "refused";
+  | "refused"
+  | "code-red"
+  | "code-yellow"
+  | "check-code";
 
 interface Step {
   on: Light[];
@@ -73,6 +76,40 @@ export const PATTERNS: Record<PatternName, { steps: Step[]; loop: boolean }> = {
       { on: [], ms: 500 },
     ],
     loop: true,
+  },
+  /** A red health code: stopped like a fever (the buzzer calls the staff), whatever the reading. */
+  "code-red": {
+    steps: [
+      { on: ["red", "buzzer"], ms: 300 },
+      { on: ["red"], ms: 200 },
+      { on: ["red", "buzzer"], ms: 300 },
+      { on: ["red"], ms: 200 },
+      { on: ["red", "buzzer"], ms: 300 },
+      { on: ["red"], ms: 10_000 },
+    ],
+    loop: false,
+  },
+  /** A yellow health code: stopped too (yellow and the buzzer), the staff check it. */
+  "code-yellow": {
+    steps: [
+      { on: ["yellow", "buzzer"], ms: 300 },
+      { on: ["yellow"], ms: 200 },
+      { on: ["yellow", "buzzer"], ms: 300 },
+      { on: ["yellow"], ms: 10_000 },
+    ],
+    loop: false,
+  },
+  /**
+   * A normal reading but the code's colour could not be learnt: green and yellow together, no
+   * buzzer (nobody is stopped), while the staff check the code by hand. Never green alone.
+   */
+  "check-code": {
+    steps: [
+      { on: ["green", "yellow"], ms: 600 },
+      { on: [], ms: 300 },
+      { on: ["green", "yellow"], ms: 4000 },
+    ],
+    loop: false,
   },
   /** A code the lane does not take (unknown, mistyped, a kind this lane does not accept). */
   refused: {

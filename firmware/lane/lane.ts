@@ -19,6 +19,12 @@
  * - An unstable measurement is not a reading: the lane asks to measure again and sends nothing.
  * - A sensor fault shows on the lane and in telemetry; no event is invented.
  * - With the outbox full the lane refuses to screen (and says so) rather than lose events.
+ * - A health code's colour (lane.json `healthCode`: firmware/health-code/) is looked up while the
+ *   person is measured, so a platform that answers in time adds nothing to the scan. Yellow and red
+ *   stop the person (their own light and the buzzer, like a fever) whatever the reading; the
+ *   reading is still taken and sent. A colour that could not be learnt (platform down past the
+ *   cache) is `unknown`: the person is not stopped for it, never shown green alone, and the staff
+ *   are asked to check the code by hand. The event carries the colour as `code_colour`.
  */
 import {
   type Calibration,
@@ -39,6 +45,7 @@ import {
   type LaneRole,
   REST_SKIP_CODE,
   roundCentidegree,
+  type ScreenedCodeColour,
   type ScreeningEvent,
   Sealer,
   type SealKey,
@@ -103,10 +110,15 @@ export interface LanePorts {
   technicianUntilMs?: number;
   /** The waiting list changed: a person sent to rest (`wait`) or retested (`done`) here. */
   onWaitingChange?(entry: Waiting, op: "wait" | "done"): void;
+  /**
+   * A health-code identity's colour (firmware/health-code/code-colours.ts): resolves within the
+   * platform's timeout and never rejects. Absent: no lookup, no `code_colour` in events.
+   */
+  codeColour?(identity: string): Promise<ScreenedCodeColour>;
 }
 
 export type ScanOutcome =
-  | { kind: "screened"; verdict: Verdict; event: ScreeningEvent }
+  | { kind: "screened"; verdict: Verdict; event: ScreeningEvent; codeColour?: ScreenedCodeColour }
   | { kind: "busy" | "no-config" | "outbox-full" | "unstable" }
   | { kind: "refused"; reason: IdentityRefusal }
   | { kind: "rest-more"; minutesLeft: number }
@@ -115,6 +127,18 @@ export type ScanOutcome =
   /** Sent to rest earlier and back at a lane that takes no retests: go to the retest point. */
   | { kind: "to-retest-point" }
   | { kind: "fault"; fault: ThermoFault };
+
+/**
+ * What the lights say: a fever stays a fever; a red or yellow code stops the person with its own
+ * signal; a normal reading with a colour not learnt asks for a hand check (never green alone).
+ */
+export function patternFor(verdict: Verdict, colour: ScreenedCodeColour | undefined): PatternName {
+  if (verdict === "fever") return "fever";
+  if (colour === "red") return "code-red";
+  if (colour === "yellow") return "code-yellow";
+  if (colour === "unknown" && verdict === "pass") return "check-code";
+  return verdict;
+}
 
 export class Lane {
   busy = false;
@@ -175,6 +199,11 @@ export class Lane {
       return { kind: "refused", reason: found.reason };
     }
     this.busy = true;
+    // Asked at once, answered while the person is measured (never rejects: `unknown` at worst).
+    const colour =
+      found.kind === "health-code" && p.codeColour
+        ? p.codeColour(found.identity).catch((): ScreenedCodeColour => "unknown")
+        : null;
     try {
       const { waiting, current } = await this.waiting.match(found.identity, p.now());
       // Back too soon for the retest: the forehead has not recovered from the cold yet.
@@ -202,6 +231,7 @@ export class Lane {
         return { kind: "unstable" };
       }
       this.lastAmbientC = m.ambientC;
+      const codeColour = colour ? await colour : undefined;
       const nowMs = p.now();
       const attempt = waiting && nowMs - waiting.atMs <= this.windowMs() ? 2 : 1;
       const bodyC = estimateBody(m.objectC, m.ambientC, config.calibration, laneEstimate(config));
@@ -238,14 +268,15 @@ export class Lane {
         ...(config.context ? { context: config.context } : {}),
         ...(reference ? { reference_c: reference.medianC, reference_mad_c: reference.madC } : {}),
         entry,
+        ...(codeColour ? { code_colour: codeColour } : {}),
       };
       if (!p.enqueue(event)) {
         p.show("full");
         return { kind: "outbox-full" };
       }
       this.counts.screened++;
-      p.show(verdict);
-      return { kind: "screened", verdict, event };
+      p.show(patternFor(verdict, codeColour));
+      return { kind: "screened", verdict, event, ...(codeColour ? { codeColour } : {}) };
     } finally {
       this.busy = false;
     }

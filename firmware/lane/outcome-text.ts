@@ -9,6 +9,13 @@ import type { ScanOutcome } from "./lane.ts";
 /** `restMin`: the policy's rest before a retest (shown with a `retest` verdict). */
 export function outcomeText(outcome: ScanOutcome, locale: Locale, restMin: number): string {
   const t = translator(locale);
+  if (outcome.kind === "screened" && outcome.codeColour && outcome.codeColour !== "green") {
+    // The code first when it stops the person; the reading after, unless it is simply normal.
+    const reading = outcomeText({ ...outcome, codeColour: undefined }, locale, restMin);
+    if (outcome.codeColour === "unknown") return `${reading}\n${t("lane.code-unknown")}`;
+    const code = t(outcome.codeColour === "red" ? "lane.code-red" : "lane.code-yellow");
+    return outcome.verdict === "pass" ? code : `${code}\n${reading}`;
+  }
   switch (outcome.kind) {
     case "screened":
       switch (outcome.verdict) {
