@@ -41,6 +41,7 @@ const PAGE_SECTIONS = [
   "result.",
   "visitors.",
   "identity.",
+  "colour.",
 ];
 
 function pageMessages(): Record<Locale, Record<string, string>> {
@@ -127,7 +128,7 @@ const PAGE = `<!doctype html>
         </form>
         <p id="trace-error" class="error" role="alert"></p>
         <div id="trace-result" class="hidden"><p id="trace-summary"></p>
-          <table id="trace-table"><thead><tr><th data-t="console.col.time">{{console.col.time}}</th><th data-t="console.col.station">{{console.col.station}}</th><th data-t="console.col.lane">{{console.col.lane}}</th><th data-t="visitors.col.entry">{{visitors.col.entry}}</th><th data-t="console.col.attempt">{{console.col.attempt}}</th><th data-t="console.col.verdict">{{console.col.verdict}}</th><th data-t="console.col.estimate">{{console.col.estimate}}</th></tr></thead><tbody></tbody></table>
+          <table id="trace-table"><thead><tr><th data-t="console.col.time">{{console.col.time}}</th><th data-t="console.col.station">{{console.col.station}}</th><th data-t="console.col.lane">{{console.col.lane}}</th><th data-t="visitors.col.entry">{{visitors.col.entry}}</th><th data-t="console.col.attempt">{{console.col.attempt}}</th><th data-t="console.col.verdict">{{console.col.verdict}}</th><th data-t="console.col.estimate">{{console.col.estimate}}</th><th data-t="console.col.code">{{console.col.code}}</th></tr></thead><tbody></tbody></table>
           <ul id="trace-alerts" class="grafana"></ul>
         </div>
       </section>

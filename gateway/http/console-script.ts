@@ -141,6 +141,8 @@ function fillCard(div, a) {
     text("div", kind + " — " + stationLabel(a.station) + " / " + laneLabel(a.station, a.device) + (a.body_c ? " — " + a.body_c.toFixed(2) + " °C" : ""), "alert-head"),
     text("div", whenOf(a.raised_at) + "  " + (a.subject || ""), "sub"),
   ];
+  // A health-code alert says which colour stopped the person.
+  if (a.code_colour) { const c = text("div", T("console.code-colour", { colour: T("colour." + a.code_colour) }), "code-colour"); c.dataset.colour = a.code_colour; parts.splice(1, 0, c); }
   const state = text("span", T("state." + a.state), "state"); state.dataset.state = a.state; parts.push(state);
   if (a.acknowledged_by) parts.push(" ", text("span", T("console.acked-by", { officer: a.acknowledged_by, at: whenOf(a.acknowledged_at) }), "sub who"));
   if (a.state === "closed") parts.push(" ", text("span", T("console.closed-by", { officer: a.closed_by || "", at: whenOf(a.closed_at), disposition: a.disposition ? T("disposition." + a.disposition) : "" }), "sub who"));
@@ -439,12 +441,14 @@ async function runTrace() {
     const tr = document.createElement("tr");
     tr.className = x.verdict;
     tr.append(text("td", whenOf(new Date(x.atMs).toISOString())), stationCell(x.station, stationNames.get(x.station)), text("td", laneLabel(x.station, x.device)),
-      text("td", T(ENTRIES[x.entry] || "visitors.entry.unknown")), text("td", String(x.attempt)), text("td", T("verdict." + x.verdict)), text("td", Number(x.bodyC).toFixed(2)));
+      text("td", T(ENTRIES[x.entry] || "visitors.entry.unknown")), text("td", String(x.attempt)), text("td", T("verdict." + x.verdict)), text("td", Number(x.bodyC).toFixed(2)),
+      text("td", x.codeColour ? T("colour." + x.codeColour) : ""));
+    if (x.codeColour) tr.dataset.colour = x.codeColour;
     tb.append(tr);
   }
   const list = $("trace-alerts"); list.textContent = "";
   for (const a of r.alerts) {
-    list.append(text("li", whenOf(a.raised_at) + "  " + T("kind." + a.kind) + " — " + stationLabel(a.station) + " — " + T("state." + a.state) + (a.disposition ? "：" + T("disposition." + a.disposition) : "")));
+    list.append(text("li", whenOf(a.raised_at) + "  " + T("kind." + a.kind) + (a.code_colour ? "（" + T("colour." + a.code_colour) + "）" : "") + " — " + stationLabel(a.station) + " — " + T("state." + a.state) + (a.disposition ? "：" + T("disposition." + a.disposition) : "")));
   }
   for (const e of r.isolation || []) list.append(text("li", T("flows.isolation-status", { township: placeName(places.townships, e.township), start: whenOf(e.start_at), end: e.end_day, state: T("flows.state." + e.state) }), "isolation"));
   for (const x of r.transfers || []) list.append(text("li", T("flows.transfer-status", { clinic: placeName(places.clinics, x.clinic), at: whenOf(x.handed_over_at), result: x.result ? T("result." + x.result) : T("flows.no-result") }), "transfer"));

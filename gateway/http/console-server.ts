@@ -124,7 +124,7 @@ function seesPeople(user: User | null): boolean {
 
 /**
  * An alert as a user may see it: for technicians a person's alert keeps its kind, place, time and
- * state, and loses the pseudonym, temperatures, clinical reading and note.
+ * state, and loses the pseudonym, temperatures, health-code colour, clinical reading and note.
  */
 function forRole<A extends Alert | AlertRecord>(alert: A, people: boolean): A {
   if (people || alert.kind === "device-offline") return alert;
@@ -133,6 +133,7 @@ function forRole<A extends Alert | AlertRecord>(alert: A, people: boolean): A {
   delete out.clinical_c;
   delete out.note;
   delete out.event_id;
+  delete out.code_colour;
   return out as A;
 }
 

@@ -14,6 +14,8 @@ h1 { font-size: 18px; margin: 0; } h2 { font-size: 16px; margin: 0 0 8px; }
 .alert.fever { border-left: 8px solid #c62828; } .alert.missed-retest { border-left: 8px solid #ef6c00; }
 .alert.device-offline { border-left: 8px solid #6d4c41; }
 .alert.health-code, .alert.isolation-breach, .alert.isolation-fever { border-left: 8px solid #c62828; } .alert.isolation-missed { border-left: 8px solid #ef6c00; }
+.code-colour { font-weight: 600; } .code-colour[data-colour=red] { color: #c62828; } .code-colour[data-colour=yellow] { color: #8d6e00; }
+#trace-table tr[data-colour=red] td:last-child { color: #c62828; font-weight: 600; } #trace-table tr[data-colour=yellow] td:last-child { color: #8d6e00; font-weight: 600; }
 .alert.flash { animation: flash 1s 3; } @keyframes flash { 50% { background: #ffcdd2; } }
 .state { font-weight: 600; text-transform: uppercase; font-size: 12px; }
 button, select, input { font: inherit; padding: 4px 10px; }

@@ -7,7 +7,8 @@
  *
  * Cause keys: a fever → the screening's device and event id (time: the id's own ULID time, the same
  * on every delivery, whatever the gateway makes of the lane's clock); a missed retest → the retest's
- * device and event id; a device
+ * device and event id; a yellow or red health code → the screening's device and event id, as a
+ * fever's (the kind tells them apart); a device
  * going offline → the device and the moment its session began (one alert per lost session).
  */
 import { createHash, randomBytes } from "node:crypto";

@@ -14,7 +14,7 @@
  * in between). Rows older than `keepMs` are pruned; an outbox replay older than that is rare enough
  * (a lost PUBACK and a month offline) to be recomputed.
  */
-import type { EntryKind, Verdict } from "@checkpoint/protocol";
+import type { EntryKind, ScreenedCodeColour, Verdict } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
 import { BloomFilter } from "./bloom.ts";
 import { EventsDb } from "./events-db.ts";
@@ -38,6 +38,8 @@ export interface TraceRow {
   bodyC: number;
   /** How the person was identified; null for a lane older than issue 11 (it did not say). */
   entry?: EntryKind | null;
+  /** The health code's colour the lane learnt; null when it sent none. */
+  codeColour?: ScreenedCodeColour | null;
 }
 
 /** One page of a station's visitor log (newest first) and how many screenings the day has. */
@@ -75,7 +77,8 @@ export class EventLedger {
   ) {
     this.find = events.db.prepare("SELECT id, point_ns, verdict, received_ms FROM events WHERE id = ?");
     this.findTraces = events.db.prepare(
-      `SELECT subject, at_ms AS atMs, station, device, attempt, verdict, body_c AS bodyC, entry FROM traces
+      `SELECT subject, at_ms AS atMs, station, device, attempt, verdict, body_c AS bodyC, entry,
+              code_colour AS codeColour FROM traces
          WHERE subject IN (SELECT value FROM json_each(?)) AND at_ms >= ? ORDER BY at_ms LIMIT ?`,
     );
     this.findVisitors = events.db.prepare(
@@ -128,6 +131,7 @@ export class EventLedger {
           trace.verdict,
           trace.bodyC,
           trace.entry ?? null,
+          trace.codeColour ?? null,
         ])
         .catch(() => undefined); // the ledger insert of the same turn reports a failed commit
     }

@@ -23,8 +23,8 @@ const STATEMENTS = {
   retestPut: `INSERT OR REPLACE INTO pending_retests (station, subject, device, event_id, body_c, ts_ms, received_ms)
               VALUES (?, ?, ?, ?, ?, ?, ?)`,
   retestRemove: "DELETE FROM pending_retests WHERE station = ? AND subject = ?",
-  traceInsert: `INSERT OR IGNORE INTO traces (event_key, subject, at_ms, station, device, attempt, verdict, body_c, entry)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  traceInsert: `INSERT OR IGNORE INTO traces (event_key, subject, at_ms, station, device, attempt, verdict, body_c, entry, code_colour)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   traceDelete: "DELETE FROM traces WHERE event_key = ?",
   tracePrune: "DELETE FROM traces WHERE at_ms < ?",
 } as const;
@@ -64,19 +64,24 @@ const SCHEMA = `
     verdict TEXT NOT NULL,
     body_c REAL NOT NULL,
     -- How the person was identified (code, card, keypad, desk); NULL: a lane older than issue 11.
-    entry TEXT
+    entry TEXT,
+    -- The health code's colour at the platform, when the lane looked it up (protocol/health-code.ts).
+    code_colour TEXT
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS traces_subject ON traces (subject, at_ms);
   CREATE INDEX IF NOT EXISTS traces_at ON traces (at_ms);`;
 
 /**
- * Brings a database made by an older gateway up to SCHEMA: the subject index's `entry` column
- * (issue 11; its old rows say NULL), then the index of a station's day (the visitor log), which
- * needs nothing new but is built here so that it follows the column on every database.
+ * Brings a database made by an older gateway up to SCHEMA, before any statement is prepared (the
+ * writer thread prepares its own after this): the subject index's `entry` column (issue 11; its old
+ * rows say NULL) and its `code_colour` column (the health code's colour; NULL for screenings stored
+ * before, whose lanes sent none), then the index of a station's day (the visitor log), which needs
+ * nothing new but is built here so that it follows the columns on every database.
  */
 function migrate(db: Database.Database): void {
   const columns = db.prepare("SELECT name FROM pragma_table_info('traces')").pluck().all() as string[];
   if (!columns.includes("entry")) db.exec("ALTER TABLE traces ADD COLUMN entry TEXT");
+  if (!columns.includes("code_colour")) db.exec("ALTER TABLE traces ADD COLUMN code_colour TEXT");
   db.exec("CREATE INDEX IF NOT EXISTS traces_station ON traces (station, at_ms)");
 }
 

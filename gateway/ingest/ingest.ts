@@ -2,7 +2,9 @@
  * The ingest pipeline, run for every device publish before it is acknowledged:
  *   ACL → decode (size, JSON, version, schema, topic agreement) → re-key the subject to the
  *   gateway's pseudonym (gateway/privacy/subjects.ts) → dedupe by device + event id →
- *   re-classify with the gateway's policy (count disagreements) → alerts, published at once →
+ *   re-classify with the gateway's policy (count disagreements) → alerts (a fever; a yellow or red
+ *   health code, as the lane's `code_colour` says: one alert per event, like a fever's) →
+ *   published at once →
  *   store (resolves when durable; the broker sends PUBACK only then).
  * A screening is stored and acknowledged but never forwarded to subscribers: the subject it came
  * with is the lane's (sealed, or a legacy keyed hash that an old lane's key reverses); what leaves
@@ -28,6 +30,7 @@ import {
   type RejectReason,
   type ScreeningEvent,
   type Status,
+  stopsAtLane,
 } from "@checkpoint/protocol";
 import { canPublish, type Identity } from "../broker/acl.ts";
 import type { AlertStore } from "../ops/alert-store.ts";
@@ -338,6 +341,10 @@ export class Ingest {
         if (alert) points.push(alert);
       }
     }
+    if (stopsAtLane(event.code_colour)) {
+      const alert = this.raise(this.healthCodeAlert(event, key));
+      if (alert) points.push(alert);
+    }
     counters.screenings++;
     const durable = Promise.all([
       this.deps.store.submit(points),
@@ -352,6 +359,7 @@ export class Ingest {
           verdict,
           bodyC: event.body_c,
           entry: event.entry ?? null,
+          codeColour: event.code_colour ?? null,
         },
       ),
       points.length > 1 ? this.deps.alerts.durable() : undefined,
@@ -404,7 +412,23 @@ export class Ingest {
       const kept = this.deps.alerts.get(alert.id);
       if (kept?.state === "new") points.push(alertPoint(kept, "new"));
     }
+    // Its health-code alert likewise: never raised again, its first point rewritten while new.
+    if (stopsAtLane(event.code_colour)) {
+      const kept = this.deps.alerts.get(this.healthCodeAlert(event, eventKey(event)).id);
+      if (kept?.state === "new") points.push(alertPoint(kept, "new"));
+    }
     return this.deps.store.submit(points);
+  }
+
+  /**
+   * The health-code alert of a screening whose code is yellow or red: caused by the event (its
+   * device and id, time from the id as a fever's), whatever its temperature, so one event raises
+   * at most one, and a person with a fever and a red code raises both kinds (two officers' tasks).
+   */
+  private healthCodeAlert(event: ScreeningEvent, key: string): Alert {
+    const alert = this.alertFor("health-code", event.station, event.device, ulidTimeMs(event.id), key, event);
+    if (event.code_colour) alert.code_colour = event.code_colour;
+    return alert;
   }
 
   /**

@@ -181,7 +181,10 @@ export function reportCsv(
     [date, r.station, r.name, r.screened, r.retests, r.fevers, r.transfers, r.handovers].map(csvField),
   );
   if (city) {
-    lines.push([], CITY_COLUMNS.map((key) => csvField(t(locale, key))));
+    lines.push(
+      [],
+      CITY_COLUMNS.map((key) => csvField(t(locale, key))),
+    );
     lines.push(
       [
         date,

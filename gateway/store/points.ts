@@ -107,6 +107,7 @@ export function screeningPoint(
       clock: flagged ? time.clock : undefined,
       claimed_ts: flagged ? event.ts : undefined,
       entry: event.entry,
+      code_colour: event.code_colour,
     },
     pointNs,
   );
@@ -149,6 +150,7 @@ export function alertPoint(alert: Alert, state: string): StoredPoint {
       subject: alert.subject,
       body_c: alert.body_c,
       event_id: alert.event_id,
+      code_colour: alert.code_colour,
     },
     idempotentTimestamp(alert.raised_at, alert.id),
   );
