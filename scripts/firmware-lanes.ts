@@ -4,7 +4,8 @@
  * few seconds and coming back for their retest, showing what people carry (mostly a health code,
  * refreshed for the retest; some an ID card). Each lane.json points at the lane's device bundle
  * (its login, the gateway's mqtts:// URL and the CA it pins), as a technician sets a real lane up.
- * Their logs go to var/log/lane-N.log.
+ * Each asks the simulated health-code platform for the colour of every health code it scans (its
+ * own bearer key in a 0600 file beside its lane.json). Their logs go to var/log/lane-N.log.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
@@ -34,8 +35,15 @@ export class FirmwareLanes {
     private readonly varDir: string,
   ) {}
 
-  /** One lane per bundle (lane `i` is `lane-{i+1}` of the firmware station). */
-  async start(bundles: string[], feverShare: number): Promise<void> {
+  /**
+   * One lane per bundle (lane `i` is `lane-{i+1}` of the firmware station); `healthCode`: the
+   * platform's URL and one bearer key per lane.
+   */
+  async start(
+    bundles: string[],
+    feverShare: number,
+    healthCode?: { url: string; keys: readonly string[] },
+  ): Promise<void> {
     const rng = new Rng(99);
     for (let i = 0; i < bundles.length; i++) {
       const device = `lane-${i + 1}`;
@@ -54,6 +62,11 @@ export class FirmwareLanes {
         dataDir,
         telemetryMs: 30_000,
       };
+      const key = healthCode?.keys[i];
+      if (healthCode && key) {
+        writeFileSync(join(dataDir, "health-code.key"), `${key}\n`, { mode: 0o600 });
+        file.healthCode = { url: healthCode.url, keyFile: "health-code.key" };
+      }
       const configPath = join(dataDir, "lane.json");
       // It holds the lane's secret: readable by this user only.
       writeFileSync(configPath, JSON.stringify(file, null, 2), { mode: 0o600 });

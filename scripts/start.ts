@@ -12,6 +12,10 @@
  *   3. The gateway as its own process (logs in var/log/gateway.log).
  *   4. The fleet (18 highway stations × 4 lanes and a retest point, 40 community entrances), with a live summary.
  *   5. A few lanes (--firmware-lanes, default 2) running the real firmware against virtual boards.
+ *   The simulated provincial health-code platform (simulator/health-code/platform.ts) on loopback,
+ *   before the lanes: the firmware lanes ask it for every health code's colour (each with its own
+ *   bearer key, in a 0600 file beside its lane.json), and the fleet's lanes take the same colours,
+ *   so yellow and red codes raise health-code alerts in the console.
  * `--duration S` stops after S seconds; Ctrl-C stops too. On stop: lanes drain their unacknowledged
  * events, the gateway flushes, the run is audited against InfluxDB by event id, and the last line
  * printed is one JSON object: screenings, stored, fevers, alerts, rejected, lost, ...
@@ -22,6 +26,7 @@
  * stops everything it started and exits 1; a second Ctrl-C kills everything at once.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
@@ -39,6 +44,7 @@ import type { FleetDevice } from "../simulator/fleet/fleet.ts";
 import { Fleet } from "../simulator/fleet/fleet.ts";
 import type { LaneSpec } from "../simulator/fleet/layout.ts";
 import { cityLayout } from "../simulator/fleet/layout.ts";
+import { SimulatedPlatform } from "../simulator/health-code/platform.ts";
 import { scanLine } from "../simulator/people/credentials.ts";
 import { Progress } from "../simulator/progress.ts";
 import { Rng } from "../simulator/random.ts";
@@ -543,8 +549,22 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
   );
   checkpoint(stop);
 
+  const platformKeys = Array.from({ length: options.firmwareLanes }, () =>
+    randomBytes(24).toString("base64url"),
+  );
+  const platform = new SimulatedPlatform({ seed: options.seed, keys: platformKeys });
+  started.add(
+    "the health-code platform",
+    () => platform.stop(),
+    () => undefined,
+  );
+  const platformUrl = await platform.start();
+  say(
+    `health-code platform (simulated): ${platformUrl}; a technician sets a person's colour with POST ${platformUrl}/sim/colour`,
+  );
   const fleet = new Fleet({
     brokerUrl: `mqtts://127.0.0.1:${mqttPort}`,
+    colourOf: (province, token) => platform.colourOf(province, token),
     ca: credentials.ca,
     devices: credentials.devices,
     operator: credentials.operator,
@@ -569,7 +589,10 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
     () => firmwareLanes.stop(),
     () => firmwareLanes.killNow(),
   );
-  await firmwareLanes.start(credentials.firmwareBundles, options.feverShare * 5);
+  await firmwareLanes.start(credentials.firmwareBundles, options.feverShare * 5, {
+    url: platformUrl,
+    keys: platformKeys,
+  });
   const firmwareCount = credentials.firmwareBundles.length;
   if (firmwareCount > 0) {
     say(
@@ -660,6 +683,7 @@ async function run(options: Options, stop: StopRequest, started: Started): Promi
     retests: audit?.verdicts.retest ?? 0,
     alerts: f.alerts,
     alerts_by_kind: f.alertsByKind,
+    code_colours: f.codeColours,
     rejected: Number(final?.rejected ?? 0),
     duplicated: audit?.duplicated ?? 0,
     lost: audit ? audit.missing : null,

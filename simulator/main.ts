@@ -3,13 +3,19 @@
  *   npm run sim -- station ...   one virtual lane's hardware, with the technician's console
  *   npm run sim -- fleet --credentials var/fleet-credentials.json [--broker mqtts://127.0.0.1:8883]
  *                                many simulated lanes straight on MQTT (load, demos)
+ *   npm run sim -- health-code --key-file FILE [--port N] [--seed N]
+ *                                the simulated provincial health-code platform, for a lane on the bench
  * `npm run sim -- --help` (or `station --help`, `fleet --help`) prints the options.
  */
+
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { exitWithUsage, isUsageError, numberOption, UsageError } from "./command-line.ts";
 import { stationCli } from "./console/station-cli.ts";
 import { readCredentials } from "./fleet/credentials.ts";
 import { Fleet } from "./fleet/fleet.ts";
+import { simulatedColour } from "./health-code/colours.ts";
+import { SimulatedPlatform } from "./health-code/platform.ts";
 import { Progress } from "./progress.ts";
 
 const STATION_USAGE = `  npm run sim -- station [options]      a virtual lane: Firmata board on TCP with an MLX90614,
@@ -33,9 +39,19 @@ const FLEET_USAGE = `  npm run sim -- fleet [options]        many simulated lane
     --walk-off F        share of people who leave instead of retesting, 0 to 1 (default 0.1)
 `;
 
+const HEALTH_CODE_USAGE = `  npm run sim -- health-code [options]  the provincial health-code platform (GET /v1/colour) on
+                                        127.0.0.1, seeded colours (mostly green, a few yellow, a
+                                        rare red); a technician sets one:
+                                        curl -d '{"code":"<scanned code>","colour":"red"}' URL/sim/colour
+    --key-file FILE     the lanes' bearer keys, one a line (required; the lane.json keyFile's)
+    --port N            its port (default 8090; 0 = any free port)
+    --seed N            random seed of the colours (default 1)
+`;
+
 const USAGE = `Usage:
 ${STATION_USAGE}
 ${FLEET_USAGE}
+${HEALTH_CODE_USAGE}
   -h, --help            print this and exit (also after a mode: station --help)
 `;
 
@@ -70,6 +86,8 @@ async function fleetCli(argv: string[]): Promise<void> {
     operator: credentials.operator,
     ...options,
     telemetryMs: 30_000,
+    // As a simulated platform of the same seed would answer (npm run sim -- health-code --seed).
+    colourOf: (province, token) => simulatedColour(options.seed, province, token),
   });
   await fleet.start();
   const progress = new Progress();
@@ -122,14 +140,39 @@ async function stationMode(argv: string[]): Promise<void> {
   });
 }
 
+async function healthCodeMode(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...HELP, "key-file": { type: "string" }, port: { type: "string" }, seed: { type: "string" } },
+    strict: true,
+  });
+  if (values.help) return void process.stdout.write(`Usage:\n${HEALTH_CODE_USAGE}`);
+  if (!values["key-file"]) throw new UsageError("--key-file: give the lanes' key file");
+  const keys = readFileSync(values["key-file"], "utf8")
+    .split("\n")
+    .map((k) => k.trim())
+    .filter((k) => k !== "");
+  const platform = new SimulatedPlatform({
+    keys,
+    seed: numberOption(values, "seed", 1, 0),
+    port: numberOption(values, "port", 8090, 0, 65_535),
+  });
+  const url = await platform.start();
+  console.log(`health-code platform: ${url} (lane.json "healthCode": {"url": "${url}", "keyFile": …})`);
+  const stop = () => void platform.stop().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
 async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
   if (mode === "station") return stationMode(rest);
   if (mode === "fleet") return fleetCli(rest);
+  if (mode === "health-code") return healthCodeMode(rest);
   if (mode !== undefined && !mode.startsWith("-")) throw new UsageError(`unknown mode "${mode}"`);
   const { values } = parseArgs({ args: process.argv.slice(2), options: HELP, strict: true });
   if (values.help) return void process.stdout.write(USAGE);
-  throw new UsageError("say which mode: station or fleet");
+  throw new UsageError("say which mode: station, fleet or health-code");
 }
 
 main().catch((error: Error) => {

@@ -3,7 +3,7 @@
  * alerts topic as a read-only operator, so a run reports what a duty officer would have seen.
  */
 
-import { ALERTS_WILDCARD, type ScreeningEvent, validateAlert } from "@checkpoint/protocol";
+import { ALERTS_WILDCARD, type CodeColour, type ScreeningEvent, validateAlert } from "@checkpoint/protocol";
 import mqtt, { type MqttClient } from "mqtt";
 import { SimClock } from "../clock.ts";
 import type { Credential } from "../people/credentials.ts";
@@ -33,6 +33,11 @@ export interface FleetOptions {
   walkOffShare: number;
   telemetryMs: number;
   onScan?(code: string): void;
+  /**
+   * Health codes' colours (the simulated platform's `colourOf`, so the fleet and the firmware
+   * lanes agree); absent: events carry no `code_colour`.
+   */
+  colourOf?(province: string, token: string): CodeColour;
 }
 
 export interface FleetStats {
@@ -42,6 +47,8 @@ export interface FleetStats {
   acked: number;
   unacked: number;
   verdicts: Record<string, number>;
+  /** Screenings by the health code's colour they carried. */
+  codeColours: Record<string, number>;
   alerts: number;
   alertsByKind: Record<string, number>;
 }
@@ -52,6 +59,7 @@ export class Fleet {
   private readonly lanes: FleetLane[];
   private operator: MqttClient | null = null;
   private readonly verdicts: Record<string, number> = {};
+  private readonly codeColours: Record<string, number> = {};
   private readonly alertsByKind: Record<string, number> = {};
   private alerts = 0;
   /** What the people with a fever showed, by event id (the last 10,000): the demo follows them home. */
@@ -84,8 +92,10 @@ export class Fleet {
           onScan: options.onScan,
           retestPoint: () => retestPoints.get(d.station),
           travellers,
+          ...(options.colourOf ? { colourOf: options.colourOf } : {}),
           onEvent: (e: ScreeningEvent, credential: Credential) => {
             this.verdicts[e.verdict] = (this.verdicts[e.verdict] ?? 0) + 1;
+            if (e.code_colour) this.codeColours[e.code_colour] = (this.codeColours[e.code_colour] ?? 0) + 1;
             if (e.verdict === "fever") {
               this.feverCredentials.set(e.id, credential);
               if (this.feverCredentials.size > 10_000)
@@ -157,6 +167,7 @@ export class Fleet {
       acked: this.ledger.acked,
       unacked: this.ledger.unacked,
       verdicts: { ...this.verdicts },
+      codeColours: { ...this.codeColours },
       alerts: this.alerts,
       alertsByKind: { ...this.alertsByKind },
     };

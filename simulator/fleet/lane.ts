@@ -9,10 +9,14 @@
  * At village and community points more people come without a code on a phone (the elderly,
  * children): their ID number is typed on the lane's keypad (`entry: "keypad"`), as the firmware's
  * keypad takes it (keypadIdentity); every event says how the person was identified (`entry`).
+ * A health code's colour is the simulated platform's (simulator/health-code/): a fleet lane stands
+ * for a lane whose platform answers, so its events carry `code_colour` (ID cards none), and the
+ * gateway raises a health-code alert for each yellow or red one.
  */
 
 import { DeviceLink } from "@checkpoint/firmware/device-link";
 import {
+  type CodeColour,
   classify,
   type DeviceConfig,
   deviceTopic,
@@ -72,6 +76,8 @@ export interface LaneOptions {
    * shared by every lane, so the same person is screened at several stations (what a trace shows).
    */
   travellers?: Travellers;
+  /** A health-code holder's colour at the (simulated) platform; absent: events carry no colour. */
+  colourOf?(province: string, token: string): CodeColour;
 }
 
 /** A fixed set of credentials the lanes of a fleet share (highway travellers, commuters). */
@@ -262,6 +268,8 @@ export class FleetLane {
       fw: FLEET_FW,
       entry,
     };
+    if (credential.kind === "health-code" && this.options.colourOf)
+      event.code_colour = this.options.colourOf(credential.province, credential.token);
     this.publish(event, credential);
     return event.verdict;
   }
