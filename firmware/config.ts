@@ -18,6 +18,7 @@ import {
   t,
 } from "@checkpoint/protocol";
 import { type Static, Type } from "@sinclair/typebox";
+import { platformUrlProblem } from "./health-code/platform-client.ts";
 import { assertLaneFilesPrivate } from "./private-files.ts";
 import { loginPassword } from "./uplink/credentials.ts";
 import { resolveLaneLink } from "./uplink/lane-link.ts";
@@ -151,8 +152,13 @@ export function loadLaneFile(path: string): LaneFile {
     const locale = parseLocale(typeof asked === "string" ? asked : undefined) ?? DEFAULT_LOCALE;
     throw new Error(t(locale, "lane.config-invalid", { path, errors: r.errors.join("\n  ") }));
   }
-  // The platform's key file, relative to lane.json like the bundle.
-  if (r.value.healthCode) r.value.healthCode.keyFile = resolve(dirname(path), r.value.healthCode.keyFile);
+  // The platform's key file, relative to lane.json like the bundle; its key only over TLS.
+  if (r.value.healthCode) {
+    const { url } = r.value.healthCode;
+    if (platformUrlProblem(url) !== null)
+      throw new Error(t(r.value.locale ?? DEFAULT_LOCALE, "lane.health-code-url", { url }));
+    r.value.healthCode.keyFile = resolve(dirname(path), r.value.healthCode.keyFile);
+  }
   // Secrets at rest: lane.json holds the MQTT secret (firmware/private-files.ts).
   assertLaneFilesPrivate(path, r.value.dataDir, r.value.locale ?? DEFAULT_LOCALE);
   // A secret the gateway rotated and this lane kept (uplink/credentials.ts) replaces lane.json's.

@@ -293,6 +293,11 @@ const LANE = {
     "zh-CN": "无法读取健康码平台密钥文件 {path}：{error}（该文件应只有本设备程序的用户可读，权限 0600）",
     en: "cannot read the health-code platform key file {path}: {error} (it must be readable by the lane's user only, mode 0600)",
   },
+  "lane.health-code-url": {
+    "zh-CN":
+      "健康码平台地址 {url} 不可用：须为 https:// 地址（http:// 仅限本机回环地址），且不含用户名、密码、查询参数或片段",
+    en: "the health-code platform URL {url} cannot be used: it must be https:// (http:// only to a loopback address), with no user name, password, query or fragment",
+  },
   "lane.health-code-key-open": {
     "zh-CN": "健康码平台密钥文件 {path} 其他用户也能读取：请运行 chmod 600 {path}",
     en: "the health-code platform key file {path} is readable by other users: run chmod 600 {path}",
