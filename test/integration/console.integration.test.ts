@@ -291,6 +291,7 @@ describe("duty console API", () => {
     };
     alerts.add(device);
     alerts.add({ ...device, id: "01JDPERSON000000000000000A", kind: "fever", body_c: 38.4 });
+    alerts.add({ ...device, id: "01JDPERSON000000000000000B", kind: "health-code", code_colour: "red" });
     expect((await post(`/api/alerts/${device.id}/ack`, tech.cookie, {})).status).toBe(200);
     const wrong = await post(`/api/alerts/${device.id}/close`, tech.cookie, { disposition: "released" });
     expect(wrong.status).toBe(409);
@@ -325,6 +326,17 @@ describe("duty console API", () => {
     expect(person).toMatchObject({ kind: "fever", station: "con-9", state: "new" });
     expect(person).not.toHaveProperty("body_c");
     expect(person).not.toHaveProperty("subject");
+    // Nor the colour of a person's health code.
+    const code = seen.alerts.find((a) => a.id === "01JDPERSON000000000000000B");
+    expect(code).toMatchObject({ kind: "health-code", station: "con-9" });
+    expect(code).not.toHaveProperty("code_colour");
+    const officer = await login("officer li", "correct-horse-2");
+    const toOfficer = (await (
+      await fetch(`${base()}/api/alerts?station=con-9`, { headers: { cookie: officer.cookie } })
+    ).json()) as { alerts: Record<string, unknown>[] };
+    expect(toOfficer.alerts.find((a) => a.id === "01JDPERSON000000000000000B")).toMatchObject({
+      code_colour: "red",
+    });
     const search = await fetch(`${base()}/api/alerts?q=g1`, { headers: { cookie: tech.cookie } });
     expect(search.status).toBe(403);
   });
