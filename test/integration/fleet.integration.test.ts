@@ -1,12 +1,14 @@
 /**
  * The fleet simulator through the real gateway into InfluxDB: nothing lost, nothing duplicated,
- * alerts raised, and no raw scanned code anywhere (InfluxDB, spool, logs).
+ * alerts raised (health-code alerts for the platform's yellow and red codes among them), and no raw
+ * scanned code anywhere (InfluxDB, spool, logs).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Fleet, type FleetDevice } from "../../simulator/fleet/fleet.ts";
 import { cityLayout } from "../../simulator/fleet/layout.ts";
+import { SimulatedPlatform } from "../../simulator/health-code/platform.ts";
 import { eventually } from "../support/gateway.ts";
 import { useGatewayWithInflux } from "../support/suite.ts";
 
@@ -38,7 +40,10 @@ describe("fleet simulator", () => {
     ]);
     const operatorSecret = await ctx.gw.addOperator("fleet-officer");
     const scanned = new Set<string>();
+    // Many more yellow and red codes than a city has, so this short day shows some.
+    const platform = new SimulatedPlatform({ seed: 42, keys: [], shares: { yellow: 0.1, red: 0.03 } });
     const fleet = new Fleet({
+      colourOf: (province, token) => platform.colourOf(province, token),
       brokerUrl: ctx.gw.brokerUrl,
       devices,
       operator: { username: "fleet-officer", secret: operatorSecret },
@@ -68,6 +73,25 @@ describe("fleet simulator", () => {
     expect(audit.duplicated).toBe(0);
     expect(audit.verdicts.fever ?? 0).toBeGreaterThan(0);
     expect(stats.alertsByKind.fever).toBe(audit.verdicts.fever);
+
+    // Health codes carry the platform's colour; each yellow or red one raised one alert.
+    const colours = await ctx.influx.query<{ code_colour: string | null }>(
+      `SELECT "code_colour", "body_c" FROM "screening"`,
+    );
+    const byColour: Record<string, number> = {};
+    for (const row of colours)
+      if (row.code_colour) byColour[row.code_colour] = (byColour[row.code_colour] ?? 0) + 1;
+    expect(byColour).toEqual(stats.codeColours);
+    expect(byColour.green ?? 0).toBeGreaterThan(byColour.yellow ?? 0);
+    const stopped = (byColour.yellow ?? 0) + (byColour.red ?? 0);
+    expect(stopped).toBeGreaterThan(0);
+    expect(stats.alertsByKind["health-code"]).toBe(stopped);
+    const codeAlerts = await ctx.influx.query<{ code_colour: string }>(
+      `SELECT "code_colour" FROM "alert" WHERE "kind" = 'health-code'`,
+    );
+    expect(codeAlerts).toHaveLength(stopped);
+    // ID cards carry none: fewer coloured screenings than screenings.
+    expect(Object.values(byColour).reduce((a, b) => a + b, 0)).toBeLessThan(colours.length);
 
     // Retests at the highway stations are taken at their retest points, and every one counts.
     const retests = await ctx.influx.query<{ station: string; device: string }>(
