@@ -39,6 +39,7 @@ const PROGRAMS: [string[], RegExp][] = [
   [["firmware", "--"], /calibrate/],
   [["sim", "--"], /station.*\n[\s\S]*fleet/],
   [["sim", "--", "fleet"], /--credentials/],
+  [["sim", "--", "health-code"], /--key-file/],
 ];
 
 describe("command lines", () => {
