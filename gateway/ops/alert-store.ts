@@ -535,8 +535,8 @@ export class AlertStore {
 
   /**
    * Retention (RETENTION_DAYS, PIPL: no longer than needed): alerts raised before `beforeMs` lose
-   * what is about the person: the pseudonym, the body temperature and the event it came from (in
-   * the alert), the clinical reading and the note. What the reports count stays: station, kind,
+   * what is about the person: the pseudonym, the body temperature, the health code's colour and
+   * the event it came from (in the alert), the clinical reading and the note. What the reports count stays: station, kind,
    * times, state, disposition and the officers who handled it. Open alerts too: an alert no one
    * closed within the period has outlived its purpose as well. Returns how many were cleared.
    */
@@ -544,10 +544,11 @@ export class AlertStore {
     this.settle();
     return this.db
       .prepare(
-        `UPDATE alerts SET alert = json_remove(alert, '$.subject', '$.body_c', '$.event_id'),
+        `UPDATE alerts SET alert = json_remove(alert, '$.subject', '$.body_c', '$.event_id', '$.code_colour'),
            clinical_c = NULL, note = NULL
          WHERE raised_at < ? AND (json_type(alert, '$.subject') IS NOT NULL
            OR json_type(alert, '$.body_c') IS NOT NULL OR json_type(alert, '$.event_id') IS NOT NULL
+           OR json_type(alert, '$.code_colour') IS NOT NULL
            OR clinical_c IS NOT NULL OR note IS NOT NULL)`,
       )
       .run(new Date(beforeMs).toISOString()).changes;

@@ -175,6 +175,17 @@ describe("health-code alerts at the gateway", () => {
     expect(r.state.alerts.open()).toHaveLength(1);
   });
 
+  it("forgets the colour with the rest of what is about the person at RETENTION_DAYS", async () => {
+    const r = rig();
+    await r.send(screening({ code_colour: "red" }));
+    const id = r.healthAlerts()[0]?.id as string;
+    expect(r.state.alerts.pruneBefore(Date.now() + 1000)).toBe(1);
+    const kept = r.state.alerts.get(id);
+    expect(kept).toMatchObject({ kind: "health-code", station: "hw-01" });
+    expect(kept).not.toHaveProperty("code_colour");
+    expect(kept).not.toHaveProperty("subject");
+  });
+
   it("rejects a colour outside the contract", async () => {
     const r = rig();
     for (const colour of ["RED", "purple", "", 3]) await r.send({ ...screening(), code_colour: colour });
