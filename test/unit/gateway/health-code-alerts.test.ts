@@ -233,6 +233,24 @@ describe("the colour in the subject index and the trace", () => {
     }
   });
 
+  it("adds code_colour to an events.db that already has the entry column", async () => {
+    const dir = tempDir("hc-migrate-entry");
+    try {
+      const path = join(dir.path, "events.db");
+      const old = new Database(path);
+      old.exec(`CREATE TABLE traces (event_key TEXT PRIMARY KEY, subject TEXT NOT NULL, at_ms INTEGER NOT NULL,
+        station TEXT NOT NULL, device TEXT NOT NULL, attempt INTEGER NOT NULL, verdict TEXT NOT NULL,
+        body_c REAL NOT NULL, entry TEXT) WITHOUT ROWID;
+        INSERT INTO traces VALUES ('hw-01/lane-1/01JD', 'g1:OLD', 1000, 'hw-01', 'lane-1', 1, 'pass', 36.5, 'card');`);
+      old.close();
+      const ledger = EventLedger.open(path);
+      expect(ledger.traces(["g1:OLD"], 0)).toMatchObject([{ entry: "card", codeColour: null }]);
+      await ledger.close();
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("adds the column to an events.db made before it, keeping its rows", async () => {
     const dir = tempDir("hc-migrate");
     try {
@@ -253,6 +271,7 @@ describe("the colour in the subject index and the trace", () => {
           attempt: 1,
           verdict: "pass",
           bodyC: 36.5,
+          entry: null,
           codeColour: null,
         },
       ]);
