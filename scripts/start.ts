@@ -444,7 +444,7 @@ async function startPeopleFlows(
     client,
     rng: rng.fork(),
     onHandover: (eventId, township) => {
-      const credential = fleet.feverCredential(eventId);
+      const credential = fleet.alertCredential(eventId);
       if (credential) workers.get(township)?.isolate(credential);
     },
   });

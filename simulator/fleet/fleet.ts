@@ -62,8 +62,11 @@ export class Fleet {
   private readonly codeColours: Record<string, number> = {};
   private readonly alertsByKind: Record<string, number> = {};
   private alerts = 0;
-  /** What the people with a fever showed, by event id (the last 10,000): the demo follows them home. */
-  private readonly feverCredentials = new Map<string, Credential>();
+  /**
+   * What the people an alert is about showed (a fever, a yellow or red code), by event id (the last
+   * 10,000): the demo follows them home.
+   */
+  private readonly alertCredentials = new Map<string, Credential>();
   /** The stations each highway traveller was screened at. */
   private readonly travelled = new Map<Credential, Set<string>>();
 
@@ -96,10 +99,10 @@ export class Fleet {
           onEvent: (e: ScreeningEvent, credential: Credential) => {
             this.verdicts[e.verdict] = (this.verdicts[e.verdict] ?? 0) + 1;
             if (e.code_colour) this.codeColours[e.code_colour] = (this.codeColours[e.code_colour] ?? 0) + 1;
-            if (e.verdict === "fever") {
-              this.feverCredentials.set(e.id, credential);
-              if (this.feverCredentials.size > 10_000)
-                this.feverCredentials.delete(this.feverCredentials.keys().next().value as string);
+            if (e.verdict === "fever" || e.code_colour === "yellow" || e.code_colour === "red") {
+              this.alertCredentials.set(e.id, credential);
+              if (this.alertCredentials.size > 10_000)
+                this.alertCredentials.delete(this.alertCredentials.keys().next().value as string);
             }
             if (travellers.has(credential)) {
               const stations = this.travelled.get(credential) ?? new Set<string>();
@@ -145,9 +148,9 @@ export class Fleet {
     }
   }
 
-  /** What the person of a fever event showed (for the demo's community workers). */
-  feverCredential(eventId: string): Credential | undefined {
-    return this.feverCredentials.get(eventId);
+  /** What the person of an alert's event showed (for the demo's community workers). */
+  alertCredential(eventId: string): Credential | undefined {
+    return this.alertCredentials.get(eventId);
   }
 
   /** The highway traveller seen at the most stations so far, and those stations. */
