@@ -490,8 +490,13 @@ export class ConsoleServer {
         access: "session",
         query: HandoverQuery,
         invalid: { status: 400, key: "api.bad-query" },
-        handle: (c) =>
-          deps.alerts.handover(new Date(Date.now() - (c.query.hours ?? 12) * 3_600_000).toISOString()),
+        handle: (c) => {
+          // A township's staff get the summary of what was raised to their township, not the
+          // checkpoints' alerts nor which officers closed them.
+          const township = townshipOf(c.user);
+          const since = new Date(Date.now() - (c.query.hours ?? 12) * 3_600_000).toISOString();
+          return deps.alerts.handover(since, township ?? undefined);
+        },
       }),
       route({
         method: "POST",

@@ -357,24 +357,29 @@ export class AlertStore {
   /**
    * What a duty officer hands over at the end of a shift (since `sinceIso`): alerts raised by kind,
    * closed by outcome and by whom, and what is still open now (new, acknowledged, the oldest).
+   * `station`: of that station's alerts only (a township's summary is of the alerts raised to it).
    */
-  handover(sinceIso: string): Handover {
+  handover(sinceIso: string, station?: string): Handover {
     this.settle();
+    const at = station === undefined ? "" : "AND station = ?";
+    const of = station === undefined ? [] : [station];
     const raised = this.db
-      .prepare("SELECT kind, count(*) AS n FROM alerts WHERE raised_at >= ? GROUP BY kind ORDER BY kind")
-      .all(sinceIso) as { kind: string; n: number }[];
+      .prepare(
+        `SELECT kind, count(*) AS n FROM alerts WHERE raised_at >= ? ${at} GROUP BY kind ORDER BY kind`,
+      )
+      .all(sinceIso, ...of) as { kind: string; n: number }[];
     const closed = this.db
       .prepare(
         `SELECT disposition, closed_by AS officer, count(*) AS n FROM alerts
-           WHERE state = 'closed' AND closed_at >= ? GROUP BY disposition, closed_by ORDER BY n DESC`,
+           WHERE state = 'closed' AND closed_at >= ? ${at} GROUP BY disposition, closed_by ORDER BY n DESC`,
       )
-      .all(sinceIso) as { disposition: string; officer: string; n: number }[];
+      .all(sinceIso, ...of) as { disposition: string; officer: string; n: number }[];
     const open = this.db
       .prepare(
         `SELECT kind, state, count(*) AS n, min(raised_at) AS oldest FROM alerts
-           WHERE state != 'closed' GROUP BY kind, state ORDER BY kind, state`,
+           WHERE state != 'closed' ${at} GROUP BY kind, state ORDER BY kind, state`,
       )
-      .all() as { kind: string; state: string; n: number; oldest: string }[];
+      .all(...of) as { kind: string; state: string; n: number; oldest: string }[];
     return { since: sinceIso, raised, closed, open };
   }
 

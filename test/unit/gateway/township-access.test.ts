@@ -124,6 +124,25 @@ describe("a township's staff", () => {
   });
 });
 
+describe("a township's shift summary", () => {
+  it("counts the township's own alerts, not the checkpoints' nor the officers who closed them", async () => {
+    const chengguan = await login("chengguan clerk", "township", "chengguan");
+    alerts.add(alert("01JDHANDOVER00000000000000", "fever", "hw-09"));
+    alerts.close("01JDHANDOVER00000000000000", "officer secret", "released", 36.9, "");
+    alerts.add(alert("01JDHANDOVER00000000000001", "isolation-missed", "chengguan"));
+    const res = await fetch(`${base}/api/handover?hours=1`, { headers: { cookie: chengguan } });
+    expect(res.status).toBe(200);
+    const summary = (await res.json()) as {
+      raised: { kind: string }[];
+      closed: { officer: string }[];
+      open: { kind: string }[];
+    };
+    expect(summary.raised.map((r) => r.kind)).toEqual(["isolation-missed"]);
+    expect(summary.closed).toEqual([]);
+    expect(summary.open.map((r) => r.kind)).toEqual(["isolation-missed"]);
+  });
+});
+
 describe("the city's figures", () => {
   it("refuse a date that is no calendar day, rather than give another day's figures under its name", async () => {
     const officer = await login("officer gao", "officer", null);
