@@ -266,6 +266,19 @@ export class IsolationRoster {
   }
 
   /**
+   * Ends the person's active entry, if any (they went to a fever clinic: not at home, no reading
+   * due there; a clinic that sends them home puts them on a roster again).
+   */
+  endFor(subject: string, officer: string, reason: string): void {
+    this.db
+      .prepare(
+        `UPDATE isolation_roster SET state = 'ended', ended_at = ?, ended_by = ?, end_reason = ?
+           WHERE subject = ? AND state = 'active'`,
+      )
+      .run(new Date(this.options.now()).toISOString(), officer, reason.slice(0, 500), subject);
+  }
+
+  /**
    * The periodic pass: entries past their end day become `completed`; every local day that has
    * ended without a reading for an active entry (from the day after its start to yesterday) is
    * returned once, for an `isolation-missed` alert.

@@ -100,7 +100,7 @@ export class PeopleFlows {
           station: alert.station,
           officer,
         });
-      if (clinic)
+      if (clinic) {
         this.deps.transfers.create({
           alertId: id,
           subject: alert.subject,
@@ -108,6 +108,10 @@ export class PeopleFlows {
           clinic: clinic.id,
           officer,
         });
+        // Someone isolated at home who goes to the clinic is due there no more: no missed days
+        // while admitted. The clinic's result may put them on a roster again.
+        this.deps.roster.endFor(alert.subject, officer, `transferred to ${clinic.id} (alert ${id})`);
+      }
     });
   }
 

@@ -348,6 +348,35 @@ describe("fever-clinic transfers", () => {
     expect(r.roster.activeFor(["g1:BBBBBBBBBBBBBBBBBBBBBBBBBB"])).toBeUndefined();
   });
 
+  it("a person on the roster transferred to a fever clinic is no longer due at home", async () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    r.flows.closeAlert("01JDALERT0000000000000000A", "officer li", {
+      disposition: "home-isolation",
+      clinical_c: 38.1,
+      note: "",
+      township: "chengguan",
+    });
+    // A fever at home (the township's alert), sent on to the clinic.
+    r.clock.ms = Date.parse("2026-11-30T04:00:00Z");
+    r.alerts.add({ ...fever("01JDALERT0000000000000000C"), kind: "isolation-fever", station: "chengguan" });
+    r.flows.closeAlert("01JDALERT0000000000000000C", "chengguan clerk", {
+      disposition: "fever-clinic",
+      clinical_c: null,
+      note: "",
+      clinic: "renmin",
+    });
+    expect(r.roster.get("01JDALERT0000000000000000A")).toMatchObject({
+      state: "ended",
+      ended_by: "chengguan clerk",
+    });
+    // Days later, in the clinic: no day is missed at home, and no breach is theirs.
+    r.clock.ms = Date.parse("2026-12-03T04:00:00Z");
+    expect(await r.flows.sweep()).toEqual({ completed: 0, missed: 0 });
+    expect(r.raised.map((a) => a.causeKey)).toEqual([]);
+    expect(r.roster.activeFor([SUBJECT])).toBeUndefined();
+  });
+
   it("a transfer needs a configured clinic; a device alert needs none and makes no transfer", () => {
     const r = rig();
     r.alerts.add(fever("01JDALERT0000000000000000A"));
