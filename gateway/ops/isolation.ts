@@ -281,9 +281,14 @@ export class IsolationRoster {
   /**
    * The periodic pass: entries past their end day become `completed`; every local day that has
    * ended without a reading for an active entry (from the day after its start to yesterday) is
-   * returned once, for an `isolation-missed` alert.
+   * returned once, for an `isolation-missed` alert. `onMissed` raises that alert before the day is
+   * marked found, in the pass's transaction: should it throw, nothing of the pass is kept and the
+   * next pass finds those days again (the alerts' ids come from their cause: no day is raised twice).
    */
-  sweep(): { completed: RosterEntry[]; missed: { entry: RosterEntry; day: string }[] } {
+  sweep(onMissed?: (entry: RosterEntry, day: string) => void): {
+    completed: RosterEntry[];
+    missed: { entry: RosterEntry; day: string }[];
+  } {
     const today = this.today();
     const nowIso = new Date(this.options.now()).toISOString();
     const completed = this.db
@@ -292,6 +297,9 @@ export class IsolationRoster {
     const missed: { entry: RosterEntry; day: string }[] = [];
     const hasReading = this.db
       .prepare("SELECT 1 FROM isolation_readings WHERE roster_id = ? AND day = ?")
+      .pluck();
+    const wasMissed = this.db
+      .prepare("SELECT 1 FROM isolation_missed WHERE roster_id = ? AND day = ?")
       .pluck();
     const markMissed = this.db.prepare(
       "INSERT OR IGNORE INTO isolation_missed (roster_id, day) VALUES (?, ?)",
@@ -304,8 +312,11 @@ export class IsolationRoster {
         const first = addDays(dayIn(Date.parse(entry.start_at), this.options.timeZone), 1);
         const last = entry.end_day < today ? entry.end_day : addDays(today, -1);
         for (let day = first; day <= last; day = addDays(day, 1)) {
-          if (hasReading.get(entry.id, day) !== undefined) continue;
-          if (markMissed.run(entry.id, day).changes > 0) missed.push({ entry, day });
+          if (hasReading.get(entry.id, day) !== undefined || wasMissed.get(entry.id, day) !== undefined)
+            continue;
+          onMissed?.(entry, day);
+          markMissed.run(entry.id, day);
+          missed.push({ entry, day });
         }
       }
       for (const entry of completed)

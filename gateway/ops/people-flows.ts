@@ -186,16 +186,16 @@ export class PeopleFlows {
    * that ended without a reading (to the township: the alert's station). Returns how many.
    */
   async sweep(): Promise<{ completed: number; missed: number }> {
-    const { completed, missed } = this.deps.roster.sweep();
     const points: StoredPoint[] = [];
-    for (const { entry, day } of missed) {
+    // Raised before the day is marked found: an alert that could not be raised is tried again.
+    const { completed, missed } = this.deps.roster.sweep((entry, day) => {
       // At the missed day's end: the same alert id however often (or late) the sweep finds it.
       const { causeKey, causeMs } = this.deps.roster.missedCause(entry.id, day);
       const point = this.deps.raise("isolation-missed", entry.township, "roster", causeMs, causeKey, {
         subject: entry.subject,
       });
       if (point) points.push(point);
-    }
+    });
     if (points.length > 0) await Promise.all([this.deps.store(points), this.deps.alerts.durable()]);
     return { completed: completed.length, missed: missed.length };
   }

@@ -53,6 +53,8 @@ function rig(startIso = "2026-11-29T15:30:00Z" /* 23:30 in Shanghai */) {
   const transfers = new Transfers(db, now);
   const raised: { kind: AlertKind; station: string; causeKey: string; causeMs: number }[] = [];
   const stored: StoredPoint[] = [];
+  /** The next raise fails (the alerts' database or the broker, at that moment). */
+  const failing = { raise: false };
   const flows = new PeopleFlows({
     alerts,
     roster,
@@ -63,6 +65,10 @@ function rig(startIso = "2026-11-29T15:30:00Z" /* 23:30 in Shanghai */) {
     ],
     clinics: () => [{ id: "renmin", name: "市人民医院发热门诊" }],
     raise: (kind, station, _device, causeMs, causeKey) => {
+      if (failing.raise) {
+        failing.raise = false;
+        throw new Error("SQLITE_BUSY: database is locked");
+      }
       raised.push({ kind, station, causeKey, causeMs });
       return null;
     },
@@ -73,7 +79,7 @@ function rig(startIso = "2026-11-29T15:30:00Z" /* 23:30 in Shanghai */) {
     timeZone: TZ,
     now,
   });
-  return { clock, db, alerts, roster, transfers, flows, raised, stored };
+  return { clock, db, alerts, roster, transfers, flows, raised, stored, failing };
 }
 
 describe("home-isolation roster", () => {
@@ -231,6 +237,22 @@ describe("home-isolation roster", () => {
       ["isolation-missed", "chengguan", "2026-12-02T16:00:00.000Z"],
     ]);
     expect(await r.flows.sweep()).toEqual({ completed: 0, missed: 0 });
+  });
+
+  it("a missed day whose alert could not be raised is found again by the next sweep", async () => {
+    const r = rig();
+    r.alerts.add(fever("01JDALERT0000000000000000A"));
+    r.flows.closeAlert("01JDALERT0000000000000000A", "li", {
+      disposition: "home-isolation",
+      clinical_c: 38.1,
+      note: "",
+      township: "chengguan",
+    });
+    r.clock.ms = Date.parse("2026-11-30T17:00:00Z"); // 1 Dec 01:00 Shanghai: the 30th missed
+    r.failing.raise = true;
+    await expect(r.flows.sweep()).rejects.toThrow(/locked/);
+    expect(await r.flows.sweep()).toEqual({ completed: 0, missed: 1 });
+    expect(r.raised.map((a) => a.causeKey)).toEqual(["01JDALERT0000000000000000A/2026-11-30"]);
   });
 
   it("ends by date (completed) or by an officer (ended), and then takes no readings", () => {
