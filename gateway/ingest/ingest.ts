@@ -327,9 +327,10 @@ export class Ingest {
     }
     const person = [event.subject, ...rekeyed.aliases()];
     const isolated = this.deps.isolation?.activeFor(person);
+    // The entry follows the person to the current key's pseudonym (isolation.ts follow()).
+    if (isolated) this.deps.isolation?.follow(isolated, event.subject);
     // Taken after the handover: a screening from before it (a lane's outbox delivering late, the
     // very screenings that led to the handover) is no breach.
-    if (isolated) this.deps.isolation?.follow(isolated, event.subject);
     if (isolated && time.atMs >= Date.parse(isolated.start_at)) {
       // Someone who must stay at home, at a checkpoint: the duty officers are told, once while
       // the alert is open (their retest at the same station is not a second breach).
