@@ -982,21 +982,14 @@ export class ConsoleServer {
   /** Stores an alert's new state, tells every open console, and answers with it. */
   /** Bulk acknowledge: every one of `ids` still new; the others are counted apart, not an error. */
   private async acknowledgeMany(ids: readonly string[], officer: string): Promise<object> {
-    let acknowledged = 0;
-    let skipped = 0;
-    for (const id of new Set(ids)) {
-      let point: StoredPoint;
-      try {
-        point = this.deps.alerts.acknowledge(id, officer);
-      } catch (error) {
-        if (!(error instanceof AlertTransitionError)) throw error;
-        skipped++;
-        continue;
-      }
-      await this.changed(id, point);
-      acknowledged++;
+    const done = this.deps.alerts.acknowledgeMany(ids, officer);
+    // Submitted together: the group commit writes them as one batch.
+    await Promise.all(done.points.map((point) => this.deps.store(point)));
+    for (const id of done.ids) {
+      const record = this.deps.alerts.get(id);
+      if (record) this.broadcast("update", record);
     }
-    return { acknowledged, skipped };
+    return { acknowledged: done.ids.length, skipped: done.skipped };
   }
 
   private async changed(id: string, point: StoredPoint): Promise<object> {

@@ -388,3 +388,23 @@ describe("lookups that stay fast with a long history", () => {
     expect(shift).not.toMatch(/SCAN alerts(?! USING)/);
   });
 });
+
+describe("acknowledging a page at once", () => {
+  it("takes every new alert in one go, skips the others (closed, unknown, named twice)", () => {
+    const s = store();
+    const second = { ...fever, id: "01JDALERT0000000000000000B" };
+    const third = { ...fever, id: "01JDALERT0000000000000000C" };
+    for (const a of [fever, second, third]) s.add(a);
+    s.close(third.id, "officer li", "released", 36.8, "");
+    const done = s.acknowledgeMany(
+      [fever.id, fever.id, second.id, third.id, "01JDALERT0000000000000000Z"],
+      "officer wang",
+    );
+    expect(done.ids).toEqual([fever.id, second.id]);
+    expect(done.skipped).toBe(2);
+    expect(done.points.map((p) => p.fields.state)).toEqual(["acknowledged", "acknowledged"]);
+    expect(s.get(second.id)).toMatchObject({ state: "acknowledged", acknowledged_by: "officer wang" });
+    expect(s.get(third.id)?.state).toBe("closed");
+    expect(s.acknowledgeMany([fever.id], "officer wang")).toEqual({ points: [], ids: [], skipped: 1 });
+  });
+});
