@@ -127,6 +127,9 @@ function render() {
   $("roster-township").classList.toggle("hidden", !officer());
   document.querySelector("label[for=roster-township]").classList.toggle("hidden", !officer());
   $("transfers-section").classList.toggle("hidden", !officer());
+  // A township's staff see their roster and the alerts raised to them; the checkpoints' board,
+  // report, visitors and technical alerts are not theirs (the server refuses them too).
+  for (const id of ["board-section", "report-section", "visitors-section", "grafana-section"]) $(id).classList.toggle("hidden", !!township());
 }
 
 /** A card's text and buttons, redone in its own part; the close form below them is left alone. */
@@ -527,6 +530,8 @@ async function start(me) {
   loadGrafana().catch(() => {}); setInterval(() => loadGrafana().catch(() => {}), 15000);
   loadReport().catch(() => {});
   places = await api("/api/places").catch(() => places);
+  // Cards drawn before the townships' names were known say them now.
+  render();
   for (const p of places.townships) $("roster-township").append(new Option(p.name, p.id));
   const flows = () => { loadRoster().catch(() => {}); loadTransfers().catch(() => {}); loadFlows(); };
   flows(); setInterval(flows, 15000);

@@ -142,6 +142,8 @@ function forRole<A extends Alert | AlertRecord>(alert: A, people: boolean): A {
  * raised to it (mayAct() checks which).
  */
 const DEVICE_CREW: readonly Role[] = ["officer", "admin", "technician", "township"];
+/** The checkpoints' board, report, lanes, visitors and Grafana's alerts: not a township's staff. */
+const CHECKPOINT_STAFF: readonly Role[] = ["officer", "admin", "technician"];
 /** The roster: officers, and a township for its own people. */
 const ROSTER_CREW: readonly Role[] = ["officer", "admin", "township"];
 
@@ -543,7 +545,7 @@ export class ConsoleServer {
       route({
         method: "GET",
         url: "/api/visitors",
-        access: "session",
+        access: CHECKPOINT_STAFF,
         query: VisitorsQuery,
         invalid: { status: 400, key: "api.visitors-bad-query" },
         handle: (c) => {
@@ -564,7 +566,7 @@ export class ConsoleServer {
       route({
         method: "GET",
         url: "/api/visitors.csv",
-        access: "session",
+        access: CHECKPOINT_STAFF,
         query: VisitorsQuery,
         invalid: { status: 400, key: "api.visitors-bad-query" },
         handle: (c) => {
@@ -608,8 +610,13 @@ export class ConsoleServer {
         access: "session",
         handle: (c) => this.stream(c.req, c.reply, c.user),
       }),
-      route({ method: "GET", url: "/api/stations", access: "session", handle: () => deps.board() }),
-      route({ method: "GET", url: "/api/lanes", access: "session", handle: () => deps.lanes?.() ?? [] }),
+      route({ method: "GET", url: "/api/stations", access: CHECKPOINT_STAFF, handle: () => deps.board() }),
+      route({
+        method: "GET",
+        url: "/api/lanes",
+        access: CHECKPOINT_STAFF,
+        handle: () => deps.lanes?.() ?? [],
+      }),
       // Grafana's webhook: no session, its own token, checked before the body is (grafana-alerts.ts).
       route({
         method: "POST",
@@ -625,24 +632,24 @@ export class ConsoleServer {
       route({
         method: "GET",
         url: "/api/grafana/alerts",
-        access: "session",
+        access: CHECKPOINT_STAFF,
         handle: () => deps.grafana?.list() ?? [],
       }),
       route({
         method: "GET",
         url: "/api/report",
-        access: "session",
+        access: CHECKPOINT_STAFF,
         query: ReportQuery,
         invalid: { status: 400, key: "api.bad-date" },
-        handle: (c) => deps.report(c.query.date ?? dayIn(Date.now(), deps.timeZone)),
+        handle: (c) => deps.report(this.reportDay(c.query.date)),
       }),
       route({
         method: "GET",
         url: "/api/report.csv",
-        access: "session",
+        access: CHECKPOINT_STAFF,
         query: ReportQuery,
         invalid: { status: 400, key: "api.bad-date" },
-        handle: (c) => this.csv(c.query.date ?? dayIn(Date.now(), deps.timeZone), c.reply, c.locale),
+        handle: (c) => this.csv(this.reportDay(c.query.date), c.reply, c.locale),
       }),
       route({
         method: "POST",
@@ -969,6 +976,13 @@ export class ConsoleServer {
     if (token) this.deps.logins.logout(token, c.req.ip);
     c.reply.clearCookie(COOKIE, this.cookieOptions(c.req));
     return {};
+  }
+
+  /** The report's day: the one asked for (a real calendar day, or 400), else today in TIME_ZONE. */
+  private reportDay(date: string | undefined): string {
+    if (date === undefined) return dayIn(Date.now(), this.deps.timeZone);
+    if (!isRealDay(date)) throw new HttpError(400, "api.bad-date");
+    return date;
   }
 
   private async csv(date: string, reply: FastifyReply, locale: Locale): Promise<FastifyReply> {

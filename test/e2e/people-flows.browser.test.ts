@@ -32,8 +32,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function officerPage(username: string): Promise<Page> {
-  await ctx.gw.gateway.users.add(username, "officer", "correct-horse-9");
+async function officerPage(username: string, township: string | null = null): Promise<Page> {
+  await ctx.gw.gateway.users.add(username, township ? "township" : "officer", "correct-horse-9", township);
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
   await page.goto(`http://127.0.0.1:${ctx.gw.gateway.httpPort}/`);
   await page.fill("#username", username);
@@ -271,6 +271,72 @@ describe("people flows in the console", () => {
         created_by: "officer jiang",
       });
       await page.waitForSelector(`#roster tr[data-id="${alert?.id}"]`);
+      await page.close();
+    },
+  );
+
+  it(
+    "a township's staff see their own roster and the alerts raised to them, and record a reading",
+    { timeout: 60_000 },
+    async () => {
+      // Two people handed over by an officer (the console's close form is tried above), to two townships.
+      const ours = "health-code:44:BrowserTownshipOurs0001";
+      const theirs = "health-code:44:BrowserTownshipOther001";
+      const handOver = async (identity: string, township: string) => {
+        const event = await screen("pf-ui-gate-9", identity, { attempt: 2, body_c: 38.4, verdict: "fever" });
+        const id = ctx.gw.gateway.alerts.open().find((a) => a.event_id === event.id)?.id ?? "";
+        ctx.gw.gateway.flows.closeAlert(id, "officer lu", {
+          disposition: "home-isolation",
+          clinical_c: 38.2,
+          note: "",
+          township,
+        });
+        return id;
+      };
+      const mine = await handOver(ours, "chengguan");
+      const other = await handOver(theirs, "xinan");
+
+      // (chengguan: the paging test above fills xinan's roster with 120 people)
+      const page = await officerPage("chengguan staff", "chengguan");
+      expect(await page.textContent("#who")).toContain("街道工作人员");
+      await page.waitForSelector(`#roster tr[data-id="${mine}"]`);
+      expect(await page.$(`#roster tr[data-id="${other}"]`)).toBeNull();
+      // Nothing of the checkpoints', nor the officers' tools.
+      for (const hidden of [
+        "#board-section",
+        "#report-section",
+        "#transfers-section",
+        "#desk-section",
+        "#trace-title",
+      ])
+        expect(await page.isVisible(hidden), hidden).toBe(false);
+      expect(await page.isVisible("#roster-township")).toBe(false);
+      expect(await page.locator(`#roster tr[data-id="${mine}"] [data-action=end]`).count()).toBe(0);
+      // A day unread: the missed-reading alert reaches them live.
+      ctx.gw.gateway.registry.db
+        .prepare("UPDATE isolation_roster SET start_at = ? WHERE id = ?")
+        .run(new Date(Date.now() - 2 * 86_400_000).toISOString(), mine);
+      await ctx.gw.gateway.sweepFlows();
+      const missedId = ctx.gw.gateway.alerts
+        .open()
+        .find(
+          (a) => a.kind === "isolation-missed" && a.subject === ctx.gw.gateway.alerts.get(mine)?.subject,
+        )?.id;
+      const missed = `.alert.isolation-missed[data-id="${missedId}"]`;
+      await page.waitForSelector(missed);
+      expect(await page.textContent(missed)).toContain("城关街道");
+      // They type in today's reading at the door.
+      const row = `#roster tr[data-id="${mine}"]`;
+      await page.click(`${row} [data-action=reading]`);
+      await page.fill(`${row} input[name=body_c]`, "36.5");
+      await page.screenshot({ path: join(ARTIFACTS, "console-township.png") });
+      await page.click(`${row} [data-action=save]`);
+      await expect.poll(() => page.textContent(`${row} td:nth-child(6)`)).toBe("今日已报");
+      // And close the missed day's alert as read late.
+      await page.click(`${missed} [data-action=close]`);
+      await page.selectOption(`${missed} select[name=disposition]`, "reading-taken");
+      await page.click(`${missed} [data-action=close-alert]`);
+      await page.waitForSelector(missed, { state: "detached" });
       await page.close();
     },
   );

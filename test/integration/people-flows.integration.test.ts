@@ -300,6 +300,25 @@ describe("a township's staff", () => {
     expect((await post(`/api/roster/${mine.id}/end`, xinan, { reason: "提前解除" })).status).toBe(403);
     expect((await fetch(`${base()}/api/transfers`, { headers: { cookie: xinan } })).status).toBe(403);
     expect((await post("/api/trace", xinan, { pseudonym: mine.subject, reason: "看看" })).status).toBe(403);
+    // The checkpoints' board, report, lanes, visitors and technical alerts are not theirs either.
+    const today = new Intl.DateTimeFormat("sv-SE", { timeZone: "Asia/Shanghai" }).format(new Date());
+    for (const path of [
+      "/api/stations",
+      "/api/lanes",
+      `/api/report?date=${today}`,
+      `/api/report.csv?date=${today}`,
+      `/api/visitors?station=pf-gate-6&date=${today}`,
+      `/api/visitors.csv?station=pf-gate-6&date=${today}`,
+      "/api/grafana/alerts",
+    ])
+      expect((await fetch(`${base()}${path}`, { headers: { cookie: xinan } })).status, path).toBe(403);
+    // A day that is on no calendar is refused, not read as 2 March.
+    expect(
+      (await fetch(`${base()}/api/report?date=2026-02-30`, { headers: { cookie: officer } })).status,
+    ).toBe(400);
+    expect(
+      (await fetch(`${base()}/api/report.csv?date=2026-02-30`, { headers: { cookie: officer } })).status,
+    ).toBe(400);
     // Their alerts: the township's station only, whatever they filter; no search.
     const feverAtHome = await post(`/api/roster/${mine.id}/readings`, officer, {
       body_c: 38.1,
