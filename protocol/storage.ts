@@ -96,8 +96,8 @@ export const STORAGE = {
     ],
   },
   /**
-   * Each named lane (`set-lane-name`) and whether it is online, written by the gateway once a minute
-   * with the station activity: what the station dashboard shows beside a lane's id.
+   * Each named lane (`set-lane-name`) and whether it is online, written by the gateway every 10
+   * minutes with the station activity: what the station dashboard shows beside a lane's id.
    */
   lane: {
     tags: ["station", "device"],

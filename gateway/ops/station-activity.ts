@@ -119,8 +119,13 @@ export interface ActivityWriterDeps {
 }
 
 /** Writes the activity points every minute; at start, learns the last screenings from InfluxDB. */
+/** How often each named lane's `lane` point is written. */
+export const LANE_EVERY_MS = 10 * MINUTE_MS;
+
 export class ActivityWriter {
   private timer: NodeJS.Timeout | null = null;
+  /** The minute the lanes' points were last written. */
+  private lanesWrittenMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: ActivityWriterDeps) {}
 
@@ -163,8 +168,13 @@ export class ActivityWriter {
     const { activity, stations, submit, now, timeZone, log } = this.deps;
     try {
       const points = activity.points(stations(), now(), timeZone);
-      const minute = nsFromMs(Math.floor(now() / MINUTE_MS) * MINUTE_MS);
-      for (const lane of this.deps.lanes?.() ?? [])
+      const minuteMs = Math.floor(now() / MINUTE_MS) * MINUTE_MS;
+      const minute = nsFromMs(minuteMs);
+      // Every 10 minutes (and at start): a name changes seldom, and the station dashboard's lane
+      // table reads the last of each; per minute it was 10 times the points for nothing.
+      const lanesDue = minuteMs - this.lanesWrittenMs >= LANE_EVERY_MS;
+      if (lanesDue) this.lanesWrittenMs = minuteMs;
+      for (const lane of lanesDue ? (this.deps.lanes?.() ?? []) : [])
         points.push(
           pointOf(
             "lane",

@@ -17,12 +17,15 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { buildAll } from "../../dashboards/generate.ts";
-import { StationActivity } from "../../gateway/ops/station-activity.ts";
+import { LANE_EVERY_MS, StationActivity } from "../../gateway/ops/station-activity.ts";
 import { InfluxSink } from "../../gateway/store/influx-sink.ts";
 import {
   alertPoint,
   gatewayPoint,
   idempotentTimestamp,
+  nsFromMs,
+  peopleFlowPoint,
+  pointOf,
   rejectPoint,
   type StoredPoint,
   screeningPoint,
@@ -381,8 +384,51 @@ async function seed(sink: InfluxSink, endMs: number): Promise<Seeder> {
   }
   await recentIncidents(seeder, lanes, endMs);
   await stationActivity(seeder, lanes, endMs);
+  await peopleFlowsAndLanes(seeder, lanes, startMs, endMs);
   await seeder.flush();
   return seeder;
+}
+
+/**
+ * What the gateway writes beside the screenings for the whole period: the city's people flows
+ * once a minute (a roster of 40–120 people, most read by evening) and every lane named, its
+ * `lane` point every 10 minutes (LANE_EVERY_MS), online but for its outages.
+ */
+async function peopleFlowsAndLanes(
+  seeder: Seeder,
+  lanes: LaneSpec[],
+  startMs: number,
+  endMs: number,
+): Promise<void> {
+  for (let atMs = startMs; atMs < endMs; atMs += 60_000) {
+    const dayShare = ((atMs + 8 * 3_600_000) % DAY) / DAY;
+    const active = 40 + Math.round(80 * Math.abs(Math.sin(atMs / (7 * DAY))));
+    const read = Math.round(active * Math.min(1, dayShare * 1.3));
+    await seeder.push(
+      peopleFlowPoint(
+        {
+          roster_active: active,
+          roster_read_today: read,
+          compliance: active === 0 ? 1 : read / active,
+          handed_over_today: Math.round(dayShare * 12),
+          transferred_today: Math.round(dayShare * 5),
+          clinic_results_today: Math.round(dayShare * 4),
+        },
+        atMs,
+      ),
+    );
+  }
+  for (let atMs = startMs; atMs < endMs; atMs += LANE_EVERY_MS)
+    for (const [i, lane] of lanes.entries())
+      await seeder.push(
+        pointOf(
+          "lane",
+          { station: lane.station, device: lane.device },
+          { name: `${i + 1}号通道`, online: 1 },
+          nsFromMs(atMs),
+        ),
+      );
+  seeder.count("people-flow-and-lane-days");
 }
 
 /**

@@ -152,4 +152,30 @@ describe("activity writer", () => {
     expect(warned[0]).toMatch(/count as silent from the gateway's start/);
     expect(byStation(await writer.write())["hw-01"]).toMatchObject({ since_last_s: 60 });
   });
+
+  it("writes each named lane's name and whether it is online at start, then every 10 minutes", async () => {
+    let now = beijing(10, 12, 0);
+    let online = true;
+    const writer = new ActivityWriter({
+      activity: new StationActivity(now),
+      stations: () => [highway],
+      query: null,
+      submit: async () => undefined,
+      lanes: () => [{ station: "hw-01", device: "lane-1", name: "1号车道（小车）", online }],
+      now: () => now,
+      timeZone: SHANGHAI,
+      log: quietLog,
+    });
+    const lanePoints = async () => (await writer.write()).filter((p) => p.measurement === "lane");
+    expect((await lanePoints()).map((p) => [p.tags.device, p.fields.name, p.fields.online])).toEqual([
+      ["lane-1", "1号车道（小车）", 1],
+    ]);
+    for (let minute = 1; minute < 10; minute++) {
+      now += MIN;
+      expect(await lanePoints()).toEqual([]);
+    }
+    now += MIN;
+    online = false;
+    expect((await lanePoints()).map((p) => p.fields.online)).toEqual([0]);
+  });
 });
