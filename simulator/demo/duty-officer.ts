@@ -119,14 +119,20 @@ export class DemoDutyOfficer {
 
   private async decide(alert: OpenAlert): Promise<void> {
     const { rng, client } = this.options;
-    const roll = rng.next();
+    // The first two fevers it takes up (each about someone still febrile) become a transfer and a
+    // handover, so the demo shows both flows within its first minute; then it is chance.
+    const opening = this.stats.transferred === 0 ? 0.9 : this.stats.handed_over === 0 ? 0.5 : null;
+    const roll = opening ?? rng.next();
     if (roll < 0.15) {
       this.stats.left_open++;
       return;
     }
     const clinical = Math.min(
       43,
-      Math.max(34, Math.round(((alert.body_c ?? 38) + rng.normal(0, 0.3)) * 10) / 10),
+      Math.max(
+        opening === null ? 34 : 37.5,
+        Math.round(((alert.body_c ?? 38) + rng.normal(0, 0.3)) * 10) / 10,
+      ),
     );
     const close = (body: object) =>
       client.post(`/api/alerts/${alert.id}/close`, { clinical_c: clinical, ...body });
