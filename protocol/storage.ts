@@ -97,7 +97,8 @@ export const STORAGE = {
   },
   /**
    * Each named lane (`set-lane-name`) and whether it is online, written by the gateway every 10
-   * minutes with the station activity: what the station dashboard shows beside a lane's id.
+   * minutes with the station activity, and at once when a name or an online state changes: what
+   * the station dashboard shows beside a lane's id.
    */
   lane: {
     tags: ["station", "device"],

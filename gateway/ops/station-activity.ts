@@ -124,8 +124,9 @@ export const LANE_EVERY_MS = 10 * MINUTE_MS;
 
 export class ActivityWriter {
   private timer: NodeJS.Timeout | null = null;
-  /** The minute the lanes' points were last written. */
+  /** The minute the lanes' points were last written, and what they said. */
   private lanesWrittenMs = Number.NEGATIVE_INFINITY;
+  private lanesShown = "";
 
   constructor(private readonly deps: ActivityWriterDeps) {}
 
@@ -170,11 +171,17 @@ export class ActivityWriter {
       const points = activity.points(stations(), now(), timeZone);
       const minuteMs = Math.floor(now() / MINUTE_MS) * MINUTE_MS;
       const minute = nsFromMs(minuteMs);
-      // Every 10 minutes (and at start): a name changes seldom, and the station dashboard's lane
-      // table reads the last of each; per minute it was 10 times the points for nothing.
-      const lanesDue = minuteMs - this.lanesWrittenMs >= LANE_EVERY_MS;
-      if (lanesDue) this.lanesWrittenMs = minuteMs;
-      for (const lane of lanesDue ? (this.deps.lanes?.() ?? []) : [])
+      // Every 10 minutes, and at once when a lane is named, renamed or goes on or off line: a
+      // name changes seldom, and the station dashboard's lane table reads the last of each; per
+      // minute it was 10 times the points for nothing.
+      const lanes = this.deps.lanes?.() ?? [];
+      const shown = JSON.stringify(lanes);
+      const lanesDue = minuteMs - this.lanesWrittenMs >= LANE_EVERY_MS || shown !== this.lanesShown;
+      if (lanesDue) {
+        this.lanesWrittenMs = minuteMs;
+        this.lanesShown = shown;
+      }
+      for (const lane of lanesDue ? lanes : [])
         points.push(
           pointOf(
             "lane",

@@ -153,7 +153,7 @@ describe("activity writer", () => {
     expect(byStation(await writer.write())["hw-01"]).toMatchObject({ since_last_s: 60 });
   });
 
-  it("writes each named lane's name and whether it is online at start, then every 10 minutes", async () => {
+  it("writes each named lane's name and whether it is online at start, every 10 minutes, and at once when that changes", async () => {
     let now = beijing(10, 12, 0);
     let online = true;
     const writer = new ActivityWriter({
@@ -175,7 +175,12 @@ describe("activity writer", () => {
       expect(await lanePoints()).toEqual([]);
     }
     now += MIN;
+    expect((await lanePoints()).map((p) => p.fields.online)).toEqual([1]);
+    // A lane going off line is shown at once, not up to 10 minutes later.
+    now += MIN;
     online = false;
     expect((await lanePoints()).map((p) => p.fields.online)).toEqual([0]);
+    now += MIN;
+    expect(await lanePoints()).toEqual([]);
   });
 });
