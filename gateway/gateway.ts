@@ -340,6 +340,12 @@ export class Gateway {
       log: root.child({ ns: "gateway:activity" }),
     });
     this.activityWriter.start();
+    const orphaned = this.roster.activeTownships().filter((t) => !this.isTownship(t.township));
+    if (orphaned.length > 0)
+      log.warn(
+        { townships: orphaned },
+        "gateway: people are on the home-isolation roster of townships TOWNSHIPS no longer lists; their alerts still go to those ids and no one there can log in to see them: add the townships back, or end those isolations in the console",
+      );
     if (config.townships.length === 0 || config.clinics.length === 0)
       log.warn(
         { townships: config.townships.length, clinics: config.clinics.length },
@@ -573,6 +579,7 @@ export class Gateway {
       alerts: c.alerts,
       fevers: c.fevers,
       missed_retests: c.missedRetests,
+      health_codes_stopped: c.healthCodesStopped,
       home_readings: c.homeReadings,
       home_readings_unmatched: c.homeReadingsUnmatched,
       isolation_breaches: c.isolationBreaches,

@@ -123,6 +123,7 @@ export const STORAGE = {
       "alerts",
       "fevers",
       "missed_retests",
+      "health_codes_stopped",
       "home_readings",
       "home_readings_unmatched",
       "isolation_breaches",

@@ -16,6 +16,8 @@ export class Counters {
   unmatchedRetests = 0;
   /** Attempts 2 from lanes whose role is `screen`: stored, but they answer no retest. */
   retestsAtScreeningLanes = 0;
+  /** Screenings whose health code was yellow or red (first deliveries): the person was stopped. */
+  healthCodesStopped = 0;
   /** Daily temperatures of people in home isolation, recorded (first deliveries). */
   homeReadings = 0;
   /** Home readings for a person not (or no longer) on the roster: acknowledged, kept nowhere. */

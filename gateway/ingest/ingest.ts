@@ -343,6 +343,7 @@ export class Ingest {
       }
     }
     if (stopsAtLane(event.code_colour)) {
+      counters.healthCodesStopped++;
       const alert = this.raise(this.healthCodeAlert(event, key));
       if (alert) points.push(alert);
     }

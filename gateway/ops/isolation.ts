@@ -194,6 +194,15 @@ export class IsolationRoster {
       .run(subject, entry.id);
   }
 
+  /** The townships with people on their roster now, and how many each. */
+  activeTownships(): { township: string; active: number }[] {
+    return this.db
+      .prepare(
+        "SELECT township, count(*) AS active FROM isolation_roster WHERE state = 'active' GROUP BY township ORDER BY township",
+      )
+      .all() as { township: string; active: number }[];
+  }
+
   /** Every entry of some people (a trace), newest first. */
   forSubjects(subjects: readonly string[]): RosterEntry[] {
     return this.db

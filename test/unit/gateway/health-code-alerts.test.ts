@@ -114,6 +114,7 @@ describe("health-code alerts at the gateway", () => {
     const r = rig();
     await r.send(screening(colour ? { code_colour: colour } : {}));
     expect(r.healthAlerts()).toEqual([]);
+    expect(r.counters.healthCodesStopped).toBe(0);
     expect(r.stored.map((p) => p.measurement)).toEqual(["screening"]);
     expect(r.stored[0]?.fields.code_colour).toBe(colour);
   });
@@ -132,6 +133,8 @@ describe("health-code alerts at the gateway", () => {
     await r.send(e);
     expect(r.healthAlerts()).toHaveLength(1);
     expect(r.counters.duplicates).toBe(3);
+    // One person stopped, however often the lane sent it (/health's health_codes_stopped).
+    expect(r.counters.healthCodesStopped).toBe(1);
     // The commit fails: the retry is a first delivery again, and still raises nothing new.
     const f = screening({ code_colour: "yellow" });
     r.failNextCommit();

@@ -305,6 +305,22 @@ describe("home-isolation roster", () => {
   });
 });
 
+describe("townships on the roster", () => {
+  it("counts the active entries per township (the gateway warns at start of those TOWNSHIPS no longer lists)", () => {
+    const r = rig();
+    for (const [id, township] of [
+      ["01JDALERT0000000000000000A", "xinan"],
+      ["01JDALERT0000000000000000B", "xinan"],
+      ["01JDALERT0000000000000000C", "chengguan"],
+    ] as const) {
+      r.alerts.add(fever(id, `g1:${id.slice(-1).repeat(26)}`));
+      r.flows.closeAlert(id, "li", { disposition: "home-isolation", clinical_c: 38.1, note: "", township });
+    }
+    r.roster.end("01JDALERT0000000000000000C", "li", "解除");
+    expect(r.roster.activeTownships()).toEqual([{ township: "xinan", active: 2 }]);
+  });
+});
+
 describe("fever-clinic transfers", () => {
   it("a transfer records the clinic, who handed over and when; the clinic's result once", () => {
     const r = rig();
