@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { EventLedger, type TraceRow } from "../../../gateway/ingest/event-ledger.ts";
@@ -157,5 +158,40 @@ describe("npm run gateway -- trace", () => {
       detail: { reason: "case 17", screenings: 2, via: "command line" },
     });
     expect(JSON.stringify(rows)).not.toContain(CODE);
+    // `--code -`: the code from standard input (a desk scanner piped in), never on the command
+    // line where `ps` would show it. As its own process, as an officer runs it.
+    const printed = execFileSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(import.meta.dirname, "../../../gateway/main.ts"),
+        "trace",
+        "--code",
+        "-",
+        "--reason",
+        "case 18",
+        "--json",
+      ],
+      {
+        input: `${CODE}\n`,
+        env: {
+          ...process.env,
+          DATA_DIR: config.dataDir,
+          LOCALE: "zh-CN",
+          TIME_ZONE: "Asia/Shanghai",
+          LOG_LEVEL: "silent",
+        },
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    const answer = JSON.parse(printed) as { screenings: { station: string }[] };
+    expect(answer.screenings.map((x) => x.station)).toEqual(["hw-01", "vg-02"]);
+    const after = AuditLog.open(join(config.dataDir, "audit.db"));
+    const lookups = after.list({ action: "trace.lookup" });
+    after.close();
+    expect(lookups).toHaveLength(2);
+    expect(JSON.stringify(lookups)).not.toContain(CODE);
   });
 });
