@@ -170,6 +170,15 @@ export function cityDashboard(): DashboardBuilder {
           "red",
         ),
       )
+      .withPanel(
+        today(
+          "dash.city.health-codes-today",
+          InfluxQL.select({ field: "id", agg: "count" })
+            .from("alert")
+            .where({ time: "dashboard" }, { tag: "kind", equals: "health-code" }),
+          "orange",
+        ),
+      )
       // The city's people flows as it reports them (the gateway's people_flow, once a minute).
       .withPanel(today("dash.city.roster-active", peopleFlow("roster_active"), "purple"))
       .withPanel(today("dash.city.roster-compliance", peopleFlow("compliance"), "green").unit("percentunit"))

@@ -731,6 +731,10 @@ const GRAFANA = {
   },
   "dash.city.devices-online": { "zh-CN": "在线设备", en: "Devices online" },
   "dash.city.devices-offline": { "zh-CN": "离线设备", en: "Devices offline" },
+  "dash.city.health-codes-today": {
+    "zh-CN": "今日红黄码拦截",
+    en: "People stopped today for a yellow or red health code",
+  },
   "dash.city.roster-active": { "zh-CN": "居家隔离人数", en: "People in home isolation now" },
   "dash.city.roster-compliance": {
     "zh-CN": "今日体温上报率",

@@ -184,10 +184,13 @@ class Seeder {
       policy: DEFAULT_POLICY.version,
       fw: "0.1.0",
     };
+    // The health code's colour at attempt 1, as the simulated platform gives it (0.3 % red, 2 % yellow).
+    if (attempt === 1) event.code_colour = rng.chance(0.003) ? "red" : rng.chance(0.02) ? "yellow" : "green";
     await this.push(screeningPoint(event, verdict, idempotentTimestamp(ts, id), { clock: "ok" }));
     this.screenings++;
     this.count(attempt === 2 ? `${verdict}/attempt-2` : verdict);
     if (verdict === "fever") await this.feverAlert(lane, event, person);
+    if (event.code_colour === "red" || event.code_colour === "yellow") await this.codeAlert(lane, event);
     return verdict;
   }
 
@@ -220,6 +223,53 @@ class Seeder {
     }
     await this.push(p);
     this.count(closed ? "fever-alert/closed" : "fever-alert/new");
+  }
+
+  /** A person with a red code at `lane` a moment ago: their screening and its alert, still new. */
+  async redCode(lane: LaneSpec, atMs: number): Promise<void> {
+    const ts = new Date(atMs).toISOString();
+    const id = this.nextId(atMs);
+    const event: ScreeningEvent = {
+      v: 1,
+      id,
+      ts,
+      station: lane.station,
+      device: lane.device,
+      subject: `h1:${"REDCODE".padEnd(26, "A")}`,
+      attempt: 1,
+      object_c: 35.4,
+      ambient_c: 12,
+      body_c: 36.6,
+      verdict: "pass",
+      policy: DEFAULT_POLICY.version,
+      fw: "0.1.0",
+      code_colour: "red",
+    };
+    await this.push(screeningPoint(event, "pass", idempotentTimestamp(ts, id), { clock: "ok" }));
+    this.screenings++;
+    await this.codeAlert(lane, event);
+  }
+
+  /** A yellow or red code's alert, checked by hand by an officer (most of them). */
+  private async codeAlert(lane: LaneSpec, event: ScreeningEvent): Promise<void> {
+    const alert: Alert = {
+      v: 1,
+      id: `${event.id.slice(0, 25)}H`,
+      kind: "health-code",
+      station: lane.station,
+      device: lane.device,
+      ts: event.ts,
+      raised_at: event.ts,
+      subject: event.subject,
+      event_id: event.id,
+      body_c: event.body_c,
+      ...(event.code_colour ? { code_colour: event.code_colour } : {}),
+    };
+    const closed = this.rng.chance(0.9);
+    const p = alertPoint(alert, closed ? "closed" : "new");
+    if (closed) p.fields.disposition = "code-checked";
+    await this.push(p);
+    this.count("health-code-alert");
   }
 
   async missedRetest(lane: LaneSpec, subject: string, atMs: number): Promise<void> {
@@ -482,6 +532,7 @@ async function recentIncidents(seeder: Seeder, lanes: LaneSpec[], endMs: number)
     endMs - DEFAULT_POLICY.retest_window_s * 1000 - 60_000,
   );
   await seeder.reject(lane, endMs - 60_000);
+  await seeder.redCode(lane, endMs - 90_000);
 }
 
 interface Timing {

@@ -17,6 +17,7 @@ import { deviceTopic } from "../../protocol/index.ts";
 import { Fleet, type FleetDevice } from "../../simulator/fleet/fleet.ts";
 import { cityLayout } from "../../simulator/fleet/layout.ts";
 import { isExpression, type PanelTarget, panelQueries, panels, substitute } from "../support/dashboards.ts";
+import { sealedScreening } from "../support/events.ts";
 import { eventually } from "../support/gateway.ts";
 import { grafanaQuery } from "../support/grafana.ts";
 import { evaluate, firing, influxSeries, type SeriesItem } from "../support/grafana-expressions.ts";
@@ -98,6 +99,17 @@ describe("dashboards against seeded data", () => {
         );
         await lane.endAsync();
       }
+      // A person with a red health code, stopped at a lane: the health-code alert of today.
+      const redLane = await ctx.gw.connectDevice("hw-01", "lane-red");
+      const red = sealedScreening(gateway.privacy.keys.sealKey(), "health-code:44:DashboardsRedCode0001", {
+        station: "hw-01",
+        device: "lane-red",
+        code_colour: "red",
+      });
+      await redLane.publishAsync(deviceTopic("hw-01", "lane-red", "screening"), JSON.stringify(red), {
+        qos: 1,
+      });
+      await redLane.endAsync();
       // One malformed message, so the rejects panel has something to show.
       const bad = await ctx.gw.connectDevice("hw-01", "lane-bad");
       await bad.publishAsync(deviceTopic("hw-01", "lane-bad", "screening"), "{", { qos: 1 });
