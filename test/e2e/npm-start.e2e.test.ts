@@ -116,7 +116,16 @@ describe("npm start", () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(out.stderr).toMatch(/Ctrl-C to stop/);
-    await new Promise((r) => setTimeout(r, 4000));
+    // Until its live line shows people screened (every 5 s off a terminal): a loaded machine can
+    // take more than a few seconds to bring the first arrivals of so small a city.
+    while (
+      !/\] screenings [1-9]/.test(out.stderr) &&
+      Date.now() < deadline + 30_000 &&
+      child.exitCode === null
+    ) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(out.stderr).toMatch(/\] screenings [1-9]/);
     // Every process npm start runs, found by its data folder or as a descendant of npm.
     const tree = descendants(child.pid ?? -1);
     expect(tree.some((p) => p.args.includes("influxd"))).toBe(true);
