@@ -84,69 +84,86 @@ describe("npm start", () => {
     expect(summary.people_flows.handed_over).toBeGreaterThan(0);
   });
 
-  it("stops everything on Ctrl-C (SIGINT to its process group), prints the summary, leaves no process", async () => {
-    const dir = tempDir("start-ctrl-c");
-    const child = spawn(
-      "npm",
-      [
-        "start",
-        "--",
-        ...["--speed", "300", "--highway", "1", "--lanes", "1", "--community", "2", "--firmware-lanes", "1"],
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          CHECKPOINT_VAR: dir.path,
-          MQTT_PORT: String(await freePort()),
-          HTTP_PORT: String(await freePort()),
-          INFLUX_URL: "",
+  it(
+    "stops everything on Ctrl-C (SIGINT to its process group), prints the summary, leaves no process",
+    {
+      timeout: 150_000,
+    },
+    async () => {
+      const dir = tempDir("start-ctrl-c");
+      const child = spawn(
+        "npm",
+        [
+          "start",
+          "--",
+          ...[
+            "--speed",
+            "300",
+            "--highway",
+            "1",
+            "--lanes",
+            "1",
+            "--community",
+            "2",
+            "--firmware-lanes",
+            "1",
+          ],
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            CHECKPOINT_VAR: dir.path,
+            MQTT_PORT: String(await freePort()),
+            HTTP_PORT: String(await freePort()),
+            INFLUX_URL: "",
+          },
+          stdio: ["ignore", "pipe", "pipe"],
+          detached: true, // its own process group, as a terminal's foreground job
         },
-        stdio: ["ignore", "pipe", "pipe"],
-        detached: true, // its own process group, as a terminal's foreground job
-      },
-    );
-    const out = captured(child);
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-      child.once("exit", (code, signal) => r({ code, signal })),
-    );
-    const closed = new Promise((r) => child.once("close", r));
-    const deadline = Date.now() + 60_000;
-    while (!/Ctrl-C to stop/.test(out.stderr) && Date.now() < deadline && child.exitCode === null) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(out.stderr).toMatch(/Ctrl-C to stop/);
-    // Until its live line shows people screened (every 5 s off a terminal): a loaded machine can
-    // take more than a few seconds to bring the first arrivals of so small a city.
-    while (
-      !/\] screenings [1-9]/.test(out.stderr) &&
-      Date.now() < deadline + 30_000 &&
-      child.exitCode === null
-    ) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(out.stderr).toMatch(/\] screenings [1-9]/);
-    // Every process npm start runs, found by its data folder or as a descendant of npm.
-    const tree = descendants(child.pid ?? -1);
-    expect(tree.some((p) => p.args.includes("influxd"))).toBe(true);
-    expect(tree.some((p) => p.args.includes("gateway/main.ts"))).toBe(true);
-    expect(tree.some((p) => p.args.includes("firmware/main.ts"))).toBe(true);
-    expect(tree.some((p) => p.args.startsWith("socat"))).toBe(true);
-    process.kill(-(child.pid ?? 0), "SIGINT");
-    const { code, signal } = await exited;
-    const left = tree.filter((p) => alive(p.pid));
-    await closed;
-    dir.remove();
-    expect(left.map((p) => p.args)).toEqual([]);
-    expect(out.stderr).not.toMatch(/EIO|failed/);
-    // The script exits 0; npm then ends itself with the SIGINT it received, as a shell expects of
-    // a job stopped with Ctrl-C.
-    expect(code === 0 || signal === "SIGINT", `${code} ${signal}: ${out.stderr}`).toBe(true);
-    const summary = JSON.parse(out.stdout.trim().split("\n").at(-1) ?? "") as Record<string, number>;
-    expect(summary.screenings).toBeGreaterThan(0);
-    expect(summary.stored).toBe(summary.screenings);
-    expect(summary.lost).toBe(0);
-  });
+      );
+      const out = captured(child);
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+        child.once("exit", (code, signal) => r({ code, signal })),
+      );
+      const closed = new Promise((r) => child.once("close", r));
+      const deadline = Date.now() + 60_000;
+      while (!/Ctrl-C to stop/.test(out.stderr) && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(out.stderr).toMatch(/Ctrl-C to stop/);
+      // Until its live line shows people screened (every 5 s off a terminal): a loaded machine can
+      // take more than a few seconds to bring the first arrivals of so small a city.
+      while (
+        !/\] screenings [1-9]/.test(out.stderr) &&
+        Date.now() < deadline + 30_000 &&
+        child.exitCode === null
+      ) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(out.stderr).toMatch(/\] screenings [1-9]/);
+      // Every process npm start runs, found by its data folder or as a descendant of npm.
+      const tree = descendants(child.pid ?? -1);
+      expect(tree.some((p) => p.args.includes("influxd"))).toBe(true);
+      expect(tree.some((p) => p.args.includes("gateway/main.ts"))).toBe(true);
+      expect(tree.some((p) => p.args.includes("firmware/main.ts"))).toBe(true);
+      expect(tree.some((p) => p.args.startsWith("socat"))).toBe(true);
+      process.kill(-(child.pid ?? 0), "SIGINT");
+      const { code, signal } = await exited;
+      const left = tree.filter((p) => alive(p.pid));
+      await closed;
+      dir.remove();
+      expect(left.map((p) => p.args)).toEqual([]);
+      expect(out.stderr).not.toMatch(/EIO|failed/);
+      // The script exits 0; npm then ends itself with the SIGINT it received, as a shell expects of
+      // a job stopped with Ctrl-C.
+      expect(code === 0 || signal === "SIGINT", `${code} ${signal}: ${out.stderr}`).toBe(true);
+      const summary = JSON.parse(out.stdout.trim().split("\n").at(-1) ?? "") as Record<string, number>;
+      expect(summary.screenings).toBeGreaterThan(0);
+      expect(summary.stored).toBe(summary.screenings);
+      expect(summary.lost).toBe(0);
+    },
+  );
 });
 
 interface Proc {
