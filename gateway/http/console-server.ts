@@ -549,18 +549,9 @@ export class ConsoleServer {
         query: VisitorsQuery,
         invalid: { status: 400, key: "api.visitors-bad-query" },
         handle: (c) => {
-          if (!deps.visitors) return this.refuse(c.reply, c.locale, 404, "api.not-found");
-          if (!isRealDay(c.query.date)) return this.refuse(c.reply, c.locale, 400, "api.visitors-bad-query");
-          // Who came to a checkpoint: pseudonyms for the duty officers only (not a township's staff).
-          const people = seesPeople(c.user) && townshipOf(c.user) === null;
+          const { log, people } = this.visitorLog(c.user, c.query, c.query.limit ?? 50, c.query.offset ?? 0);
           if (people) this.auditVisitors(c.req, c.user, c.query.station, c.query.date);
-          return deps.visitors({
-            station: c.query.station,
-            date: c.query.date,
-            limit: c.query.limit ?? 50,
-            offset: c.query.offset ?? 0,
-            people,
-          });
+          return log;
         },
       }),
       route({
@@ -570,16 +561,7 @@ export class ConsoleServer {
         query: VisitorsQuery,
         invalid: { status: 400, key: "api.visitors-bad-query" },
         handle: (c) => {
-          if (!deps.visitors) return this.refuse(c.reply, c.locale, 404, "api.not-found");
-          if (!isRealDay(c.query.date)) return this.refuse(c.reply, c.locale, 400, "api.visitors-bad-query");
-          const people = seesPeople(c.user) && townshipOf(c.user) === null;
-          const log = deps.visitors({
-            station: c.query.station,
-            date: c.query.date,
-            limit: VISITOR_CSV_MAX,
-            offset: 0,
-            people,
-          });
+          const { log, people } = this.visitorLog(c.user, c.query, VISITOR_CSV_MAX, 0);
           deps.audit?.({
             actor: this.name(c.user),
             action: "visitors.export",
@@ -976,6 +958,25 @@ export class ConsoleServer {
     if (token) this.deps.logins.logout(token, c.req.ip);
     c.reply.clearCookie(COOKIE, this.cookieOptions(c.req));
     return {};
+  }
+
+  /**
+   * One station's visitor log for a local day (404 without one, 400 for a day on no calendar), and
+   * whether it shows pseudonyms: to the duty officers only (not a technician or a township's staff).
+   */
+  private visitorLog(
+    user: User | null,
+    query: { station: string; date: string },
+    limit: number,
+    offset: number,
+  ): { log: VisitorLog; people: boolean } {
+    if (!this.deps.visitors) throw new HttpError(404, "api.not-found");
+    if (!isRealDay(query.date)) throw new HttpError(400, "api.visitors-bad-query");
+    const people = seesPeople(user) && townshipOf(user) === null;
+    return {
+      log: this.deps.visitors({ station: query.station, date: query.date, limit, offset, people }),
+      people,
+    };
   }
 
   /** The report's day: the one asked for (a real calendar day, or 400), else today in TIME_ZONE. */
