@@ -6,7 +6,7 @@
  * reading. The first visit comes a few seconds after the handover; then one a simulated day, and
  * now and then a day is missed (the gateway raises isolation-missed once the day is over).
  */
-import { DeviceLink } from "@checkpoint/firmware/device-link";
+import type { DeviceLink } from "@checkpoint/firmware/device-link";
 import {
   type DeviceConfig,
   deviceTopic,
@@ -14,12 +14,12 @@ import {
   type HomeReading,
   type HomeReadingMethod,
   Sealer,
-  validateDeviceConfig,
 } from "@checkpoint/protocol";
 import { monotonicFactory } from "ulid";
 import type { SimClock } from "../clock.ts";
 import { type Credential, scanLine } from "../people/credentials.ts";
 import type { Rng } from "../random.ts";
+import { connectSimDevice } from "./sim-device.ts";
 
 export const WORKER_FW = "sim-worker-0.1.0";
 const DAY_MS = 86_400_000;
@@ -54,26 +54,12 @@ export class CommunityWorker {
 
   start(): void {
     const { township, device, brokerUrl, secret, ca, cert, key } = this.options;
-    this.link = new DeviceLink({
-      station: township,
-      device,
-      credentials: { url: brokerUrl, password: secret, ca, cert, key },
-      fw: WORKER_FW,
-      keepaliveS: 60,
-      connectTimeoutMs: 10_000,
-      reconnect: { kind: "period", ms: 1000 },
-    });
-    const client = this.link.client;
-    client.on("connect", () => client.subscribe(deviceTopic(township, device, "config"), { qos: 1 }));
-    client.on("message", (_topic, payload) => {
-      try {
-        const result = validateDeviceConfig(JSON.parse(payload.toString("utf8")));
-        if (result.ok) this.config = result.value;
-      } catch {
-        // not a config
-      }
-    });
-    client.on("error", () => undefined);
+    this.link = connectSimDevice(
+      { station: township, device, brokerUrl, secret, ca, cert, key, fw: WORKER_FW },
+      (config) => {
+        this.config = config;
+      },
+    );
   }
 
   /** The township took `credential`'s holder into home isolation: visit them daily. */

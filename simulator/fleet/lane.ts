@@ -14,7 +14,7 @@
  * gateway raises a health-code alert for each yellow or red one.
  */
 
-import { DeviceLink } from "@checkpoint/firmware/device-link";
+import type { DeviceLink } from "@checkpoint/firmware/device-link";
 import {
   type CodeColour,
   classify,
@@ -28,7 +28,6 @@ import {
   type ScreeningEvent,
   Sealer,
   type Telemetry,
-  validateDeviceConfig,
 } from "@checkpoint/protocol";
 import type { MqttClient } from "mqtt";
 import { monotonicFactory } from "ulid";
@@ -46,6 +45,7 @@ import { laneAmbientC, outdoorC, WINTER } from "../people/weather.ts";
 import type { Rng } from "../random.ts";
 import type { LaneSpec } from "./layout.ts";
 import type { Ledger } from "./ledger.ts";
+import { connectSimDevice } from "./sim-device.ts";
 
 export const FLEET_FW = "sim-fleet-0.1.0";
 
@@ -134,39 +134,17 @@ export class FleetLane {
   start(): void {
     const { station, device } = this.spec;
     const { brokerUrl, secret, ca, cert, key } = this.options;
-    // The firmware's device link: client id, will, retained online status, TLS with the pinned CA.
-    this.link = new DeviceLink({
-      station,
-      device,
-      credentials: { url: brokerUrl, password: secret, ca, cert, key },
-      fw: FLEET_FW,
-      keepaliveS: 60,
-      connectTimeoutMs: 10_000,
-      reconnect: { kind: "period", ms: 1000 },
-    });
-    const client = this.link.client;
-    this.client = client;
-    client.on("connect", () => {
-      client.subscribe(deviceTopic(station, device, "config"), { qos: 1 });
-    });
-    client.on("message", (_topic, payload) => this.applyConfig(payload));
-    client.on("error", () => undefined); // reconnects by itself; the fleet reports connectivity
+    this.link = connectSimDevice(
+      { station, device, brokerUrl, secret, ca, cert, key, fw: FLEET_FW },
+      (config) => {
+        this.config = config;
+        this.configReady();
+      },
+    );
+    this.client = this.link.client;
     this.after(this.options.telemetryMs, () => this.telemetry(), true);
     // A retest point has no arrivals of its own: people come to it from the station's lanes.
     if (this.spec.role !== "retest") void this.configured.then(() => this.scheduleArrival());
-  }
-
-  private applyConfig(payload: Buffer): void {
-    let data: unknown;
-    try {
-      data = JSON.parse(payload.toString("utf8"));
-    } catch {
-      return;
-    }
-    const result = validateDeviceConfig(data);
-    if (!result.ok) return;
-    this.config = result.value;
-    this.configReady();
   }
 
   private after(wallMs: number, fn: () => void, repeat = false): void {
