@@ -79,19 +79,23 @@ function rig(startIso = "2026-11-29T15:30:00Z" /* 23:30 in Shanghai */) {
     timeZone: TZ,
     now,
   });
-  return { clock, db, alerts, roster, transfers, flows, raised, stored, failing };
+  /** A fever alert about `subject`, closed by `officer` as a handover to `township`. */
+  const handOver = (id: string, officer: string, township: string, clinicalC = 38.1, subject = SUBJECT) => {
+    alerts.add(fever(id, subject));
+    flows.closeAlert(id, officer, {
+      disposition: "home-isolation",
+      clinical_c: clinicalC,
+      note: "",
+      township,
+    });
+  };
+  return { clock, db, alerts, roster, transfers, flows, raised, stored, failing, handOver };
 }
 
 describe("home-isolation roster", () => {
   it("a handover puts the person on the township's roster until the local day 14 days on", () => {
     const r = rig();
-    r.alerts.add(fever("01JDALERT0000000000000000A"));
-    r.flows.closeAlert("01JDALERT0000000000000000A", "officer li", {
-      disposition: "home-isolation",
-      clinical_c: 38.1,
-      note: "",
-      township: "xinan",
-    });
+    r.handOver("01JDALERT0000000000000000A", "officer li", "xinan");
     const entry = r.roster.get("01JDALERT0000000000000000A");
     // 23:30 on 29 Nov in Shanghai: the handover's local day is the 29th, not UTC's.
     expect(entry).toMatchObject({
@@ -193,13 +197,7 @@ describe("home-isolation roster", () => {
 
   it("a day that ends without a reading is missed once; the day of the handover is not due", () => {
     const r = rig();
-    r.alerts.add(fever("01JDALERT0000000000000000A"));
-    r.flows.closeAlert("01JDALERT0000000000000000A", "li", {
-      disposition: "home-isolation",
-      clinical_c: 38.1,
-      note: "",
-      township: "chengguan",
-    });
+    r.handOver("01JDALERT0000000000000000A", "li", "chengguan");
     const entry = r.roster.get("01JDALERT0000000000000000A");
     if (!entry) throw new Error("no entry");
     // 30 Nov 10:00 Shanghai: the 29th was the handover day, the 30th is not over.
@@ -222,13 +220,7 @@ describe("home-isolation roster", () => {
 
   it("the sweep raises one isolation-missed alert per missed day, to the township, at the day's end", async () => {
     const r = rig();
-    r.alerts.add(fever("01JDALERT0000000000000000A"));
-    r.flows.closeAlert("01JDALERT0000000000000000A", "li", {
-      disposition: "home-isolation",
-      clinical_c: 38.1,
-      note: "",
-      township: "chengguan",
-    });
+    r.handOver("01JDALERT0000000000000000A", "li", "chengguan");
     r.clock.ms = Date.parse("2026-12-02T17:00:00Z"); // 3 Dec 01:00 Shanghai: the 30th, 1st and 2nd missed
     expect(await r.flows.sweep()).toEqual({ completed: 0, missed: 3 });
     expect(r.raised.map((a) => [a.kind, a.station, new Date(a.causeMs).toISOString()])).toEqual([
@@ -241,13 +233,7 @@ describe("home-isolation roster", () => {
 
   it("a missed day whose alert could not be raised is found again by the next sweep", async () => {
     const r = rig();
-    r.alerts.add(fever("01JDALERT0000000000000000A"));
-    r.flows.closeAlert("01JDALERT0000000000000000A", "li", {
-      disposition: "home-isolation",
-      clinical_c: 38.1,
-      note: "",
-      township: "chengguan",
-    });
+    r.handOver("01JDALERT0000000000000000A", "li", "chengguan");
     r.clock.ms = Date.parse("2026-11-30T17:00:00Z"); // 1 Dec 01:00 Shanghai: the 30th missed
     r.failing.raise = true;
     await expect(r.flows.sweep()).rejects.toThrow(/locked/);
@@ -282,13 +268,7 @@ describe("home-isolation roster", () => {
 
   it("a reading typed at or above the fever line raises an isolation-fever alert; one below does not", async () => {
     const r = rig();
-    r.alerts.add(fever("01JDALERT0000000000000000A"));
-    r.flows.closeAlert("01JDALERT0000000000000000A", "li", {
-      disposition: "home-isolation",
-      clinical_c: 38.1,
-      note: "",
-      township: "chengguan",
-    });
+    r.handOver("01JDALERT0000000000000000A", "li", "chengguan");
     await r.flows.recordReading("01JDALERT0000000000000000A", 36.8, "armpit", "wang");
     r.clock.ms += 1000;
     await r.flows.recordReading("01JDALERT0000000000000000A", 37.3, "armpit", "wang");
@@ -388,13 +368,7 @@ describe("fever-clinic transfers", () => {
 
   it("a person on the roster transferred to a fever clinic is no longer due at home", async () => {
     const r = rig();
-    r.alerts.add(fever("01JDALERT0000000000000000A"));
-    r.flows.closeAlert("01JDALERT0000000000000000A", "officer li", {
-      disposition: "home-isolation",
-      clinical_c: 38.1,
-      note: "",
-      township: "chengguan",
-    });
+    r.handOver("01JDALERT0000000000000000A", "officer li", "chengguan");
     // A fever at home (the township's alert), sent on to the clinic.
     r.clock.ms = Date.parse("2026-11-30T04:00:00Z");
     r.alerts.add({ ...fever("01JDALERT0000000000000000C"), kind: "isolation-fever", station: "chengguan" });
