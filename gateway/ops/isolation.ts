@@ -76,6 +76,7 @@ export class RosterError extends MessageError<"roster.not-found" | "roster.not-a
 }
 
 export class IsolationRoster {
+  private activeRow: Database.Statement<[string]> | null = null;
   constructor(
     private readonly db: Database.Database,
     private readonly options: { days: () => number; timeZone: string; now: () => number },
@@ -174,12 +175,12 @@ export class IsolationRoster {
   /** The active entry of any of `subjects` (one person under every pseudonym key kept), if any. */
   activeFor(subjects: readonly string[]): RosterEntry | undefined {
     if (subjects.length === 0) return undefined;
-    return this.db
-      .prepare(
-        `SELECT * FROM isolation_roster WHERE state = 'active'
-           AND subject IN (SELECT value FROM json_each(?)) ORDER BY start_at DESC LIMIT 1`,
-      )
-      .get(JSON.stringify(subjects)) as RosterEntry | undefined;
+    // Asked for every screening (a breach?): prepared once, not per call.
+    this.activeRow ??= this.db.prepare(
+      `SELECT * FROM isolation_roster WHERE state = 'active'
+         AND subject IN (SELECT value FROM json_each(?)) ORDER BY start_at DESC LIMIT 1`,
+    );
+    return this.activeRow.get(JSON.stringify(subjects)) as RosterEntry | undefined;
   }
 
   /**
