@@ -1228,6 +1228,12 @@ export function dayIn(at: Date | number, timeZone = DEFAULT_TIME_ZONE): string {
   }).format(at);
 }
 
+/** A calendar day ("YYYY-MM-DD") plus `n` days (negative: before). */
+export function addDays(day: string, n: number): string {
+  const [y = 0, m = 0, d = 0] = day.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}
+
 /** How far the zone's wall clock is ahead of UTC at an instant, in ms. */
 function zoneOffsetMs(atMs: number, timeZone: string): number {
   const parts = new Intl.DateTimeFormat("en-US", {

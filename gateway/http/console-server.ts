@@ -770,12 +770,8 @@ export class ConsoleServer {
         access: "session",
         query: ReportQuery,
         invalid: { status: 400, key: "api.bad-date" },
-        handle: (c) => {
-          // 2026-02-30 would be counted as 2 March under the name of a day that does not exist.
-          if (c.query.date !== undefined && !isRealDay(c.query.date))
-            return this.refuse(c.reply, c.locale, 400, "api.bad-date");
-          return flows().city(c.query.date);
-        },
+        // 2026-02-30 would be counted as 2 March under the name of a day that does not exist.
+        handle: (c) => flows().city(this.reportDay(c.query.date)),
       }),
     ];
   }

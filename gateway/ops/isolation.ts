@@ -12,7 +12,7 @@
  * each time they are read or scanned); the roster is pruned with the alerts' personal data
  * (RETENTION_DAYS after an entry ends).
  */
-import { dayBounds, dayIn, MessageError } from "@checkpoint/protocol";
+import { addDays, dayBounds, dayIn, MessageError } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
 
 export type RosterState = "active" | "completed" | "ended";
@@ -63,12 +63,6 @@ export interface RosterStats {
 }
 
 const DAY_MS = 86_400_000;
-
-/** "YYYY-MM-DD" plus `n` calendar days. */
-export function addDays(day: string, n: number): string {
-  const [y, m, d] = day.split("-").map(Number);
-  return new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, (d ?? 1) + n)).toISOString().slice(0, 10);
-}
 
 /** A change the roster or a transfer cannot make; its text comes from the message catalogue. */
 export class RosterError extends MessageError<"roster.not-found" | "roster.not-active"> {

@@ -15,17 +15,11 @@
  * and the stolen keys match nothing anyone computes any more.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { dayBounds, dayIn, type StationKey } from "@checkpoint/protocol";
+import { addDays, dayBounds, dayIn, type StationKey } from "@checkpoint/protocol";
 import type Database from "better-sqlite3";
 
 /** Today and the days ahead that a lane holds keys for. */
 export const STATION_KEY_DAYS = 7;
-
-/** "YYYY-MM-DD" plus `n` days. */
-function addDays(date: string, n: number): string {
-  const [y = 0, m = 0, d = 0] = date.split("-").map(Number);
-  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
-}
 
 export class StationKeys {
   private generations = new Map<string, number>();

@@ -8,13 +8,14 @@ import { Ingest } from "../../../gateway/ingest/ingest.ts";
 import { RecentIds } from "../../../gateway/ingest/recent-ids.ts";
 import { RetestTracker } from "../../../gateway/ingest/retest-tracker.ts";
 import { AlertStore } from "../../../gateway/ops/alert-store.ts";
-import { addDays, IsolationRoster } from "../../../gateway/ops/isolation.ts";
+import { IsolationRoster } from "../../../gateway/ops/isolation.ts";
 import { PeopleFlows } from "../../../gateway/ops/people-flows.ts";
 import { Transfers } from "../../../gateway/ops/transfers.ts";
 import type { StoredPoint } from "../../../gateway/store/points.ts";
 import {
   type Alert,
   type AlertKind,
+  addDays,
   DEFAULT_POLICY,
   deviceTopic,
   type HomeReading,
