@@ -131,6 +131,31 @@ describe("home isolation", () => {
     await worker.endAsync();
   });
 
+  it("a worker's device with a wrong clock (1970, or two days ahead) has its reading counted for the day it arrived", async () => {
+    const cookie = await login("officer yu", "officer");
+    for (const [n, ts] of [
+      [1, "1970-01-01T00:00:00.000Z"],
+      [2, new Date(Date.now() + 2 * 86_400_000).toISOString()],
+    ] as const) {
+      const person = `health-code:44:WrongClockPerson00000${n}`;
+      const fever = await feverAlert(person, "pf-gate-7");
+      await post(`/api/alerts/${fever.id}/close`, cookie, {
+        disposition: "home-isolation",
+        clinical_c: 38.1,
+        township: "chengguan",
+      });
+      const worker = await ctx.gw.connectDevice("chengguan", `worker-clock-${n}`);
+      await homeReading(
+        worker,
+        sealedHomeReading(seal(), person, { device: `worker-clock-${n}`, ts, body_c: 36.5 }),
+      );
+      await worker.endAsync();
+      const page = await get<RosterPage>("/api/roster?township=chengguan", cookie);
+      // Read today (the gateway's day), not on 1 Jan 1970 or a day that has not come.
+      expect(page.entries.find((e) => e.id === fever.id)).toMatchObject({ readings: 1, read_today: true });
+    }
+  });
+
   it("a daily reading at the fever line raises an isolation-fever alert to the township", async () => {
     const cookie = await login("officer qian", "officer");
     const person = "health-code:44:IsolationPersonB000001";
